@@ -1,0 +1,1 @@
+"""jupyter-automl: AutoML and neural architecture search where notebooks live."""
