@@ -29,9 +29,24 @@ __all__ = [
     "ChainNetwork",
     "DagNetwork",
     "MlpNetwork",
+    "Standardize",
     "build_module",
+    "count_parameters",
     "constructor_for",
 ]
+
+
+# ------------------------------------------------------------------------------ inputs
+class Standardize(nn.Module):
+    """Subtract a stored mean and divide by a stored scale (per channel or per feature)."""
+
+    def __init__(self, shape: Sequence[int]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(*shape))
+        self.register_buffer("scale", torch.ones(*shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.scale
 
 
 # ------------------------------------------------------------------------- NAS-Bench-201 cell
@@ -353,10 +368,10 @@ class MlpNetwork(nn.Module):
 
 #: Space name → the classes (in definition order) an exported file needs.
 EXPORT_CLASSES: dict[str, list[Any]] = {
-    "nas-cell": [ReLUConvBN, Zero, cell_op, Cell, ResidualReduction, CellNetwork],
-    "nas-dag": [ConvBNReLU, DagCell, DagNetwork],
-    "nas-chain": [ChainNetwork],
-    "nas-mlp": [MlpNetwork],
+    "nas-cell": [Standardize, ReLUConvBN, Zero, cell_op, Cell, ResidualReduction, CellNetwork],
+    "nas-dag": [Standardize, ConvBNReLU, DagCell, DagNetwork],
+    "nas-chain": [Standardize, ChainNetwork],
+    "nas-mlp": [Standardize, MlpNetwork],
 }
 
 
