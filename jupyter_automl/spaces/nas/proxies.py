@@ -52,7 +52,7 @@ def synflow_score(model: nn.Module, input_shape: Sequence[int]) -> float:
     score = 0.0
     for p in net.parameters():
         if p.grad is not None:
-            score += float((p * p.grad).abs().sum())
+            score += float((p.detach() * p.grad).abs().sum())
     return score
 
 
