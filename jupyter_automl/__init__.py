@@ -1,1 +1,66 @@
-"""jupyter-automl: AutoML and neural architecture search where notebooks live."""
+"""jupyter-automl: AutoML and neural architecture search where notebooks live.
+
+>>> import jupyter_automl as ja
+>>> result = ja.search(data="sklearn:breast_cancer", time_budget="30s")   # doctest: +SKIP
+
+Importing the package is light: scikit-learn, Optuna, torch, IPython and Bokeh are imported
+only when a search, a view or a NAS space needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from jupyter_automl._errors import AutoMLError, ConfigError, DataError, StorageError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AutoML",
+    "AutoMLError",
+    "ConfigError",
+    "DataError",
+    "Observer",
+    "SearchConfig",
+    "SearchResult",
+    "StorageError",
+    "list_studies",
+    "load",
+    "search",
+    "__version__",
+]
+
+_LAZY = {
+    "search": "jupyter_automl.search:search",
+    "AutoML": "jupyter_automl.search:AutoML",
+    "SearchConfig": "jupyter_automl.config:SearchConfig",
+    "SearchResult": "jupyter_automl.result:SearchResult",
+    "load": "jupyter_automl.result:load",
+    "list_studies": "jupyter_automl.storage:list_studies",
+    "Observer": "jupyter_automl.runner:Observer",
+}
+
+if TYPE_CHECKING:
+    from jupyter_automl.config import SearchConfig
+    from jupyter_automl.result import SearchResult, load
+    from jupyter_automl.runner import Observer
+    from jupyter_automl.search import AutoML, search
+    from jupyter_automl.storage import list_studies
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name].split(":")
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'jupyter_automl' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_automl``: register the ``%automl`` / ``%%automl`` magics."""
+    from jupyter_automl.ui.magics import load_ipython_extension as _load
+
+    _load(ipython)

@@ -1,17 +1,37 @@
-"""Exception types (stand-in for the lead's core module: take main's version on merge)."""
+"""The exceptions users see. Every message names the culprit and says how to fix it."""
 
 from __future__ import annotations
 
-__all__ = ["AutoMLError", "ConfigError", "DataError"]
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["AutoMLError", "ConfigError", "DataError", "StorageError", "did_you_mean"]
 
 
 class AutoMLError(Exception):
-    """Base class of every error jupyter-automl raises on purpose."""
+    """Base class of every error raised on purpose by jupyter-automl."""
 
 
 class ConfigError(AutoMLError, ValueError):
-    """A configuration value is invalid."""
+    """An option is unknown, has the wrong type or a value out of range.
+
+    ``problems`` lists every problem found (they are collected and raised together).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [message]
 
 
 class DataError(AutoMLError, ValueError):
-    """The data cannot be used as given."""
+    """The data cannot be searched as given (missing column, NaN target, one class, ...)."""
+
+
+class StorageError(AutoMLError, RuntimeError):
+    """The study storage cannot be reached or does not hold what was asked for."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,167 @@
+"""``jupyter-automl``: run a search headless, list stored studies, or run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_automl._errors import AutoMLError
+from jupyter_automl.runner import Observer
+
+__all__ = ["main", "ProgressBar"]
+
+
+class ProgressBar(Observer):
+    """A tqdm bar on stderr: trials (or seconds of the budget), best score, failures."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.bar: Any = None
+        self.best: float | None = None
+        self.failed = 0
+
+    def on_start(self, run: Any) -> None:
+        from tqdm import tqdm
+
+        self.run = run
+        if run.n_trials is not None:
+            self.bar = tqdm(total=run.n_trials, initial=min(run.previous_trials, run.n_trials), unit="trial",
+                            file=self.stream, dynamic_ncols=True)
+        else:
+            self.bar = tqdm(total=round(run.time_budget or 0), unit="s", file=self.stream, dynamic_ncols=True,
+                            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
+        self.sign = -1.0 if run.direction == "minimize" else 1.0
+
+    def on_trial(self, record: Any, trial: Any) -> None:
+        if self.bar is None:
+            return
+        if record.state == "FAIL":
+            self.failed += 1
+        if record.value is not None and record.state == "COMPLETE" and (self.best is None or self.sign * record.value > self.sign * self.best):
+            self.best = record.value
+        if self.run.n_trials is not None:
+            self.bar.update(1)
+        else:
+            self.bar.n = min(self.bar.total, time.monotonic() - self.run.started)
+        self.bar.set_postfix_str(f"best {self.run.metric} {self.best:.4f}, {self.failed} failed" if self.best is not None else f"{self.failed} failed")
+
+    def on_end(self, result: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _print_result(result: Any, rows: int = 10) -> None:
+    from jupyter_automl.report import payload_text
+
+    print(payload_text(result.payload(), rows=rows))
+    print(f"stopped by: {result.stop_reason}; {result.elapsed_s:.1f} s; study {result.study.study_name!r} in {result.storage_url}")
+
+
+def _parse_value(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from jupyter_automl.config import SearchConfig
+    from jupyter_automl.search import Search
+
+    path = Path(args.config)
+    if not path.exists():
+        raise AutoMLError(f"no config file {str(path)!r}")
+    import yaml
+
+    options = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(options, dict):
+        options = {}
+    config = SearchConfig.from_yaml(path.read_text())
+    overrides: dict[str, Any] = {}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        overrides[key.strip()] = _parse_value(value)
+    for key in ("storage", "name", "time_budget", "n_trials", "seed"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    if args.resume:
+        overrides["resume"] = True
+    overrides.setdefault("display", False)
+    if overrides:
+        config = config.replace(**overrides)
+    search = Search(config, observers=[] if args.quiet else [ProgressBar()])
+    result = search.run()
+    _print_result(result)
+    if args.export:
+        print(f"exported: {result.export(args.export)}")
+    return 0
+
+
+def _cmd_studies(args: argparse.Namespace) -> int:
+    from jupyter_automl.storage import list_studies, storage_url
+
+    rows = list_studies(args.storage)
+    if not rows:
+        print(f"no studies in {storage_url(args.storage)}")
+        return 0
+    header = f"{'name':<48} {'space':<9} {'strategy':<9} {'metric':<17} {'trials':>6} {'best':>8}  state"
+    print(header)
+    for r in rows:
+        best = "" if r["best_score"] is None else f"{r['best_score']:.4f}"
+        print(f"{r['name'][:48]:<48} {str(r['space']):<9} {str(r['strategy']):<9} {str(r['metric']):<17} "
+              f"{r['n_trials']:>6} {best:>8}  {r['state']}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import jupyter_automl as ja
+
+    print(f"jupyter-automl demo: {args.time_budget} of search on scikit-learn's breast cancer data\n")
+    result = ja.search(data="sklearn:breast_cancer", time_budget=args.time_budget, storage=args.storage,
+                       display=False, observers=[ProgressBar()])
+    _print_result(result)
+    path = result.export(args.export)
+    print(f"\nstandalone training script: {path} (python {path})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``jupyter-automl`` command."""
+    parser = argparse.ArgumentParser(prog="jupyter-automl", description="AutoML and NAS searches, headless.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the search described by a YAML config (the body of a %%%%automl cell)")
+    run.add_argument("config", help="YAML file with the search options")
+    run.add_argument("--storage", help="storage URL or file (default .jupyter_automl/studies.db)")
+    run.add_argument("--name", help="study name")
+    run.add_argument("--resume", action="store_true", help="continue the stored study of that name")
+    run.add_argument("--time-budget", dest="time_budget", help="e.g. 90s, 5m")
+    run.add_argument("--n-trials", dest="n_trials", type=int)
+    run.add_argument("--seed", type=int)
+    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other option, repeatable")
+    run.add_argument("--export", metavar="PATH", help="write the standalone training script here")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+    studies = sub.add_parser("studies", help="list stored studies with their best scores")
+    studies.add_argument("--storage", help="storage URL or file (default .jupyter_automl/studies.db)")
+    studies.set_defaults(func=_cmd_studies)
+    demo = sub.add_parser("demo", help="a short search on bundled data, printed as it goes")
+    demo.add_argument("--time-budget", default="20s")
+    demo.add_argument("--storage", default=None)
+    demo.add_argument("--export", default="train_best.py")
+    demo.set_defaults(func=_cmd_demo)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AutoMLError as exc:
+        print(f"jupyter-automl: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

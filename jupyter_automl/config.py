@@ -1,0 +1,319 @@
+"""`SearchConfig`: every option of a search, validated once, the same in Python, YAML and the CLI."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from jupyter_automl._errors import ConfigError, did_you_mean
+
+__all__ = ["SearchConfig", "parse_duration", "TASKS", "SPACES", "STRATEGIES", "METRICS"]
+
+TASKS = ("auto", "binary", "multiclass", "regression")
+SPACES = ("tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp")
+STRATEGIES = ("rules", "random", "tpe", "gp", "evolution", "darts")
+METRICS = (
+    "auto",
+    "accuracy",
+    "balanced_accuracy",
+    "f1_macro",
+    "roc_auc",
+    "log_loss",
+    "r2",
+    "rmse",
+    "mae",
+)
+MODEL_FAMILIES = (
+    "linear",
+    "random_forest",
+    "extra_trees",
+    "hist_gradient_boosting",
+    "knn",
+    "svm",
+    "lightgbm",
+    "xgboost",
+)
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|hr|hours?|m|min|minutes?|s|sec|seconds?)", re.I)
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+Number = Union[int, float]
+
+
+def parse_duration(value: Any) -> float | None:
+    """Turn ``90``, ``"90s"``, ``"5m"``, ``"1h30m"`` into seconds; ``None`` stays ``None``.
+
+    Examples
+    --------
+    >>> parse_duration("1m30s")
+    90.0
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected seconds or a duration like '90s' or '5m', got {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        if re.fullmatch(r"\d+(\.\d*)?", text):
+            seconds = float(text)
+        else:
+            parts = _DURATION.findall(text)
+            if not parts or _DURATION.sub("", text).strip():
+                raise ValueError(f"expected a duration like '90s', '5m' or '1h30m', got {value!r}")
+            seconds = sum(float(n) * _UNIT_SECONDS[u[0]] for n, u in parts)
+    else:
+        raise ValueError(f"expected seconds or a duration like '90s', got {type(value).__name__}")
+    if seconds <= 0:
+        raise ValueError(f"must be positive, got {value!r}")
+    return seconds
+
+
+class SearchConfig(BaseModel):
+    """Every option of a search. Frozen once validated.
+
+    The same keywords are accepted by :func:`jupyter_automl.search`, the body of a ``%%automl``
+    cell and ``jupyter-automl run CONFIG.yaml``. Unknown keys raise :class:`ConfigError` with a
+    "did you mean" hint; all problems are reported together.
+
+    Examples
+    --------
+    >>> cfg = SearchConfig.from_yaml("data: sklearn:iris\\nstrategy: random\\ntime_budget: 30s")
+    >>> cfg.time_budget
+    30.0
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    # what to learn from
+    data: str | None = Field(
+        None,
+        description="A notebook variable name, a CSV/Parquet path or a bundled dataset "
+        "'sklearn:NAME'. In Python, pass the DataFrame or arrays to search() instead.",
+    )
+    target: str | int | None = Field(None, description="Target column (defaults to the bundled target).")
+    task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
+    # what to search
+    space: Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"] = "tabular"
+    strategy: Literal["rules", "random", "tpe", "gp", "evolution", "darts"] = "tpe"
+    metric: Literal[
+        "auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"
+    ] = "auto"
+    models: list[
+        Literal[
+            "linear",
+            "random_forest",
+            "extra_trees",
+            "hist_gradient_boosting",
+            "knn",
+            "svm",
+            "lightgbm",
+            "xgboost",
+        ]
+    ] | None = Field(None, description="Model families to search (default: all that apply).")
+    ensemble: bool = Field(False, description="Greedy ensemble of the best trials, kept if it scores better.")
+    # how long
+    time_budget: float | None = Field(
+        None, description="Seconds for the whole run including the final refit; '90s', '5m' work. "
+        "Defaults to 60 s unless n_trials is given."
+    )
+    n_trials: int | None = Field(None, ge=1, description="Trials in the study (a resumed study counts earlier ones).")
+    cv: int = Field(5, ge=2, le=20, description="Cross-validation folds.")
+    seed: int = Field(0, ge=0)
+    n_jobs: int = Field(1, description="Parallel trials; -1 uses every core.")
+    pruner: Literal["auto", "none", "median", "percentile", "hyperband"] = "auto"
+    strategy_options: dict[str, Any] = Field(
+        default_factory=dict, description="Sampler options, e.g. {population_size: 20} for evolution."
+    )
+    # where it is kept
+    storage: str | None = Field(
+        None, description="None: SQLite file .jupyter_automl/studies.db; 'memory'; or an Optuna storage URL."
+    )
+    name: str | None = Field(None, description="Study name (generated when omitted).")
+    resume: bool = Field(False, description="Continue the stored study of the same name.")
+    display: Literal["auto"] | bool = Field("auto", description="Live view in a notebook; nothing elsewhere.")
+    # neural architecture search
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps.")
+    epochs: int | list[int] = 10
+    batch_size: int | list[int] = 128
+    lr: float | list[float] = 0.01
+    optimizer: str | list[str] = "adamw"
+    weight_decay: float | list[float] = 0.0005
+    proxy: Literal["none", "synflow", "params"] = "none"
+    objectives: list[str] | None = None
+    space_options: dict[str, Any] = Field(default_factory=dict, description="Options of the chosen space.")
+
+    @field_validator("time_budget", mode="before")
+    @classmethod
+    def _parse_time_budget(cls, value: Any) -> float | None:
+        return parse_duration(value)
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _check_n_jobs(cls, value: int) -> int:
+        if value == 0 or value < -1:
+            raise ValueError(f"must be a positive number of parallel trials or -1 (all cores), got {value}")
+        return value
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
+            raise ValueError(f"expected auto, cpu, cuda, cuda:N or mps, got {value!r}")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_and_combinations(self) -> SearchConfig:
+        if self.time_budget is None and self.n_trials is None:
+            object.__setattr__(self, "time_budget", 60.0)
+        if self.strategy == "darts" and not self.space.startswith("nas-"):
+            raise ValueError("strategy 'darts' needs a NAS space (space: nas-cell)")
+        return self
+
+    # ----------------------------------------------------------------- constructors
+    @classmethod
+    def from_dict(cls, options: dict[str, Any], *, lines: dict[str, int] | None = None) -> SearchConfig:
+        """Validate ``options``; raise one :class:`ConfigError` listing every problem.
+
+        ``lines`` maps top-level keys to their line in a YAML text, for the messages.
+        """
+        if not isinstance(options, dict):
+            raise ConfigError(f"expected a mapping of options, got {type(options).__name__}")
+        problems: list[str] = []
+        known = set(cls.model_fields)
+        for key in options:
+            if key not in known:
+                where = f" (line {lines[key]})" if lines and key in lines else ""
+                problems.append(f"unknown option '{key}'{where}{did_you_mean(key, known)}")
+        clean = {k: v for k, v in options.items() if k in known}
+        try:
+            config = cls(**clean)
+        except ValidationError as exc:
+            problems.extend(_describe(exc, lines))
+            config = None
+        if problems:
+            raise ConfigError(_join(problems), problems)
+        assert config is not None
+        return config
+
+    @classmethod
+    def from_yaml(cls, text: str) -> SearchConfig:
+        """Read a ``%%automl`` body or a config file; errors name the line."""
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            options = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ConfigError(
+                f"malformed YAML, {where}{problem}; write one 'option: value' per line"
+            ) from None
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            raise ConfigError(
+                f"expected 'option: value' lines, got a YAML {type(options).__name__}"
+            )
+        lines: dict[str, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, _ in node.value:
+                lines[str(key_node.value)] = key_node.start_mark.line + 1
+        return cls.from_dict(options, lines=lines)
+
+    # ------------------------------------------------------------------- renderings
+    def to_dict(self, *, only_changed: bool = False) -> dict[str, Any]:
+        """Plain JSON-able options; ``only_changed`` leaves out the defaults."""
+        data = self.model_dump(mode="json")
+        if only_changed:
+            defaults = SearchConfig.model_construct().model_dump(mode="json")
+            defaults["time_budget"] = None
+            data = {k: v for k, v in data.items() if defaults.get(k, object()) != v}
+            if self.n_trials is None and self.time_budget == 60.0:
+                data.pop("time_budget", None)
+        return data
+
+    def to_yaml(self) -> str:
+        """The YAML body (changed options only) that reproduces this config."""
+        data = self.to_dict(only_changed=True)
+        if "time_budget" in data and data["time_budget"] is not None:
+            data["time_budget"] = _format_seconds(data["time_budget"])
+        return yaml.safe_dump(data, sort_keys=False, default_flow_style=None) if data else ""
+
+    def replace(self, **changes: Any) -> SearchConfig:
+        """A copy with ``changes`` applied and validated."""
+        merged = self.to_dict()
+        if "time_budget" not in changes and "n_trials" in changes and self.n_trials is None:
+            merged["time_budget"] = None
+        merged.update(changes)
+        return SearchConfig.from_dict(merged)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the options (used by the lab extension for completion)."""
+        schema = cls.model_json_schema()
+        schema["title"] = "jupyter-automl search options"
+        return schema
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.to_dict(only_changed=True).items())
+        return f"SearchConfig({inner})"
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)}m"
+    return f"{seconds:g}s"
+
+
+def _describe(exc: ValidationError, lines: dict[str, int] | None) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-", "literal["))]
+        key = loc[0] if loc else ""
+        if key in seen:  # a union reports each alternative; one line per key is enough
+            continue
+        seen.add(key)
+        where = f" (line {lines[key]})" if lines and key in lines else ""
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        given = err.get("input")
+        if key and err["type"] == "literal_error":
+            problems.append(f"option '{key}'{where}: {msg}, got {given!r}{did_you_mean(given, _choices(key))}")
+        elif key:
+            extra = "" if "got" in msg else f", got {given!r}"
+            problems.append(f"option '{key}'{where}: {msg}{extra}")
+        else:
+            problems.append(msg)
+    return problems
+
+
+def _choices(key: str) -> tuple[str, ...]:
+    return {
+        "task": TASKS,
+        "space": SPACES,
+        "strategy": STRATEGIES,
+        "metric": METRICS,
+        "models": MODEL_FAMILIES,
+        "pruner": ("auto", "none", "median", "percentile", "hyperband"),
+        "proxy": ("none", "synflow", "params"),
+    }.get(key, ())
+
+
+def _join(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} problems in the options:\n" + "\n".join(f"- {p}" for p in problems)

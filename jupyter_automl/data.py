@@ -1,0 +1,318 @@
+"""Turning what the user names into X / y, detecting the task and refusing bad data early."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from jupyter_automl._errors import DataError, did_you_mean
+
+__all__ = ["Dataset", "load_dataset", "bundled_datasets"]
+
+Task = Literal["binary", "multiclass", "regression"]
+
+# scikit-learn's loaders that ship their data (no download)
+_BUNDLED = {
+    "breast_cancer": "load_breast_cancer",
+    "iris": "load_iris",
+    "wine": "load_wine",
+    "digits": "load_digits",
+    "diabetes": "load_diabetes",
+}
+
+
+def bundled_datasets() -> list[str]:
+    """Names accepted as ``data: sklearn:NAME``."""
+    return sorted(_BUNDLED)
+
+
+@dataclass
+class Dataset:
+    """Features and target ready to search, plus what is known about them.
+
+    ``X`` is a DataFrame for tables and an ``(n, C, H, W)`` array for images; ``y`` a 1-d array
+    of the original labels (classification) or floats (regression).
+    """
+
+    X: Any
+    y: np.ndarray
+    task: Task
+    source: str
+    target: str | None = None
+    classes: np.ndarray | None = None
+    kind: Literal["table", "images"] = "table"
+    _fingerprint: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(len(self.y))
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        if self.kind != "table":
+            return []
+        return [c for c in self.X.columns if c not in set(self.categorical_columns)]
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        if self.kind != "table":
+            return []
+        return [c for c in self.X.columns if _is_categorical(self.X[c])]
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Shape, columns and a content hash: enough to tell whether a resumed study sees the same data."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            if self.kind == "table":
+                hashed = pd.util.hash_pandas_object(self.X, index=False).to_numpy()
+                digest.update(hashed.tobytes())
+                columns = [str(c) for c in self.X.columns]
+            else:
+                digest.update(np.ascontiguousarray(self.X).tobytes())
+                columns = []
+            digest.update(pd.util.hash_array(np.asarray(self.y, dtype=object)).tobytes())
+            self._fingerprint = {
+                "shape": [int(s) for s in np.shape(self.X)],
+                "columns": columns,
+                "target": self.target,
+                "task": self.task,
+                "hash": digest.hexdigest()[:16],
+                "source": self.source,
+            }
+        return self._fingerprint
+
+
+def _is_categorical(col: pd.Series) -> bool:
+    return bool(
+        isinstance(col.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(col.dtype)
+        or pd.api.types.is_string_dtype(col.dtype)
+        or pd.api.types.is_bool_dtype(col.dtype)
+    )
+
+
+def load_dataset(
+    data: Any = None,
+    target: str | int | None = None,
+    *,
+    X: Any = None,
+    y: Any = None,
+    task: str = "auto",
+    namespace: dict[str, Any] | None = None,
+) -> Dataset:
+    """Resolve ``data``/``target`` or ``X``/``y`` into a checked :class:`Dataset`.
+
+    ``data`` may be a DataFrame, a CSV or Parquet path, ``"sklearn:NAME"`` or, with
+    ``namespace`` (a notebook's variables), the name of a variable holding any of those.
+    """
+    if data is not None and (X is not None or y is not None):
+        raise DataError("pass either data= (with target=) or X= and y=, not both")
+    source = "arrays"
+    default_target: str | None = None
+    if data is None and X is None:
+        raise DataError(
+            "no data given: pass data=DataFrame with target='column', X= and y=, "
+            "a CSV/Parquet path or a bundled dataset such as 'sklearn:breast_cancer'"
+        )
+    if isinstance(data, str):
+        data, source, default_target = _resolve_named(data, namespace)
+    elif data is not None:
+        source = type(data).__name__
+    if isinstance(data, tuple) and len(data) == 2:  # a variable holding (X, y)
+        X, y = data
+        data = None
+    if data is not None:
+        if isinstance(data, np.ndarray):
+            raise DataError("an array was given as data=; pass it as X= with y= instead")
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"data must be a DataFrame, a path or 'sklearn:NAME', got {type(data).__name__}")
+        target = default_target if target is None else target
+        if target is None:
+            raise DataError(
+                f"no target column named: pass target='...' (one of {_preview(data.columns)})"
+            )
+        if target not in data.columns:
+            raise DataError(
+                f"target column {target!r} is not in the data{did_you_mean(str(target), map(str, data.columns))}; "
+                f"columns are {_preview(data.columns)}"
+            )
+        y_series = data[target]
+        features = data.drop(columns=[target])
+        return _finish(features, y_series, task, source, str(target))
+    if y is None:
+        raise DataError("X= was given without y=: pass the target values as y=")
+    return _finish(X, y, task, source, target if isinstance(target, str) else None)
+
+
+def _preview(columns: Any, n: int = 8) -> str:
+    names = [str(c) for c in columns]
+    shown = ", ".join(repr(c) for c in names[:n])
+    return shown + (f", … ({len(names)} in all)" if len(names) > n else "")
+
+
+def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, str, str | None]:
+    if name.startswith("sklearn:"):
+        key = name.split(":", 1)[1]
+        if key not in _BUNDLED:
+            raise DataError(
+                f"unknown bundled dataset {name!r}{did_you_mean(key, _BUNDLED)}; "
+                f"choose one of {', '.join('sklearn:' + k for k in bundled_datasets())}"
+            )
+        import sklearn.datasets
+
+        bunch = getattr(sklearn.datasets, _BUNDLED[key])(as_frame=True)
+        frame = bunch.frame
+        target_name = bunch.target.name if hasattr(bunch.target, "name") else "target"
+        return frame, name, str(target_name)
+    if namespace is not None and name.isidentifier() and name in namespace:
+        return namespace[name], name, None
+    path = Path(name).expanduser()
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt", ".parquet", ".pq"):
+        if not path.exists():
+            raise DataError(f"data file {str(path)!r} does not exist (relative to {Path.cwd()})")
+        if suffix in (".parquet", ".pq"):
+            try:
+                return pd.read_parquet(path), str(path), None
+            except ImportError as exc:
+                raise DataError(f"reading Parquet needs pyarrow: pip install pyarrow ({exc})") from None
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ","), str(path), None
+    if name.isidentifier():
+        hint = ""
+        if namespace is not None:
+            frames = [k for k, v in namespace.items() if isinstance(v, pd.DataFrame) and not k.startswith("_")]
+            hint = did_you_mean(name, frames) or (f"; DataFrames defined: {', '.join(frames[:8])}" if frames else "")
+        raise DataError(f"data {name!r} is not a variable of the notebook{hint}; define it first, or give a path or 'sklearn:NAME'")
+    raise DataError(
+        f"cannot read data {name!r}: expected a .csv/.tsv/.parquet path, 'sklearn:NAME' or a variable name"
+    )
+
+
+def _finish(X: Any, y: Any, task: str, source: str, target: str | None) -> Dataset:
+    y_arr = _as_1d(y)
+    kind: Literal["table", "images"] = "table"
+    if isinstance(X, pd.DataFrame):
+        frame = X.copy()
+        frame.columns = [str(c) for c in frame.columns]
+    else:
+        if hasattr(X, "detach") and hasattr(X, "numpy"):  # a torch tensor
+            X = X.detach().cpu().numpy()
+        arr = np.asarray(X)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim >= 3:
+            kind = "images"
+            frame = arr
+        elif arr.ndim == 2:
+            frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        else:
+            raise DataError(f"X must be 2-d (samples × features) or image-shaped, got shape {arr.shape}")
+    n = len(frame)
+    if n == 0 or (kind == "table" and frame.shape[1] == 0):
+        raise DataError(f"the data is empty (shape {tuple(np.shape(frame))}): nothing to learn from")
+    if len(y_arr) != n:
+        raise DataError(f"X has {n} rows but y has {len(y_arr)} values: they must have the same length")
+    missing = pd.isna(pd.Series(y_arr)).to_numpy()
+    if missing.any():
+        name = f"target {target!r}" if target else "y"
+        fix = f"df.dropna(subset=[{target!r}])" if target else "X, y = X[~pd.isna(y)], y[~pd.isna(y)]"
+        raise DataError(f"{name} has {int(missing.sum())} missing values (NaN); drop those rows first: {fix}")
+    if kind == "table":
+        for c in frame.columns:
+            if frame[c].isna().all():
+                frame = frame.drop(columns=[c])  # nothing to learn from an empty column
+        frame = _tidy_columns(frame)
+        if frame.shape[1] == 0:
+            raise DataError("every feature column is empty (all values missing)")
+    detected = _detect_task(y_arr)
+    if task == "auto":
+        task = detected
+    elif task in ("binary", "multiclass") and detected == "regression" and _looks_continuous(y_arr):
+        raise DataError(f"task={task!r} but the target looks continuous ({len(np.unique(y_arr))} distinct floats); use task='regression'")
+    if task == "regression":
+        try:
+            y_arr = y_arr.astype(float)
+        except (TypeError, ValueError):
+            raise DataError("task='regression' needs a numeric target") from None
+        if np.unique(y_arr).size < 2:
+            raise DataError("the target has a single value: there is nothing to predict")
+        classes = None
+    else:
+        classes = np.unique(y_arr)
+        if classes.size < 2:
+            raise DataError(
+                f"the target has only one class ({classes[0]!r}): a classifier needs at least two"
+            )
+        if task == "binary" and classes.size > 2:
+            raise DataError(f"task='binary' but the target has {classes.size} classes; use task='multiclass'")
+        counts = pd.Series(y_arr).value_counts()
+        if counts.min() < 2:
+            rare = counts[counts < 2].index.tolist()[:5]
+            raise DataError(f"classes {rare} have a single example; cross-validation needs at least 2 per class (drop or merge them)")
+    return Dataset(X=frame, y=y_arr, task=task, source=source, target=target, classes=classes, kind=kind)  # type: ignore[arg-type]
+
+
+def _as_1d(y: Any) -> np.ndarray:
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise DataError(f"y must be one column, got {y.shape[1]} columns")
+        y = y.iloc[:, 0]
+    if hasattr(y, "detach") and hasattr(y, "numpy"):
+        y = y.detach().cpu().numpy()
+    arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise DataError(f"y must be 1-d, got shape {arr.shape}")
+    if arr.dtype == object or pd.api.types.is_string_dtype(arr.dtype):
+        non_missing = [v for v in arr if not pd.isna(v)]
+        if non_missing and all(isinstance(v, (bool, np.bool_)) for v in non_missing):
+            return arr
+        if non_missing and all(isinstance(v, str) for v in non_missing):
+            return arr.astype(object)
+    return arr
+
+
+def _looks_continuous(y: np.ndarray) -> bool:
+    if not np.issubdtype(y.dtype, np.floating):
+        return False
+    return bool(np.any(np.mod(y, 1) != 0))
+
+
+def _detect_task(y: np.ndarray) -> Task:
+    if y.dtype == object or y.dtype == bool or not np.issubdtype(y.dtype, np.number):
+        n_classes = pd.Series(y).nunique()
+        return "binary" if n_classes <= 2 else "multiclass"
+    unique = np.unique(y)
+    if _looks_continuous(y):
+        return "regression"
+    if unique.size <= 2:
+        return "binary"
+    if unique.size <= max(20, int(0.01 * y.size)) and unique.size < 0.5 * y.size:
+        return "multiclass"
+    return "regression"
+
+
+def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Make dtypes explicit: strings/bools become categories so every model sees the same types."""
+    out = {}
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            out[c] = col.astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        elif pd.api.types.is_bool_dtype(col.dtype):
+            out[c] = col.map(str).astype(object)
+        elif pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype):
+            converted = pd.to_numeric(col, errors="coerce")
+            if converted.notna().sum() == col.notna().sum():  # numbers stored as text
+                out[c] = converted
+            else:  # one type per column: mixed str/int objects would not sort in the encoders
+                out[c] = col.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        else:
+            out[c] = pd.to_numeric(col, errors="coerce").astype(float)
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)

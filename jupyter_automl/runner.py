@@ -1,0 +1,295 @@
+"""Executing trials: budget, parallel workers, failures, interrupts and events to observers."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from jupyter_automl.evaluate import TrialBudget, TrialTimeout
+from jupyter_automl.storage import ATTR
+
+__all__ = ["Observer", "TrialRecord", "RunInfo", "Runner", "trial_record"]
+
+logger = logging.getLogger("jupyter_automl")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What observers learn when a run starts."""
+
+    study_name: str
+    storage: str
+    config: Any
+    task: str
+    metric: str
+    direction: str
+    time_budget: float | None
+    n_trials: int | None
+    started: float  # time.monotonic() at the start of the search
+    previous_trials: int = 0
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A frozen snapshot of one finished trial, for views and leaderboards."""
+
+    number: int
+    state: str  # COMPLETE | PRUNED | FAIL
+    value: float | None
+    values: tuple[float, ...] | None
+    score_std: float | None
+    duration_s: float
+    model: str
+    params: dict[str, Any]
+    error: str | None = None
+    elapsed_s: float | None = None  # since the run started
+    diagram: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def trial_record(trial: Any, space: Any = None, started_wall: float | None = None) -> TrialRecord:
+    """Build a :class:`TrialRecord` from an Optuna ``FrozenTrial``."""
+    info = dict(trial.user_attrs.get(ATTR, {}))
+    values = tuple(trial.values) if trial.values is not None else None
+    params = dict(trial.params)
+    model = info.get("model") or (space.describe(params) if space is not None and params else str(params.get("model", "")))
+    key = info.get("key_params")
+    if key is None:
+        key = space.key_params(params) if space is not None else params
+    elapsed = None
+    if started_wall is not None and trial.datetime_complete is not None:
+        elapsed = trial.datetime_complete.timestamp() - started_wall
+    return TrialRecord(
+        number=trial.number,
+        state=trial.state.name,
+        value=values[0] if values and len(values) == 1 else None,
+        values=values,
+        score_std=info.get("score_std"),
+        duration_s=float(info.get("duration_s", trial.duration.total_seconds() if trial.duration else 0.0)),
+        model=str(model),
+        params=key,
+        error=info.get("error"),
+        elapsed_s=elapsed,
+        diagram=info.get("diagram"),
+        extra={k: v for k, v in info.items() if k not in {"model", "key_params", "score_std", "duration_s", "error", "diagram"}},
+    )
+
+
+class Observer:
+    """Receives run events. Every hook does nothing by default; views override what they need.
+
+    Hooks run in the thread that finished the trial; they receive frozen records only and must
+    return quickly (views batch their updates).
+    """
+
+    def on_start(self, run: RunInfo) -> None:
+        """The run begins (the study exists, no new trial has started)."""
+
+    def on_trial(self, record: TrialRecord, trial: Any) -> None:
+        """A trial finished (``trial`` is the Optuna ``FrozenTrial``, already in storage)."""
+
+    def on_end(self, result: Any) -> None:
+        """The run ended and the final model is fitted (``result`` is the ``SearchResult``)."""
+
+
+class Runner:
+    """Runs trials of ``space`` in ``study`` until the budget, the trial count or a stop.
+
+    Every trial is told to the storage before the next one starts. A trial that raises is
+    stored as FAIL with its error, and the search goes on. ``KeyboardInterrupt`` (the kernel's
+    interrupt button) stops cleanly: the running trial is recorded as FAIL "interrupted".
+    """
+
+    def __init__(self, study: Any, space: Any, config: Any, *, observers: list[Observer] | None = None,
+                 deadline: float | None = None, stop: threading.Event | None = None,
+                 n_jobs: int = 1) -> None:
+        self.study = study
+        self.space = space
+        self.config = config
+        self.observers = list(observers or [])
+        self.deadline = deadline
+        self.stop = stop if stop is not None else threading.Event()
+        self.n_jobs = n_jobs
+        self.budget = TrialBudget(deadline, self.stop)
+        self.reserve = 0.0  # seconds kept back for the final refit
+        self.stop_reason: str | None = None
+        self.oof: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._started = 0
+        self._target = None
+        self.n_failed = 0
+
+    # -------------------------------------------------------------------------- loop
+    def run(self) -> str:
+        """Run to the end; return why it stopped (n_trials, time_budget, stopped, interrupted)."""
+        import optuna
+
+        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+        done_before = len(self.study.get_trials(deepcopy=False, states=finished))
+        self._started = done_before
+        self._target = self.config.n_trials
+        if self.n_jobs == 1:
+            try:
+                self._worker()
+            except KeyboardInterrupt:
+                self.stop.set()
+                self.stop_reason = "interrupted"
+        else:
+            threads = [threading.Thread(target=self._worker, name=f"automl-trial-{i}", daemon=True)
+                       for i in range(self.n_jobs)]
+            for t in threads:
+                t.start()
+            try:
+                while any(t.is_alive() for t in threads):
+                    for t in threads:
+                        t.join(0.2)
+            except KeyboardInterrupt:
+                self.stop.set()
+                self.stop_reason = "interrupted"
+                for t in threads:
+                    t.join()
+        return self.stop_reason or "n_trials"
+
+    def _claim(self) -> bool:
+        with self._lock:
+            if self.stop.is_set():
+                self.stop_reason = self.stop_reason or "stopped"
+                return False
+            if self._target is not None and self._started >= self._target:
+                self.stop_reason = self.stop_reason or "n_trials"
+                return False
+            if self.deadline is not None and time.monotonic() >= self.deadline - self.reserve:
+                self.stop_reason = self.stop_reason or "time_budget"
+                return False
+            self._started += 1
+            return True
+
+    def _worker(self) -> None:
+        while self._claim():
+            self._one_trial()
+
+    def _one_trial(self) -> None:
+        import optuna
+
+        trial = self.study.ask()
+        t0 = time.perf_counter()
+        info: dict[str, Any] = {}
+        state = optuna.trial.TrialState.FAIL
+        values: Any = None
+        interrupted = False
+        try:
+            params = self.space.sample(trial)
+            info["model"] = self.space.describe(params)
+            info["key_params"] = _jsonable(self.space.key_params(params))
+            self.budget.deadline = None if self.deadline is None else self.deadline - self.reserve
+            evaluation = self.space.evaluate(trial, params, self.budget)
+            values = evaluation.values
+            info["score_std"] = evaluation.score_std
+            info.update(_jsonable(evaluation.user_attrs))
+            diagram = self.space.diagram(params)
+            if diagram is not None:
+                info["diagram"] = diagram
+            state = optuna.trial.TrialState.COMPLETE
+            if evaluation.oof is not None:
+                self._keep_oof(trial.number, evaluation)
+        except optuna.TrialPruned as exc:
+            state = optuna.trial.TrialState.PRUNED
+            info["reason"] = str(exc) or "pruned"
+        except TrialTimeout as exc:
+            state = optuna.trial.TrialState.PRUNED
+            info["reason"] = str(exc)
+        except KeyboardInterrupt:
+            info["error"] = "interrupted by the user"
+            interrupted = True
+        except Exception as exc:  # a failing trial is recorded, the search goes on
+            info["error"] = f"{type(exc).__name__}: {exc}"
+            info["traceback"] = traceback.format_exc(limit=6)[-4000:]
+            logger.warning("trial %d failed: %s", trial.number, info["error"])
+        info["duration_s"] = time.perf_counter() - t0
+        self._tell(trial, state, values, info)
+        if state == optuna.trial.TrialState.FAIL:
+            with self._lock:
+                self.n_failed += 1
+        frozen = self.study._storage.get_trial(trial._trial_id)
+        self._update_reserve(frozen)
+        record = trial_record(frozen, self.space)
+        for observer in self.observers:
+            try:
+                observer.on_trial(record, frozen)
+            except Exception:  # a broken view must not end the search
+                logger.exception("observer %r failed", observer)
+        if interrupted:
+            raise KeyboardInterrupt
+
+    def _tell(self, trial: Any, state: Any, values: Any, info: dict[str, Any]) -> None:
+        import optuna
+
+        try:
+            trial.set_user_attr(ATTR, info)
+            if state == optuna.trial.TrialState.COMPLETE:
+                self.study.tell(trial, values)
+            elif state == optuna.trial.TrialState.PRUNED:
+                self.study.tell(trial, state=state)
+            else:
+                self.study.tell(trial, state=state)
+        except KeyboardInterrupt:  # never leave the trial RUNNING in storage
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+
+    def _keep_oof(self, number: int, evaluation: Any) -> None:
+        with self._lock:
+            self.oof[number] = evaluation.oof
+            if len(self.oof) > 40:  # keep the best 30 for the ensemble: memory stays bounded
+                sign = 1.0 if self.space.directions[0] == "maximize" else -1.0
+                scores = {}
+                for t in self.study.get_trials(deepcopy=False):
+                    if t.number in self.oof and t.value is not None:
+                        scores[t.number] = sign * t.value
+                scores[number] = sign * float(evaluation.values)
+                keep = sorted(scores, key=scores.get, reverse=True)[:30]
+                self.oof = {k: v for k, v in self.oof.items() if k in keep}
+
+    def _update_reserve(self, frozen: Any) -> None:
+        """Keep back enough time to refit the current best on all the data."""
+        if self.deadline is None or frozen.state.name != "COMPLETE" or len(self.space.directions) > 1:
+            return
+        try:
+            best = self.study.best_trial
+        except ValueError:
+            return
+        info = best.user_attrs.get(ATTR, {})
+        fold = info.get("fold_seconds") or info.get("fit_seconds_estimate")
+        if fold:
+            folds = max(2, int(getattr(self.config, "cv", 5)))
+            self.reserve = 1.3 * float(fold) * folds / (folds - 1) + 0.2
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

@@ -1,0 +1,204 @@
+"""Shared fixtures: a scratch working directory, and for browser tests a real JupyterLab + Chromium.
+
+Browser tests are marked ``@pytest.mark.browser`` and skipped when Debian's chromium is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1;localhost",
+]
+TOKEN = "e2e-token"
+ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", ROOT / "test-artifacts"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not Path(CHROMIUM).exists():
+        skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test in an empty directory (the default storage lands in it)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# ----------------------------------------------------------------------------- notebooks
+@pytest.fixture(scope="session")
+def nb_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scratch copy of examples/ (servers autosave, and executed notebooks are large)."""
+    root = tmp_path_factory.mktemp("nbroot")
+    if EXAMPLES.exists():
+        shutil.copytree(EXAMPLES, root, dirs_exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def run_notebook(nb_root: Path):
+    """Execute a notebook of ``nb_root`` with nbclient; returns the executed notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    def _run(name: str, timeout: int = 300):
+        path = nb_root / name
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(nb_root)}}, store_widget_state=True).execute()
+        nbformat.write(nb, path.with_name(path.stem + ".executed.ipynb"))
+        return nb
+
+    return _run
+
+
+# ------------------------------------------------------------------------- JupyterLab
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lab(nb_root: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A JupyterLab server on localhost with isolated settings, serving ``nb_root``."""
+    home = tmp_path_factory.mktemp("jlab-home")
+    settings = {
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }
+    for rel, value in settings.items():
+        p = home / "settings" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(value))
+    port = _free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               BOKEH_RESOURCES="inline")
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={nb_root}",
+           "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+           f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url, t0 = f"http://127.0.0.1:{port}", time.monotonic()
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab died: {(home / 'lab.log').read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() - t0 > 90:
+                    raise TimeoutError("jupyter lab did not come up in 90 s") from None
+                time.sleep(0.2)  # polling a server that is starting, not synchronising the test
+        yield {"url": url, "token": TOKEN, "root": nb_root, "log": home / "lab.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def e2e_browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def e2e_page(e2e_browser, request: pytest.FixtureRequest):
+    """A fresh page whose requests may only reach localhost; errors are collected."""
+    ctx = e2e_browser.new_context(viewport={"width": 1400, "height": 1800})
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def guard(route) -> None:
+        u = route.request.url
+        if u.startswith(("data:", "blob:")) or urlparse(u).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(u)
+            route.abort()
+
+    ctx.route("**/*", guard)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.blocked, page.errors = blocked, errors
+    yield page
+    _screenshot_if_failed(request, page)
+    ctx.close()
+
+
+def _screenshot_if_failed(request: pytest.FixtureRequest, page) -> None:
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and not page.is_closed():
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTIFACTS / f"{request.node.name}-failed.png"
+        page.screenshot(path=str(shot))
+        print(f"screenshot: {shot}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    setattr(item, "rep_" + rep.when, rep)
+    return rep
+
+
+def shutdown_sessions(lab: dict) -> None:
+    """Shut down every kernel session of the server (kernels outlive pages)."""
+    base, hdr = lab["url"], {"Authorization": f"token {lab['token']}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions", headers=hdr)) as r:
+        sessions = json.load(r)
+    for s in sessions:
+        urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions/{s['id']}", headers=hdr,
+                                                      method="DELETE")).close()
+
+
+@pytest.fixture
+def open_notebook(lab, e2e_page, request: pytest.FixtureRequest):
+    """Open a notebook of the lab's root and wait for an idle kernel; sessions are shut down after."""
+
+    def _open(name: str, wait_kernel: bool = True):
+        e2e_page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
+        if wait_kernel:
+            e2e_page.wait_for_function(
+                "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+                timeout=90_000)
+        else:
+            e2e_page.wait_for_selector(".jp-Notebook", timeout=90_000)
+        return e2e_page
+
+    yield _open
+    _screenshot_if_failed(request, e2e_page)
+    shutdown_sessions(lab)
