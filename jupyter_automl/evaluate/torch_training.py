@@ -12,7 +12,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,8 +39,6 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
-CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "log_loss")
-REGRESSION_METRICS = ("r2", "rmse", "mse", "mae")
 
 
 class _Budget(Protocol):
@@ -96,13 +94,15 @@ def select_device(spec: str | None = "auto") -> torch.device:
 
 
 def set_cpu_threads(n_jobs: int = 1) -> int:
-    """Give each of ``n_jobs`` parallel trials an equal share of the CPU cores.
+    """Give each of ``n_jobs`` parallel trials an equal share of the CPU cores (-1: all cores).
 
     One thread per trial is several times faster than letting each trial's torch use all
     cores when trials run side by side. Returns the thread count set.
     """
-    cores = os.cpu_count() or 1
-    threads = max(1, cores // max(1, int(n_jobs)))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    n_jobs = cores if int(n_jobs) == -1 else max(1, int(n_jobs))
+    threads = max(1, cores // n_jobs)
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
@@ -295,7 +295,7 @@ def train_model(
     *,
     task: str,
     settings: TrainSettings,
-    metric: str | None = None,
+    metric: Any = None,
     trial: optuna.Trial | None = None,
     budget: _Budget | None = None,
     report: bool = True,
@@ -314,7 +314,7 @@ def train_model(
         class indices, or floats for regression. ``X_val`` may be None (final refit).
     task : {"binary", "multiclass", "regression"}
     settings : TrainSettings
-    metric : str, optional
+    metric : str or Metric, optional
         Validation metric (see :func:`score_outputs`).
     trial : optuna.Trial, optional
     budget : object with ``check()``, optional
@@ -375,8 +375,9 @@ def train_model(
                 if trial is not None and report:
                     trial.report(value, epoch)
                     if trial.should_prune():
+                        name = getattr(metric, "name", metric) or "score"
                         raise optuna.TrialPruned(
-                            f"pruned after epoch {epoch + 1} with {metric or 'score'} {value:.4g}"
+                            f"pruned after epoch {epoch + 1} with {name} {value:.4g}"
                         )
     except torch.OutOfMemoryError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else "no details"
@@ -426,40 +427,32 @@ def predict_outputs(
     return torch.cat(chunks).numpy()
 
 
-def score_outputs(outputs: np.ndarray, y: np.ndarray, task: str, metric: str | None) -> float:
-    """Score network outputs with ``metric``.
+def score_outputs(outputs: np.ndarray, y: np.ndarray, task: str, metric: Any = None) -> float:
+    """Score raw network outputs with one of the search metrics.
 
-    ``None``/``"auto"`` means accuracy for classification and R² for regression. Metrics:
-    ``accuracy``, ``balanced_accuracy``, ``log_loss`` (classification); ``r2``, ``rmse``,
-    ``mse``, ``mae`` (regression).
+    Parameters
+    ----------
+    outputs : ndarray
+        Logits (classification) or values in column 0 (regression).
+    y : ndarray
+        Class indices (positions in the class list), or regression targets.
+    task : {"binary", "multiclass", "regression"}
+    metric : str or Metric, optional
+        A :func:`~jupyter_automl.evaluate.metrics.get_metric` name or object; ``None`` or
+        ``"auto"`` picks the task's default.
     """
-    metric = (metric or "auto").lower()
+    from jupyter_automl.evaluate.metrics import get_metric
+
+    if metric is None or isinstance(metric, str):
+        metric = get_metric(metric or "auto", task)
     y = np.asarray(y)
     if task == "regression":
-        pred = outputs.reshape(len(outputs), -1)[:, 0].astype(np.float64)
-        err = pred - y.astype(np.float64)
-        if metric in ("auto", "r2"):
-            denom = float(((y - y.mean()) ** 2).sum())
-            return 1.0 - float((err**2).sum()) / denom if denom > 0 else 0.0
-        if metric == "mse":
-            return float((err**2).mean())
-        if metric == "rmse":
-            return float(np.sqrt((err**2).mean()))
-        if metric == "mae":
-            return float(np.abs(err).mean())
-        raise ConfigError(f"metric: {metric!r} is not available for regression in NAS spaces; "
-                          f"use one of {list(REGRESSION_METRICS)}")
-    pred = outputs.argmax(1)
-    if metric in ("auto", "accuracy"):
-        return float((pred == y).mean())
-    if metric == "balanced_accuracy":
-        recalls = [float((pred[y == c] == c).mean()) for c in np.unique(y)]
-        return float(np.mean(recalls))
-    if metric == "log_loss":
-        logits = torch.from_numpy(outputs.astype(np.float32))
-        return float(nn.functional.cross_entropy(logits, torch.from_numpy(y.astype(np.int64))))
-    raise ConfigError(f"metric: {metric!r} is not available for classification in NAS spaces; "
-                      f"use one of {list(CLASSIFICATION_METRICS)}")
+        return metric(y, outputs.reshape(len(outputs), -1)[:, 0].astype(np.float64))
+    classes = np.arange(outputs.shape[1])
+    if metric.needs == "label":
+        return metric(y, outputs.argmax(1), classes)
+    shifted = np.exp(outputs - outputs.max(1, keepdims=True))
+    return metric(y, shifted / shifted.sum(1, keepdims=True), classes)
 
 
 def split_indices(
@@ -481,7 +474,3 @@ def split_indices(
         train.append(members[n_val:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
-
-def shape_summary(shape: Sequence[int]) -> str:
-    """``"1x8x8"`` for a sample shape."""
-    return "x".join(str(s) for s in shape)

@@ -14,6 +14,7 @@ from jupyter_automl.spaces.nas.genotypes import (
     DagGenotype,
     MlpGenotype,
 )
+from jupyter_automl.spaces.nas.spaces import NasCellSpace, NasChainSpace, NasDagSpace, NasMlpSpace
 
 __all__ = [
     "CELL_OPS",
@@ -23,4 +24,8 @@ __all__ = [
     "ChainGenotype",
     "DagGenotype",
     "MlpGenotype",
+    "NasCellSpace",
+    "NasChainSpace",
+    "NasDagSpace",
+    "NasMlpSpace",
 ]

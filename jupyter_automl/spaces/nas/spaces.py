@@ -12,14 +12,13 @@ take raw inputs.
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from jupyter_automl._errors import ConfigError, DataError
+from jupyter_automl._errors import ConfigError, DataError, did_you_mean
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
 from jupyter_automl.spaces.nas.genotypes import (
     CELL_OPS,
@@ -84,8 +83,8 @@ class TorchSpace(SearchSpace):
     OPTIONS: ClassVar[dict[str, Any]] = {}
     image_input: ClassVar[bool] = True
 
-    def __init__(self, config: Any, data: Any) -> None:
-        super().__init__(config, data)
+    def __init__(self, config: Any, data: Any, *, threads: int = 1) -> None:
+        super().__init__(config, data, threads=threads)
         self._prepared: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------------ configuration
@@ -97,15 +96,45 @@ class TorchSpace(SearchSpace):
 
     @property
     def objectives(self) -> list[str]:
-        """Objective names; the first is the metric."""
+        """Objective names: the metric, then any of ``params`` and ``latency``."""
         objectives = _option_value(self.config, "objectives", None)
-        return list(objectives) if objectives else [self.metric]
+        if not objectives:
+            return [self.metric.name]
+        objectives = list(objectives)
+        if objectives[0] in _OBJECTIVES_EXTRA:  # [params, ...]: the metric still comes first
+            objectives.insert(0, self.metric.name)
+        return objectives
 
     @property
-    def metric(self) -> str:
-        """The validation metric (``auto`` → accuracy or R²)."""
-        metric = _option_value(self.config, "metric", "auto")
-        return str(metric)
+    def metric(self) -> Any:
+        """The validation :class:`~jupyter_automl.evaluate.metrics.Metric`.
+
+        The first of ``objectives`` when it names a metric, else the ``metric`` option.
+        """
+        from jupyter_automl.evaluate.metrics import get_metric
+
+        objectives = _option_value(self.config, "objectives", None)
+        if objectives and objectives[0] not in _OBJECTIVES_EXTRA:
+            return get_metric(str(objectives[0]), self.task)
+        return get_metric(str(_option_value(self.config, "metric", "auto")), self.task)
+
+    @property
+    def directions(self) -> list[str]:
+        """The metric's direction, then ``minimize`` for ``params`` and ``latency``."""
+        return [self.metric.direction] + ["minimize"] * (len(self.objectives) - 1)
+
+    @property
+    def device_name(self) -> str:
+        """The torch device trials run on (``cuda:0``, ``mps``, ``cpu``)."""
+        from jupyter_automl.evaluate.torch_training import select_device
+
+        device = select_device(str(_option_value(self.config, "device", "auto")))
+        if device.type == "cuda":
+            import torch
+
+            index = device.index if device.index is not None else torch.cuda.current_device()
+            return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+        return str(device)
 
     @property
     def task(self) -> str:
@@ -117,22 +146,34 @@ class TorchSpace(SearchSpace):
         allowed = {**_COMMON_OPTIONS, **self.OPTIONS}
         for key in _option_value(self.config, "space_options", {}) or {}:
             if key not in allowed:
-                close = difflib.get_close_matches(key, list(allowed), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
                 problems.append(
-                    f"space_options: unknown key {key!r} for space {self.name!r} "
-                    f"(known: {sorted(allowed)}){hint}"
+                    f"option 'space_options': unknown key {key!r} for space {self.name!r}"
+                    f"{did_you_mean(key, allowed)}; it takes {', '.join(sorted(allowed))}"
                 )
         problems.extend(self._check_options(self.options))
-        for objective in self.objectives[1:]:
+        try:
+            objectives = self.objectives
+        except (ConfigError, KeyError) as exc:
+            first = (_option_value(self.config, "objectives", None) or ["?"])[0]
+            problems.append(f"option 'objectives': {first!r} is not a metric for a "
+                            f"{self.task} task ({exc})")
+            objectives = []
+        for objective in objectives[1:]:
             if objective not in _OBJECTIVES_EXTRA:
-                problems.append(f"objectives: {objective!r} is not available in NAS spaces "
-                                f"after the metric; use {list(_OBJECTIVES_EXTRA)}")
+                problems.append(f"option 'objectives': {objective!r} is not available in NAS "
+                                f"spaces after the metric; use {list(_OBJECTIVES_EXTRA)}")
+        strategy = _option_value(self.config, "strategy", None)
+        if strategy == "darts" and self.name != "nas-cell":
+            problems.append(f"option 'strategy': darts searches the nas-cell space only, not "
+                            f"{self.name!r}; use evolution or tpe here")
+        if strategy == "darts" and self.task == "regression":
+            problems.append("option 'strategy': darts needs a classification task")
         fraction = self.options["val_fraction"]
         if not 0 < float(fraction) < 1:
-            problems.append(f"space_options.val_fraction must be in (0, 1), got {fraction!r}")
+            problems.append(f"option 'space_options.val_fraction' must be in (0, 1), "
+                            f"got {fraction!r}")
         if problems:
-            raise ConfigError("\n".join(problems))
+            raise ConfigError("\n".join(problems), problems)
         self.prepared()
 
     def _check_options(self, options: Mapping[str, Any]) -> list[str]:
@@ -180,9 +221,26 @@ class TorchSpace(SearchSpace):
         return 1 if self.task == "regression" else len(self.classes)
 
     # ------------------------------------------------------------------------- candidates
+    def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Complete candidate params from either :meth:`sample`'s dict or raw Optuna params.
+
+        The runner hands ``fit_final`` and ``export_source`` a trial's Optuna parameters
+        (``edge_1_0``, ...); replaying :meth:`sample` on a fixed trial rebuilds the genotype
+        string and the training options from them.
+        """
+        if "genotype" in params:
+            return dict(params)
+        import optuna
+
+        return self.sample(optuna.trial.FixedTrial(dict(params)))
+
     def genotype(self, params: Mapping[str, Any]) -> Any:
-        """The genotype in ``params`` (its ``"genotype"`` string)."""
-        return self.genotype_cls.from_string(params["genotype"])
+        """The genotype of ``params`` (sample's dict or Optuna params)."""
+        return self.genotype_cls.from_string(self.resolve(params)["genotype"])
+
+    def key_params(self, params: dict) -> dict:
+        """Training options for the leaderboard (the genotype is the ``model`` column)."""
+        return {k: v for k, v in self.resolve(params).items() if k != "genotype"}
 
     def sample(self, trial: optuna.Trial) -> dict:
         """Sample a genotype and the open training options; ``"genotype"`` holds its string."""
@@ -194,7 +252,7 @@ class TorchSpace(SearchSpace):
         return params
 
     def describe(self, params: dict) -> str:
-        return str(params["genotype"])
+        return str(self.resolve(params)["genotype"])
 
     def diagram(self, params: dict) -> dict | None:
         return self.genotype(params).diagram()
@@ -227,6 +285,7 @@ class TorchSpace(SearchSpace):
         """Resolved :class:`~jupyter_automl.evaluate.torch_training.TrainSettings`."""
         from jupyter_automl.evaluate.torch_training import TrainSettings
 
+        params = self.resolve(params) if params else params
         return TrainSettings(
             epochs=int(params.get("epochs", TRAINING_DEFAULTS["epochs"])),
             batch_size=int(params.get("batch_size", TRAINING_DEFAULTS["batch_size"])),
@@ -248,6 +307,7 @@ class TorchSpace(SearchSpace):
         from jupyter_automl.evaluate.torch_training import split_indices, train_model
         from jupyter_automl.spaces.nas.modules import count_parameters
 
+        params = self.resolve(params)
         X, y = self.prepared()
         seed = int(_option_value(self.config, "seed", 0))
         train, val = split_indices(y, self.task, float(self.options["val_fraction"]), seed)
@@ -298,12 +358,14 @@ class TorchSpace(SearchSpace):
         """Train on all the data for the same number of epochs; return the CPU module."""
         from jupyter_automl.evaluate.torch_training import train_model
 
+        params = self.resolve(params)
         X, y = self.prepared()
         model = self.build(params)
         self._fit_scaling(model, X)
         train_model(model, X, y, None, None, task=self.task, settings=self.settings(params),
                     budget=budget)
         model.classes_ = None if self.task == "regression" else self.classes
+        model.genotype_ = params["genotype"]
         return model
 
     def _outputs(self, model: nn.Module, X: Any) -> np.ndarray:
@@ -332,20 +394,30 @@ class TorchSpace(SearchSpace):
         raise NotImplementedError
 
     def portfolio(self) -> list[dict]:
-        """With ``proxy: synflow`` or ``params``, the best-screened untrained candidates."""
-        proxy = str(_option_value(self.config, "proxy", "none"))
-        if proxy == "none":
-            return []
-        from jupyter_automl.spaces.nas.proxies import screen
+        """Candidates the runner trains first.
 
-        return screen(self, proxy, int(self.options["proxy_candidates"]),
-                      int(self.options["proxy_keep"]))
+        With ``proxy: synflow`` or ``params``: the best of ``proxy_candidates`` untrained
+        random candidates by that proxy (``proxy_keep`` of them). With ``strategy: darts``
+        (nas-cell): the genotype a supernet search derives, searched here, before any trial.
+        """
+        picked: list[dict] = []
+        if _option_value(self.config, "strategy", None) == "darts":
+            from jupyter_automl.strategies.darts import darts_search
+
+            picked.append(darts_search(self).genotype.to_params())
+        proxy = str(_option_value(self.config, "proxy", "none"))
+        if proxy != "none":
+            from jupyter_automl.spaces.nas.proxies import screen
+
+            picked.extend(screen(self, proxy, int(self.options["proxy_candidates"]),
+                                 int(self.options["proxy_keep"])))
+        return picked
 
     def export_source(self, params: dict, model: Any) -> str:
         """Standalone PyTorch source: the network class, its construction and a training loop."""
         from jupyter_automl.spaces.nas.export import export_source
 
-        return export_source(self, params, model)
+        return export_source(self, self.resolve(params), model)
 
 
 def _closest(choices: Sequence[Any], wanted: Any) -> Any:
@@ -358,17 +430,17 @@ def _check_subset(options: Mapping[str, Any], key: str, allowed: Sequence[Any]) 
     """Problems with ``options[key]`` as a non-empty list drawn from ``allowed``."""
     values = options.get(key)
     if not isinstance(values, (list, tuple)) or not values:
-        return [f"space_options.{key} must be a non-empty list, got {values!r}"]
+        return [f"option 'space_options.{key}' must be a non-empty list, got {values!r}"]
     bad = [v for v in values if v not in allowed]
     if bad:
-        return [f"space_options.{key}: unknown {bad}; allowed: {list(allowed)}"]
+        return [f"option 'space_options.{key}': unknown {bad}; allowed: {list(allowed)}"]
     return []
 
 
 def _check_positive_int(options: Mapping[str, Any], key: str, high: int = 1 << 16) -> list[str]:
     value = options.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-        return [f"space_options.{key} must be an integer in [1, {high}], got {value!r}"]
+        return [f"option 'space_options.{key}' must be an integer in [1, {high}], got {value!r}"]
     return []
 
 
@@ -429,7 +501,7 @@ class NasDagSpace(TorchSpace):
         ]
         max_nodes = options.get("max_nodes")
         if not isinstance(max_nodes, int) or not 3 <= max_nodes <= DagGenotype.MAX_NODES:
-            problems.append(f"space_options.max_nodes must be an integer in [3, 7], "
+            problems.append(f"option 'space_options.max_nodes' must be an integer in [3, 7], "
                             f"got {max_nodes!r}")
         return problems
 
@@ -509,8 +581,8 @@ class NasMlpSpace(TorchSpace):
         ]
         low, high = options.get("min_depth"), options.get("max_depth")
         if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high <= 16):
-            problems.append("space_options.min_depth and max_depth must be integers with "
-                            f"1 <= min_depth <= max_depth <= 16, got {low!r} and {high!r}")
+            problems.append("option 'space_options': min_depth and max_depth must be integers "
+                            f"with 1 <= min_depth <= max_depth <= 16, got {low!r} and {high!r}")
         return problems
 
     def preset(self) -> dict:
