@@ -108,8 +108,8 @@ def test_multi_objective_accuracy_and_params() -> None:
     ("options", "match"),
     [
         ({"chanels": 8}, "unknown key 'chanels' for space 'nas-cell' \\(did you mean 'channels'\\?\\)"),
-        ({"ops": ["nor_conv_3x3", "conv_5x5"]}, r"ops: unknown \['conv_5x5'\]"),
-        ({"n_cells": 0}, r"n_cells must be an integer in \[1, 32\], got 0"),
+        ({"ops": ["nor_conv_3x3", "conv_5x5"]}, r"option 'space_options.ops': unknown \['conv_5x5'\]"),
+        ({"n_cells": 0}, r"'space_options.n_cells' must be an integer in \[1, 32\], got 0"),
     ],
 )
 def test_cell_option_errors(options, match) -> None:
@@ -118,7 +118,7 @@ def test_cell_option_errors(options, match) -> None:
 
 
 def test_option_errors_are_collected() -> None:
-    with pytest.raises(ConfigError, match=r"(?s)chanels.*n_stages must be"):
+    with pytest.raises(ConfigError, match=r"(?s)chanels.*'space_options.n_stages' must be"):
         NasCellSpace(make_config(space_options={"chanels": 8, "n_stages": 0}),
                      digits_dataset()).check()
 
@@ -128,7 +128,7 @@ def test_objective_and_data_errors() -> None:
         NasCellSpace(make_config(objectives=["accuracy", "flops"]), digits_dataset()).check()
     with pytest.raises(DataError, match="10 columns cannot be read as square"):
         NasCellSpace(make_config(), diabetes_dataset()).check()
-    with pytest.raises(ConfigError, match=r"max_nodes must be an integer in \[3, 7\]"):
+    with pytest.raises(ConfigError, match=r"'space_options.max_nodes' must be an integer in \[3, 7\]"):
         NasDagSpace(make_config(space_options={"max_nodes": 9}), digits_dataset()).check()
 
 

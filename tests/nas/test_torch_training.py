@@ -155,8 +155,9 @@ def test_scores() -> None:
     assert score_outputs(logits, np.array([0, 1, 1]), "binary", "balanced_accuracy") == 0.75
     assert score_outputs(np.array([[1.0], [2.0]]), np.array([1.0, 3.0]), "regression",
                          "mae") == 0.5
-    with pytest.raises(ConfigError, match="'roc_auc' is not available for classification"):
-        score_outputs(logits, np.array([0, 1, 1]), "binary", "roc_auc")
+    assert score_outputs(logits, np.array([0, 1, 1]), "binary", "roc_auc") == 0.5
+    with pytest.raises(ConfigError, match="'rmse' does not apply to a binary task"):
+        score_outputs(logits, np.array([0, 1, 1]), "binary", "rmse")
 
 
 def test_settings_validation() -> None:
