@@ -116,17 +116,43 @@ class DartsSupernet(nn.Module):
                                   nn.Flatten(), nn.Linear(c, n_outputs))
         self.alpha = nn.Parameter(1e-3 * torch.randn(len(CellGenotype.edges()), len(ops)))
         self.beta = 1.0
+        # 1 keeps an op in the mixture, 0 removes it (perturbation-based selection)
+        self.register_buffer("keep", torch.ones(len(CellGenotype.edges()), len(ops)))
 
     def weight_parameters(self) -> list[nn.Parameter]:
         """Network weights (everything but ``alpha``)."""
         return [p for name, p in self.named_parameters() if name != "alpha"]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights = torch.softmax(self.alpha, dim=-1)
+        weights = torch.softmax(self.alpha, dim=-1) * self.keep
         x = self.stem(self.scaling(x))
         for layer in self.layers:
             x = layer(x, weights, self.beta) if isinstance(layer, SearchCell) else layer(x)
         return self.head(x)
+
+    @torch.no_grad()
+    def perturbation_genotype(self, x: torch.Tensor, y: torch.Tensor,
+                              batch_size: int = 256) -> CellGenotype:
+        """DARTS-PT selection: per edge, the op whose removal costs the supernet most accuracy.
+
+        Each edge is decided in turn (edges already decided keep only their op), without
+        DARTS-PT's fine-tuning between decisions, to stay cheap.
+        """
+        self.eval()
+        usable = [k for k, name in enumerate(self.op_names) if name != "none"]
+        chosen: list[str] = []
+        for edge in range(self.alpha.shape[0]):
+            drops = []
+            for k in usable:
+                self.keep[edge, k] = 0.0
+                drops.append(-_accuracy(self, x, y, batch_size))
+                self.keep[edge, k] = 1.0
+            best = usable[int(np.argmax(drops))]
+            self.keep[edge] = 0.0
+            self.keep[edge, best] = 1.0
+            chosen.append(self.op_names[best])
+        self.keep.fill_(1.0)
+        return CellGenotype(tuple(chosen))
 
     def genotype(self) -> CellGenotype:
         """Argmax of ``alpha`` per edge, never ``none``."""
@@ -134,6 +160,16 @@ class DartsSupernet(nn.Module):
         if "none" in self.op_names and len(self.op_names) > 1:
             alpha[:, self.op_names.index("none")] = -float("inf")
         return CellGenotype(tuple(self.op_names[int(i)] for i in alpha.argmax(-1)))
+
+
+@torch.no_grad()
+def _accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> float:
+    """Accuracy of ``net`` on ``(x, y)``."""
+    correct = 0
+    for first in range(0, len(x), batch_size):
+        correct += int((net(x[first:first + batch_size]).argmax(1) == y[first:first + batch_size])
+                       .sum())
+    return correct / max(1, len(x))
 
 
 @dataclass
@@ -155,6 +191,7 @@ def darts_search(
     darts_minus: bool = True,
     warmup_epochs: int | None = None,
     alpha_lr: float = 3e-3,
+    selection: str | None = None,
     budget: Any = None,
 ) -> DartsResult:
     """Run one first-order DARTS search on the space's training split.
@@ -178,6 +215,11 @@ def darts_search(
         Epochs that train weights only (default: a third of ``epochs``).
     alpha_lr : float
         Adam learning rate of ``alpha``.
+    selection : {"argmax", "perturbation"}, optional
+        How the final genotype is read from the supernet (space option
+        ``darts_selection``, default ``argmax``): the argmax of ``alpha`` (DARTS), or the op
+        whose removal lowers the supernet's held-out accuracy most (DARTS-PT, Wang et al.,
+        2021), which does not trust ``alpha``'s bias for parameter-free ops.
     budget : object with ``check()``, optional
 
     Returns
@@ -191,6 +233,10 @@ def darts_search(
     options = space.options
     epochs = int(epochs if epochs is not None else options["darts_epochs"])
     max_skip = int(max_skip if max_skip is not None else options["darts_max_skip"])
+    selection = str(selection if selection is not None else options["darts_selection"])
+    if selection not in ("argmax", "perturbation"):
+        raise ConfigError("option 'space_options.darts_selection': expected 'argmax' or "
+                          f"'perturbation', got {selection!r}")
     warmup = int(warmup_epochs if warmup_epochs is not None else max(1, epochs // 3))
     base_seed = int(seed if seed is not None else getattr(space.config, "seed", 0) or 0)
     start = time.perf_counter()
@@ -251,6 +297,12 @@ def darts_search(
                 result.genotype, result.stopped_early = previous, True
                 break
             result.genotype = previous = genotype
+        if selection == "perturbation":
+            held_out = torch.from_numpy(half_a)
+            result.genotype = net.perturbation_genotype(xt[held_out].to(device),
+                                                        yt[held_out].to(device))
+            result.history.append({"selection": "perturbation",
+                                   "genotype": result.genotype.to_string()})
     finally:
         net.to("cpu")
         from jupyter_automl.evaluate.torch_training import release_device_memory

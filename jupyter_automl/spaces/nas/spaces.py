@@ -450,14 +450,15 @@ class NasCellSpace(TorchSpace):
     Space options: ``ops`` (subset of the five NAS-Bench-201 ops), ``n_cells`` (cells per
     stage, default 1; the benchmark uses 5), ``channels`` (default 16), ``n_stages``
     (default 3), ``val_fraction``, ``proxy_candidates``, ``proxy_keep``, and for
-    ``strategy: darts`` ``darts_epochs`` (default 15) and ``darts_max_skip`` (default 2).
+    ``strategy: darts`` ``darts_epochs`` (default 15), ``darts_max_skip`` (default 2) and
+    ``darts_selection`` (``argmax`` or ``perturbation``).
     """
 
     name: ClassVar[str] = "nas-cell"
     genotype_cls: ClassVar[type] = CellGenotype
     OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(CELL_OPS), "n_cells": 1, "channels": 16,
                                          "n_stages": 3, "darts_epochs": 15,
-                                         "darts_max_skip": 2}
+                                         "darts_max_skip": 2, "darts_selection": "argmax"}
 
     def _check_options(self, options: Mapping[str, Any]) -> list[str]:
         return [
