@@ -74,26 +74,27 @@ class Search:
                 f"option 'name': a study {self.name!r} already exists in {self.storage_url}; "
                 "pass resume=True to continue it, or choose another name"
             )
-        if self.resumed:
-            self.study = optuna.load_study(study_name=self.name, storage=self.storage, sampler=self.sampler, pruner=pruner)
-            stored = self.study.user_attrs.get(f"{ATTR}:fingerprint", {})
-            if stored and stored.get("hash") != self.dataset.fingerprint()["hash"]:
+        # create_study(load_if_exists) also covers another worker creating the same study right now
+        self.study = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
+                                         pruner=pruner, directions=directions, load_if_exists=config.resume)
+        stored = self.study.user_attrs.get(f"{ATTR}:fingerprint")
+        if stored is not None:
+            self.resumed = True
+            if stored.get("hash") != self.dataset.fingerprint()["hash"]:
                 raise DataError(
                     f"study {self.name!r} was run on different data (stored hash {stored.get('hash')}, "
                     f"shape {stored.get('shape')}; now {self.dataset.fingerprint()['hash']}, shape "
                     f"{self.dataset.fingerprint()['shape']}): resume it with the same data, or use another name"
                 )
         else:
-            self.study = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
-                                             pruner=pruner, directions=directions)
             metric = getattr(self.space, "metric", None)
             self.study.set_user_attr(f"{ATTR}:config", config.to_dict())
-            self.study.set_user_attr(f"{ATTR}:fingerprint", self.dataset.fingerprint())
             self.study.set_user_attr(f"{ATTR}:task", self.dataset.task)
             self.study.set_user_attr(f"{ATTR}:metric", metric.name if metric is not None else ",".join(config.objectives or []))
             from jupyter_automl.storage import environment
 
             self.study.set_user_attr(f"{ATTR}:environment", environment(getattr(self.space, "device_name", "cpu")))
+            self.study.set_user_attr(f"{ATTR}:fingerprint", self.dataset.fingerprint())  # last: marks it complete
             self._enqueue_first()
         self.stop_event = threading.Event()
         self.observers = list(observers or [])
@@ -166,7 +167,10 @@ class Search:
                        previous_trials=previous)
         for observer in self.observers:
             observer.on_start(info)
-        with threadpool_limits(limits=self.threads):
+        with threadpool_limits(limits=self.threads), warnings.catch_warnings():
+            # candidates warn a lot (convergence, constant features...): the leaderboard says what matters
+            for category in (UserWarning, RuntimeWarning, FutureWarning):
+                warnings.simplefilter("ignore", category)
             reason = self.runner.run()
             self.result.stop_reason = reason
             self._finish(deadline)

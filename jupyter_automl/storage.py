@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def resolve_storage(storage: str | None) -> Any:
             )
             _tune_sqlite(result)
         else:
-            result = optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+            result = _open_rdb(url)
     except ModuleNotFoundError as exc:
         raise StorageError(
             f"storage {_redact(url)!r} needs the {exc.name!r} package: pip install "
@@ -96,6 +97,20 @@ def resolve_storage(storage: str | None) -> Any:
         ) from None
     _CACHE[url] = result
     return result
+
+
+def _open_rdb(url: str) -> Any:
+    """Open a server database; two workers creating the schema at once is retried, not fatal."""
+    import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(3):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        except (IntegrityError, ProgrammingError):
+            if attempt == 2:
+                raise
+            time.sleep(0.5 * (attempt + 1))  # the other worker is creating the tables
 
 
 def _enable_wal(path: Path) -> None:
