@@ -336,6 +336,8 @@ class TorchSpace(SearchSpace):
                 "epochs_run": outcome.epochs_run,
                 "history": [round(v, 6) for v in outcome.history],
                 "device": outcome.device,
+                # the runner keeps this much time back for the final refit on all the data
+                "fit_seconds_estimate": outcome.seconds,
             },
             fit_seconds=time.perf_counter() - start,
         )
