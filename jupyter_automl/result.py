@@ -88,7 +88,16 @@ class SearchResult:
     @property
     def best_params(self) -> dict[str, Any]:
         best = self._best_trial()
-        return {} if best is None else dict(best.params)
+        if best is None:
+            return {}
+        params = dict(best.params)
+        # NAS trials sample edges/ops as Optuna params; the genotype string is stored beside them
+        from jupyter_automl.storage import ATTR
+
+        genotype = best.user_attrs.get(ATTR, {}).get("genotype")
+        if genotype is not None:
+            params["genotype"] = genotype
+        return params
 
     @property
     def best_trial(self) -> Any:
