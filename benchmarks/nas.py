@@ -110,10 +110,10 @@ def main() -> None:
     print(f"digits ({args.samples} samples, 20% validation), nas-cell (channels 8, 2 stages), "
           f"{args.epochs} epochs per architecture, {args.seeds} seeds: best-so-far validation "
           "accuracy after k trained architectures (mean ± std)")
-    print(" | ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
     for r in rows:
-        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
 
 
 if __name__ == "__main__":

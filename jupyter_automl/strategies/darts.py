@@ -58,7 +58,7 @@ class MixedOp(nn.Module):
         self.ops = nn.ModuleList(cell_op(op, channels) for op in ops)
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return sum(w * op(x) for w, op, name in zip(weights, self.ops, self.names)
+        return sum(w * op(x) for w, op, name in zip(weights, self.ops, self.names, strict=True)
                    if name != "none")  # `none` outputs zeros: its weight only dilutes others
 
 

@@ -97,7 +97,7 @@ def test_training_learns_digits_and_is_bit_reproducible(digits) -> None:
     assert runs[0].epochs_run == 3 and len(runs[0].history) == 3
     assert runs[0].history[-1] > 0.85
     assert runs[0].history == runs[1].history
-    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values()):
+    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import pprint
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from torch import nn

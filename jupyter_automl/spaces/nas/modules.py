@@ -309,7 +309,7 @@ class ChainNetwork(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         c, size = in_channels, height
-        for width, kernel in zip(widths, kernels):
+        for width, kernel in zip(widths, kernels, strict=True):
             layers.append(nn.Conv2d(c, width, kernel, padding=kernel // 2, bias=norm == "none"))
             if norm == "batch":
                 layers.append(nn.BatchNorm2d(width))

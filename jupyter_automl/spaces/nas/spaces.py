@@ -229,10 +229,28 @@ class TorchSpace(SearchSpace):
         string and the training options from them.
         """
         if "genotype" in params:
-            return dict(params)
+            resolved = dict(params)
+            for name in TRAINING_DEFAULTS:
+                resolved.setdefault(name, self._training_value(name))
+            return resolved
         import optuna
 
         return self.sample(optuna.trial.FixedTrial(dict(params)))
+
+    def _training_value(self, name: str) -> Any:
+        """A training option's value when no trial chose it: the fixed value, else a middle one."""
+        value = _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        if isinstance(value, Mapping):
+            value = [value["low"], value["high"]]
+        if isinstance(value, (list, tuple)):
+            values = list(value)
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            if len(values) == 2 and numeric and name in ("lr", "weight_decay") and values[0] > 0:
+                return float(np.sqrt(values[0] * values[1]))
+            if len(values) == 2 and numeric:
+                return type(values[0])((values[0] + values[1]) / 2)
+            return values[0]
+        return value
 
     def genotype(self, params: Mapping[str, Any]) -> Any:
         """The genotype of ``params`` (sample's dict or Optuna params)."""
@@ -281,18 +299,33 @@ class TorchSpace(SearchSpace):
         model[0].mean.copy_(torch.from_numpy(mean.astype(np.float32)))
         model[0].scale.copy_(torch.from_numpy(scale.astype(np.float32)))
 
-    def settings(self, params: Mapping[str, Any]) -> Any:
-        """Resolved :class:`~jupyter_automl.evaluate.torch_training.TrainSettings`."""
+    def _device_spec(self, trial_number: int | None) -> str:
+        """The configured device; with several GPUs, parallel trials take turns over them."""
+        spec = str(_option_value(self.config, "device", "auto"))
+        if trial_number is None or spec not in ("auto", "cuda"):
+            return spec
+        import torch
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        return f"cuda:{trial_number % count}" if count > 1 else spec
+
+    def settings(self, params: Mapping[str, Any], trial_number: int | None = None) -> Any:
+        """Resolved :class:`~jupyter_automl.evaluate.torch_training.TrainSettings`.
+
+        Training options missing from ``params`` come from the config (the middle of a
+        searched range, or its first choice).
+        """
         from jupyter_automl.evaluate.torch_training import TrainSettings
 
-        params = self.resolve(params) if params else params
+        params = self.resolve(params) if params else {}
+        values = {name: params.get(name, self._training_value(name)) for name in TRAINING_DEFAULTS}
         return TrainSettings(
-            epochs=int(params.get("epochs", TRAINING_DEFAULTS["epochs"])),
-            batch_size=int(params.get("batch_size", TRAINING_DEFAULTS["batch_size"])),
-            lr=float(params.get("lr", TRAINING_DEFAULTS["lr"])),
-            optimizer=str(params.get("optimizer", TRAINING_DEFAULTS["optimizer"])),
-            weight_decay=float(params.get("weight_decay", TRAINING_DEFAULTS["weight_decay"])),
-            device=str(_option_value(self.config, "device", "auto")),
+            epochs=int(values["epochs"]),
+            batch_size=int(values["batch_size"]),
+            lr=float(values["lr"]),
+            optimizer=str(values["optimizer"]),
+            weight_decay=float(values["weight_decay"]),
+            device=self._device_spec(trial_number),
             seed=int(_option_value(self.config, "seed", 0)),
             n_jobs=int(_option_value(self.config, "n_jobs", 1)),
         )
@@ -317,7 +350,8 @@ class TorchSpace(SearchSpace):
         start = time.perf_counter()
         outcome = train_model(
             model, X[train], y[train], X[val], y[val], task=self.task,
-            settings=self.settings(params), metric=self.metric, trial=trial, budget=budget,
+            settings=self.settings(params, getattr(trial, "number", None)), metric=self.metric,
+            trial=trial, budget=budget,
             report=len(self.objectives) == 1,
         )
         values: list[float] = []
