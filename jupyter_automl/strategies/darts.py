@@ -226,7 +226,13 @@ def darts_search(
     -------
     DartsResult
     """
-    from jupyter_automl.evaluate.torch_training import seed_everything, select_device, split_indices
+    from jupyter_automl.evaluate.torch_training import (
+        release_device_memory,
+        seed_everything,
+        select_device,
+        set_cpu_threads,
+        split_indices,
+    )
 
     if space.name != "nas-cell":
         raise ConfigError(f"strategy: darts searches the nas-cell space only, not {space.name!r}")
@@ -250,6 +256,8 @@ def darts_search(
     half_w, half_a = order[: len(order) // 2], order[len(order) // 2:]
     seed_everything(base_seed)
     device = select_device(str(getattr(space.config, "device", "auto") or "auto"))
+    if device.type == "cpu":
+        set_cpu_threads(space.threads)
     net = DartsSupernet(options["ops"], X.shape[1:], space.n_outputs,
                         int(options["channels"]), int(options["n_cells"]),
                         int(options["n_stages"]))
@@ -305,8 +313,6 @@ def darts_search(
                                    "genotype": result.genotype.to_string()})
     finally:
         net.to("cpu")
-        from jupyter_automl.evaluate.torch_training import release_device_memory
-
         release_device_memory(device)
     result.seconds = time.perf_counter() - start
     return result

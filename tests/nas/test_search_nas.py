@@ -27,8 +27,9 @@ def test_strategies_search_the_cell_space(digits, strategy) -> None:
     X, y = digits
     result = ja.search(X=X, y=y, space="nas-cell", strategy=strategy,
                        space_options={"channels": 4}, **FAST)
-    genotype = result.best_trial.user_attrs["jupyter_automl"]["genotype"]
+    genotype = result.best_params["genotype"]
     assert genotype.startswith("|") and genotype.count("~") == 6
+    assert genotype == result.best_model.genotype_
     assert isinstance(result.best_model, torch.nn.Module)
     assert result.predict(X[:7]).shape == (7,)
     board = result.leaderboard

@@ -159,3 +159,15 @@ def test_median_pruner_stops_weak_architectures() -> None:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     states = [t.state for t in study.trials]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED]
+
+
+def test_params_resolve_from_optuna_params_and_config() -> None:
+    config = make_config(epochs=3, lr=[1e-4, 1e-2], optimizer=["sgd", "adam"],
+                         space_options={"channels": 4})
+    space = NasCellSpace(config, digits_dataset(50))
+    edges = space.preset()
+    resolved = space.resolve({**edges, "lr": 0.005, "optimizer": "adam"})
+    assert resolved["genotype"] == space.describe(edges) and resolved["epochs"] == 3
+    settings = space.settings({"genotype": resolved["genotype"]})
+    assert settings.epochs == 3 and settings.optimizer == "sgd"
+    assert settings.lr == pytest.approx(1e-3)  # the geometric middle of a searched range

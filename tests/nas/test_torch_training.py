@@ -12,6 +12,7 @@ from jupyter_automl.evaluate.torch_training import (
     TrainSettings,
     as_features,
     as_images,
+    cpu_threads_per_trial,
     predict_outputs,
     score_outputs,
     select_device,
@@ -53,9 +54,12 @@ def test_cuda_without_gpu_is_a_config_error() -> None:
 
 
 def test_cpu_threads_are_shared_between_jobs() -> None:
+    assert cpu_threads_per_trial(10_000) == 1
+    assert cpu_threads_per_trial(-1) == 1
+    assert cpu_threads_per_trial(1) >= 1
     before = torch.get_num_threads()
     try:
-        assert set_cpu_threads(10_000) == 1
+        assert set_cpu_threads(0) == 1
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

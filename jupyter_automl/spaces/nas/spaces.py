@@ -86,6 +86,7 @@ class TorchSpace(SearchSpace):
     def __init__(self, config: Any, data: Any, *, threads: int = 1) -> None:
         super().__init__(config, data, threads=threads)
         self._prepared: tuple[np.ndarray, np.ndarray] | None = None
+        self._n_params: dict[str, int] = {}
 
     # ------------------------------------------------------------------------ configuration
     @property
@@ -225,17 +226,20 @@ class TorchSpace(SearchSpace):
         """Complete candidate params from either :meth:`sample`'s dict or raw Optuna params.
 
         The runner hands ``fit_final`` and ``export_source`` a trial's Optuna parameters
-        (``edge_1_0``, ...); replaying :meth:`sample` on a fixed trial rebuilds the genotype
-        string and the training options from them.
+        (``edge_1_0``, ...); replaying the genotype's ``suggest`` on a fixed trial rebuilds
+        the genotype string. Training options missing from ``params`` come from the config.
         """
         if "genotype" in params:
             resolved = dict(params)
-            for name in TRAINING_DEFAULTS:
-                resolved.setdefault(name, self._training_value(name))
-            return resolved
-        import optuna
+        else:
+            import optuna
 
-        return self.sample(optuna.trial.FixedTrial(dict(params)))
+            fixed = optuna.trial.FixedTrial(dict(params))
+            resolved = {"genotype": self.genotype_cls.suggest(fixed, self.options).to_string()}
+            resolved.update({k: params[k] for k in TRAINING_DEFAULTS if k in params})
+        for name in TRAINING_DEFAULTS:
+            resolved.setdefault(name, self._training_value(name))
+        return resolved
 
     def _training_value(self, name: str) -> Any:
         """A training option's value when no trial chose it: the fixed value, else a middle one."""
@@ -257,8 +261,22 @@ class TorchSpace(SearchSpace):
         return self.genotype_cls.from_string(self.resolve(params)["genotype"])
 
     def key_params(self, params: dict) -> dict:
-        """Training options for the leaderboard (the genotype is the ``model`` column)."""
-        return {k: v for k, v in self.resolve(params).items() if k != "genotype"}
+        """Parameter count and training options for the leaderboard (the genotype is the
+        ``model`` column)."""
+        from jupyter_automl.spaces.nas.modules import count_parameters
+
+        resolved = self.resolve(params)
+        text = resolved["genotype"]
+        if text not in self._n_params:
+            import torch
+
+            state = torch.get_rng_state()  # counting must not shift the trials' seeded init
+            try:
+                self._n_params[text] = count_parameters(self.build(resolved))
+            finally:
+                torch.set_rng_state(state)
+        return {"n_params": self._n_params[text],
+                **{k: v for k, v in resolved.items() if k != "genotype"}}
 
     def sample(self, trial: optuna.Trial) -> dict:
         """Sample a genotype and the open training options; ``"genotype"`` holds its string."""
@@ -327,7 +345,7 @@ class TorchSpace(SearchSpace):
             weight_decay=float(values["weight_decay"]),
             device=self._device_spec(trial_number),
             seed=int(_option_value(self.config, "seed", 0)),
-            n_jobs=int(_option_value(self.config, "n_jobs", 1)),
+            threads=self.threads,
         )
 
     # ----------------------------------------------------------------------------- training
