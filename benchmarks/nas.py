@@ -16,7 +16,7 @@ mean ± standard deviation over seeds, and the mean wall time of a run.
 
 Run::
 
-    PYTHONPATH=. python benchmarks/nas.py            # about 10-20 minutes on 2 busy cores
+    PYTHONPATH=. python benchmarks/nas.py            # about 10-15 minutes on one core
     PYTHONPATH=. python benchmarks/nas.py --quick    # a smoke run
 """
 
@@ -35,15 +35,15 @@ import jupyter_automl as ja
 
 STRATEGIES: dict[str, dict[str, Any]] = {
     "random": {"strategy": "random"},
-    "tpe": {"strategy": "tpe", "strategy_options": {"n_startup_trials": 4}},
+    "tpe": {"strategy": "tpe", "strategy_options": {"n_startup_trials": 6}},
     "evolution": {"strategy": "evolution",
-                  "strategy_options": {"population_size": 4, "tournament_size": 2}},
+                  "strategy_options": {"population_size": 6, "tournament_size": 3}},
     "proxy+evo": {"strategy": "evolution", "proxy": "synflow",
-                  "strategy_options": {"population_size": 4, "tournament_size": 2},
-                  "space_options": {"proxy_candidates": 100, "proxy_keep": 4}},
-    "darts": {"strategy": "darts", "space_options": {"darts_epochs": 6}},
+                  "strategy_options": {"population_size": 6, "tournament_size": 3},
+                  "space_options": {"proxy_candidates": 200, "proxy_keep": 6}},
+    "darts": {"strategy": "darts", "space_options": {"darts_epochs": 10}},
     "darts-pt": {"strategy": "darts",
-                 "space_options": {"darts_epochs": 6, "darts_selection": "perturbation"}},
+                 "space_options": {"darts_epochs": 10, "darts_selection": "perturbation"}},
 }
 
 
@@ -67,10 +67,10 @@ def run_one(name: str, seed: int, budget: int, X: np.ndarray, y: np.ndarray,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=int, default=12, help="trained architectures per run")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--samples", type=int, default=500, help="digits used (of 1797)")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--budget", type=int, default=24, help="trained architectures per run")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=1000, help="digits used (of 1797)")
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--quick", action="store_true", help="budget 3, 1 seed, 200 samples")
     args = parser.parse_args()
@@ -85,7 +85,7 @@ def main() -> None:
               "storage": "memory", "display": False,
               "space_options": {"channels": 8, "n_stages": 2}}
     names = [n.strip() for n in args.strategies.split(",") if n.strip()]
-    checkpoints = sorted({1, *range(3, args.budget + 1, 3), args.budget})
+    checkpoints = sorted({1, *range(4, args.budget + 1, 4), args.budget})
     curves: dict[str, list[list[float]]] = {}
     seconds: dict[str, list[float]] = {}
     for seed in range(args.seeds):
