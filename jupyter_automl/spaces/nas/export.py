@@ -24,7 +24,8 @@ __all__ = ["export_source"]
 _HEADER = '''\
 """{title}
 
-Exported by jupyter-automl from the {space} search space. Needs only torch; no jupyter-automl import.
+Exported by jupyter-automl from the {space} search space.
+Needs only torch; no jupyter-automl import.
 
     genotype: {genotype}
     input:    one sample shaped {input_shape}, raw values (scaling is inside the model)
