@@ -74,3 +74,12 @@ def test_darts_needs_the_cell_space(digits) -> None:
     X, y = digits
     with pytest.raises(ConfigError, match="darts searches the nas-cell space only"):
         ja.search(X=X, y=y, space="nas-dag", strategy="darts", **FAST)
+
+
+def test_mlp_on_a_bundled_binary_table_uses_roc_auc() -> None:
+    result = ja.search(data="sklearn:breast_cancer", space="nas-mlp", strategy="tpe",
+                       space_options={"widths": [16], "max_depth": 1}, **FAST)
+    assert result.study.user_attrs["jupyter_automl:metric"] == "roc_auc"
+    assert 0.5 < result.best_score <= 1.0
+    proba = result.space.predict_proba(result.best_model, result.space.data.X.iloc[:4])
+    assert proba.shape == (4, 2)
