@@ -2,7 +2,7 @@
 
 Every strategy gets the same budget of trained architectures (``--budget``) per seed and runs
 through the public entry point (``jupyter_automl.search``) with pruning off, so each trial is
-one full training. Reported: the best validation accuracy found after k trained architectures,
+one full training (a cell sampled again is not retrained and not counted). Reported: the best validation accuracy found after k trained architectures,
 mean ± standard deviation over seeds, and the mean wall time of a run.
 
 - ``random``, ``tpe``: Optuna's samplers.
@@ -54,15 +54,19 @@ def run_one(name: str, seed: int, budget: int, X: np.ndarray, y: np.ndarray,
     options["space_options"] = {**common["space_options"],
                                 **STRATEGIES[name].get("space_options", {})}
     start = time.perf_counter()
-    result = ja.search(X=X, y=y, seed=seed, n_trials=budget, **options)
+    # revisited cells are not retrained (the space reuses their result), so a run gets extra
+    # trials and the curve counts distinct trained architectures only
+    result = ja.search(X=X, y=y, seed=seed, n_trials=budget * 3 // 2 + 2, **options)
     seconds = time.perf_counter() - start
     trials = sorted(result.study.get_trials(deepcopy=False), key=lambda t: t.number)
     curve, best = [], float("-inf")
     for trial in trials:
+        if "duplicate_of" in trial.user_attrs.get("jupyter_automl", {}):
+            continue
         if trial.state == optuna.trial.TrialState.COMPLETE:
             best = max(best, float(trial.value))
         curve.append(best)
-    return curve, seconds
+    return curve[:budget], seconds
 
 
 def main() -> None:
@@ -70,7 +74,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=24, help="trained architectures per run")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--samples", type=int, default=1000, help="digits used (of 1797)")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--quick", action="store_true", help="budget 3, 1 seed, 200 samples")
     args = parser.parse_args()

@@ -171,3 +171,15 @@ def test_params_resolve_from_optuna_params_and_config() -> None:
     settings = space.settings({"genotype": resolved["genotype"]})
     assert settings.epochs == 3 and settings.optimizer == "sgd"
     assert settings.lr == pytest.approx(1e-3)  # the geometric middle of a searched range
+
+
+def test_a_candidate_seen_before_is_not_trained_again() -> None:
+    space = NasCellSpace(make_config(space_options={"channels": 4}), digits_dataset(100))
+    study = optuna.create_study(direction="maximize")
+    for _ in range(2):
+        study.enqueue_trial(space.preset())
+    first, second = study.ask(), study.ask()
+    a = space.evaluate(first, space.sample(first), None)
+    b = space.evaluate(second, space.sample(second), None)
+    assert b.values == a.values and b.user_attrs["duplicate_of"] == first.number
+    assert "duplicate_of" not in a.user_attrs

@@ -12,6 +12,7 @@ take raw inputs.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -87,6 +88,7 @@ class TorchSpace(SearchSpace):
         super().__init__(config, data, threads=threads)
         self._prepared: tuple[np.ndarray, np.ndarray] | None = None
         self._n_params: dict[str, int] = {}
+        self._evaluations: dict[str, tuple[int | None, Evaluation]] = {}
 
     # ------------------------------------------------------------------------ configuration
     @property
@@ -352,6 +354,9 @@ class TorchSpace(SearchSpace):
     def evaluate(self, trial: optuna.Trial, params: dict, budget: Any) -> Evaluation:
         """Train on a seeded hold-out split and score on the rest.
 
+        A candidate already trained in this search is not trained again: its recorded result
+        comes back with ``duplicate_of`` set to the trial that trained it.
+
         Values follow ``objectives``: the metric's last-epoch validation value, then
         ``params`` (trainable parameters) and/or ``latency`` (ms per sample on CPU).
         """
@@ -359,6 +364,13 @@ class TorchSpace(SearchSpace):
         from jupyter_automl.spaces.nas.modules import count_parameters
 
         params = self.resolve(params)
+        key = json.dumps(params, sort_keys=True, default=str)
+        if key in self._evaluations:
+            # seeded training is deterministic: a candidate seen before (evolution and TPE
+            # revisit cells) gets its recorded result instead of being trained again
+            number, seen = self._evaluations[key]
+            return Evaluation(values=seen.values,
+                              user_attrs={**seen.user_attrs, "duplicate_of": number})
         X, y = self.prepared()
         seed = int(_option_value(self.config, "seed", 0))
         train, val = split_indices(y, self.task, float(self.options["val_fraction"]), seed)
@@ -380,7 +392,7 @@ class TorchSpace(SearchSpace):
                 values.append(self._latency_ms(model, X[val[:64]]))
             else:
                 values.append(outcome.history[-1])
-        return Evaluation(
+        evaluation = Evaluation(
             values=values[0] if len(values) == 1 else tuple(values),
             user_attrs={
                 "genotype": params["genotype"],
@@ -393,6 +405,8 @@ class TorchSpace(SearchSpace):
             },
             fit_seconds=time.perf_counter() - start,
         )
+        self._evaluations[key] = (getattr(trial, "number", None), evaluation)
+        return evaluation
 
     @staticmethod
     def _latency_ms(model: nn.Module, X: np.ndarray) -> float:
