@@ -100,9 +100,11 @@ def _run_flaml(
         n_jobs=n_jobs,
         verbose=0,
     )
-    history = getattr(automl, "config_history", None) or {}
+    # FLAML keeps no public trial count; its per-learner iteration counter is the closest.
+    per_learner = dict(getattr(automl, "_iter_per_learner", None) or {})
     info = {
-        "n_trials": len(history) if history else None,
+        "n_trials": sum(per_learner.values()) if per_learner else None,
+        "trials_per_learner": _jsonable(per_learner),
         "best": {"estimator": automl.best_estimator, **_jsonable(automl.best_config or {})},
         # FLAML minimises 1 - metric for these three metrics.
         "cv_score": _jsonable(1.0 - automl.best_loss) if automl.best_loss is not None else None,
