@@ -22,6 +22,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -327,6 +328,12 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _children_cpu_s() -> float:
+    """User plus system CPU seconds of all waited-for child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _thread_env(threads: int) -> dict[str, str]:
     """The environment of a worker: this one with every thread pool capped at ``threads``."""
     env = dict(os.environ)
@@ -367,6 +374,8 @@ def run_one(
         ]
         if ja_path:
             command += ["--ja-path", ja_path]
+        load_before = os.getloadavg()[0]
+        cpu_before = _children_cpu_s()
         start = time.perf_counter()
         try:
             completed = subprocess.run(
@@ -382,6 +391,7 @@ def run_one(
             stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
             completed = None
         process_s = time.perf_counter() - start
+        cpu_s = _children_cpu_s() - cpu_before
         if result_file.exists():
             record: dict[str, Any] = json.loads(result_file.read_text())
         elif completed is None:
@@ -390,7 +400,16 @@ def run_one(
             record = {"error": f"worker exited {completed.returncode} without a result"}
         if "error" in record and stderr:
             record["stderr_tail"] = stderr[-2000:]
-    record.update(dataset=dataset, tool=tool, seed=seed, process_s=process_s)
+    record.update(
+        dataset=dataset,
+        tool=tool,
+        seed=seed,
+        process_s=process_s,
+        # CPU seconds of the worker and its children; cpu_s / process_s near 1 means the run
+        # kept to one core. The load average shows how busy the machine was when it started.
+        cpu_s=cpu_s,
+        load_avg_1m=load_before,
+    )
     record.setdefault("score", None)
     return record
 
@@ -499,77 +518,98 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
+def _cell_stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean score, fit time, trial count and cores used of one tool's runs on one dataset."""
+    ok = [r for r in runs if r.get("score") is not None]
+    trials = [r["n_trials"] for r in ok if r.get("n_trials") is not None]
+    cores = [r["cpu_s"] / r["process_s"] for r in runs if r.get("cpu_s") and r.get("process_s")]
+    return {
+        "score": _mean([r["score"] for r in ok]) if ok else None,
+        "fit_s": [r["fit_s"] for r in ok if r.get("fit_s") is not None],
+        "trials": _mean(trials) if trials else None,
+        "cores": cores,
+        "failures": len(runs) - len(ok),
+        "rows": next((r["n_train"] + r["n_test"] for r in runs if "n_train" in r), 0),
+    }
+
+
 def summarise(results: dict[str, Any]) -> str:
-    """Render the per-dataset scores and the per-tool summary as plain-text tables."""
+    """Render the per-dataset scores, fit times and the per-tool summary as plain-text tables."""
     from benchmarks.datasets import DATASETS
 
     meta, runs = results["meta"], results["runs"]
     tools: list[str] = meta["tools"]
-    lines: list[str] = []
-    lines.append(
-        f"budget {meta['budget_s']:g} s per tool and dataset; {meta['threads_per_run']} thread per "
-        f"run (n_jobs={meta['threads_per_run']} and {', '.join(THREAD_VARS[:3])}... "
-        f"={meta['threads_per_run']}), one run at a time, each in its own process; "
-        f"repeat {meta['repeat']}"
-    )
-    lines.append(
-        "held-out 25 % (seed 0, stratified for classification); score = mean over repeats; "
-        "* = best on the dataset"
-    )
+    threads = meta["threads_per_run"]
+    stats = {
+        (d, t): _cell_stats([r for r in runs if r["dataset"] == d and r["tool"] == t])
+        for d in meta["datasets"]
+        for t in tools
+    }
+    lines = [
+        f"budget {meta['budget_s']:g} s per tool and dataset; every run in its own process, one "
+        f"at a time, limited to {threads} thread(s): n_jobs={threads} and "
+        f"{', '.join(THREAD_VARS)}={threads}; repeat {meta['repeat']}",
+        "scores on the held-out 25 % (split seed 0, stratified for classification), computed "
+        "by the benchmark; mean over repeats; * = best on the dataset",
+    ]
     width = max(14, *(len(t) for t in tools))
     header = f"{'dataset':<18} {'task':<10} {'metric':<8} {'rows':>6} " + " ".join(
         f"{t:>{width}}" for t in tools
     )
     lines += ["", header, "-" * len(header)]
     normalised: dict[str, list[float]] = {t: [] for t in tools}
-    fit_times: dict[str, list[float]] = {t: [] for t in tools}
     wins: dict[str, int] = {t: 0 for t in tools}
-    failures: dict[str, int] = {t: 0 for t in tools}
     for dataset in meta["datasets"]:
         task = DATASETS[dataset].task
         metric = METRICS[task]
-        scores: dict[str, float | None] = {}
-        rows = None
-        for tool in tools:
-            mine = [r for r in runs if r["dataset"] == dataset and r["tool"] == tool]
-            ok = [r["score"] for r in mine if r.get("score") is not None]
-            failures[tool] += len(mine) - len(ok)
-            fit_times[tool] += [r["fit_s"] for r in mine if r.get("fit_s") is not None]
-            scores[tool] = _mean(ok) if ok else None
-            rows = rows or next(
-                (r.get("n_train", 0) + r.get("n_test", 0) for r in mine if "n_train" in r), None
-            )
+        scores = {t: stats[dataset, t]["score"] for t in tools}
         norm = normalised_scores(scores, metric)
         best = max((s for s in scores.values() if s is not None), default=None)
         cells = []
         for tool in tools:
             normalised[tool].append(norm[tool])
-            s = scores[tool]
-            if s is None:
+            score = scores[tool]
+            if score is None:
                 cells.append(f"{'FAILED':>{width}}")
                 continue
-            star = "*" if s == best else " "
-            if s == best:
-                wins[tool] += 1
-            cells.append(f"{s:>{width - 1}.4f}{star}")
-        lines.append(f"{dataset:<18} {task:<10} {metric:<8} {rows or 0:>6} " + " ".join(cells))
+            wins[tool] += score == best
+            cells.append(f"{score:>{width - 1}.4f}{'*' if score == best else ' '}")
+        rows = max(stats[dataset, t]["rows"] for t in tools)
+        lines.append(f"{dataset:<18} {task:<10} {metric:<8} {rows:>6} " + " ".join(cells))
+
+    lines += ["", "fit seconds (search + final refit) / trials, mean per run:"]
+    header = f"{'dataset':<18} " + " ".join(f"{t:>{width}}" for t in tools)
+    lines += [header, "-" * len(header)]
+    for dataset in meta["datasets"]:
+        cells = []
+        for tool in tools:
+            cell = stats[dataset, tool]
+            fit = f"{_mean(cell['fit_s']):.1f}" if cell["fit_s"] else "-"
+            trials = f"{cell['trials']:.0f}" if cell["trials"] is not None else "-"
+            cells.append(f"{fit + ' / ' + trials:>{width}}")
+        lines.append(f"{dataset:<18} " + " ".join(cells))
+
     lines += [
         "",
         "normalised score: score / best tool's score on the dataset (roc_auc, accuracy); for r2",
         "max(r2, 0) / best r2, so a model worse than predicting the mean counts 0; a failure 0.",
-        "fit = wall time of the tool's whole fit call, search and final refit (mean per run).",
+        "cores = CPU time / wall time of the run's process (imports and data loading included).",
         "",
     ]
     header = (
         f"{'tool':<16} {'mean normalised':>15} {'wins':>5} {'failures':>8} "
-        f"{'mean fit s':>10} {'max fit s':>9}"
+        f"{'mean fit s':>10} {'max fit s':>9} {'cores':>5}"
     )
     lines += [header, "-" * len(header)]
     for tool in sorted(tools, key=lambda t: -_mean(normalised[t])):
-        times = fit_times[tool]
+        cells = [stats[d, tool] for d in meta["datasets"]]
+        times = [x for c in cells for x in c["fit_s"]]
+        cores = [x for c in cells for x in c["cores"]]
+        failures = sum(c["failures"] for c in cells)
         lines.append(
-            f"{tool:<16} {_mean(normalised[tool]):>15.4f} {wins[tool]:>5} {failures[tool]:>8} "
-            f"{_mean(times):>10.1f} {max(times, default=float('nan')):>9.1f}"
+            f"{tool:<16} {_mean(normalised[tool]):>15.4f} {wins[tool]:>5} {failures:>8} "
+            f"{_mean(times):>10.1f} {max(times, default=float('nan')):>9.1f} "
+            f"{_mean(cores):>5.2f}"
         )
     errors = [r for r in runs if "error" in r]
     if errors:
