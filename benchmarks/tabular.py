@@ -732,4 +732,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Run as a script (python benchmarks/tabular.py), the folder above must be importable too.
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
     sys.exit(main())
