@@ -86,7 +86,7 @@ def main() -> None:
                     out.append(_raw(storage, sampler, args.trials) if who == "raw" else _ours(storage, sampler, args.trials, url))
             rows.append((kind, sampler, statistics.median(raw), statistics.median(ours)))
     print(f"{args.trials} trivial trials, median of {args.repeat} runs, ms per trial")
-    print(f"{"storage":<34}{'sampler':<8}{'raw optuna':>12}{'our runner':>12}{'ratio':>8}")
+    print(f"{'storage':<34}{'sampler':<8}{'raw optuna':>12}{'our runner':>12}{'ratio':>8}")
     for kind, sampler, raw, ours in rows:
         print(f"{kind:<34}{sampler:<8}{raw:>12.2f}{ours:>12.2f}{ours / raw:>8.2f}")
 
