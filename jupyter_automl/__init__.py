@@ -41,10 +41,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from jupyter_automl._search import AutoML, search
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
-    from jupyter_automl._search import AutoML, search
     from jupyter_automl.storage import list_studies
 
 

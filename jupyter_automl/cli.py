@@ -67,8 +67,8 @@ def _parse_value(text: str) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from jupyter_automl.config import SearchConfig
     from jupyter_automl._search import Search
+    from jupyter_automl.config import SearchConfig
 
     path = Path(args.config)
     if not path.exists():
