@@ -18,6 +18,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+# jp_fetch, jp_serverapp ... for the server extension tests (tests/test_server.py)
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
