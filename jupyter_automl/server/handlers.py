@@ -90,7 +90,8 @@ def schema_for_editor() -> dict[str, Any]:
     if budget is not None:
         unit = "(h|hr|hours?|m|min|minutes?|s|sec|seconds?)"
         number = r"(\d+(\.\d*)?|\.\d+)"
-        duration = {"type": "string", "pattern": rf"^\s*{number}\s*{unit}?(\s*{number}\s*{unit})*\s*$"}
+        duration = {"type": "string", "pattern": rf"^\s*{number}\s*{unit}?(\s*{number}\s*{unit})*\s*$",
+                    "x-expected": "a duration like '90s', '5m' or '1h30m'"}
         budget.setdefault("anyOf", [{"type": budget.pop("type", "number")}]).append(duration)
     return schema
 

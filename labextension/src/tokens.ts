@@ -1,0 +1,30 @@
+/**
+ * Every string shared with the Python side, defined once (STYLE.md).
+ */
+
+/** The versioned result payload (jupyter_automl.report.MIME_TYPE). */
+export const RESULT_MIME_TYPE = 'application/vnd.jupyter-automl.result.v1+json';
+
+/** Major version of the payload this renderer understands. */
+export const SUPPORTED_MAJOR = 1;
+
+/** REST API of the server extension, relative to the server's base URL. */
+export const API_NAMESPACE = 'jupyter-automl/api';
+
+/** The cell magic whose body this extension helps to write. */
+export const CELL_MAGIC = '%%automl';
+
+/** Plugin ids: `jupyter-automl:<name>`. */
+export const PLUGIN_IDS = {
+  renderer: 'jupyter-automl:renderer',
+  cellHelp: 'jupyter-automl:cell-help',
+  insertCell: 'jupyter-automl:insert-cell',
+  studies: 'jupyter-automl:studies'
+} as const;
+
+/** Command ids. */
+export const COMMAND_IDS = {
+  insertCell: 'jupyter-automl:insert-cell',
+  openStudy: 'jupyter-automl:open-study',
+  refreshStudies: 'jupyter-automl:refresh-studies'
+} as const;
