@@ -41,6 +41,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop(request: pytest.FixtureRequest):
+    """pytest-jupyter's event loop, for its server tests only.
+
+    Its autouse fixture would otherwise grab (and at teardown close) the loop Playwright's sync
+    API runs, which breaks every browser test after the first.
+    """
+    if request.node.get_closest_marker("browser"):
+        yield None
+    else:
+        yield request.getfixturevalue("jp_asyncio_loop")  # pytest-jupyter's own fixture
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(request: pytest.FixtureRequest):
+    """pytest-jupyter's server cleanup, for its server tests only (see ``jp_asyncio_loop``)."""
+    if request.node.get_closest_marker("browser"):
+        yield None
+    else:
+        yield request.getfixturevalue("jp_server_cleanup")
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run the test in an empty directory (the default storage lands in it)."""

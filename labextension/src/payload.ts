@@ -293,7 +293,7 @@ export function paramsText(params: IJSONObject, limit = 4): string {
   const items = Object.entries(params).filter(([, v]) => v !== undefined);
   const text = items
     .slice(0, limit)
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v, 3) : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v, 3) : typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(', ');
   return items.length > limit ? `${text}, …` : text;
 }

@@ -25,6 +25,5 @@ export const PLUGIN_IDS = {
 /** Command ids. */
 export const COMMAND_IDS = {
   insertCell: 'jupyter-automl:insert-cell',
-  openStudy: 'jupyter-automl:open-study',
   refreshStudies: 'jupyter-automl:refresh-studies'
 } as const;

@@ -139,7 +139,7 @@ describe('helpers', () => {
     expect(formatNumber(12)).toBe('12');
     expect(formatNumber(0.0001234)).toBe('0.0001234');
     expect(formatNumber(null)).toBe('');
-    expect(paramsText({ a: 1.23456, b: 'x', c: 3, d: 4, e: 5 })).toBe('a=1.235, b="x", c=3, d=4, …');
+    expect(paramsText({ a: 1.23456, b: 'x', c: 3, d: 4, e: 5 })).toBe('a=1.235, b=x, c=3, d=4, …');
   });
 
   it('sorts rows with missing values last', () => {
