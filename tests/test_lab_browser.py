@@ -126,8 +126,12 @@ def test_insert_cell_from_palette_completion_and_diagnostics(lab, open_notebook)
     page.keyboard.press("Tab")
     completer = page.locator(".jp-Completer")
     completer.wait_for(state="visible", timeout=20_000)
-    labels = completer.locator(".jp-Completer-item .jp-Completer-match").all_inner_texts()
-    assert {"seed", "storage", "strategy_options"} <= set(labels) and "strategy" not in labels
+    # ours are typed "option" (the context provider adds plain words of the cell)
+    items = completer.locator(".jp-Completer-item").evaluate_all(
+        "els => els.map(e => [e.querySelector('.jp-Completer-match')?.textContent,"
+        " e.querySelector('.jp-Completer-typeExtended')?.textContent])")
+    options = {label for label, kind in items if kind == "option"}
+    assert {"seed", "storage", "strategy_options"} <= options and "strategy" not in options
     _shot(page, "completion", page.locator(".jp-Notebook"))
     page.keyboard.press("Escape")
     page.keyboard.press("Backspace")
@@ -157,14 +161,15 @@ def test_sidebar_shows_the_study_another_notebook_creates(lab, open_notebook) ->
     page.evaluate("window.jupyterapp.shell.activateById('jupyter-automl-studies')")
     panel = page.locator("#jupyter-automl-studies")
     panel.wait_for(state="visible")
-    row = panel.locator('tr.jp-AutoML-study[data-study="sidebar-study"]')
+    row = panel.locator('.jp-AutoML-study[data-study="sidebar-study"]')
     assert row.count() == 0
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     row.wait_for(timeout=120_000)  # the panel polls while it is visible
     page.locator(".jp-OutputArea-output", has_text="search done").wait_for(timeout=120_000)
-    panel.locator('tr.jp-AutoML-study-finished[data-study="sidebar-study"]').wait_for(timeout=30_000)
-    cells = row.locator("td").all_inner_texts()
-    assert cells[1:4] == ["tabular", "tpe", "2"] and cells[6] == "finished"
+    panel.locator('.jp-AutoML-study-finished[data-study="sidebar-study"]').wait_for(timeout=30_000)
+    assert row.locator(".jp-AutoML-state").inner_text() == "finished"
+    assert row.locator(".jp-AutoML-study-facts").inner_text().startswith("tabular / tpe · 2 trials · best 0.9")
+    assert row.locator(".jp-AutoML-study-where").inner_text().endswith(" · .jupyter_automl/studies.db")
     _shot(page, "sidebar", panel)
 
     row.click()

@@ -29,10 +29,15 @@ export interface IStudyList {
 }
 
 /** GET `<base>/jupyter-automl/api/<path>?<params>` and parse the JSON answer. */
-export async function requestAPI<T>(path: string, params: [string, string][] = []): Promise<T> {
+export async function requestAPI<T>(
+  path: string,
+  params: [string, string][] = []
+): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const query = new URLSearchParams(params).toString();
-  const url = URLExt.join(settings.baseUrl, API_NAMESPACE, path) + (query ? `?${query}` : '');
+  const url =
+    URLExt.join(settings.baseUrl, API_NAMESPACE, path) +
+    (query ? `?${query}` : '');
   const response = await ServerConnection.makeRequest(url, {}, settings);
   const text = await response.text();
   if (!response.ok) {
@@ -45,12 +50,22 @@ export async function requestAPI<T>(path: string, params: [string, string][] = [
     } catch {
       // not JSON: keep the text
     }
-    throw new ServerConnection.ResponseError(response, message || response.statusText);
+    throw new ServerConnection.ResponseError(
+      response,
+      message || response.statusText
+    );
   }
   return JSON.parse(text) as T;
 }
 
 /** Query parameters that point at a study's storage. */
-export function locationParams(study: { db: string | null; url: string | null }): [string, string][] {
-  return study.db !== null ? [['db', study.db]] : study.url !== null ? [['url', study.url]] : [];
+export function locationParams(study: {
+  db: string | null;
+  url: string | null;
+}): [string, string][] {
+  return study.db !== null
+    ? [['db', study.db]]
+    : study.url !== null
+      ? [['url', study.url]]
+      : [];
 }

@@ -4,11 +4,28 @@
  * values (a completion provider), both driven by the options' JSON Schema from the server.
  */
 import { Extension, Range } from '@codemirror/state';
-import { Decoration, DecorationSet, EditorView, ViewPlugin, ViewUpdate, WidgetType } from '@codemirror/view';
-import { ICompletionContext, ICompletionProvider, CompletionHandler } from '@jupyterlab/completer';
+import {
+  Decoration,
+  DecorationSet,
+  EditorView,
+  ViewPlugin,
+  ViewUpdate,
+  WidgetType
+} from '@codemirror/view';
+import {
+  ICompletionContext,
+  ICompletionProvider,
+  CompletionHandler
+} from '@jupyterlab/completer';
 
 import { requestAPI } from './api';
-import { IDiagnostic, IOptionSpec, completions, diagnose, optionsFromSchema } from './schema';
+import {
+  IDiagnostic,
+  IOptionSpec,
+  completions,
+  diagnose,
+  optionsFromSchema
+} from './schema';
 import { parseBody } from './yaml';
 
 /** The options' schema, fetched once; views re-check their cells when it arrives. */
@@ -27,7 +44,10 @@ export class SchemaStore {
     try {
       this.set(await requestAPI<unknown>('schema'));
     } catch (reason) {
-      console.warn('jupyter-automl: no option schema from the server, %%automl completion is off', reason);
+      console.warn(
+        'jupyter-automl: no option schema from the server, %%automl completion is off',
+        reason
+      );
     }
   }
 
@@ -57,13 +77,17 @@ class DiagnosticMessage extends WidgetType {
   eq(other: DiagnosticMessage): boolean {
     return (
       other.diagnostics.length === this.diagnostics.length &&
-      other.diagnostics.every((d, i) => d.message === this.diagnostics[i].message)
+      other.diagnostics.every(
+        (d, i) => d.message === this.diagnostics[i].message
+      )
     );
   }
 
   toDOM(): HTMLElement {
     const node = document.createElement('span');
-    const worst = this.diagnostics.some(d => d.severity === 'error') ? 'error' : 'warning';
+    const worst = this.diagnostics.some(d => d.severity === 'error')
+      ? 'error'
+      : 'warning';
     node.className = `jp-AutoML-diagnostic-message jp-mod-${worst}`;
     node.textContent = this.diagnostics.map(d => d.message).join('; ');
     node.setAttribute('role', 'status');
@@ -75,9 +99,19 @@ class DiagnosticMessage extends WidgetType {
   }
 }
 
-/** Highlight and diagnostic decorations for a cell's text. */
-export function decorationsFor(view: EditorView, options: IOptionSpec[]): DecorationSet {
+/**
+ * Highlight and diagnostic decorations for a cell's text. The line being typed (the cursor's,
+ * while it has no colon yet) gets no diagnostic: a half-typed option name is not an error.
+ */
+export function decorationsFor(
+  view: EditorView,
+  options: IOptionSpec[]
+): DecorationSet {
   const text = view.state.doc.toString();
+  const cursorLine = view.hasFocus
+    ? view.state.doc.lineAt(view.state.selection.main.head)
+    : null;
+  const typing = cursorLine !== null && !cursorLine.text.includes(':');
   const body = parseBody(text);
   if (!body.isAutoML) {
     return Decoration.none;
@@ -85,11 +119,24 @@ export function decorationsFor(view: EditorView, options: IOptionSpec[]): Decora
   const ranges: Range<Decoration>[] = [];
   for (const token of body.tokens) {
     if (token.to > token.from) {
-      ranges.push(Decoration.mark({ class: `jp-AutoML-yaml-${token.kind}` }).range(token.from, token.to));
+      ranges.push(
+        Decoration.mark({ class: `jp-AutoML-yaml-${token.kind}` }).range(
+          token.from,
+          token.to
+        )
+      );
     }
   }
   const byLine = new Map<number, IDiagnostic[]>();
   for (const d of diagnose(body, options)) {
+    if (
+      typing &&
+      cursorLine &&
+      d.from >= cursorLine.from &&
+      d.from <= cursorLine.to
+    ) {
+      continue;
+    }
     if (d.to > d.from) {
       ranges.push(
         Decoration.mark({
@@ -102,7 +149,12 @@ export function decorationsFor(view: EditorView, options: IOptionSpec[]): Decora
     byLine.set(lineEnd, [...(byLine.get(lineEnd) ?? []), d]);
   }
   for (const [lineEnd, diags] of byLine) {
-    ranges.push(Decoration.widget({ widget: new DiagnosticMessage(diags), side: 1 }).range(lineEnd));
+    ranges.push(
+      Decoration.widget({
+        widget: new DiagnosticMessage(diags),
+        side: 1
+      }).range(lineEnd)
+    );
   }
   return Decoration.set(ranges, true);
 }
@@ -123,7 +175,12 @@ export function cellHelpExtension(store: SchemaStore): Extension {
       }
 
       update(update: ViewUpdate): void {
-        if (update.docChanged || this._version !== store.version) {
+        if (
+          update.docChanged ||
+          update.selectionSet ||
+          update.focusChanged ||
+          this._version !== store.version
+        ) {
           this._version = store.version;
           this.decorations = decorationsFor(update.view, store.options);
         }
@@ -149,8 +206,14 @@ export class AutoMLCompletionProvider implements ICompletionProvider {
     return source.startsWith('%%automl');
   }
 
-  async fetch(request: CompletionHandler.IRequest): Promise<CompletionHandler.ICompletionItemsReply> {
-    const reply = completions(request.text, request.offset, this._store.options);
+  async fetch(
+    request: CompletionHandler.IRequest
+  ): Promise<CompletionHandler.ICompletionItemsReply> {
+    const reply = completions(
+      request.text,
+      request.offset,
+      this._store.options
+    );
     if (!reply) {
       return { start: request.offset, end: request.offset, items: [] };
     }

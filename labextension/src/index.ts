@@ -2,12 +2,28 @@
  * The application plugins (`jupyterlab.extension` in package.json). The result renderer is
  * the MIME extension in `mime.ts`.
  */
-import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
-import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import {
+  EditorExtensionRegistry,
+  IEditorExtensionRegistry
+} from '@jupyterlab/codemirror';
 import { ICompletionProviderManager } from '@jupyterlab/completer';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
-import { INotebookModel, INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import {
+  INotebookModel,
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { IStateDB } from '@jupyterlab/statedb';
 import { LabIcon, ToolbarButton } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
@@ -15,7 +31,12 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Menu } from '@lumino/widgets';
 
 import { IStudySummary } from './api';
-import { AutoMLCompletionProvider, SchemaStore, TEMPLATES, cellHelpExtension } from './cellhelp';
+import {
+  AutoMLCompletionProvider,
+  SchemaStore,
+  TEMPLATES,
+  cellHelpExtension
+} from './cellhelp';
 import { StudiesPanel, StudyView } from './sidebar';
 import { COMMAND_IDS, PLUGIN_IDS } from './tokens';
 
@@ -30,14 +51,22 @@ const automlIcon = new LabIcon({
 /** `%%automl` highlighting, diagnostics and completion. */
 const cellHelp: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_IDS.cellHelp,
-  description: 'YAML highlighting, inline diagnostics and completion in %%automl cells.',
+  description:
+    'YAML highlighting, inline diagnostics and completion in %%automl cells.',
   autoStart: true,
   requires: [IEditorExtensionRegistry, ICompletionProviderManager],
-  activate: (app: JupyterFrontEnd, editors: IEditorExtensionRegistry, completion: ICompletionProviderManager) => {
+  activate: (
+    app: JupyterFrontEnd,
+    editors: IEditorExtensionRegistry,
+    completion: ICompletionProviderManager
+  ) => {
     const store = new SchemaStore();
     editors.addExtension({
       name: PLUGIN_IDS.cellHelp,
-      factory: () => EditorExtensionRegistry.createImmutableExtension(cellHelpExtension(store))
+      factory: () =>
+        EditorExtensionRegistry.createImmutableExtension(
+          cellHelpExtension(store)
+        )
     });
     completion.registerProvider(new AutoMLCompletionProvider(store));
     void store.load();
@@ -49,7 +78,10 @@ function templateOf(args: ReadonlyPartialJSONObject): string {
   return name in TEMPLATES ? name : 'tabular';
 }
 
-class InsertCellButton implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel> {
+class InsertCellButton implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
   constructor(private _commands: CommandRegistry) {}
 
   createNew(panel: NotebookPanel): ToolbarButton {
@@ -76,17 +108,23 @@ class InsertCellButton implements DocumentRegistry.IWidgetExtension<NotebookPane
 /** "Insert %%automl cell": command, palette entries and a notebook toolbar button. */
 const insertCell: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_IDS.insertCell,
-  description: 'Insert a %%automl cell from a template (command palette and notebook toolbar).',
+  description:
+    'Insert a %%automl cell from a template (command palette and notebook toolbar).',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null) => {
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    palette: ICommandPalette | null
+  ) => {
     app.commands.addCommand(COMMAND_IDS.insertCell, {
       label: args =>
         typeof args.text === 'string'
           ? 'Insert as new cell'
           : `Insert %%automl cell (${TEMPLATES[templateOf(args)].label})`,
-      caption: 'Insert a %%automl cell below the active cell (or fill the active cell when it is empty)',
+      caption:
+        'Insert a %%automl cell below the active cell (or fill the active cell when it is empty)',
       isEnabled: () => tracker.currentWidget !== null,
       execute: args => {
         const panel = tracker.currentWidget;
@@ -94,9 +132,16 @@ const insertCell: JupyterFrontEndPlugin<void> = {
           return;
         }
         const notebook = panel.content;
-        const text = typeof args.text === 'string' ? args.text : TEMPLATES[templateOf(args)].text;
+        const text =
+          typeof args.text === 'string'
+            ? args.text
+            : TEMPLATES[templateOf(args)].text;
         const active = notebook.activeCell;
-        if (!active || active.model.type !== 'code' || active.model.sharedModel.getSource().trim()) {
+        if (
+          !active ||
+          active.model.type !== 'code' ||
+          active.model.sharedModel.getSource().trim()
+        ) {
           NotebookActions.insertBelow(notebook);
         }
         const cell = notebook.activeCell;
@@ -109,9 +154,16 @@ const insertCell: JupyterFrontEndPlugin<void> = {
       }
     });
     for (const template of Object.keys(TEMPLATES)) {
-      palette?.addItem({ command: COMMAND_IDS.insertCell, args: { template }, category: 'AutoML' });
+      palette?.addItem({
+        command: COMMAND_IDS.insertCell,
+        args: { template },
+        category: 'AutoML'
+      });
     }
-    app.docRegistry.addWidgetExtension('Notebook', new InsertCellButton(app.commands));
+    app.docRegistry.addWidgetExtension(
+      'Notebook',
+      new InsertCellButton(app.commands)
+    );
   }
 };
 
@@ -120,7 +172,8 @@ const STATE_KEY = `${PLUGIN_IDS.studies}:urls`;
 /** The studies sidebar and the study views it opens. */
 const studies: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_IDS.studies,
-  description: 'A left-sidebar list of the stored AutoML studies; opens their leaderboards.',
+  description:
+    'A left-sidebar list of the stored AutoML studies; opens their leaderboards.',
   autoStart: true,
   optional: [IStateDB, ILayoutRestorer, ICommandPalette],
   activate: (
@@ -129,7 +182,9 @@ const studies: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null
   ) => {
-    const views = new WidgetTracker<MainAreaWidget<StudyView>>({ namespace: 'jupyter-automl-study' });
+    const views = new WidgetTracker<MainAreaWidget<StudyView>>({
+      namespace: 'jupyter-automl-study'
+    });
     const open = (study: IStudySummary) => {
       const id = `jupyter-automl-study:${study.db ?? study.url}:${study.name}`;
       const existing = views.find(w => w.id === id);
@@ -156,10 +211,17 @@ const studies: JupyterFrontEndPlugin<void> = {
         .then(() => state.fetch(STATE_KEY))
         .then(saved => {
           if (Array.isArray(saved)) {
-            panel.setUrls(saved.filter((u): u is string => typeof u === 'string'));
+            panel.setUrls(
+              saved.filter((u): u is string => typeof u === 'string')
+            );
           }
         })
-        .catch(reason => console.warn('jupyter-automl: could not restore the added storages', reason));
+        .catch(reason =>
+          console.warn(
+            'jupyter-automl: could not restore the added storages',
+            reason
+          )
+        );
     }
     panel.id = 'jupyter-automl-studies';
     panel.title.icon = automlIcon;
@@ -173,7 +235,10 @@ const studies: JupyterFrontEndPlugin<void> = {
         return panel.refresh();
       }
     });
-    palette?.addItem({ command: COMMAND_IDS.refreshStudies, category: 'AutoML' });
+    palette?.addItem({
+      command: COMMAND_IDS.refreshStudies,
+      category: 'AutoML'
+    });
   }
 };
 

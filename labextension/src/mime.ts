@@ -16,7 +16,8 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
 
 const extension: IRenderMime.IExtension = {
   id: PLUGIN_IDS.renderer,
-  description: 'Renders jupyter-automl search results: leaderboard, best-so-far chart, architecture, config.',
+  description:
+    'Renders jupyter-automl search results: leaderboard, best-so-far chart, architecture, config.',
   rendererFactory,
   rank: 10,
   dataType: 'json'

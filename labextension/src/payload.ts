@@ -196,7 +196,10 @@ export function parseDiagram(value: unknown): IDiagram | null {
   const nodes: IDiagram['nodes'] = [];
   for (const n of value.nodes) {
     if (isObject(n) && str(n.id) !== null) {
-      nodes.push({ id: str(n.id) as string, label: str(n.label) ?? (str(n.id) as string) });
+      nodes.push({
+        id: str(n.id) as string,
+        label: str(n.label) ?? (str(n.id) as string)
+      });
     }
   }
   const ids = new Set(nodes.map(n => n.id));
@@ -205,7 +208,12 @@ export function parseDiagram(value: unknown): IDiagram | null {
     if (isObject(e)) {
       const source = str(e.source);
       const target = str(e.target);
-      if (source !== null && target !== null && ids.has(source) && ids.has(target)) {
+      if (
+        source !== null &&
+        target !== null &&
+        ids.has(source) &&
+        ids.has(target)
+      ) {
         edges.push({ source, target, op: str(e.op) ?? '' });
       }
     }
@@ -223,7 +231,10 @@ export function parsePayload(data: unknown): ParseOutcome {
   }
   const major = majorVersion(data.version);
   if (major === null) {
-    return { kind: 'invalid', message: `unreadable payload version ${JSON.stringify(data.version)}` };
+    return {
+      kind: 'invalid',
+      message: `unreadable payload version ${JSON.stringify(data.version)}`
+    };
   }
   if (major !== SUPPORTED_MAJOR) {
     const version = str(data.version) as string;
@@ -240,7 +251,9 @@ export function parsePayload(data: unknown): ParseOutcome {
   }
   const leaderboard = obj(data.leaderboard);
   const rawRows = Array.isArray(leaderboard.rows) ? leaderboard.rows : [];
-  const rows = rawRows.map(parseRow).filter((r): r is ILeaderboardRow => r !== null);
+  const rows = rawRows
+    .map(parseRow)
+    .filter((r): r is ILeaderboardRow => r !== null);
   const best = isObject(data.best)
     ? {
         trial: num(data.best.trial),
@@ -257,7 +270,10 @@ export function parsePayload(data: unknown): ParseOutcome {
       study: parseStudy(data.study),
       best,
       rows,
-      totalRows: Math.max(int(leaderboard.total_rows, rows.length), rows.length),
+      totalRows: Math.max(
+        int(leaderboard.total_rows, rows.length),
+        rows.length
+      ),
       history: parseHistory(data.history),
       config: obj(data.config),
       configText: str(data.config_text) ?? '',
@@ -267,7 +283,10 @@ export function parsePayload(data: unknown): ParseOutcome {
 }
 
 /** `4 significant digits`, like the Python side's `_fmt`. */
-export function formatNumber(value: number | null | undefined, digits = 4): string {
+export function formatNumber(
+  value: number | null | undefined,
+  digits = 4
+): string {
   if (value === null || value === undefined || !Number.isFinite(value)) {
     return '';
   }
@@ -293,12 +312,16 @@ export function paramsText(params: IJSONObject, limit = 4): string {
   const items = Object.entries(params).filter(([, v]) => v !== undefined);
   const text = items
     .slice(0, limit)
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v, 3) : typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === 'number' ? formatNumber(v, 3) : typeof v === 'string' ? v : JSON.stringify(v)}`
+    )
     .join(', ');
   return items.length > limit ? `${text}, …` : text;
 }
 
-export type SortKey = 'rank' | 'trial' | 'model' | 'score' | 'scoreStd' | 'durationS' | 'state';
+export type SortKey =
+  'rank' | 'trial' | 'model' | 'score' | 'scoreStd' | 'durationS' | 'state';
 
 function sortValue(row: ILeaderboardRow, key: SortKey): number | string | null {
   switch (key) {
@@ -314,7 +337,11 @@ function sortValue(row: ILeaderboardRow, key: SortKey): number | string | null {
 }
 
 /** Rows sorted by `key`; missing values always last, ties by trial number. */
-export function sortRows(rows: ILeaderboardRow[], key: SortKey, ascending: boolean): ILeaderboardRow[] {
+export function sortRows(
+  rows: ILeaderboardRow[],
+  key: SortKey,
+  ascending: boolean
+): ILeaderboardRow[] {
   const sign = ascending ? 1 : -1;
   return [...rows].sort((a, b) => {
     const va = sortValue(a, key);
@@ -322,7 +349,10 @@ export function sortRows(rows: ILeaderboardRow[], key: SortKey, ascending: boole
     if (va === null || vb === null) {
       return va === vb ? a.trial - b.trial : va === null ? 1 : -1;
     }
-    const cmp = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
+    const cmp =
+      typeof va === 'number' && typeof vb === 'number'
+        ? va - vb
+        : String(va).localeCompare(String(vb));
     return cmp !== 0 ? sign * cmp : a.trial - b.trial;
   });
 }

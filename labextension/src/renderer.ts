@@ -42,12 +42,32 @@ interface IColumn {
 }
 
 const COLUMNS: IColumn[] = [
-  { key: 'rank', title: 'rank', cell: r => (r.rank === null ? '' : String(r.rank)), numeric: true },
+  {
+    key: 'rank',
+    title: 'rank',
+    cell: r => (r.rank === null ? '' : String(r.rank)),
+    numeric: true
+  },
   { key: 'trial', title: 'trial', cell: r => String(r.trial), numeric: true },
   { key: 'model', title: 'model', cell: r => r.model },
-  { key: 'score', title: 'score', cell: r => formatScore(r.score), numeric: true },
-  { key: 'scoreStd', title: '± std', cell: r => formatNumber(r.scoreStd), numeric: true },
-  { key: 'durationS', title: 'time (s)', cell: r => formatNumber(r.durationS, 2), numeric: true },
+  {
+    key: 'score',
+    title: 'score',
+    cell: r => formatScore(r.score),
+    numeric: true
+  },
+  {
+    key: 'scoreStd',
+    title: '± std',
+    cell: r => formatNumber(r.scoreStd),
+    numeric: true
+  },
+  {
+    key: 'durationS',
+    title: 'time (s)',
+    cell: r => formatNumber(r.durationS, 2),
+    numeric: true
+  },
   { key: 'state', title: 'state', cell: r => r.state },
   { key: null, title: 'params', cell: r => r.error ?? paramsText(r.params) }
 ];
@@ -95,7 +115,11 @@ export class ResultView extends Widget {
     const shown = payload.rows.length;
     if (payload.totalRows > shown) {
       board.appendChild(
-        h('div', 'jp-AutoML-muted', `… ${payload.totalRows - shown} more trials (result.leaderboard has them all)`)
+        h(
+          'div',
+          'jp-AutoML-muted',
+          `… ${payload.totalRows - shown} more trials (result.leaderboard has them all)`
+        )
       );
     }
     figures.appendChild(board);
@@ -105,7 +129,9 @@ export class ResultView extends Widget {
     this.node.appendChild(figures);
     if (payload.diagram) {
       const box = h('div', 'jp-AutoML-diagram-box');
-      box.appendChild(h('div', 'jp-AutoML-section-title', 'architecture of the best trial'));
+      box.appendChild(
+        h('div', 'jp-AutoML-section-title', 'architecture of the best trial')
+      );
       box.appendChild(architectureDiagram(payload.diagram));
       this.node.appendChild(box);
     }
@@ -128,7 +154,11 @@ export class ResultView extends Widget {
     const s = payload.study;
     const head = h('div', 'jp-AutoML-header');
     head.appendChild(h('span', 'jp-AutoML-name', s.name));
-    const state = h('span', `jp-AutoML-state jp-AutoML-state-${s.state}`, s.state);
+    const state = h(
+      'span',
+      `jp-AutoML-state jp-AutoML-state-${s.state}`,
+      s.state
+    );
     head.appendChild(state);
     const facts = [
       `${s.space ?? '?'} / ${s.strategy ?? '?'}`,
@@ -142,7 +172,9 @@ export class ResultView extends Widget {
       best.appendChild(document.createTextNode('best: '));
       best.appendChild(h('b', '', formatNumber(b.score)));
       best.appendChild(
-        document.createTextNode(` ± ${formatNumber(b.scoreStd)} — trial ${b.trial ?? '?'} (${b.model ?? '?'})`)
+        document.createTextNode(
+          ` ± ${formatNumber(b.scoreStd)} — trial ${b.trial ?? '?'} (${b.model ?? '?'})`
+        )
       );
       head.appendChild(best);
     }
@@ -154,7 +186,11 @@ export class ResultView extends Widget {
     const summary = h('summary', '', 'config');
     box.appendChild(summary);
     const text = automlCellText(payload);
-    const copy = h('button', 'jp-AutoML-copy jp-mod-styled', 'Copy as %%automl');
+    const copy = h(
+      'button',
+      'jp-AutoML-copy jp-mod-styled',
+      'Copy as %%automl'
+    );
     copy.title = 'Copy the %%automl cell that reproduces this search';
     copy.addEventListener('click', () => {
       copyText(text)
@@ -187,13 +223,19 @@ export class ResultView extends Widget {
         th.tabIndex = 0;
         th.title = `sort by ${col.title}`;
         if (this._sortKey === key) {
-          th.setAttribute('aria-sort', this._ascending ? 'ascending' : 'descending');
+          th.setAttribute(
+            'aria-sort',
+            this._ascending ? 'ascending' : 'descending'
+          );
           th.textContent = `${col.title} ${this._ascending ? '▲' : '▼'}`;
         } else {
           th.setAttribute('aria-sort', 'none');
         }
         const sort = () => {
-          this._ascending = this._sortKey === key ? !this._ascending : key !== 'score' || payload.study.direction === 'minimize';
+          this._ascending =
+            this._sortKey === key
+              ? !this._ascending
+              : key !== 'score' || payload.study.direction === 'minimize';
           this._sortKey = key;
           this._drawTable();
         };
@@ -210,9 +252,14 @@ export class ResultView extends Widget {
     head.appendChild(tr);
     table.appendChild(head);
     const body = h('tbody');
-    const rows = this._sortKey ? sortRows(payload.rows, this._sortKey, this._ascending) : payload.rows;
+    const rows = this._sortKey
+      ? sortRows(payload.rows, this._sortKey, this._ascending)
+      : payload.rows;
     for (const row of rows) {
-      const r = h('tr', `jp-AutoML-row-${row.state.toLowerCase()}${row.pareto ? ' jp-AutoML-pareto' : ''}`);
+      const r = h(
+        'tr',
+        `jp-AutoML-row-${row.state.toLowerCase()}${row.pareto ? ' jp-AutoML-pareto' : ''}`
+      );
       r.dataset.trial = String(row.trial);
       for (const col of COLUMNS) {
         const td = h('td', col.numeric ? 'jp-AutoML-num' : '', col.cell(row));
@@ -236,14 +283,19 @@ export class ResultView extends Widget {
  * The MIME renderer of `application/vnd.jupyter-automl.result.v1+json`. A payload of another
  * major version shows the bundle's `text/html` (sanitized unless trusted) under a notice.
  */
-export class ResultRenderer extends ResultView implements IRenderMime.IRenderer {
+export class ResultRenderer
+  extends ResultView
+  implements IRenderMime.IRenderer
+{
   constructor(private _options: IRenderMime.IRendererOptions) {
     super();
     this.addClass('jp-AutoML-renderer');
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const outcome = parsePayload(model.data[this._options.mimeType ?? RESULT_MIME_TYPE]);
+    const outcome = parsePayload(
+      model.data[this._options.mimeType ?? RESULT_MIME_TYPE]
+    );
     if (outcome.kind === 'ok') {
       this.showPayload(outcome.payload);
       return Promise.resolve();
@@ -252,10 +304,14 @@ export class ResultRenderer extends ResultView implements IRenderMime.IRenderer 
     const html = model.data['text/html'];
     if (typeof html === 'string') {
       const fallback = h('div', 'jp-AutoML-fallback');
-      fallback.innerHTML = model.trusted ? html : this._options.sanitizer.sanitize(html);
+      fallback.innerHTML = model.trusted
+        ? html
+        : this._options.sanitizer.sanitize(html);
       this.node.appendChild(fallback);
     } else if (typeof model.data['text/plain'] === 'string') {
-      this.node.appendChild(h('pre', 'jp-AutoML-fallback', model.data['text/plain'] as string));
+      this.node.appendChild(
+        h('pre', 'jp-AutoML-fallback', model.data['text/plain'] as string)
+      );
     }
     return Promise.resolve();
   }

@@ -63,8 +63,12 @@ export function optionsFromSchema(schema: unknown): IOptionSpec[] {
     .map(([name, node]) => ({
       name,
       node,
-      description: typeof node.description === 'string' ? node.description : (node.title ?? ''),
-      defaultText: node.default === undefined ? '' : JSON.stringify(node.default)
+      description:
+        typeof node.description === 'string'
+          ? node.description
+          : (node.title ?? ''),
+      defaultText:
+        node.default === undefined ? '' : JSON.stringify(node.default)
     }));
 }
 
@@ -79,7 +83,11 @@ function similarity(a: string, b: string): number {
   for (let i = 1; i <= m; i++) {
     const cur = [i];
     for (let j = 1; j <= n; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        prev[j] + 1,
+        cur[j - 1] + 1,
+        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)
+      );
     }
     prev = cur;
   }
@@ -121,7 +129,11 @@ export function enumValues(node: ISchemaNode | undefined): string[] {
   if (node.const !== undefined) {
     add(node.const);
   }
-  const types = Array.isArray(node.type) ? node.type : node.type ? [node.type] : [];
+  const types = Array.isArray(node.type)
+    ? node.type
+    : node.type
+      ? [node.type]
+      : [];
   if (types.includes('boolean')) {
     add(true);
     add(false);
@@ -154,7 +166,9 @@ function typeName(type: string, node: ISchemaNode): string {
     case 'null':
       return 'null';
     case 'array':
-      return node.items ? `a list of ${describe(node.items).replace(/^an? /, '')}` : 'a list';
+      return node.items
+        ? `a list of ${describe(node.items).replace(/^an? /, '')}`
+        : 'a list';
     case 'object':
       return 'a mapping';
     default:
@@ -176,8 +190,14 @@ export function describe(node: ISchemaNode): string {
   if (node.anyOf) {
     return node.anyOf.map(describe).join(' or ');
   }
-  const types = Array.isArray(node.type) ? node.type : node.type ? [node.type] : [];
-  return types.length ? types.map(t => typeName(t, node)).join(' or ') : 'any value';
+  const types = Array.isArray(node.type)
+    ? node.type
+    : node.type
+      ? [node.type]
+      : [];
+  return types.length
+    ? types.map(t => typeName(t, node)).join(' or ')
+    : 'any value';
 }
 
 function show(value: YamlValue): string {
@@ -197,7 +217,9 @@ function matchesType(value: YamlValue, type: string): boolean {
     case 'array':
       return Array.isArray(value);
     case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
+      return (
+        typeof value === 'object' && value !== null && !Array.isArray(value)
+      );
     case 'string':
       return typeof value === 'string';
     default:
@@ -213,11 +235,15 @@ export function check(value: YamlValue, node: ISchemaNode): string | null {
       return null;
     }
     // an enum branch of the right type gives the most useful message ("did you mean")
-    const enumBranch = node.anyOf.find(b => b.enum && typeof value === 'string');
+    const enumBranch = node.anyOf.find(
+      b => b.enum && typeof value === 'string'
+    );
     if (enumBranch) {
       return check(value, enumBranch);
     }
-    const listBranch = node.anyOf.find(b => matchesType(value, 'array') && b.items);
+    const listBranch = node.anyOf.find(
+      b => matchesType(value, 'array') && b.items
+    );
     if (listBranch) {
       return check(value, listBranch);
     }
@@ -231,18 +257,31 @@ export function check(value: YamlValue, node: ISchemaNode): string | null {
     return `${show(value)} is not ${describe(node)}${didYouMean(String(value), choices)}`;
   }
   if (node.const !== undefined) {
-    return value === node.const ? null : `expected ${describe(node)}, got ${show(value)}`;
+    return value === node.const
+      ? null
+      : `expected ${describe(node)}, got ${show(value)}`;
   }
-  const types = Array.isArray(node.type) ? node.type : node.type ? [node.type] : [];
+  const types = Array.isArray(node.type)
+    ? node.type
+    : node.type
+      ? [node.type]
+      : [];
   if (types.length && !types.some(t => matchesType(value, t))) {
     return `expected ${describe(node)}, got ${show(value)}`;
   }
   if (typeof value === 'number') {
-    if ((node.minimum !== undefined && value < node.minimum) || (node.maximum !== undefined && value > node.maximum)) {
+    if (
+      (node.minimum !== undefined && value < node.minimum) ||
+      (node.maximum !== undefined && value > node.maximum)
+    ) {
       return `expected ${describe(node)}, got ${show(value)}`;
     }
   }
-  if (typeof value === 'string' && node.pattern && !new RegExp(node.pattern).test(value)) {
+  if (
+    typeof value === 'string' &&
+    node.pattern &&
+    !new RegExp(node.pattern).test(value)
+  ) {
     return `expected ${describe(node)}, got ${show(value)}`;
   }
   if (Array.isArray(value) && node.items) {
@@ -257,8 +296,14 @@ export function check(value: YamlValue, node: ISchemaNode): string | null {
 }
 
 /** Unknown options, repeated options, wrong types and syntax problems of a parsed body. */
-export function diagnose(body: IParsedBody, options: IOptionSpec[]): IDiagnostic[] {
-  const out: IDiagnostic[] = body.problems.map(p => ({ ...p, severity: 'error' as const }));
+export function diagnose(
+  body: IParsedBody,
+  options: IOptionSpec[]
+): IDiagnostic[] {
+  const out: IDiagnostic[] = body.problems.map(p => ({
+    ...p,
+    severity: 'error' as const
+  }));
   if (!options.length) {
     return out; // no schema (server extension absent): syntax problems only
   }
@@ -298,7 +343,10 @@ export function diagnose(body: IParsedBody, options: IOptionSpec[]): IDiagnostic
   return out.sort((a, b) => a.from - b.from);
 }
 
-function lineAt(text: string, offset: number): { start: number; before: string; index: number } {
+function lineAt(
+  text: string,
+  offset: number
+): { start: number; before: string; index: number } {
   const start = text.lastIndexOf('\n', offset - 1) + 1;
   const index = text.slice(0, start).split('\n').length - 1;
   return { start, before: text.slice(start, offset), index };
@@ -319,16 +367,25 @@ function parentKey(text: string, lineStart: number): string | null {
   return null;
 }
 
-function filterByPrefix<T extends { label: string }>(items: T[], prefix: string): T[] {
+function filterByPrefix<T extends { label: string }>(
+  items: T[],
+  prefix: string
+): T[] {
   const p = prefix.toLowerCase();
-  return items.filter(i => i.label.toLowerCase().startsWith(p) && i.label !== prefix);
+  return items.filter(
+    i => i.label.toLowerCase().startsWith(p) && i.label !== prefix
+  );
 }
 
 /**
  * Completions at `offset` of a `%%automl` cell: option names at the start of a line, the
  * enumerated values after `option:` (or in its list). `null` outside a `%%automl` body.
  */
-export function completions(text: string, offset: number, options: IOptionSpec[]): ICompletionResult | null {
+export function completions(
+  text: string,
+  offset: number,
+  options: IOptionSpec[]
+): ICompletionResult | null {
   if (!/^%%automl\b/.test(text) || !options.length) {
     return null;
   }
@@ -357,9 +414,18 @@ export function completions(text: string, offset: number, options: IOptionSpec[]
         label: o.name,
         insertText: `${o.name}: `,
         type: 'option' as const,
-        documentation: [o.description, o.defaultText ? `default: ${o.defaultText}` : ''].filter(Boolean).join('\n')
+        documentation: [
+          o.description,
+          o.defaultText ? `default: ${o.defaultText}` : ''
+        ]
+          .filter(Boolean)
+          .join('\n')
       }));
-    return { start: offset - prefix.length, end: offset, items: filterByPrefix(items, prefix) };
+    return {
+      start: offset - prefix.length,
+      end: offset,
+      items: filterByPrefix(items, prefix)
+    };
   }
   let key: string | null;
   let valueText: string;
@@ -367,7 +433,8 @@ export function completions(text: string, offset: number, options: IOptionSpec[]
     key = keyMatch[1];
     valueText = keyMatch[2];
   } else {
-    const item = /^\s+-\s*(.*)$/.exec(line.before) ?? /^\s+(.*)$/.exec(line.before);
+    const item =
+      /^\s+-\s*(.*)$/.exec(line.before) ?? /^\s+(.*)$/.exec(line.before);
     key = parentKey(text, line.start);
     valueText = item ? item[1] : '';
   }
@@ -383,5 +450,9 @@ export function completions(text: string, offset: number, options: IOptionSpec[]
     type: 'value' as const,
     documentation: option.description
   }));
-  return { start: offset - prefix.length, end: offset, items: filterByPrefix(values, prefix) };
+  return {
+    start: offset - prefix.length,
+    end: offset,
+    items: filterByPrefix(values, prefix)
+  };
 }

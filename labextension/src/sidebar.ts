@@ -13,7 +13,11 @@ import { ResultView } from './renderer';
 export const POLL_RUNNING_MS = 2000;
 export const POLL_IDLE_MS = 5000;
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text?: string): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  text?: string
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;
   if (text !== undefined) {
@@ -127,7 +131,10 @@ export class StudiesPanel extends Widget {
     this.node.appendChild(this._list);
     this._ticker = new Ticker(
       () => this.refresh(),
-      () => (this._studies.some(s => s.state === 'running') ? POLL_RUNNING_MS : POLL_IDLE_MS)
+      () =>
+        this._studies.some(s => s.state === 'running')
+          ? POLL_RUNNING_MS
+          : POLL_IDLE_MS
     );
     this._drawUrls();
   }
@@ -153,9 +160,13 @@ export class StudiesPanel extends Widget {
         this._urls.map(u => ['url', u])
       );
       this._studies = data.studies;
-      this._errors = data.errors.map(e => `${e.url ?? e.db ?? ''}: ${e.message}`);
+      this._errors = data.errors.map(
+        e => `${e.url ?? e.db ?? ''}: ${e.message}`
+      );
     } catch (reason) {
-      this._errors = [`cannot list studies: ${reason instanceof Error ? reason.message : String(reason)}`];
+      this._errors = [
+        `cannot list studies: ${reason instanceof Error ? reason.message : String(reason)}`
+      ];
     }
     this._draw();
   }
@@ -209,44 +220,47 @@ export class StudiesPanel extends Widget {
     this._list.textContent = '';
     if (!this._studies.length) {
       this._list.appendChild(
-        h('div', 'jp-AutoML-muted', 'No study yet. Run a %%automl cell: its study appears here.')
+        h(
+          'div',
+          'jp-AutoML-muted',
+          'No study yet. Run a %%automl cell: its study appears here.'
+        )
       );
       return;
     }
-    const table = h('table', 'jp-AutoML-studies-table');
-    const head = h('tr');
-    for (const title of ['study', 'space', 'strategy', 'trials', 'best', 'updated', 'state']) {
-      head.appendChild(h('th', '', title));
-    }
-    const thead = h('thead');
-    thead.appendChild(head);
-    table.appendChild(thead);
-    const body = h('tbody');
+    const list = h('ul', 'jp-AutoML-studies-items');
     for (const s of this._studies) {
-      const row = h('tr', `jp-AutoML-study jp-AutoML-study-${s.state}`);
-      row.tabIndex = 0;
-      row.dataset.study = s.name;
-      row.title = `${s.name}\n${s.db ?? s.url ?? ''}\nclick to open its leaderboard`;
-      const cells = [
-        s.name,
-        s.space ?? '',
-        s.strategy ?? '',
-        String(s.n_trials),
-        formatNumber(s.best_score),
-        shortTime(s.updated ?? s.started),
-        s.state
-      ];
-      cells.forEach((text, i) => row.appendChild(h('td', i === 0 ? 'jp-AutoML-study-name' : '', text)));
-      row.addEventListener('click', () => this._options.openStudy(s));
-      row.addEventListener('keydown', event => {
+      const item = h('li', `jp-AutoML-study jp-AutoML-study-${s.state}`);
+      item.tabIndex = 0;
+      item.dataset.study = s.name;
+      item.title = `${s.name}\n${s.db ?? s.url ?? ''}\nclick to open its leaderboard`;
+      const top = h('div', 'jp-AutoML-study-top');
+      top.appendChild(h('span', 'jp-AutoML-study-name', s.name));
+      top.appendChild(
+        h('span', `jp-AutoML-state jp-AutoML-state-${s.state}`, s.state)
+      );
+      item.appendChild(top);
+      const best =
+        s.best_score === null ? '' : ` · best ${formatNumber(s.best_score)}`;
+      const facts = `${s.space ?? '?'} / ${s.strategy ?? '?'} · ${s.n_trials} trials${best}`;
+      item.appendChild(h('div', 'jp-AutoML-study-facts', facts));
+      const where = s.db ?? s.url ?? '';
+      item.appendChild(
+        h(
+          'div',
+          'jp-AutoML-study-where',
+          `${shortTime(s.updated ?? s.started)} · ${where}`
+        )
+      );
+      item.addEventListener('click', () => this._options.openStudy(s));
+      item.addEventListener('keydown', event => {
         if (event.key === 'Enter') {
           this._options.openStudy(s);
         }
       });
-      body.appendChild(row);
+      list.appendChild(item);
     }
-    table.appendChild(body);
-    this._list.appendChild(table);
+    this._list.appendChild(list);
   }
 
   private _urls: string[];
@@ -288,7 +302,9 @@ export class StudyView extends ResultView {
         this._ticker.stop();
       }
     } catch (reason) {
-      this.showNotice(`cannot read the study: ${reason instanceof Error ? reason.message : String(reason)}`);
+      this.showNotice(
+        `cannot read the study: ${reason instanceof Error ? reason.message : String(reason)}`
+      );
       this._ticker.stop();
     }
   }

@@ -5,7 +5,15 @@
  * It is not a general YAML parser; the kernel's PyYAML stays the judge when the cell runs.
  */
 
-export type TokenKind = 'magic' | 'key' | 'punct' | 'string' | 'number' | 'atom' | 'comment' | 'invalid';
+export type TokenKind =
+  | 'magic'
+  | 'key'
+  | 'punct'
+  | 'string'
+  | 'number'
+  | 'atom'
+  | 'comment'
+  | 'invalid';
 
 export interface IToken {
   kind: TokenKind;
@@ -14,7 +22,8 @@ export interface IToken {
   to: number;
 }
 
-export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
+export type YamlValue =
+  string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 
 export interface IEntry {
   key: string;
@@ -53,8 +62,28 @@ const MAGIC = /^%%automl\b/;
 const KEY_LINE = /^([A-Za-z_][\w-]*)\s*:(?=\s|$)/;
 const INT = /^[-+]?\d+$/;
 const FLOAT = /^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/;
-const TRUE = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
-const FALSE = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
+const TRUE = new Set([
+  'true',
+  'True',
+  'TRUE',
+  'yes',
+  'Yes',
+  'YES',
+  'on',
+  'On',
+  'ON'
+]);
+const FALSE = new Set([
+  'false',
+  'False',
+  'FALSE',
+  'no',
+  'No',
+  'NO',
+  'off',
+  'Off',
+  'OFF'
+]);
 const NULL = new Set(['null', 'Null', 'NULL', '~', '']);
 
 function splitLines(text: string): ILine[] {
@@ -88,7 +117,11 @@ function commentStart(text: string): number {
 /** A plain or quoted scalar as PyYAML reads it. */
 export function scalar(raw: string): YamlValue {
   const text = raw.trim();
-  if (text.length >= 2 && (text[0] === '"' || text[0] === "'") && text[text.length - 1] === text[0]) {
+  if (
+    text.length >= 2 &&
+    (text[0] === '"' || text[0] === "'") &&
+    text[text.length - 1] === text[0]
+  ) {
     return text.slice(1, -1);
   }
   if (NULL.has(text)) {
@@ -120,7 +153,10 @@ function scalarKind(value: YamlValue): TokenKind {
 }
 
 /** Split `a, b, [c, d]` at top-level commas, keeping offsets. */
-function splitFlow(text: string, from: number): { text: string; from: number }[] {
+function splitFlow(
+  text: string,
+  from: number
+): { text: string; from: number }[] {
   const parts: { text: string; from: number }[] = [];
   let depth = 0;
   let quote: string | null = null;
@@ -146,7 +182,12 @@ function splitFlow(text: string, from: number): { text: string; from: number }[]
 }
 
 /** Read an inline value (scalar, flow list or flow mapping), pushing its tokens. */
-function inlineValue(text: string, from: number, tokens: IToken[], problems: IBodyProblem[]): YamlValue {
+function inlineValue(
+  text: string,
+  from: number,
+  tokens: IToken[],
+  problems: IBodyProblem[]
+): YamlValue {
   const lead = text.length - text.trimStart().length;
   const body = text.trim();
   const start = from + lead;
@@ -157,12 +198,20 @@ function inlineValue(text: string, from: number, tokens: IToken[], problems: IBo
   if (open === '[' || open === '{') {
     const close = open === '[' ? ']' : '}';
     if (body[body.length - 1] !== close) {
-      problems.push({ from: start, to: start + body.length, message: `unclosed '${open}': add '${close}'` });
+      problems.push({
+        from: start,
+        to: start + body.length,
+        message: `unclosed '${open}': add '${close}'`
+      });
       tokens.push({ kind: 'invalid', from: start, to: start + body.length });
       return body;
     }
     tokens.push({ kind: 'punct', from: start, to: start + 1 });
-    tokens.push({ kind: 'punct', from: start + body.length - 1, to: start + body.length });
+    tokens.push({
+      kind: 'punct',
+      from: start + body.length - 1,
+      to: start + body.length
+    });
     const inner = body.slice(1, -1);
     const parts = inner.trim() ? splitFlow(inner, start + 1) : [];
     if (open === '[') {
@@ -172,23 +221,40 @@ function inlineValue(text: string, from: number, tokens: IToken[], problems: IBo
     for (const p of parts) {
       const colon = p.text.indexOf(':');
       if (colon < 0) {
-        problems.push({ from: p.from, to: p.from + p.text.length, message: "expected 'key: value' in '{...}'" });
+        problems.push({
+          from: p.from,
+          to: p.from + p.text.length,
+          message: "expected 'key: value' in '{...}'"
+        });
         continue;
       }
       const k = p.text.slice(0, colon).trim();
       const kFrom = p.from + p.text.indexOf(k);
       tokens.push({ kind: 'key', from: kFrom, to: kFrom + k.length });
-      mapping[k] = inlineValue(p.text.slice(colon + 1), p.from + colon + 1, tokens, problems);
+      mapping[k] = inlineValue(
+        p.text.slice(colon + 1),
+        p.from + colon + 1,
+        tokens,
+        problems
+      );
     }
     return mapping;
   }
   const value = scalar(body);
-  tokens.push({ kind: scalarKind(value), from: start, to: start + body.length });
+  tokens.push({
+    kind: scalarKind(value),
+    from: start,
+    to: start + body.length
+  });
   return value;
 }
 
 /** Read the indented lines under a key: a block list (`- x`) or a nested mapping. */
-function blockValue(lines: ILine[], tokens: IToken[], problems: IBodyProblem[]): YamlValue {
+function blockValue(
+  lines: ILine[],
+  tokens: IToken[],
+  problems: IBodyProblem[]
+): YamlValue {
   const items: YamlValue[] = [];
   const mapping: { [key: string]: YamlValue } = {};
   let isList = false;
@@ -196,7 +262,11 @@ function blockValue(lines: ILine[], tokens: IToken[], problems: IBodyProblem[]):
     const cut = commentStart(line.text);
     const text = cut >= 0 ? line.text.slice(0, cut) : line.text;
     if (cut >= 0) {
-      tokens.push({ kind: 'comment', from: line.from + cut, to: line.from + line.text.length });
+      tokens.push({
+        kind: 'comment',
+        from: line.from + cut,
+        to: line.from + line.text.length
+      });
     }
     const lead = text.length - text.trimStart().length;
     const body = text.trim();
@@ -213,9 +283,18 @@ function blockValue(lines: ILine[], tokens: IToken[], problems: IBodyProblem[]):
     const key = /^([^:#]+?)\s*:(?=\s|$)/.exec(body);
     if (key) {
       tokens.push({ kind: 'key', from: at, to: at + key[1].length });
-      mapping[key[1]] = inlineValue(body.slice(key[0].length), at + key[0].length, tokens, problems);
+      mapping[key[1]] = inlineValue(
+        body.slice(key[0].length),
+        at + key[0].length,
+        tokens,
+        problems
+      );
     } else {
-      problems.push({ from: at, to: at + body.length, message: "expected '- item' or 'key: value'" });
+      problems.push({
+        from: at,
+        to: at + body.length,
+        message: "expected '- item' or 'key: value'"
+      });
     }
   }
   return isList ? items : mapping;
@@ -224,7 +303,12 @@ function blockValue(lines: ILine[], tokens: IToken[], problems: IBodyProblem[]):
 /** Read a `%%automl` cell: tokens for highlighting, top-level entries, and syntax problems. */
 export function parseBody(text: string): IParsedBody {
   const lines = splitLines(text);
-  const result: IParsedBody = { isAutoML: false, tokens: [], entries: [], problems: [] };
+  const result: IParsedBody = {
+    isAutoML: false,
+    tokens: [],
+    entries: [],
+    problems: []
+  };
   if (!lines.length || !MAGIC.test(lines[0].text)) {
     return result;
   }
@@ -237,7 +321,11 @@ export function parseBody(text: string): IParsedBody {
     const text = cut >= 0 ? line.text.slice(0, cut) : line.text;
     if (!text.trim()) {
       if (cut >= 0) {
-        result.tokens.push({ kind: 'comment', from: line.from + cut, to: line.from + line.text.length });
+        result.tokens.push({
+          kind: 'comment',
+          from: line.from + cut,
+          to: line.from + line.text.length
+        });
       }
       i++;
       continue;
@@ -257,44 +345,82 @@ export function parseBody(text: string): IParsedBody {
       result.problems.push({
         from: line.from,
         to: line.from + text.trimEnd().length,
-        message: "expected 'option: value' (a colon and a space after the option name)"
+        message:
+          "expected 'option: value' (a colon and a space after the option name)"
       });
-      result.tokens.push({ kind: 'invalid', from: line.from, to: line.from + text.trimEnd().length });
+      result.tokens.push({
+        kind: 'invalid',
+        from: line.from,
+        to: line.from + text.trimEnd().length
+      });
       if (cut >= 0) {
-        result.tokens.push({ kind: 'comment', from: line.from + cut, to: line.from + line.text.length });
+        result.tokens.push({
+          kind: 'comment',
+          from: line.from + cut,
+          to: line.from + line.text.length
+        });
       }
       i++;
       continue;
     }
     const key = match[1];
-    result.tokens.push({ kind: 'key', from: line.from, to: line.from + key.length });
-    result.tokens.push({ kind: 'punct', from: line.from + match[0].length - 1, to: line.from + match[0].length });
+    result.tokens.push({
+      kind: 'key',
+      from: line.from,
+      to: line.from + key.length
+    });
+    result.tokens.push({
+      kind: 'punct',
+      from: line.from + match[0].length - 1,
+      to: line.from + match[0].length
+    });
     const rest = text.slice(match[0].length);
     let value: YamlValue;
-    let valueFrom = line.from + match[0].length + (rest.length - rest.trimStart().length);
+    let valueFrom =
+      line.from + match[0].length + (rest.length - rest.trimStart().length);
     let valueTo = line.from + text.trimEnd().length;
     if (rest.trim()) {
-      value = inlineValue(rest, line.from + match[0].length, result.tokens, result.problems);
+      value = inlineValue(
+        rest,
+        line.from + match[0].length,
+        result.tokens,
+        result.problems
+      );
       if (cut >= 0) {
-        result.tokens.push({ kind: 'comment', from: line.from + cut, to: line.from + line.text.length });
+        result.tokens.push({
+          kind: 'comment',
+          from: line.from + cut,
+          to: line.from + line.text.length
+        });
       }
       i++;
     } else {
       if (cut >= 0) {
-        result.tokens.push({ kind: 'comment', from: line.from + cut, to: line.from + line.text.length });
+        result.tokens.push({
+          kind: 'comment',
+          from: line.from + cut,
+          to: line.from + line.text.length
+        });
       }
       let j = i + 1;
-      while (j < lines.length && (/^\s/.test(lines[j].text) || !lines[j].text.trim())) {
+      while (
+        j < lines.length &&
+        (/^\s/.test(lines[j].text) || !lines[j].text.trim())
+      ) {
         j++;
       }
       while (j > i + 1 && !lines[j - 1].text.trim()) {
         j--;
       }
       const children = lines.slice(i + 1, j);
-      value = children.length ? blockValue(children, result.tokens, result.problems) : null;
+      value = children.length
+        ? blockValue(children, result.tokens, result.problems)
+        : null;
       if (children.length) {
         valueFrom = children[0].from;
-        valueTo = children[children.length - 1].from + children[children.length - 1].text.length;
+        valueTo =
+          children[children.length - 1].from +
+          children[children.length - 1].text.length;
       }
       i = j;
     }

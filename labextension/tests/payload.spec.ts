@@ -1,4 +1,10 @@
-import { formatNumber, majorVersion, paramsText, parsePayload, sortRows } from '../src/payload';
+import {
+  formatNumber,
+  majorVersion,
+  paramsText,
+  parsePayload,
+  sortRows
+} from '../src/payload';
 
 const PAYLOAD = {
   version: '1.0',
@@ -20,13 +26,59 @@ const PAYLOAD = {
     started: '2026-11-28T18:30:52+00:00',
     updated: '2026-11-28T18:31:04+00:00'
   },
-  best: { trial: 2, score: 0.95, score_std: 0.01, model: 'extra_trees', params: { et_n_estimators: 200 } },
+  best: {
+    trial: 2,
+    score: 0.95,
+    score_std: 0.01,
+    model: 'extra_trees',
+    params: { et_n_estimators: 200 }
+  },
   leaderboard: {
-    columns: ['rank', 'trial', 'model', 'score', 'score_std', 'duration_s', 'state', 'params', 'error'],
+    columns: [
+      'rank',
+      'trial',
+      'model',
+      'score',
+      'score_std',
+      'duration_s',
+      'state',
+      'params',
+      'error'
+    ],
     rows: [
-      { rank: 1, trial: 2, model: 'extra_trees', score: 0.95, score_std: 0.01, duration_s: 5.6, state: 'COMPLETE', params: { n_estimators: 200 }, error: null },
-      { rank: 2, trial: 0, model: 'linear', score: 0.9, score_std: 0.02, duration_s: 1.5, state: 'COMPLETE', params: { C: 1.5 }, error: null },
-      { rank: null, trial: 1, model: 'svm', score: null, score_std: null, duration_s: 0.1, state: 'FAIL', params: {}, error: 'boom' }
+      {
+        rank: 1,
+        trial: 2,
+        model: 'extra_trees',
+        score: 0.95,
+        score_std: 0.01,
+        duration_s: 5.6,
+        state: 'COMPLETE',
+        params: { n_estimators: 200 },
+        error: null
+      },
+      {
+        rank: 2,
+        trial: 0,
+        model: 'linear',
+        score: 0.9,
+        score_std: 0.02,
+        duration_s: 1.5,
+        state: 'COMPLETE',
+        params: { C: 1.5 },
+        error: null
+      },
+      {
+        rank: null,
+        trial: 1,
+        model: 'svm',
+        score: null,
+        score_std: null,
+        duration_s: 0.1,
+        state: 'FAIL',
+        params: {},
+        error: 'boom'
+      }
     ],
     total_rows: 3
   },
@@ -68,7 +120,11 @@ describe('parsePayload', () => {
       study: { ...PAYLOAD.study, carbon_g: 12 },
       leaderboard: {
         ...PAYLOAD.leaderboard,
-        rows: [{ ...PAYLOAD.leaderboard.rows[0], energy_j: 4 }, 'not a row', { trial: 'x' }]
+        rows: [
+          { ...PAYLOAD.leaderboard.rows[0], energy_j: 4 },
+          'not a row',
+          { trial: 'x' }
+        ]
       }
     };
     const outcome = parsePayload(newer);
@@ -94,7 +150,10 @@ describe('parsePayload', () => {
     expect(parsePayload(null).kind).toBe('invalid');
     expect(parsePayload([1, 2]).kind).toBe('invalid');
     expect(parsePayload({ version: 'one' }).kind).toBe('invalid');
-    expect(parsePayload({ version: '1.0' })).toEqual({ kind: 'invalid', message: "the payload has no 'study'" });
+    expect(parsePayload({ version: '1.0' })).toEqual({
+      kind: 'invalid',
+      message: "the payload has no 'study'"
+    });
   });
 
   it('fills in defaults for missing parts', () => {
@@ -120,7 +179,9 @@ describe('parsePayload', () => {
       ]
     };
     const outcome = parsePayload({ ...PAYLOAD, diagram });
-    expect(outcome.kind === 'ok' && outcome.payload.diagram?.edges).toEqual([{ source: 'in', target: 'c1', op: 'conv' }]);
+    expect(outcome.kind === 'ok' && outcome.payload.diagram?.edges).toEqual([
+      { source: 'in', target: 'c1', op: 'conv' }
+    ]);
     const bad = parsePayload({ ...PAYLOAD, diagram: 'digraph {}' });
     expect(bad.kind === 'ok' && bad.payload.diagram).toBeNull();
   });
@@ -139,7 +200,9 @@ describe('helpers', () => {
     expect(formatNumber(12)).toBe('12');
     expect(formatNumber(0.0001234)).toBe('0.0001234');
     expect(formatNumber(null)).toBe('');
-    expect(paramsText({ a: 1.23456, b: 'x', c: 3, d: 4, e: 5 })).toBe('a=1.235, b=x, c=3, d=4, …');
+    expect(paramsText({ a: 1.23456, b: 'x', c: 3, d: 4, e: 5 })).toBe(
+      'a=1.235, b=x, c=3, d=4, …'
+    );
   });
 
   it('sorts rows with missing values last', () => {
@@ -150,7 +213,13 @@ describe('helpers', () => {
     const rows = outcome.payload.rows;
     expect(sortRows(rows, 'score', true).map(r => r.trial)).toEqual([0, 2, 1]);
     expect(sortRows(rows, 'score', false).map(r => r.trial)).toEqual([2, 0, 1]);
-    expect(sortRows(rows, 'model', true).map(r => r.model)).toEqual(['extra_trees', 'linear', 'svm']);
-    expect(sortRows(rows, 'durationS', true).map(r => r.trial)).toEqual([1, 0, 2]);
+    expect(sortRows(rows, 'model', true).map(r => r.model)).toEqual([
+      'extra_trees',
+      'linear',
+      'svm'
+    ]);
+    expect(sortRows(rows, 'durationS', true).map(r => r.trial)).toEqual([
+      1, 0, 2
+    ]);
   });
 });

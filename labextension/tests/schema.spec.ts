@@ -1,4 +1,9 @@
-import { completions, diagnose, enumValues, optionsFromSchema } from '../src/schema';
+import {
+  completions,
+  diagnose,
+  enumValues,
+  optionsFromSchema
+} from '../src/schema';
 import { parseBody } from '../src/yaml';
 
 // The schema the server extension serves (tests/test_labextension.py keeps it in step).
@@ -25,8 +30,13 @@ describe('schema', () => {
     const names = OPTIONS.map(o => o.name);
     expect(names).toContain('strategy');
     expect(names).toContain('time_budget');
-    expect(enumValues(OPTIONS.find(o => o.name === 'models')?.node)).toContain('random_forest');
-    expect(enumValues(OPTIONS.find(o => o.name === 'ensemble')?.node)).toEqual(['true', 'false']);
+    expect(enumValues(OPTIONS.find(o => o.name === 'models')?.node)).toContain(
+      'random_forest'
+    );
+    expect(enumValues(OPTIONS.find(o => o.name === 'ensemble')?.node)).toEqual([
+      'true',
+      'false'
+    ]);
   });
 });
 
@@ -40,13 +50,25 @@ describe('completion', () => {
   });
 
   it('leaves out the options already given', () => {
-    expect(labels('%%automl\nstrategy: tpe\nstr|')).toEqual(['strategy_options']);
+    expect(labels('%%automl\nstrategy: tpe\nstr|')).toEqual([
+      'strategy_options'
+    ]);
   });
 
   it('completes enumerated values after the colon', () => {
-    expect(labels('%%automl\nstrategy: |')).toEqual(['rules', 'random', 'tpe', 'gp', 'evolution', 'darts']);
+    expect(labels('%%automl\nstrategy: |')).toEqual([
+      'rules',
+      'random',
+      'tpe',
+      'gp',
+      'evolution',
+      'darts'
+    ]);
     expect(labels('%%automl\nstrategy: r|')).toEqual(['rules', 'random']);
-    expect(labels('%%automl\nspace: nas-c|')).toEqual(['nas-cell', 'nas-chain']);
+    expect(labels('%%automl\nspace: nas-c|')).toEqual([
+      'nas-cell',
+      'nas-chain'
+    ]);
     expect(labels('%%automl\nensemble: t|')).toEqual(['true']);
   });
 
@@ -68,19 +90,34 @@ describe('diagnostics', () => {
     const body = '%%automl\ndata: sklearn:iris\nstratgy: tpe\n';
     const diags = diagnose(parseBody(body), OPTIONS);
     expect(diags).toHaveLength(1);
-    expect(diags[0].message).toBe("unknown option 'stratgy' (did you mean 'strategy'?)");
+    expect(diags[0].message).toBe(
+      "unknown option 'stratgy' (did you mean 'strategy'?)"
+    );
     expect(body.slice(diags[0].from, diags[0].to)).toBe('stratgy');
   });
 
   it('flags wrong types and values, at the value', () => {
-    const body = '%%automl\nn_trials: many\ncv: 1\nstrategy: tpee\nmodels: [linear, knnn]\nensemble: maybe\n';
+    const body =
+      '%%automl\nn_trials: many\ncv: 1\nstrategy: tpee\nmodels: [linear, knnn]\nensemble: maybe\n';
     const diags = diagnose(parseBody(body), OPTIONS);
-    expect(diags.map(d => body.slice(d.from, d.to))).toEqual(['many', '1', 'tpee', '[linear, knnn]', 'maybe']);
-    expect(diags[0].message).toBe("option 'n_trials': expected an integer ≥ 1 or null, got 'many'");
-    expect(diags[1].message).toBe("option 'cv': expected an integer from 2 to 20, got 1");
+    expect(diags.map(d => body.slice(d.from, d.to))).toEqual([
+      'many',
+      '1',
+      'tpee',
+      '[linear, knnn]',
+      'maybe'
+    ]);
+    expect(diags[0].message).toBe(
+      "option 'n_trials': expected an integer ≥ 1 or null, got 'many'"
+    );
+    expect(diags[1].message).toBe(
+      "option 'cv': expected an integer from 2 to 20, got 1"
+    );
     expect(diags[2].message).toContain("did you mean 'tpe'?");
     expect(diags[3].message).toContain("'knnn' is not one of linear");
-    expect(diags[4].message).toBe("option 'ensemble': expected true or false, got 'maybe'");
+    expect(diags[4].message).toBe(
+      "option 'ensemble': expected true or false, got 'maybe'"
+    );
   });
 
   it('accepts what the Python side accepts', () => {
@@ -107,11 +144,15 @@ describe('diagnostics', () => {
   });
 
   it('warns about repeated options and reports syntax problems', () => {
-    expect(problems('%%automl\nseed: 1\nseed: 2\n')).toEqual(["option 'seed' is given twice; the last one wins"]);
+    expect(problems('%%automl\nseed: 1\nseed: 2\n')).toEqual([
+      "option 'seed' is given twice; the last one wins"
+    ]);
     expect(problems('%%automl\nstrategy tpe\n')).toEqual([
       "expected 'option: value' (a colon and a space after the option name)"
     ]);
-    expect(problems('%%automl\nmodels: [linear\n')[0]).toBe("unclosed '[': add ']'");
+    expect(problems('%%automl\nmodels: [linear\n')[0]).toBe(
+      "unclosed '[': add ']'"
+    );
   });
 
   it('checks syntax only when there is no schema', () => {

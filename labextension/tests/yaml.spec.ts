@@ -8,7 +8,8 @@ describe('parseBody', () => {
   });
 
   it('reads entries with their positions', () => {
-    const text = '%%automl --name x\ndata: sklearn:iris  # bundled\nn_trials: 5\nmodels:\n  - linear\n  - knn\n';
+    const text =
+      '%%automl --name x\ndata: sklearn:iris  # bundled\nn_trials: 5\nmodels:\n  - linear\n  - knn\n';
     const body = parseBody(text);
     expect(body.entries.map(e => [e.key, e.value, e.line])).toEqual([
       ['data', 'sklearn:iris', 1],
@@ -22,7 +23,10 @@ describe('parseBody', () => {
 
   it('tokenizes for highlighting', () => {
     const text = '%%automl\nseed: 3\nensemble: true\nname: "a b"\n# note\n';
-    const kinds = parseBody(text).tokens.map(t => [t.kind, text.slice(t.from, t.to)]);
+    const kinds = parseBody(text).tokens.map(t => [
+      t.kind,
+      text.slice(t.from, t.to)
+    ]);
     expect(kinds).toEqual([
       ['magic', '%%automl'],
       ['key', 'seed'],
@@ -48,7 +52,12 @@ describe('parseBody', () => {
   });
 
   it('reads flow mappings and nested blocks', () => {
-    const body = parseBody('%%automl\nstrategy_options: {population_size: 20, sample_size: 5}\nx:\n  a: 1\n');
-    expect(body.entries.map(e => e.value)).toEqual([{ population_size: 20, sample_size: 5 }, { a: 1 }]);
+    const body = parseBody(
+      '%%automl\nstrategy_options: {population_size: 20, sample_size: 5}\nx:\n  a: 1\n'
+    );
+    expect(body.entries.map(e => e.value)).toEqual([
+      { population_size: 20, sample_size: 5 },
+      { a: 1 }
+    ]);
   });
 });
