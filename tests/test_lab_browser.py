@@ -179,3 +179,31 @@ def test_sidebar_shows_the_study_another_notebook_creates(lab, open_notebook) ->
     assert view.locator(".jp-AutoML-name").inner_text() == "sidebar-study"
     _shot(page, "study-view")
     assert page.blocked == [] and page.errors == []
+
+
+def test_bokehjs_is_loaded_from_the_server_not_inlined(lab, open_notebook) -> None:
+    """With the server extension, BokehJS comes from the bokeh package: the saved notebook stays small."""
+    source = (
+        "from bokeh.io import output_notebook, show\n"
+        "from bokeh.plotting import figure\n"
+        "from jupyter_automl.server.bokeh_resources import bokeh_resources\n"
+        "res = bokeh_resources()\n"
+        "output_notebook(resources=res, hide_banner=True)\n"
+        "p = figure(width=300, height=200); p.line([0, 1, 2], [2, 0, 1])\n"
+        "show(p)\n"
+        "print('bokeh mode', res.mode, res.js_files[0])"
+    )
+    _write_notebook(lab["root"] / "bokeh_served.ipynb", [nbformat.v4.new_code_cell(source)])
+    page = open_notebook("bokeh_served.ipynb")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    out = page.locator(".jp-OutputArea-output", has_text="bokeh mode")
+    out.wait_for(timeout=60_000)
+    assert "bokeh mode server /jupyter-automl/bokeh/static/js/bokeh.min.js" in out.inner_text()
+    page.wait_for_function("window.Bokeh && window.Bokeh.version", timeout=60_000)
+    page.locator(".bk-Figure, .bk-Canvas, div.bk-root, [data-root-id]").first.wait_for(timeout=30_000)
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("!window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+    size = (lab["root"] / "bokeh_served.ipynb").stat().st_size
+    assert size < 200_000, f"saved notebook is {size} bytes"
+    _shot(page, "bokeh-served", page.locator(".jp-Notebook"))
+    assert page.blocked == [] and page.errors == []

@@ -47,6 +47,14 @@ def jp_root_dir(study_tree: Path) -> Path:
     return study_tree / "root"
 
 
+@pytest.fixture(autouse=True)
+def _restore_bokeh_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The extension exports JUPYTER_AUTOML_BOKEH_ROOT into this process: undo it after each test."""
+    from jupyter_automl.server import BOKEH_ROOT_ENV
+
+    monkeypatch.setenv(BOKEH_ROOT_ENV, "")  # recorded, so teardown restores the original (absent)
+
+
 @pytest.fixture
 def jp_server_config() -> dict:
     return {"ServerApp": {"jpserver_extensions": {"jupyter_automl": True}}}
@@ -206,3 +214,28 @@ def test_outside_root_checks_without_a_server(tmp_path: Path) -> None:
         locate(tmp_path, db="a/notes.txt")
     assert locate(tmp_path, url="postgresql://u:p@db/x").url == "postgresql://u:p@db/x"
     shutil.rmtree(tmp_path / "a")
+
+
+def test_bokeh_resources_follow_the_server_extension() -> None:
+    """Kernels started elsewhere (nbclient, a server without the extension) inline BokehJS."""
+    from jupyter_automl.server.bokeh_resources import bokeh_resources, served_bokeh_root
+
+    assert bokeh_resources(environ={}).mode == "inline"
+    env = {"JUPYTER_AUTOML_BOKEH_ROOT": "/user/ann/jupyter-automl/bokeh"}
+    assert served_bokeh_root(env) == "/user/ann/jupyter-automl/bokeh/"
+    served = bokeh_resources(environ=env)
+    assert served.mode == "server"
+    assert served.js_files[0] == "/user/ann/jupyter-automl/bokeh/static/js/bokeh.min.js"
+    assert bokeh_resources(environ={**env, "JUPYTER_AUTOML_BOKEH": "inline"}).mode == "inline"
+
+
+async def test_kernels_of_the_server_learn_where_bokehjs_is(jp_serverapp) -> None:
+    from jupyter_automl.server import BOKEH_ROOT_ENV
+
+    assert os.environ[BOKEH_ROOT_ENV] == "/a%40b/jupyter-automl/bokeh/"
+
+
+def test_the_bokeh_root_does_not_leak_out_of_server_tests() -> None:
+    from jupyter_automl.server import BOKEH_ROOT_ENV
+
+    assert not os.environ.get(BOKEH_ROOT_ENV)

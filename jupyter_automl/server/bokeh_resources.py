@@ -32,7 +32,7 @@ _MODE_ENV = "JUPYTER_AUTOML_BOKEH"  # "inline" forces inline resources, "server"
 def served_bokeh_root(environ: Mapping[str, str] | None = None) -> str | None:
     """The URL path BokehJS is served under by the server extension, or ``None``."""
     env = os.environ if environ is None else environ
-    if env.get(_MODE_ENV, "").lower() == "inline" or env.get("BOKEH_RESOURCES", "").lower() == "inline":
+    if env.get(_MODE_ENV, "").lower() == "inline":
         return None
     root = env.get(BOKEH_ROOT_ENV)
     if not root:
@@ -43,8 +43,9 @@ def served_bokeh_root(environ: Mapping[str, str] | None = None) -> str | None:
 def bokeh_resources(environ: Mapping[str, str] | None = None) -> Any:
     """``bokeh.resources.Resources`` for ``output_notebook``: served by the server when it can be.
 
-    Setting ``BOKEH_RESOURCES=inline`` or ``JUPYTER_AUTOML_BOKEH=inline`` in the kernel's
-    environment forces inline resources (for notebooks that must render on other servers).
+    Setting ``JUPYTER_AUTOML_BOKEH=inline`` in the kernel's environment forces inline resources
+    (for notebooks that must render on other servers). Bokeh's own ``BOKEH_RESOURCES`` is not
+    consulted: it governs bokeh's defaults, which this helper replaces on purpose.
     """
     from bokeh.resources import INLINE, Resources
 
