@@ -15,9 +15,20 @@ import pytest
 
 from tests.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("extension_installed")]
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+@pytest.fixture(scope="session")
+def extension_installed() -> None:
+    """Fail at once (not after long timeouts) when the lab extension was never built."""
+    from jupyter_core.paths import jupyter_path
+
+    found = [p for p in jupyter_path("labextensions") if (Path(p) / "jupyter-automl" / "package.json").exists()]
+    if not found:
+        pytest.fail("the jupyter-automl lab extension is not installed: run `pip install -e .` "
+                    "(it builds labextension/ with node) before the browser tests")
 
 
 def _shot(page, name: str, locator=None) -> Path:
@@ -149,6 +160,12 @@ def test_insert_cell_from_palette_completion_and_diagnostics(lab, open_notebook)
     page.keyboard.press("Shift+End")
     page.keyboard.type("seed: 3")
     message.wait_for(state="detached", timeout=20_000)
+
+    # the notebook toolbar button offers the templates too
+    page.locator(".jp-AutoML-insert-button").first.click()
+    page.locator(".jp-AutoML-template-menu .lm-Menu-item", has_text="neural architecture search").click()
+    page.wait_for_function("window.jupyterapp.shell.currentWidget.content.widgets.length === 2")
+    assert "space: nas-cell" in _editor_text(page)
     assert page.blocked == [] and page.errors == []
 
 
