@@ -224,3 +224,22 @@ def test_bokehjs_is_loaded_from_the_server_not_inlined(lab, open_notebook) -> No
     assert size < 200_000, f"saved notebook is {size} bytes"
     _shot(page, "bokeh-served", page.locator(".jp-Notebook"))
     assert page.blocked == [] and page.errors == []
+
+
+def test_offered_cell_is_inserted_as_a_new_cell(lab, open_notebook) -> None:
+    """The panel's "Show as %%automl" output (a cell MIME bundle) gets an "Insert as new cell" button."""
+    source = ("from IPython.display import display\n"
+              "text = '%%automl\\ndata: sklearn:wine\\nstrategy: random\\nn_trials: 5\\n'\n"
+              "display({'application/vnd.jupyter-automl.cell.v1+json': {'text': text}, 'text/plain': text}, raw=True)")
+    _write_notebook(lab["root"] / "offer.ipynb", [nbformat.v4.new_code_cell(source)])
+    page = open_notebook("offer.ipynb")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    button = page.locator(".jp-AutoML-cell-offer button", has_text="Insert as new cell")
+    button.click(timeout=60_000)
+    page.wait_for_function("window.jupyterapp.shell.currentWidget.content.widgets.length === 2")
+    assert _editor_text(page) == "%%automl\ndata: sklearn:wine\nstrategy: random\nn_trials: 5\n"
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    assert cells.nth(0).locator("[class*='jp-AutoML-yaml-']").count() == 0  # Python cell: not ours
+    assert cells.nth(1).locator(".jp-AutoML-yaml-key").count() == 3
+    _shot(page, "offered-cell", page.locator(".jp-Notebook"))
+    assert page.blocked == [] and page.errors == []

@@ -24,6 +24,7 @@ import {
   NotebookActions,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IStateDB } from '@jupyterlab/statedb';
 import { LabIcon, ToolbarButton } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
@@ -31,6 +32,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Menu } from '@lumino/widgets';
 
 import { IStudySummary } from './api';
+import { cellOfferFactory } from './celloffer';
 import {
   AutoMLCompletionProvider,
   SchemaStore,
@@ -112,11 +114,12 @@ const insertCell: JupyterFrontEndPlugin<void> = {
     'Insert a %%automl cell from a template (command palette and notebook toolbar).',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     app.commands.addCommand(COMMAND_IDS.insertCell, {
       label: args =>
@@ -164,6 +167,8 @@ const insertCell: JupyterFrontEndPlugin<void> = {
       'Notebook',
       new InsertCellButton(app.commands)
     );
+    // "Show as %%automl" outputs of the panel get an "Insert as new cell" button
+    rendermime?.addFactory(cellOfferFactory(app.commands));
   }
 };
 

@@ -5,6 +5,12 @@
 /** The versioned result payload (jupyter_automl.report.MIME_TYPE). */
 export const RESULT_MIME_TYPE = 'application/vnd.jupyter-automl.result.v1+json';
 
+/**
+ * A `%%automl` cell offered by the kernel (the panel's "Show as %%automl"): `{"text": "..."}`.
+ * Rendered with an "Insert as new cell" button.
+ */
+export const CELL_MIME_TYPE = 'application/vnd.jupyter-automl.cell.v1+json';
+
 /** Major version of the payload this renderer understands. */
 export const SUPPORTED_MAJOR = 1;
 
