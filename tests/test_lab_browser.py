@@ -74,8 +74,15 @@ def test_saved_notebook_renders_the_leaderboard_without_a_kernel(lab, e2e_page, 
 
     newer = copy.deepcopy(saved_result)
     newer[MIME_TYPE]["version"] = "2.0"
+    # a newer minor version with an architecture diagram and fields this renderer does not know
+    nas = copy.deepcopy(saved_result)
+    nas[MIME_TYPE].update(version="1.9", carbon={"grams": 3}, diagram={
+        "nodes": [{"id": "in", "label": "input"}, {"id": "c", "label": "conv3x3"},
+                  {"id": "p", "label": "maxpool"}, {"id": "out", "label": "output"}],
+        "edges": [{"source": "in", "target": "c", "op": "conv"}, {"source": "in", "target": "p", "op": "pool"},
+                  {"source": "c", "target": "out", "op": "sum"}, {"source": "p", "target": "out", "op": "sum"}]})
     _write_notebook(lab["root"] / "saved.ipynb",
-                    [_result_cell(saved_result, 1), _result_cell(newer, 2)], kernelspec=None)
+                    [_result_cell(saved_result, 1), _result_cell(newer, 2), _result_cell(nas, 3)], kernelspec=None)
     page = e2e_page
     page.goto(f"{lab['url']}/lab/tree/saved.ipynb?token={lab['token']}&reset")
     # no kernelspec in the file: JupyterLab asks which kernel; answer "No Kernel"
@@ -105,6 +112,11 @@ def test_saved_notebook_renders_the_leaderboard_without_a_kernel(lab, e2e_page, 
     fallback = page.locator(".jp-OutputArea-output.jp-AutoML-renderer").nth(1)
     assert "format 2.0" in fallback.locator(".jp-AutoML-fallback-notice").inner_text()
     assert fallback.locator(".jp-AutoML-fallback table.jupyter-automl-leaderboard tbody tr").count() == 4
+
+    diagram = page.locator(".jp-OutputArea-output.jp-AutoML-renderer").nth(2).locator("svg.jp-AutoML-diagram")
+    assert diagram.locator("rect.jp-AutoML-diagram-node").count() == 4
+    assert diagram.locator("path.jp-AutoML-diagram-edge").count() == 4
+    assert "conv3x3" in diagram.text_content()
 
     view.locator(".jp-AutoML-config summary").click()
     shot = _shot(page, "saved-result", page.locator(".jp-Notebook"))
