@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "search": "jupyter_automl.search:search",
-    "AutoML": "jupyter_automl.search:AutoML",
+    "search": "jupyter_automl._search:search",
+    "AutoML": "jupyter_automl._search:AutoML",
     "SearchConfig": "jupyter_automl.config:SearchConfig",
     "SearchResult": "jupyter_automl.result:SearchResult",
     "load": "jupyter_automl.result:load",
@@ -41,10 +41,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from jupyter_automl._search import AutoML, search
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
-    from jupyter_automl.search import AutoML, search
     from jupyter_automl.storage import list_studies
 
 
@@ -64,3 +64,13 @@ def load_ipython_extension(ipython: Any) -> None:
     from jupyter_automl.ui.magics import load_ipython_extension as _load
 
     _load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (REST API over stored studies); imported only by the server."""
+    return [{"module": "jupyter_automl.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "jupyter-automl"}]

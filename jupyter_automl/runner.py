@@ -110,8 +110,9 @@ class Runner:
 
     def __init__(self, study: Any, space: Any, config: Any, *, observers: list[Observer] | None = None,
                  deadline: float | None = None, stop: threading.Event | None = None,
-                 n_jobs: int = 1) -> None:
+                 n_jobs: int = 1, record: Any = None) -> None:
         self.study = study
+        self.record = record if record is not None else study  # where finished trials are kept
         self.space = space
         self.config = config
         self.observers = list(observers or [])
@@ -127,6 +128,7 @@ class Runner:
         self.n_failed = 0
         self._open: set[int] = set()  # trial ids asked but not yet told
         self._pending = 0  # claimed, not yet asked
+        self._kept: set[int] = set()
 
     # -------------------------------------------------------------------------- loop
     def run(self) -> str:
@@ -165,6 +167,7 @@ class Runner:
                 if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
                     storage.set_trial_user_attr(trial_id, ATTR, {"error": "interrupted by the user"})
                     storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
+                self._keep(storage.get_trial(trial_id))
             finally:
                 self._open.discard(trial_id)
 
@@ -239,11 +242,12 @@ class Runner:
             logger.warning("trial %d failed: %s", trial.number, info["error"])
         info["duration_s"] = time.perf_counter() - t0
         self._tell(trial, state, values, info)
+        frozen = self.study._storage.get_trial(trial._trial_id)
+        self._keep(frozen)
         self._open.discard(trial._trial_id)
         if state == optuna.trial.TrialState.FAIL:
             with self._lock:
                 self.n_failed += 1
-        frozen = self.study._storage.get_trial(trial._trial_id)
         self._update_reserve(frozen)
         record = trial_record(frozen, self.space)
         for observer in self.observers:
@@ -253,6 +257,13 @@ class Runner:
                 logger.exception("observer %r failed", observer)
         if interrupted:
             raise KeyboardInterrupt
+
+    def _keep(self, frozen: Any) -> None:
+        """Copy a finished trial to the record (when trials run in memory), once."""
+        if self.record is self.study or frozen.number in self._kept:
+            return
+        self.record.add_trial(frozen)
+        self._kept.add(frozen.number)
 
     def _tell(self, trial: Any, state: Any, values: Any, info: dict[str, Any]) -> None:
         import optuna
@@ -279,7 +290,7 @@ class Runner:
                     if t.number in self.oof and t.value is not None:
                         scores[t.number] = sign * t.value
                 scores[number] = sign * float(evaluation.values)
-                keep = sorted(scores, key=scores.get, reverse=True)[:30]
+                keep = sorted(scores, key=lambda n: scores[n], reverse=True)[:30]
                 self.oof = {k: v for k, v in self.oof.items() if k in keep}
 
     def _update_reserve(self, frozen: Any) -> None:

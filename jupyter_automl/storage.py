@@ -21,6 +21,7 @@ __all__ = [
     "list_studies",
     "environment",
     "default_study_name",
+    "working_study",
 ]
 
 DEFAULT_STORAGE_PATH = Path(".jupyter_automl") / "studies.db"
@@ -97,6 +98,26 @@ def resolve_storage(storage: str | None) -> Any:
         ) from None
     _CACHE[url] = result
     return result
+
+
+def working_study(record: Any, url: str) -> Any:
+    """The study trials run in, for a study ``record`` kept at ``url``.
+
+    A local file (SQLite, journal) is written by this process alone, so trials run in memory and
+    the runner copies each finished trial to the file in one transaction before the next starts:
+    one round trip per trial instead of one per ask, report, attribute and tell. A server
+    database (PostgreSQL...) is shared with other workers and used directly.
+    """
+    import optuna
+
+    if not url.startswith(("sqlite:///", "journal:")):
+        return record
+    work = optuna.create_study(study_name=record.study_name, storage=optuna.storages.InMemoryStorage(),
+                               sampler=record.sampler, pruner=record.pruner, directions=record.directions)
+    for trial in record.get_trials(deepcopy=False):
+        if trial.state.is_finished():
+            work.add_trial(trial)
+    return work
 
 
 def _open_rdb(url: str) -> Any:
