@@ -197,7 +197,7 @@ class Search:
 
         try:
             best = self.study.best_trial
-        except ValueError:
+        except (ValueError, RuntimeError):  # RuntimeError: a multi-objective study has no single best
             return
         budget = TrialBudget(deadline)
         if self.config.ensemble and len(self.space.directions) == 1:
