@@ -344,6 +344,7 @@ def train_model(
     outcome = TrainOutcome(model=model, device=str(device))
     loss_fn = _loss_fn(task)
     xt, yt = _to_tensors(X_train, y_train, task, device)
+    assert yt is not None
     n = len(xt)
     batch_size = min(settings.batch_size, n)
     try:

@@ -73,7 +73,7 @@ class SearchCell(nn.Module):
         nodes = [x]
         k = 0
         for i in range(1, CellGenotype.n_nodes):
-            total = 0
+            total = torch.zeros_like(x)
             for j in range(i):
                 total = total + self.edges[k](nodes[j], weights[k])
                 if beta > 0:
@@ -95,6 +95,8 @@ class DartsSupernet(nn.Module):
     n_outputs, channels, n_cells, n_stages : int
         As in :class:`~jupyter_automl.spaces.nas.modules.CellNetwork`.
     """
+
+    keep: torch.Tensor
 
     def __init__(self, ops: Sequence[str], input_shape: Sequence[int], n_outputs: int,
                  channels: int = 16, n_cells: int = 1, n_stages: int = 3) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from jupyter_automl._errors import ConfigError
 
@@ -31,10 +31,25 @@ __all__ = [
     "DAG_OPS",
     "CellGenotype",
     "ChainGenotype",
+    "Genotype",
     "DagGenotype",
     "MlpGenotype",
     "GENOTYPES",
 ]
+
+class Genotype(Protocol):
+    """What every genotype class provides (the four classes below)."""
+
+    def to_string(self) -> str: ...
+
+    def diagram(self) -> dict[str, list[dict[str, Any]]]: ...
+
+    @classmethod
+    def from_string(cls, text: str) -> Genotype: ...
+
+    @classmethod
+    def suggest(cls, trial: optuna.trial.BaseTrial, options: Mapping[str, Any]) -> Genotype: ...
+
 
 #: NAS-Bench-201 operations, in the benchmark's own names and order.
 CELL_OPS: tuple[str, ...] = (
@@ -139,7 +154,7 @@ class CellGenotype:
         return cls(tuple(found))
 
     @classmethod
-    def suggest(cls, trial: optuna.Trial, options: Mapping[str, Any]) -> CellGenotype:
+    def suggest(cls, trial: optuna.trial.BaseTrial, options: Mapping[str, Any]) -> CellGenotype:
         """Sample one cell: a categorical ``edge_I_J`` parameter per edge ``J -> I``."""
         ops = list(options.get("ops", CELL_OPS))
         return cls(tuple(trial.suggest_categorical(f"edge_{i}_{j}", ops) for i, j in cls.edges()))
@@ -257,7 +272,7 @@ class DagGenotype:
             raise _bad("nas-dag", text, str(exc), cls.EXAMPLE) from None
 
     @classmethod
-    def suggest(cls, trial: optuna.Trial, options: Mapping[str, Any]) -> DagGenotype:
+    def suggest(cls, trial: optuna.trial.BaseTrial, options: Mapping[str, Any]) -> DagGenotype:
         """Sample a cell of ``max_nodes`` vertices (default 7).
 
         Every vertex ``j > 0`` draws a first input ``in_J`` in ``0..j-1`` (so every vertex
@@ -427,7 +442,7 @@ class ChainGenotype:
         )
 
     @classmethod
-    def suggest(cls, trial: optuna.Trial, options: Mapping[str, Any]) -> ChainGenotype:
+    def suggest(cls, trial: optuna.trial.BaseTrial, options: Mapping[str, Any]) -> ChainGenotype:
         """Sample ``n_blocks`` then a width and kernel per block, pool, norm and dropout."""
         n = trial.suggest_int("n_blocks", 1, int(options.get("max_blocks", 4)))
         widths_choices = list(options.get("widths", (16, 32, 64)))
@@ -514,7 +529,7 @@ class MlpGenotype:
         )
 
     @classmethod
-    def suggest(cls, trial: optuna.Trial, options: Mapping[str, Any]) -> MlpGenotype:
+    def suggest(cls, trial: optuna.trial.BaseTrial, options: Mapping[str, Any]) -> MlpGenotype:
         """Sample ``depth`` then a width per layer, activation, dropout and norm."""
         depth = trial.suggest_int("depth", int(options.get("min_depth", 1)),
                                   int(options.get("max_depth", 3)))
@@ -544,7 +559,7 @@ class MlpGenotype:
 
 
 #: Space name → genotype class.
-GENOTYPES: dict[str, type] = {
+GENOTYPES: dict[str, type[Genotype]] = {
     "nas-cell": CellGenotype,
     "nas-dag": DagGenotype,
     "nas-chain": ChainGenotype,

@@ -40,6 +40,9 @@ __all__ = [
 class Standardize(nn.Module):
     """Subtract a stored mean and divide by a stored scale (per channel or per feature)."""
 
+    mean: torch.Tensor
+    scale: torch.Tensor
+
     def __init__(self, shape: Sequence[int]) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(*shape))
@@ -235,6 +238,7 @@ class DagCell(nn.Module):
             )
         if self.matrix[0][self.n - 1]:
             out = projected if out is None else out + projected
+        assert out is not None  # a pruned cell always feeds its output
         return out
 
 

@@ -27,6 +27,7 @@ from jupyter_automl.spaces.nas.genotypes import (
     CellGenotype,
     ChainGenotype,
     DagGenotype,
+    Genotype,
     MlpGenotype,
 )
 
@@ -80,7 +81,7 @@ class TorchSpace(SearchSpace):
     ``image_input``.
     """
 
-    genotype_cls: ClassVar[type]
+    genotype_cls: ClassVar[type[Genotype]]
     OPTIONS: ClassVar[dict[str, Any]] = {}
     image_input: ClassVar[bool] = True
 
@@ -295,7 +296,7 @@ class TorchSpace(SearchSpace):
     def diagram(self, params: dict) -> dict | None:
         return self.genotype(params).diagram()
 
-    def build(self, params: Mapping[str, Any]) -> nn.Module:
+    def build(self, params: Mapping[str, Any]) -> nn.Sequential:
         """The untrained network for ``params`` (weights seeded by the config's seed)."""
         import torch
 
@@ -308,7 +309,7 @@ class TorchSpace(SearchSpace):
         stats_shape = (X.shape[1], 1, 1) if self.image_input else (X.shape[1],)
         return torch.nn.Sequential(Standardize(stats_shape), body)
 
-    def _fit_scaling(self, model: nn.Module, X: np.ndarray) -> None:
+    def _fit_scaling(self, model: nn.Sequential, X: np.ndarray) -> None:
         """Store the training inputs' mean and scale in the model's ``Standardize``."""
         import torch
 
@@ -316,8 +317,9 @@ class TorchSpace(SearchSpace):
         mean = X.mean(axis=axes, keepdims=True)[0]
         scale = X.std(axis=axes, keepdims=True)[0]
         scale = np.where(scale > 1e-8, scale, 1.0)
-        model[0].mean.copy_(torch.from_numpy(mean.astype(np.float32)))
-        model[0].scale.copy_(torch.from_numpy(scale.astype(np.float32)))
+        scaling: Any = model[0]
+        scaling.mean.copy_(torch.from_numpy(mean.astype(np.float32)))
+        scaling.scale.copy_(torch.from_numpy(scale.astype(np.float32)))
 
     def _device_spec(self, trial_number: int | None) -> str:
         """The configured device; with several GPUs, parallel trials take turns over them."""
@@ -432,8 +434,9 @@ class TorchSpace(SearchSpace):
         self._fit_scaling(model, X)
         train_model(model, X, y, None, None, task=self.task, settings=self.settings(params),
                     budget=budget)
-        model.classes_ = None if self.task == "regression" else self.classes
-        model.genotype_ = params["genotype"]
+        # learnt-attribute style, as scikit-learn: what the network's outputs mean
+        model.classes_ = None if self.task == "regression" else self.classes  # type: ignore[assignment]
+        model.genotype_ = params["genotype"]  # type: ignore[assignment]
         return model
 
     def _outputs(self, model: nn.Module, X: Any) -> np.ndarray:
@@ -472,6 +475,7 @@ class TorchSpace(SearchSpace):
         if _option_value(self.config, "strategy", None) == "darts":
             from jupyter_automl.strategies.darts import darts_search
 
+            assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
             picked.append(darts_search(self).genotype.to_params())
         proxy = str(_option_value(self.config, "proxy", "none"))
         if proxy != "none":
@@ -523,7 +527,7 @@ class NasCellSpace(TorchSpace):
     """
 
     name: ClassVar[str] = "nas-cell"
-    genotype_cls: ClassVar[type] = CellGenotype
+    genotype_cls: ClassVar[type[Genotype]] = CellGenotype
     OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(CELL_OPS), "n_cells": 1, "channels": 16,
                                          "n_stages": 3, "darts_epochs": 15,
                                          "darts_max_skip": 2, "darts_selection": "argmax"}
@@ -557,7 +561,7 @@ class NasDagSpace(TorchSpace):
     """
 
     name: ClassVar[str] = "nas-dag"
-    genotype_cls: ClassVar[type] = DagGenotype
+    genotype_cls: ClassVar[type[Genotype]] = DagGenotype
     OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(DAG_OPS), "max_nodes": 7, "n_cells": 1,
                                          "channels": 16, "n_stages": 3}
 
@@ -599,7 +603,7 @@ class NasChainSpace(TorchSpace):
     """
 
     name: ClassVar[str] = "nas-chain"
-    genotype_cls: ClassVar[type] = ChainGenotype
+    genotype_cls: ClassVar[type[Genotype]] = ChainGenotype
     OPTIONS: ClassVar[dict[str, Any]] = {
         "max_blocks": 4, "widths": [16, 32, 64], "kernels": [3, 5],
         "pools": list(ChainGenotype.POOLS), "norms": list(ChainGenotype.NORMS),
@@ -635,7 +639,7 @@ class NasMlpSpace(TorchSpace):
     """
 
     name: ClassVar[str] = "nas-mlp"
-    genotype_cls: ClassVar[type] = MlpGenotype
+    genotype_cls: ClassVar[type[Genotype]] = MlpGenotype
     image_input: ClassVar[bool] = False
     OPTIONS: ClassVar[dict[str, Any]] = {
         "min_depth": 1, "max_depth": 3, "widths": [32, 64, 128, 256],
