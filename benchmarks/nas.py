@@ -99,21 +99,31 @@ def main() -> None:
             seconds.setdefault(name, []).append(took)
             print(f"  seed {seed} {name:<10} best {curve[-1]:.4f} in {took:.0f}s", flush=True)
 
-    header = ["strategy"] + [f"k={k}" for k in checkpoints] + ["seconds/run"]
+    header = ["strategy"] + [f"k={k}" for k in checkpoints] + ["vs random W/T/L", "seconds/run"]
     rows = []
+    finals = {name: [c[-1] for c in curves[name]] for name in names}
     for name in names:
         arr = np.array([c + [c[-1]] * (args.budget - len(c)) for c in curves[name]])
         cells = [name]
         for k in checkpoints:
             column = arr[:, k - 1]
             cells.append(f"{column.mean():.4f} ± {column.std():.4f}")
+        if "random" in finals and name != "random":
+            # same seed, same validation split: compare each run with random's run
+            pairs = list(zip(finals[name], finals["random"], strict=True))
+            wins = sum(a > b for a, b in pairs)
+            ties = sum(a == b for a, b in pairs)
+            cells.append(f"{wins}/{ties}/{len(pairs) - wins - ties}")
+        else:
+            cells.append("")
         cells.append(f"{np.mean(seconds[name]):.0f}")
         rows.append(cells)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print()
     print(f"digits ({args.samples} samples, 20% validation), nas-cell (channels 8, 2 stages), "
           f"{args.epochs} epochs per architecture, {args.seeds} seeds: best-so-far validation "
-          "accuracy after k trained architectures (mean ± std)")
+          "accuracy after k trained architectures (mean ± std); W/T/L: seeds where the final "
+          "best beats / ties / loses to random's")
     print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
     for r in rows:
