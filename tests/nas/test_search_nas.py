@@ -83,3 +83,11 @@ def test_mlp_on_a_bundled_binary_table_uses_roc_auc() -> None:
     assert 0.5 < result.best_score <= 1.0
     proba = result.space.predict_proba(result.best_model, result.space.data.X.iloc[:4])
     assert proba.shape == (4, 2)
+
+
+def test_parallel_trials(digits) -> None:
+    X, y = digits
+    result = ja.search(X=X, y=y, space="nas-cell", strategy="random", n_jobs=2,
+                       space_options={"channels": 4}, **{**FAST, "n_trials": 3})
+    assert sum(t.state.name == "COMPLETE" for t in result.study.trials) == 3
+    assert torch.get_num_threads() == 1  # each of the 2 trials got its share of the cores

@@ -13,6 +13,7 @@ take raw inputs.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -48,6 +49,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
 _COMMON_OPTIONS: dict[str, Any] = {"val_fraction": 0.2, "proxy_candidates": 200,
                                    "proxy_keep": 10}
 _OBJECTIVES_EXTRA = ("params", "latency")
+_BUILD_LOCK = threading.Lock()
 
 
 def _option_value(config: Any, name: str, default: Any) -> Any:
@@ -304,8 +306,12 @@ class TorchSpace(SearchSpace):
 
         X, _ = self.prepared()
         seed = _option_value(self.config, "seed", 0)
-        torch.manual_seed(int(seed))
-        body = build_module(self.genotype(params), X.shape[1:], self.n_outputs, self.options)
+        genotype = self.genotype(params)
+        # weight init draws from torch's global generator: parallel trials take turns so each
+        # network gets the seeded sequence
+        with _BUILD_LOCK:
+            torch.manual_seed(int(seed))
+            body = build_module(genotype, X.shape[1:], self.n_outputs, self.options)
         stats_shape = (X.shape[1], 1, 1) if self.image_input else (X.shape[1],)
         return torch.nn.Sequential(Standardize(stats_shape), body)
 
