@@ -90,4 +90,3 @@ def test_parallel_trials(digits) -> None:
     result = ja.search(X=X, y=y, space="nas-cell", strategy="random", n_jobs=2,
                        space_options={"channels": 4}, **{**FAST, "n_trials": 3})
     assert sum(t.state.name == "COMPLETE" for t in result.study.trials) == 3
-    assert torch.get_num_threads() == 1  # each of the 2 trials got its share of the cores
