@@ -90,3 +90,12 @@ def test_parallel_trials(digits) -> None:
     result = ja.search(X=X, y=y, space="nas-cell", strategy="random", n_jobs=2,
                        space_options={"channels": 4}, **{**FAST, "n_trials": 3})
     assert sum(t.state.name == "COMPLETE" for t in result.study.trials) == 3
+
+
+def test_nhwc_tensors_in_and_out(digits) -> None:
+    X, y = digits
+    images = torch.tensor(X.transpose(0, 2, 3, 1), dtype=torch.float32)  # NHWC tensor
+    result = ja.search(X=images, y=torch.tensor(y), space="nas-chain", strategy="random",
+                       space_options={"widths": [8], "max_blocks": 1}, **{**FAST, "n_trials": 1})
+    assert result.predict(images[:5]).shape == (5,)
+    assert np.array_equal(result.predict(images[:5]), result.predict(X[:5]))  # NCHW array
