@@ -68,6 +68,13 @@ def test_multi_objective_pareto(digits) -> None:
                        "params"], space_options={"widths": [16, 32], "max_depth": 1}, **FAST)
     assert [d.name for d in result.study.directions] == ["MAXIMIZE", "MINIMIZE"]
     assert result.study.best_trials
+    # the model kept is the Pareto member best on the first objective (accuracy)
+    front = result.study.best_trials
+    assert result.best_trial.number == max(front, key=lambda t: (t.values[0], -t.number)).number
+    assert result.best_score == result.best_trial.values[0]
+    assert result.predict(X[:5]).shape == (5,)
+    board = result.leaderboard
+    assert board["pareto"].fillna(False).sum() == len(front)
 
 
 def test_darts_needs_the_cell_space(digits) -> None:
