@@ -31,6 +31,7 @@ _LAZY = {"LiveView": "jupyter_automl.ui.live:LiveView", "Panel": "jupyter_automl
 
 _running: list[Search] = []
 _running_lock = threading.Lock()
+_placement = threading.local()  # the panel places its own view: Search must not add one in the cell
 
 
 def in_kernel() -> bool:
@@ -59,7 +60,7 @@ def live_view(search: Search) -> Observer | None:
         A :class:`LiveView`, or ``None`` when no front end can show widgets (terminal IPython,
         scripts, the CLI) or when ipywidgets / Bokeh / jupyter_bokeh are not installed.
     """
-    if not in_kernel():
+    if not in_kernel() or getattr(_placement, "suppress", False):
         return None
     try:
         from jupyter_automl.ui.live import LiveView
@@ -70,6 +71,18 @@ def live_view(search: Search) -> Observer | None:
         )
         return None
     return LiveView(search)
+
+
+class suppress_auto_view:
+    """Within this block, ``Search`` attaches no live view of its own (the caller places one)."""
+
+    def __enter__(self) -> suppress_auto_view:
+        self._before = getattr(_placement, "suppress", False)
+        _placement.suppress = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _placement.suppress = self._before
 
 
 def register_running(search: Search) -> None:

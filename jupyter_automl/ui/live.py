@@ -89,7 +89,11 @@ def _fmt_seconds(seconds: float) -> str:
 def _fmt_score(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    return f"{value:.4g}" if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3) else f"{value:.4f}"
+    return (
+        f"{value:.4g}"
+        if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3)
+        else f"{value:.4f}"
+    )
 
 
 def _params_text(params: dict[str, Any], limit: int = 4) -> str:
@@ -122,7 +126,11 @@ def diagram_layout(diagram: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
     """
     nodes = [n for n in diagram.get("nodes", []) if isinstance(n, dict) and "id" in n]
     ids = [str(n["id"]) for n in nodes]
-    edges = [e for e in diagram.get("edges", []) if str(e.get("source")) in ids and str(e.get("target")) in ids]
+    edges = [
+        e
+        for e in diagram.get("edges", [])
+        if str(e.get("source")) in ids and str(e.get("target")) in ids
+    ]
     inputs: dict[str, list[str]] = {i: [] for i in ids}
     for e in edges:
         inputs[str(e["target"])].append(str(e["source"]))
@@ -147,7 +155,11 @@ def diagram_layout(diagram: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
         for k, node in enumerate(members):
             pos[node] = (float(lvl), (len(members) - 1) / 2.0 - k)
     labels = {str(n["id"]): str(n.get("label", n["id"])) for n in nodes}
-    node_data = {"x": [pos[i][0] for i in ids], "y": [pos[i][1] for i in ids], "label": [labels[i] for i in ids]}
+    node_data = {
+        "x": [pos[i][0] for i in ids],
+        "y": [pos[i][1] for i in ids],
+        "label": [labels[i] for i in ids],
+    }
     edge_data: dict[str, list[Any]] = {"xs": [], "ys": [], "mx": [], "my": [], "op": []}
     for e in edges:
         (x0, y0), (x1, y1) = pos[str(e["source"])], pos[str(e["target"])]
@@ -174,6 +186,9 @@ class LiveView(Observer):
         Seconds between two updates of the front end.
     max_rows : int
         Rows of the live table (the best ones); ``result.leaderboard`` has them all.
+    result_handle : IPython DisplayHandle, optional
+        The output the static result replaces at the end (the panel's); by default a placeholder
+        shown under the view.
 
     Examples
     --------
@@ -183,8 +198,16 @@ class LiveView(Observer):
     >>> search.run()                                        # doctest: +SKIP
     """
 
-    def __init__(self, search: Search, *, output: widgets.Output | None = None, show: bool = True,
-                 interval: float = 0.25, max_rows: int = 100) -> None:
+    def __init__(
+        self,
+        search: Search,
+        *,
+        output: widgets.Output | None = None,
+        show: bool = True,
+        interval: float = 0.25,
+        max_rows: int = 100,
+        result_handle: Any = None,
+    ) -> None:
         self.search = search
         self.output = output
         self.interval = interval
@@ -203,7 +226,7 @@ class LiveView(Observer):
         self._diagram_shown: dict[str, Any] | None = None
         self._counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0}
         self._new_done = 0
-        self._handle: Any = None
+        self._handle: Any = result_handle
         self._build()
         if show:
             self.show()
@@ -219,71 +242,152 @@ class LiveView(Observer):
             TableColumn(field="model", title="model", width=160),
             TableColumn(field="score", title=metric, formatter=score_fmt, width=70),
             TableColumn(field="std", title="± std", formatter=score_fmt, width=60),
-            TableColumn(field="duration", title="time (s)", formatter=NumberFormatter(format="0.00"), width=60),
+            TableColumn(
+                field="duration",
+                title="time (s)",
+                formatter=NumberFormatter(format="0.00"),
+                width=60,
+            ),
             TableColumn(field="state", title="state", width=75),
             TableColumn(field="params", title="key params", width=280),
         ]
-        self.table = DataTable(source=self.table_source, columns=columns, width=780, height=300,
-                               index_position=None, sortable=True, reorderable=False)
+        self.table = DataTable(
+            source=self.table_source,
+            columns=columns,
+            width=780,
+            height=300,
+            index_position=None,
+            sortable=True,
+            reorderable=False,
+        )
         self.scatter_source = ColumnDataSource({"x": [], "score": [], "trial": [], "model": []})
         self.best_source = ColumnDataSource({"x": [], "best": []})
-        self.chart = figure(width=380, height=300, title=f"{metric} against time", x_axis_label="seconds",
-                            tools="pan,wheel_zoom,box_zoom,reset,hover",
-                            tooltips=[("trial", "@trial"), ("model", "@model"), (metric, "@score{0.0000}")],
-                            toolbar_location="above")
-        self.chart.scatter("x", "score", source=self.scatter_source, size=6, alpha=0.6, color="#7aa6da",
-                           legend_label="trial")
-        self.chart.step("x", "best", source=self.best_source, mode="after", line_width=2, color="#d62728",
-                        legend_label="best so far")
+        self.chart = figure(
+            width=380,
+            height=300,
+            title=f"{metric} against time",
+            x_axis_label="seconds",
+            tools="pan,wheel_zoom,box_zoom,reset,hover",
+            tooltips=[("trial", "@trial"), ("model", "@model"), (metric, "@score{0.0000}")],
+            toolbar_location="above",
+        )
+        self.chart.scatter(
+            "x",
+            "score",
+            source=self.scatter_source,
+            size=6,
+            alpha=0.6,
+            color="#7aa6da",
+            legend_label="trial",
+        )
+        self.chart.step(
+            "x",
+            "best",
+            source=self.best_source,
+            mode="after",
+            line_width=2,
+            color="#d62728",
+            legend_label="best so far",
+        )
         self.chart.legend.location = "bottom_right"
         self.chart.legend.label_text_font_size = "9pt"
         # the architecture diagram slot (NAS): hidden until a trial carries a diagram
         self.diagram_nodes = ColumnDataSource({"x": [], "y": [], "label": []})
         self.diagram_edges = ColumnDataSource({"xs": [], "ys": [], "mx": [], "my": [], "op": []})
-        self.diagram = figure(width=1160, height=220, title="architecture of the best trial", tools="",
-                              toolbar_location=None, visible=False, x_axis_type=None, y_axis_type=None)
+        self.diagram = figure(
+            width=1160,
+            height=220,
+            title="architecture of the best trial",
+            tools="",
+            toolbar_location=None,
+            visible=False,
+            x_axis_type=None,
+            y_axis_type=None,
+        )
         self.diagram.grid.visible = False
         self.diagram.multi_line("xs", "ys", source=self.diagram_edges, color="#999", line_width=1.5)
-        self.diagram.text("mx", "my", text="op", source=self.diagram_edges, text_font_size="8pt",
-                          text_align="center", text_baseline="bottom", color="#555")
-        self.diagram.scatter("x", "y", source=self.diagram_nodes, marker="square", size=26, color="#cfe3f7",
-                             line_color="#3b73b9")
-        self.diagram.text("x", "y", text="label", source=self.diagram_nodes, text_font_size="8pt",
-                          text_align="center", text_baseline="middle")
+        self.diagram.text(
+            "mx",
+            "my",
+            text="op",
+            source=self.diagram_edges,
+            text_font_size="8pt",
+            text_align="center",
+            text_baseline="bottom",
+            color="#555",
+        )
+        self.diagram.scatter(
+            "x",
+            "y",
+            source=self.diagram_nodes,
+            marker="square",
+            size=26,
+            color="#cfe3f7",
+            line_color="#3b73b9",
+        )
+        self.diagram.text(
+            "x",
+            "y",
+            text="label",
+            source=self.diagram_nodes,
+            text_font_size="8pt",
+            text_align="center",
+            text_baseline="middle",
+        )
         self.layout = column(row(self.table, self.chart), self.diagram)
         self.bokeh = BokehModel(self.layout)
 
         self.title = widgets.HTML(self._title_html())
-        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, bar_style="info",
-                                              layout=widgets.Layout(width="420px"))
+        self.progress = widgets.FloatProgress(
+            value=0.0, min=0.0, max=1.0, bar_style="info", layout=widgets.Layout(width="420px")
+        )
         self.status = widgets.HTML("starting…")
-        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop",
-                                          tooltip="stop the search after the running trial; the best model is still fitted",
-                                          layout=widgets.Layout(width="90px"))
+        self.stop_button = widgets.Button(
+            description="Stop",
+            button_style="danger",
+            icon="stop",
+            tooltip="stop the search after the running trial; the best model is still fitted",
+            layout=widgets.Layout(width="90px"),
+        )
         self.stop_button.on_click(self._on_stop_click)
         self.widget = widgets.VBox(
-            [self.title, widgets.HBox([self.progress, self.stop_button, self.status],
-                                      layout=widgets.Layout(align_items="center", gap="8px")), self.bokeh],
-            layout=widgets.Layout(width="100%"))
+            [
+                self.title,
+                widgets.HBox(
+                    [self.progress, self.stop_button, self.status],
+                    layout=widgets.Layout(align_items="center", gap="8px"),
+                ),
+                self.bokeh,
+            ],
+            layout=widgets.Layout(width="100%"),
+        )
         self.widget.add_class("jupyter-automl-live")
 
     def _title_html(self) -> str:
         import html
 
         cfg = self.search.config
-        return (f"<b>{html.escape(self.search.name)}</b> · {html.escape(cfg.space)} / {html.escape(cfg.strategy)}"
-                f" · {html.escape(self.search.dataset.task)}")
+        return (
+            f"<b>{html.escape(self.search.name)}</b> · {html.escape(cfg.space)} / {html.escape(cfg.strategy)}"
+            f" · {html.escape(self.search.dataset.task)}"
+        )
 
     def show(self) -> None:
         """Display the view (and a placeholder the result replaces) in the cell or the output widget."""
-        load_bokehjs()
         if self.output is not None:
+            with self.output:
+                load_bokehjs()
             self.output.append_display_data(self.widget)
             return
+        load_bokehjs()
         display(self.widget)
-        placeholder = {"text/plain": "search running: the result appears here when it ends",
-                       "text/html": "<div class='jupyter-automl-pending' style='color:#666;font-size:12px'>"
-                                    "search running: the result appears here when it ends</div>"}
+        if self._handle is not None:
+            return
+        placeholder = {
+            "text/plain": "search running: the result appears here when it ends",
+            "text/html": "<div class='jupyter-automl-pending' style='color:#666;font-size:12px'>"
+            "search running: the result appears here when it ends</div>",
+        }
         self._handle = display(placeholder, raw=True, display_id=True)
 
     # ------------------------------------------------------------------------ observer
@@ -294,10 +398,14 @@ class LiveView(Observer):
         if threading.current_thread() is threading.main_thread():
             # a foreground search keeps the kernel busy: the click would only arrive at the end
             self.stop_button.disabled = True
-            self.stop_button.tooltip = "a foreground search stops with the kernel's interrupt button (■)"
+            self.stop_button.tooltip = (
+                "a foreground search stops with the kernel's interrupt button (■)"
+            )
         if run.previous_trials:
             self._load_previous()
-        self._flusher = threading.Thread(target=self._flush_loop, name=f"automl-view-{run.study_name}", daemon=True)
+        self._flusher = threading.Thread(
+            target=self._flush_loop, name=f"automl-view-{run.study_name}", daemon=True
+        )
         self._flusher.start()
 
     def on_trial(self, record: TrialRecord, trial: Any) -> None:
@@ -319,20 +427,25 @@ class LiveView(Observer):
         with self._lock:
             self._flush()
             reason = result.stop_reason or "ended"
-            self.progress.bar_style = "success" if reason in ("n_trials", "time_budget") else "warning"
+            self.progress.bar_style = (
+                "success" if reason in ("n_trials", "time_budget") else "warning"
+            )
             if reason in ("n_trials", "time_budget"):
                 self.progress.value = 1.0
             self.status.value = self._status_html(final=reason)
             self.stop_button.disabled = True
-            self.stop_button.description = "Stopped" if reason in ("stopped", "interrupted") else "Done"
-            self.bokeh.update_from_model(self.layout)  # saved widget state then holds the final rows
+            self.stop_button.description = (
+                "Stopped" if reason in ("stopped", "interrupted") else "Done"
+            )
+            # the saved widget state then holds the final rows (streams are not saved)
+            self.bokeh.update_from_model(self.layout)
         self._show_result(result)
 
     def _show_result(self, result: SearchResult) -> None:
-        if self.output is not None:
-            self.output.append_display_data(result)
-        elif self._handle is not None:
+        if self._handle is not None:
             self._handle.update(result._repr_mimebundle_(), raw=True)
+        elif self.output is not None:
+            self.output.append_display_data(result)
 
     def _on_stop_click(self, _button: widgets.Button) -> None:
         self.search.stop_event.set()
@@ -341,7 +454,8 @@ class LiveView(Observer):
 
     # ------------------------------------------------------------------------ updates
     def _flush_loop(self) -> None:
-        while not self._closing.wait(self.interval):  # a clock tick: elapsed time moves even with no trial
+        # a clock tick, not a synchronisation: the elapsed time moves even with no trial
+        while not self._closing.wait(self.interval):
             with self._lock:
                 if not self._finished:
                     self._flush()
@@ -351,7 +465,9 @@ class LiveView(Observer):
 
         for t in self.search.study.get_trials(deepcopy=False):
             if t.state.is_finished():
-                self._queue.append((trial_record(t, self.search.space), self._run.started if self._run else 0.0))
+                self._queue.append(
+                    (trial_record(t, self.search.space), self._run.started if self._run else 0.0)
+                )
 
     def _flush(self) -> None:
         """Drain the queue into the table, the chart, the diagram and the progress line."""
@@ -362,11 +478,23 @@ class LiveView(Observer):
         points: dict[str, list[Any]] = {"x": [], "score": [], "trial": [], "model": []}
         best_points: dict[str, list[Any]] = {"x": [], "best": []}
         for record, at in new:
-            value = record.value if record.value is not None else (record.values[0] if record.values else None)
+            value = (
+                record.value
+                if record.value is not None
+                else (record.values[0] if record.values else None)
+            )
             if value is not None and not math.isfinite(value):
                 value = None
-            r = _Row(record.number, record.state, value, record.score_std, record.duration_s, record.model,
-                     _params_text(record.params or {}), max(0.0, at - started))
+            r = _Row(
+                record.number,
+                record.state,
+                value,
+                record.score_std,
+                record.duration_s,
+                record.model,
+                _params_text(record.params or {}),
+                max(0.0, at - started),
+            )
             if record.number not in self._rows:
                 self._counts[record.state] = self._counts.get(record.state, 0) + 1
                 if at > started:
@@ -377,7 +505,9 @@ class LiveView(Observer):
                 points["score"].append(value)
                 points["trial"].append(r.number)
                 points["model"].append(r.model)
-                if self._best is None or self._sign * value > self._sign * (self._best.value or 0.0):
+                if self._best is None or self._sign * value > self._sign * (
+                    self._best.value or 0.0
+                ):
                     self._best = r
                     self._best_diagram = record.diagram
                 best_points["x"].append(r.elapsed)
@@ -395,10 +525,14 @@ class LiveView(Observer):
         self.flushes += 1
 
     def _table_data(self) -> dict[str, list[Any]]:
-        complete = sorted((r for r in self._rows.values() if r.state == "COMPLETE" and r.value is not None),
-                          key=lambda r: (-self._sign * (r.value or 0.0), r.number))
-        others = sorted((r for r in self._rows.values() if not (r.state == "COMPLETE" and r.value is not None)),
-                        key=lambda r: -r.number)
+        complete = sorted(
+            (r for r in self._rows.values() if r.state == "COMPLETE" and r.value is not None),
+            key=lambda r: (-self._sign * (r.value or 0.0), r.number),
+        )
+        others = sorted(
+            (r for r in self._rows.values() if not (r.state == "COMPLETE" and r.value is not None)),
+            key=lambda r: -r.number,
+        )
         shown = (complete + others)[: self.max_rows]
         nan = float("nan")
         data: dict[str, list[Any]] = {f: [] for f in _TABLE_FIELDS}
@@ -452,7 +586,9 @@ class LiveView(Observer):
 
         run = self._run
         elapsed = self._elapsed()
-        budget = f" / {_fmt_seconds(run.time_budget)}" if run is not None and run.time_budget else ""
+        budget = (
+            f" / {_fmt_seconds(run.time_budget)}" if run is not None and run.time_budget else ""
+        )
         done = len(self._rows)
         of = f" / {run.n_trials}" if run is not None and run.n_trials else ""
         extra = []
@@ -460,15 +596,26 @@ class LiveView(Observer):
             extra.append(f"{self._counts['FAIL']} failed")
         if self._counts.get("PRUNED"):
             extra.append(f"{self._counts['PRUNED']} pruned")
-        parts = [f"{_fmt_seconds(elapsed)}{budget}", f"{done}{of} trials" + (f" ({', '.join(extra)})" if extra else "")]
+        parts = [
+            f"{_fmt_seconds(elapsed)}{budget}",
+            f"{done}{of} trials" + (f" ({', '.join(extra)})" if extra else ""),
+        ]
         if final is None:
             eta = self._eta()
             if eta is not None:
                 parts.append(f"ETA {_fmt_seconds(eta)}")
         else:
-            parts.append({"n_trials": "finished", "time_budget": "time budget reached", "stopped": "stopped",
-                          "interrupted": "interrupted"}.get(final, final))
+            parts.append(
+                {
+                    "n_trials": "finished",
+                    "time_budget": "time budget reached",
+                    "stopped": "stopped",
+                    "interrupted": "interrupted",
+                }.get(final, final)
+            )
         if self._best is not None:
-            parts.append(f"best <b>{_fmt_score(self._best.value)}</b> (trial {self._best.number}, "
-                         f"{html.escape(self._best.model)})")
+            parts.append(
+                f"best <b>{_fmt_score(self._best.value)}</b> (trial {self._best.number}, "
+                f"{html.escape(self._best.model)})"
+            )
         return "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span>"

@@ -56,8 +56,14 @@ def _one_line(exc: BaseException) -> str:
 class _Args:
     """Parsed words of a magic line: positional words and ``--options``."""
 
-    def __init__(self, line: str, *, flags: tuple[str, ...] = (), options: tuple[str, ...] = (),
-                 command: str = "%automl") -> None:
+    def __init__(
+        self,
+        line: str,
+        *,
+        flags: tuple[str, ...] = (),
+        options: tuple[str, ...] = (),
+        command: str = "%automl",
+    ) -> None:
         try:
             words = shlex.split(line, comments=True)
         except ValueError as exc:
@@ -106,15 +112,21 @@ class AutoMLMagics(Magics):
             config = SearchConfig.from_yaml(cell)
         except AutoMLError as exc:
             raise UsageError(_one_line(exc)) from None
-        return self._start(config, variable, background="background" in args.flags,
-                           no_display="no-display" in args.flags)
+        return self._start(
+            config,
+            variable,
+            background="background" in args.flags,
+            no_display="no-display" in args.flags,
+        )
 
     # ------------------------------------------------------------------------- running
     def _variable(self, words: list[str], command: str) -> str:
         if not words:
             return DEFAULT_VARIABLE
         if len(words) > 1 or not words[0].isidentifier():
-            raise UsageError(f"{command}: expected one variable name for the result, got {' '.join(words)!r}")
+            raise UsageError(
+                f"{command}: expected one variable name for the result, got {' '.join(words)!r}"
+            )
         return words[0]
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
@@ -133,14 +145,18 @@ class AutoMLMagics(Magics):
         if background:
             search.start()
             if not _views(search):
-                print(f"search {search.name!r} runs in the background: {variable}.wait() blocks until it ends, "
-                      "%automl stop ends it")
+                print(
+                    f"search {search.name!r} runs in the background: {variable}.wait() blocks until it ends, "
+                    "%automl stop ends it"
+                )
             return None
         try:
             search.run()
         except KeyboardInterrupt:  # only during the final refit: the trials are kept
-            print(f"interrupted during the final fit: {variable} has the trials but no fitted model",
-                  file=sys.stderr)
+            print(
+                f"interrupted during the final fit: {variable} has the trials but no fitted model",
+                file=sys.stderr,
+            )
         finally:
             self._finish(search)
         return None
@@ -163,8 +179,10 @@ class AutoMLMagics(Magics):
             return None
         command, rest = words[0], words[1] if len(words) > 1 else ""
         if command not in _COMMANDS:
-            raise UsageError(f"%automl: unknown command {command!r}{did_you_mean(command, _COMMANDS)}; "
-                             f"one of {', '.join(_COMMANDS)} (%automl alone prints the usage)")
+            raise UsageError(
+                f"%automl: unknown command {command!r}{did_you_mean(command, _COMMANDS)}; "
+                f"one of {', '.join(_COMMANDS)} (%automl alone prints the usage)"
+            )
         return getattr(self, f"_cmd_{command}")(rest)
 
     def _cmd_list(self, rest: str) -> Any:
@@ -174,7 +192,9 @@ class AutoMLMagics(Magics):
 
         args = _Args(rest, options=("storage",), command="%automl list")
         if args.positional:
-            raise UsageError(f"%automl list: unexpected {' '.join(args.positional)!r} (use --storage URL)")
+            raise UsageError(
+                f"%automl list: unexpected {' '.join(args.positional)!r} (use --storage URL)"
+            )
         storage = args.options.get("storage")
         try:
             rows = list_studies(storage)
@@ -183,8 +203,19 @@ class AutoMLMagics(Magics):
         if not rows:
             print(f"no stored studies in {storage_url(storage)}")
             return None
-        columns = ["name", "space", "strategy", "metric", "n_trials", "best_score", "state", "started"]
-        frame = pd.DataFrame(rows)[columns].sort_values("started", ascending=False, na_position="last")
+        columns = [
+            "name",
+            "space",
+            "strategy",
+            "metric",
+            "n_trials",
+            "best_score",
+            "state",
+            "started",
+        ]
+        frame = pd.DataFrame(rows)[columns].sort_values(
+            "started", ascending=False, na_position="last"
+        )
         return frame.reset_index(drop=True)
 
     def _load_study(self, name: str, storage: str | None, command: str) -> Any:
@@ -209,13 +240,19 @@ class AutoMLMagics(Magics):
 
         stored = study.user_attrs.get(f"{ATTR}:config")
         if not stored:
-            raise UsageError(f"{command}: study {study.study_name!r} was not made by jupyter-automl (no stored config)")
+            raise UsageError(
+                f"{command}: study {study.study_name!r} was not made by jupyter-automl (no stored config)"
+            )
         try:
             return SearchConfig.from_dict(stored)
         except AutoMLError as exc:
-            raise UsageError(f"{command}: the stored config of {study.study_name!r} is not readable: {_one_line(exc)}") from None
+            raise UsageError(
+                f"{command}: the stored config of {study.study_name!r} is not readable: {_one_line(exc)}"
+            ) from None
 
-    def _name_and_storage(self, rest: str, command: str, **kw: Any) -> tuple[_Args, str, str | None]:
+    def _name_and_storage(
+        self, rest: str, command: str, **kw: Any
+    ) -> tuple[_Args, str, str | None]:
         options = ("storage",) + kw.pop("options", ())
         args = _Args(rest, options=options, command=command, **kw)
         if not args.positional:
@@ -239,13 +276,19 @@ class AutoMLMagics(Magics):
 
     def _cmd_resume(self, rest: str) -> None:
         args, name, storage = self._name_and_storage(
-            rest, "%automl resume", flags=("background", "no-display"), options=("time-budget", "n-trials"))
+            rest,
+            "%automl resume",
+            flags=("background", "no-display"),
+            options=("time-budget", "n-trials"),
+        )
         variable = self._variable(args.positional[1:], "%automl resume")
         study = self._load_study(name, storage, "%automl resume")
         config = self._stored_config(study, "%automl resume")
         if config.data is None:
-            raise UsageError(f"%automl resume: study {name!r} was searched on data passed from Python; resume it with "
-                             f"ja.search(data, name={name!r}, resume=True)")
+            raise UsageError(
+                f"%automl resume: study {name!r} was searched on data passed from Python; resume it with "
+                f"ja.search(data, name={name!r}, resume=True)"
+            )
         changes: dict[str, Any] = {"name": name, "resume": True, "storage": storage}
         if "time-budget" in args.options:
             changes["time_budget"] = args.options["time-budget"]
@@ -255,7 +298,12 @@ class AutoMLMagics(Magics):
             config = config.replace(**changes)
         except AutoMLError as exc:
             raise UsageError(_one_line(exc)) from None
-        self._start(config, variable, background="background" in args.flags, no_display="no-display" in args.flags)
+        self._start(
+            config,
+            variable,
+            background="background" in args.flags,
+            no_display="no-display" in args.flags,
+        )
 
     def _cmd_stop(self, rest: str) -> None:
         from jupyter_automl.ui import running_searches
@@ -268,25 +316,33 @@ class AutoMLMagics(Magics):
             return
         for search in searches:
             search.stop_event.set()
-            print(f"stopping {search.name!r}: it ends after the running trial, with the best model fitted")
+            print(
+                f"stopping {search.name!r}: it ends after the running trial, with the best model fitted"
+            )
 
     def _cmd_export(self, rest: str) -> None:
         from jupyter_automl.search import Search
 
         args, name, storage = self._name_and_storage(rest, "%automl export")
         if len(args.positional) != 2:
-            raise UsageError("%automl export: expected NAME PATH, e.g. %automl export my-study model.py")
+            raise UsageError(
+                "%automl export: expected NAME PATH, e.g. %automl export my-study model.py"
+            )
         path = args.positional[1]
         result = _known_result(self.shell.user_ns, name)
         if result is None:
             study = self._load_study(name, storage, "%automl export")
             config = self._stored_config(study, "%automl export")
             if config.data is None:
-                raise UsageError(f"%automl export: study {name!r} was searched on data passed from Python; "
-                                 "call result.export(PATH) on its result instead")
+                raise UsageError(
+                    f"%automl export: study {name!r} was searched on data passed from Python; "
+                    "call result.export(PATH) on its result instead"
+                )
             try:
-                search = Search(config.replace(name=name, resume=True, storage=storage, display=False),
-                                namespace=self.shell.user_ns)
+                search = Search(
+                    config.replace(name=name, resume=True, storage=storage, display=False),
+                    namespace=self.shell.user_ns,
+                )
             except AutoMLError as exc:
                 raise UsageError(_one_line(exc)) from None
             result = search.result
@@ -294,18 +350,29 @@ class AutoMLMagics(Magics):
             written = result.export(path)
         except AutoMLError as exc:
             raise UsageError(f"%automl export: {_one_line(exc)}") from None
-        print(f"wrote {written}: python {written} trains the best model of {name!r} without jupyter-automl")
+        print(
+            f"wrote {written}: python {written} trains the best model of {name!r} without jupyter-automl"
+        )
 
     def _cmd_panel(self, rest: str) -> Any:
         from jupyter_automl.ui.panel import Panel
 
         args = _Args(rest, command="%automl panel")
         if len(args.positional) > 1:
-            raise UsageError("%automl panel: expected at most one data name, e.g. %automl panel penguins")
+            raise UsageError(
+                "%automl panel: expected at most one data name, e.g. %automl panel penguins"
+            )
         data = args.positional[0] if args.positional else None
-        if data is not None and data not in self.shell.user_ns and ":" not in data and "." not in data:
+        if (
+            data is not None
+            and data not in self.shell.user_ns
+            and ":" not in data
+            and "." not in data
+        ):
             names = [k for k in self.shell.user_ns if not k.startswith("_")]
-            raise UsageError(f"%automl panel: {data!r} is not a variable of the notebook{did_you_mean(data, names)}")
+            raise UsageError(
+                f"%automl panel: {data!r} is not a variable of the notebook{did_you_mean(data, names)}"
+            )
         panel = Panel(data, namespace=self.shell.user_ns)
         display(panel)
         return None
@@ -314,7 +381,11 @@ class AutoMLMagics(Magics):
 def _views(search: Search) -> list[Any]:
     from jupyter_automl.ui.live import LiveView
 
-    return [o for o in search.observers if isinstance(o, LiveView)] if "jupyter_automl.ui.live" in sys.modules else []
+    return (
+        [o for o in search.observers if isinstance(o, LiveView)]
+        if "jupyter_automl.ui.live" in sys.modules
+        else []
+    )
 
 
 def _known_result(namespace: dict[str, Any], name: str) -> SearchResult | None:
@@ -322,8 +393,12 @@ def _known_result(namespace: dict[str, Any], name: str) -> SearchResult | None:
     from jupyter_automl.result import SearchResult
 
     for value in list(namespace.values()):
-        if isinstance(value, SearchResult) and value.space is not None and value.done \
-                and getattr(value.study, "study_name", None) == name:
+        if (
+            isinstance(value, SearchResult)
+            and value.space is not None
+            and value.done
+            and getattr(value.study, "study_name", None) == name
+        ):
             return value
     return None
 
