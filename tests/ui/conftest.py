@@ -1,0 +1,32 @@
+"""Fixtures of the notebook-experience tests: an IPython shell with the extension loaded.
+
+Kernels started by nbclient or JupyterLab inherit this process's environment: ``PYTHONPATH``
+is pointed at this checkout so they import the package under test, not another install.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+if str(ROOT) not in _paths:
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *[p for p in _paths if p]])
+
+
+@pytest.fixture
+def ip(workdir: Path):
+    """The global test IPython shell with ``%load_ext jupyter_automl``, in an empty directory."""
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "jupyter_automl")
+    before = set(shell.user_ns)
+    yield shell
+    for key in set(shell.user_ns) - before:
+        shell.user_ns.pop(key, None)
+    for key in ("automl",):
+        shell.user_ns.pop(key, None)
