@@ -355,7 +355,7 @@ class LiveView(Observer):
                 self.title,
                 widgets.HBox(
                     [self.progress, self.stop_button, self.status],
-                    layout=widgets.Layout(align_items="center", gap="8px"),
+                    layout=widgets.Layout(align_items="center", grid_gap="8px"),
                 ),
                 self.bokeh,
             ],

@@ -338,15 +338,14 @@ class Panel:
     # ---------------------------------------------------------------------- actions
     def show_magic(self) -> None:
         """Print the ``%%automl`` text under the form."""
-        self.magic_output.clear_output()
+        self.magic_output.outputs = ()  # set the trait: it works from a button click and is saved
         try:
             text = self.magic_text()
         except AutoMLError as exc:
             self._error(exc)
             return
         self.message.value = ""
-        with self.magic_output:
-            print(text)
+        self.magic_output.append_stdout(text + "\n")
 
     def run(self) -> SearchResult | None:
         """Start the form's search in the background with the live view under the form."""
@@ -369,7 +368,7 @@ class Panel:
             self._error(exc)
             return None
         self.message.value = f"running <b>{html.escape(search.name)}</b> in the background"
-        self.output.clear_output()
+        self.output.outputs = ()
         view = LiveView(search, output=self.output, result_handle=self._handle)
         search.observers.append(view)
         search.observers.append(_PanelEnd(self))
@@ -398,7 +397,9 @@ class Panel:
 
         from jupyter_automl.ui.magics import _one_line
 
-        self.message.value = f"<span style='color:#c62828'>{html.escape(_one_line(exc))}</span>"
+        self.message.value = (
+            f"<span style='color:#c62828'>{html.escape(_one_line(exc), quote=False)}</span>"
+        )
 
     # ------------------------------------------------------------------------ display
     def _ipython_display_(self) -> None:

@@ -34,14 +34,28 @@ def _nothing_started(ip, variable: str = "automl") -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("data: sklearn:iris\nstrtegy: tpe\n", r"unknown option 'strtegy' \(line 2\) \(did you mean 'strategy'\?\)"),
+        (
+            "data: sklearn:iris\nstrtegy: tpe\n",
+            r"unknown option 'strtegy' \(line 2\) \(did you mean 'strategy'\?\)",
+        ),
         ("data: penguins\ntarget: species\n", r"data 'penguins' is not a variable of the notebook"),
         ("data: [sklearn:iris\n", r"malformed YAML, line 2"),
-        ("data: sklearn:iris\nmetric: acuracy\nn_trials: 0\n",
-         r"2 problems in the options: option 'metric' \(line 2\).*did you mean 'accuracy'.*; option 'n_trials' \(line 3\)"),
-        ("data: sklearn:iris\nstorage: nowhere.xyz\n", r"option 'storage': cannot tell what 'nowhere.xyz' is"),
+        (
+            "data: sklearn:iris\nmetric: acuracy\nn_trials: 0\n",
+            r"2 problems in the options: option 'metric' \(line 2\).*did you mean 'accuracy'.*; option 'n_trials' \(line 3\)",
+        ),
+        (
+            "data: sklearn:iris\nstorage: nowhere.xyz\n",
+            r"option 'storage': cannot tell what 'nowhere.xyz' is",
+        ),
     ],
-    ids=["unknown-key", "undefined-variable", "malformed-yaml", "collected-problems", "bad-storage"],
+    ids=[
+        "unknown-key",
+        "undefined-variable",
+        "malformed-yaml",
+        "collected-problems",
+        "bad-storage",
+    ],
 )
 def test_bad_cell_is_one_line_and_starts_nothing(ip, body: str, message: str) -> None:
     with pytest.raises(UsageError, match=message) as info:
@@ -85,14 +99,19 @@ def test_cell_uses_notebook_variables(ip) -> None:
     from sklearn.datasets import load_iris
 
     ip.user_ns["flowers"] = load_iris(as_frame=True).frame
-    ip.run_cell_magic("automl", "--no-display", FAST.replace("sklearn:iris", "flowers") + "target: target\n")
+    ip.run_cell_magic(
+        "automl", "--no-display", FAST.replace("sklearn:iris", "flowers") + "target: target\n"
+    )
     assert ip.user_ns["automl"].best_score > 0.8
     assert ip.user_ns["automl"].config.data == "flowers"
 
 
 def test_background_cell_returns_at_once_and_stops(ip, capsys: pytest.CaptureFixture[str]) -> None:
-    ip.run_cell_magic("automl", "bg --background --no-display",
-                      "data: sklearn:iris\nstrategy: random\nmodels: [linear]\ntime_budget: 60s\n")
+    ip.run_cell_magic(
+        "automl",
+        "bg --background --no-display",
+        "data: sklearn:iris\nstrategy: random\nmodels: [linear]\ntime_budget: 60s\n",
+    )
     bg = ip.user_ns["bg"]
     assert "runs in the background" in capsys.readouterr().out
     wait_until(lambda: bg.n_trials >= 1)  # the cell returned at once; trials go on in a thread
@@ -104,7 +123,9 @@ def test_background_cell_returns_at_once_and_stops(ip, capsys: pytest.CaptureFix
     assert capsys.readouterr().out.strip() == "no search is running"
 
 
-def test_line_commands_on_a_stored_study(ip, workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_line_commands_on_a_stored_study(
+    ip, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ip.run_cell_magic("automl", "first --no-display", FAST + "name: flowers\n")
     capsys.readouterr()
 
@@ -117,7 +138,9 @@ def test_line_commands_on_a_stored_study(ip, workdir: Path, capsys: pytest.Captu
     assert text.startswith("%%automl\ndata: sklearn:iris\n") and "name: flowers" in text
     from jupyter_automl.config import SearchConfig
 
-    assert SearchConfig.from_yaml(text.split("\n", 1)[1]) == ip.user_ns["first"].config.replace(display=False)
+    assert SearchConfig.from_yaml(text.split("\n", 1)[1]) == ip.user_ns["first"].config.replace(
+        display=False
+    )
 
     ip.run_line_magic("automl", "show flowers")
     assert "SearchResult flowers" in capsys.readouterr().out
@@ -128,7 +151,10 @@ def test_line_commands_on_a_stored_study(ip, workdir: Path, capsys: pytest.Captu
 
     ip.run_line_magic("automl", f"export flowers {workdir / 'model.py'}")
     assert "wrote" in capsys.readouterr().out
-    assert "def " in (workdir / "model.py").read_text() or "import" in (workdir / "model.py").read_text()
+    assert (
+        "def " in (workdir / "model.py").read_text()
+        or "import" in (workdir / "model.py").read_text()
+    )
 
 
 @pytest.mark.parametrize(
