@@ -237,7 +237,7 @@ class LiveView(Observer):
         self.table_source = ColumnDataSource({f: [] for f in _TABLE_FIELDS})
         score_fmt = NumberFormatter(format="0.0000", nan_format="–")
         columns = [
-            TableColumn(field="rank", title="#", width=30),
+            TableColumn(field="rank", title="#", width=30, formatter=NumberFormatter(format="0", nan_format="")),
             TableColumn(field="trial", title="trial", width=45),
             TableColumn(field="model", title="model", width=160),
             TableColumn(field="score", title=metric, formatter=score_fmt, width=70),
@@ -254,8 +254,8 @@ class LiveView(Observer):
         self.table = DataTable(
             source=self.table_source,
             columns=columns,
-            width=780,
-            height=300,
+            width=860,
+            height=260,
             index_position=None,
             sortable=True,
             reorderable=False,
@@ -263,8 +263,8 @@ class LiveView(Observer):
         self.scatter_source = ColumnDataSource({"x": [], "score": [], "trial": [], "model": []})
         self.best_source = ColumnDataSource({"x": [], "best": []})
         self.chart = figure(
-            width=380,
-            height=300,
+            width=430,
+            height=230,
             title=f"{metric} against time",
             x_axis_label="seconds",
             tools="pan,wheel_zoom,box_zoom,reset,hover",
@@ -295,7 +295,7 @@ class LiveView(Observer):
         self.diagram_nodes = ColumnDataSource({"x": [], "y": [], "label": []})
         self.diagram_edges = ColumnDataSource({"xs": [], "ys": [], "mx": [], "my": [], "op": []})
         self.diagram = figure(
-            width=1160,
+            width=430,
             height=220,
             title="architecture of the best trial",
             tools="",
@@ -334,7 +334,8 @@ class LiveView(Observer):
             text_align="center",
             text_baseline="middle",
         )
-        self.layout = column(row(self.table, self.chart), self.diagram)
+        # one column fits a notebook's output area (about 900 px wide)
+        self.layout = column(self.table, row(self.chart, self.diagram))
         self.bokeh = BokehModel(self.layout)
 
         self.title = widgets.HTML(self._title_html())
@@ -537,7 +538,7 @@ class LiveView(Observer):
         nan = float("nan")
         data: dict[str, list[Any]] = {f: [] for f in _TABLE_FIELDS}
         for rank, r in enumerate(shown, start=1):
-            data["rank"].append(rank if r.state == "COMPLETE" and r.value is not None else None)
+            data["rank"].append(rank if r.state == "COMPLETE" and r.value is not None else nan)
             data["trial"].append(r.number)
             data["model"].append(r.model)
             data["score"].append(r.value if r.value is not None else nan)

@@ -404,5 +404,17 @@ def _known_result(namespace: dict[str, Any], name: str) -> SearchResult | None:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the magics (``%load_ext jupyter_automl``)."""
+    """Register the magics (``%load_ext jupyter_automl``).
+
+    In a kernel this also loads BokehJS into the page now, so the first search cell does not
+    spend its time budget importing Bokeh and sending BokehJS.
+    """
     ipython.register_magics(AutoMLMagics)
+    from jupyter_automl.ui import in_kernel
+
+    if in_kernel():
+        try:
+            from jupyter_automl.ui.live import load_bokehjs
+        except ImportError:  # no live view without Bokeh; the magics still work
+            return
+        load_bokehjs()
