@@ -240,7 +240,7 @@ class LiveView(Observer):
             TableColumn(field="rank", title="#", width=30, formatter=NumberFormatter(format="0", nan_format="")),
             TableColumn(field="trial", title="trial", width=45),
             TableColumn(field="model", title="model", width=160),
-            TableColumn(field="score", title=metric, formatter=score_fmt, width=70),
+            TableColumn(field="score", title=metric, formatter=score_fmt, width=95),
             TableColumn(field="std", title="± std", formatter=score_fmt, width=60),
             TableColumn(
                 field="duration",
@@ -255,7 +255,7 @@ class LiveView(Observer):
             source=self.table_source,
             columns=columns,
             width=860,
-            height=260,
+            height=240,
             index_position=None,
             sortable=True,
             reorderable=False,
@@ -348,7 +348,7 @@ class LiveView(Observer):
             button_style="danger",
             icon="stop",
             tooltip="stop the search after the running trial; the best model is still fitted",
-            layout=widgets.Layout(width="90px"),
+            layout=widgets.Layout(width="110px", min_width="110px"),
         )
         self.stop_button.on_click(self._on_stop_click)
         self.widget = widgets.VBox(

@@ -64,6 +64,8 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     assert page.evaluate("window.Bokeh?.version") == "3.9.2"
     page.screenshot(path=str(ARTIFACTS / "quickstart-live.png"))
     fg = _cell(page, FOREGROUND)
+    # the kernel is busy with a foreground search: its Stop is off (the interrupt button stops it)
+    assert fg.locator("button.jupyter-button", has_text="Stop").is_disabled()
     fg.locator("table.jupyter-automl-leaderboard").wait_for(timeout=90_000)  # the static result
     assert _count(page, FOREGROUND, ".jupyter-automl-pending") == 0
     assert fg.locator(".widget-hprogress .progress-bar").evaluate("e => e.style.width") == "100%"
