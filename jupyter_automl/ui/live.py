@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
+import numpy as np
 from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource, DataTable, NumberFormatter, TableColumn
 from bokeh.plotting import figure
@@ -213,6 +214,7 @@ class LiveView(Observer):
         self.interval = interval
         self.max_rows = max_rows
         self.flushes = 0  # front-end updates sent (the benchmark reads it)
+        self.flush_cpu_s = 0.0  # CPU seconds spent in them
         self._queue: deque[tuple[TrialRecord, float]] = deque()
         self._rows: dict[int, _Row] = {}
         self._lock = threading.RLock()  # the Bokeh document has one writer at a time
@@ -237,7 +239,12 @@ class LiveView(Observer):
         self.table_source = ColumnDataSource({f: [] for f in _TABLE_FIELDS})
         score_fmt = NumberFormatter(format="0.0000", nan_format="–")
         columns = [
-            TableColumn(field="rank", title="#", width=30, formatter=NumberFormatter(format="0", nan_format="")),
+            TableColumn(
+                field="rank",
+                title="#",
+                width=30,
+                formatter=NumberFormatter(format="0", nan_format=""),
+            ),
             TableColumn(field="trial", title="trial", width=45),
             TableColumn(field="model", title="model", width=160),
             TableColumn(field="score", title=metric, formatter=score_fmt, width=95),
@@ -260,8 +267,11 @@ class LiveView(Observer):
             sortable=True,
             reorderable=False,
         )
-        self.scatter_source = ColumnDataSource({"x": [], "score": [], "trial": [], "model": []})
-        self.best_source = ColumnDataSource({"x": [], "best": []})
+        empty = np.zeros(0)
+        self.scatter_source = ColumnDataSource(
+            {"x": empty, "score": empty, "trial": empty, "model": []}
+        )
+        self.best_source = ColumnDataSource({"x": empty, "best": empty})
         self.chart = figure(
             width=430,
             height=230,
@@ -472,6 +482,7 @@ class LiveView(Observer):
 
     def _flush(self) -> None:
         """Drain the queue into the table, the chart, the diagram and the progress line."""
+        cpu = time.thread_time()
         new: list[tuple[TrialRecord, float]] = []
         while self._queue:
             new.append(self._queue.popleft())
@@ -515,8 +526,12 @@ class LiveView(Observer):
                 best_points["best"].append(self._best.value)
         if new:
             if points["x"]:
-                self.scatter_source.stream(points, rollover=20_000)
-                self.best_source.stream(best_points, rollover=20_000)
+                # numbers go as arrays: Bokeh sends those as binary buffers, not one JSON value each
+                numeric = {k: np.asarray(v, dtype=float) for k, v in points.items() if k != "model"}
+                self.scatter_source.stream({**numeric, "model": points["model"]}, rollover=20_000)
+                self.best_source.stream(
+                    {k: np.asarray(v, dtype=float) for k, v in best_points.items()}, rollover=20_000
+                )
             # the table is sorted by score, so a new row can land anywhere: send the shown rows again
             self.table_source.data = self._table_data()
             if self._best_diagram is not None and self._best_diagram is not self._diagram_shown:
@@ -524,8 +539,9 @@ class LiveView(Observer):
         self.progress.value = self._fraction()
         self.status.value = self._status_html()
         self.flushes += 1
+        self.flush_cpu_s += time.thread_time() - cpu
 
-    def _table_data(self) -> dict[str, list[Any]]:
+    def _table_data(self) -> dict[str, Any]:
         complete = sorted(
             (r for r in self._rows.values() if r.state == "COMPLETE" and r.value is not None),
             key=lambda r: (-self._sign * (r.value or 0.0), r.number),
@@ -546,6 +562,8 @@ class LiveView(Observer):
             data["duration"].append(round(r.duration, 3))
             data["state"].append(r.state)
             data["params"].append(r.params)
+        for key in ("rank", "trial", "score", "std", "duration"):
+            data[key] = np.asarray(data[key], dtype=float if key != "trial" else int)
         return data
 
     def _draw_diagram(self, diagram: dict[str, Any]) -> None:

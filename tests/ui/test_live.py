@@ -69,8 +69,8 @@ def test_rows_sorted_by_score_and_final_state_saved() -> None:
     result = search.run()
 
     data = view.table_source.data
-    assert data["rank"] == [1, 2, 3, 4] and data["state"] == ["COMPLETE"] * 4
-    assert data["score"] == sorted(data["score"], reverse=True)
+    assert list(data["rank"]) == [1, 2, 3, 4] and data["state"] == ["COMPLETE"] * 4
+    assert list(data["score"]) == sorted(data["score"], reverse=True)
     assert data["score"][0] == pytest.approx(result.best_score)
     assert sorted(data["trial"]) == [0, 1, 2, 3]
     assert len(view.scatter_source.data["x"]) == 4
@@ -80,7 +80,7 @@ def test_rows_sorted_by_score_and_final_state_saved() -> None:
     assert "4 / 4 trials" in view.status.value and "finished" in view.status.value
 
     saved = _saved_table(view)  # update_from_model re-snapshotted the streamed rows
-    assert saved["trial"] == data["trial"] and saved["state"] == ["COMPLETE"] * 4
+    assert saved["model"] == data["model"] and saved["state"] == ["COMPLETE"] * 4
 
 
 def test_stop_button_stops_a_background_search() -> None:
@@ -158,9 +158,9 @@ def test_diagram_slot_draws_the_best_trials_architecture() -> None:
     assert view.diagram.visible
     assert view.diagram_nodes.data["label"] == ["input", "node 1", "node 2", "output"]
     assert view.diagram_edges.data["op"] == ["conv3x3", "skip", "maxpool", "concat"]
-    assert view.table_source.data["trial"] == [1, 2, 0, 3]
+    assert list(view.table_source.data["trial"]) == [1, 2, 0, 3]
     ranks = view.table_source.data["rank"]
-    assert ranks[:3] == [1, 2, 3] and math.isnan(ranks[3])  # shown blank
+    assert list(ranks[:3]) == [1, 2, 3] and math.isnan(ranks[3])  # shown blank
     assert "1 failed" in view.status.value
 
 

@@ -133,7 +133,7 @@ def test_quickstart(run_notebook) -> None:
     )
     tables = saved_leaderboards(nb)
     assert len(tables) == 2 and all("COMPLETE" in t["state"] for t in tables)
-    assert min(len(t["trial"]) for t in tables) >= 1
+    assert min(len(t["state"]) for t in tables) >= 1
 
 
 def test_panel(run_notebook) -> None:
