@@ -77,6 +77,11 @@ class _Row:
     elapsed: float
 
 
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
 def _fmt_seconds(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
@@ -437,9 +442,15 @@ class LiveView(Observer):
         unregister_running(self.search)
         with self._lock:
             self._flush()
-            reason = result.stop_reason or "ended"
+            error = getattr(result, "_error", None)
+            if error is not None:
+                reason = "failed: " + _one_line(error)
+            else:
+                reason = result.stop_reason or "ended"
             self.progress.bar_style = (
-                "success" if reason in ("n_trials", "time_budget") else "warning"
+                "success"
+                if reason in ("n_trials", "time_budget")
+                else ("danger" if error is not None else "warning")
             )
             if reason in ("n_trials", "time_budget"):
                 self.progress.value = 1.0
@@ -470,6 +481,10 @@ class LiveView(Observer):
             with self._lock:
                 if not self._finished:
                     self._flush()
+            result = self.search.result
+            if result.done and not self._finished:  # the search failed: on_end will not come
+                self.finish(result)
+                return
 
     def _load_previous(self) -> None:
         from jupyter_automl.runner import trial_record
@@ -630,7 +645,7 @@ class LiveView(Observer):
                     "time_budget": "time budget reached",
                     "stopped": "stopped",
                     "interrupted": "interrupted",
-                }.get(final, final)
+                }.get(final, html.escape(final))
             )
         if self._best is not None:
             parts.append(

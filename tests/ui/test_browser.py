@@ -84,7 +84,10 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     bg.locator("button.jupyter-button", has_text="Stopped").wait_for(timeout=60_000)
     bg.locator("table.jupyter-automl-leaderboard").wait_for(timeout=60_000)
     page.evaluate(RUN_CELL, WAIT)
-    assert "background search ended: stopped" in _cell(page, WAIT).locator(".jp-OutputArea").inner_text()
+    assert (
+        "background search ended: stopped"
+        in _cell(page, WAIT).locator(".jp-OutputArea").inner_text()
+    )
     for k in (LIST, CONFIG):
         page.evaluate(RUN_CELL, k)
     assert "%%automl" in _cell(page, CONFIG).locator(".jp-OutputArea").inner_text()
@@ -97,7 +100,9 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     saved = json.loads((lab["root"] / NB).read_text())
     for k in (FOREGROUND, BACKGROUND):
         assert any(RESULT_MIME in o.get("data", {}) for o in saved["cells"][k]["outputs"])
-    page.evaluate("async () => await window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    page.evaluate(
+        "async () => await window.jupyterapp.shell.currentWidget.sessionContext.shutdown()"
+    )
     page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
     shutdown_sessions(lab)  # nothing left: the reopened notebook gets a fresh kernel with no state
     assert page.blocked == [] and page.errors == []

@@ -14,6 +14,7 @@ import jupyter_automl as ja
 from jupyter_automl.config import SearchConfig
 from jupyter_automl.runner import RunInfo, TrialRecord
 from jupyter_automl.search import Search
+from jupyter_automl.spaces._base import Evaluation, SearchSpace
 from jupyter_automl.ui import live_view
 from jupyter_automl.ui.live import LiveView, diagram_layout
 
@@ -201,3 +202,35 @@ def test_headless_searches_create_no_widgets() -> None:
     search = _search(n_trials=1)
     assert live_view(search) is None  # no kernel: no view
     assert len(_instances) == before
+
+
+class _FailingFinalFit(SearchSpace):
+    """A real space whose final refit raises: the background run ends with an error."""
+
+    name = "failing-final-fit"
+
+    def __init__(self, base: SearchSpace) -> None:
+        super().__init__(base.config, base.data)
+
+    def sample(self, trial: Any) -> dict[str, Any]:
+        return {"x": trial.suggest_float("x", 0.0, 1.0)}
+
+    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any) -> Evaluation:
+        return Evaluation(values=params["x"])
+
+    def fit_final(self, params: dict[str, Any], budget: Any) -> Any:
+        raise MemoryError("out of memory in the final fit")
+
+
+def test_view_finishes_when_a_background_search_fails() -> None:
+    search = _search(n_trials=3)
+    search.space = _FailingFinalFit(search.space)
+    view = LiveView(search, show=False, interval=0.05)
+    search.observers.append(view)
+    result = search.start()
+    with pytest.raises(MemoryError, match="final fit"):
+        result.wait(timeout=60)
+    wait_until(lambda: view.stop_button.description == "Done")  # the flusher noticed the end
+    assert "failed: MemoryError: out of memory in the final fit" in view.status.value
+    assert view.progress.bar_style == "danger"
+    assert len(view.table_source.data["trial"]) == 3

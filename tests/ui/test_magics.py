@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
 from jupyter_automl.result import SearchResult
+from jupyter_automl.runner import Observer
 from jupyter_automl.storage import list_studies
 
 FAST = "data: sklearn:iris\nstrategy: random\nmodels: [linear, knn]\nn_trials: 2\nseed: 0\n"
@@ -186,3 +189,26 @@ def test_usage(ip, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for command in ("list", "show", "config", "resume", "stop", "export", "panel", "--background"):
         assert command in out
+
+
+class _InterruptOnSecondTrial(Observer):
+    """Presses the kernel's interrupt button: a real SIGINT while the second trial ends."""
+
+    def on_trial(self, record: Any, trial: Any) -> None:
+        if record.number == 1:
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_interrupted_foreground_cell_still_binds_a_fitted_result(
+    ip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jupyter_automl.ui
+
+    # the live view's slot carries the interrupting observer (there is no front end here)
+    monkeypatch.setattr(jupyter_automl.ui, "live_view", lambda search: _InterruptOnSecondTrial())
+    ip.run_cell_magic(
+        "automl", "stopped", FAST.replace("n_trials: 2", "n_trials: 50") + "display: true\n"
+    )
+    result = ip.user_ns["stopped"]
+    assert result.stop_reason == "interrupted" and result.done
+    assert result.n_trials == 2 and result.best_model is not None
