@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import numpy as np
 from bokeh.layouts import column, row
-from bokeh.models import ColumnDataSource, DataTable, NumberFormatter, TableColumn
+from bokeh.models import ColumnDataSource, DataTable, NumberFormatter, Range1d, TableColumn
 from bokeh.plotting import figure
 from IPython.display import display
 from jupyter_bokeh.widgets import BokehModel
@@ -232,6 +232,7 @@ class LiveView(Observer):
         self._best_diagram: dict[str, Any] | None = None
         self._diagram_shown: dict[str, Any] | None = None
         self._counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0}
+        self._xmax, self._ymin, self._ymax = 0.0, math.inf, -math.inf
         self._new_done = 0
         self._handle: Any = result_handle
         self._build()
@@ -285,6 +286,9 @@ class LiveView(Observer):
             tools="pan,wheel_zoom,box_zoom,reset,hover",
             tooltips=[("trial", "@trial"), ("model", "@model"), (metric, "@score{0.0000}")],
             toolbar_location="above",
+            # set from the data at each update: auto ranges lag behind streamed points
+            x_range=Range1d(0.0, 1.0),
+            y_range=Range1d(0.0, 1.0),
         )
         self.chart.scatter(
             "x",
@@ -547,6 +551,7 @@ class LiveView(Observer):
                 self.best_source.stream(
                     {k: np.asarray(v, dtype=float) for k, v in best_points.items()}, rollover=20_000
                 )
+                self._fit_ranges(points["x"], points["score"])
             # the table is sorted by score, so a new row can land anywhere: send the shown rows again
             self.table_source.data = self._table_data()
             if self._best_diagram is not None and self._best_diagram is not self._diagram_shown:
@@ -555,6 +560,16 @@ class LiveView(Observer):
         self.status.value = self._status_html()
         self.flushes += 1
         self.flush_cpu_s += time.thread_time() - cpu
+
+    def _fit_ranges(self, xs: list[float], ys: list[float]) -> None:
+        """Frame every point seen so far, with a margin."""
+        self._xmax = max([self._xmax, *xs])
+        self._ymin = min([self._ymin, *ys])
+        self._ymax = max([self._ymax, *ys])
+        span = self._ymax - self._ymin
+        pad = 0.08 * span if span > 1e-12 else max(0.01, 0.01 * abs(self._ymax))
+        self.chart.y_range.update(start=self._ymin - pad, end=self._ymax + pad)
+        self.chart.x_range.update(start=0.0, end=max(1.0, 1.05 * self._xmax))
 
     def _table_data(self) -> dict[str, Any]:
         complete = sorted(

@@ -182,7 +182,9 @@ class Panel:
         self.stop_button = widgets.Button(
             description="Stop", button_style="danger", icon="stop", disabled=True
         )
-        self.show_button = widgets.Button(description="Show as %%automl", icon="code")
+        self.show_button = widgets.Button(
+            description="Show as %%automl", icon="code", layout=widgets.Layout(width="auto")
+        )
         self.run_button.on_click(lambda _b: self.run())
         self.stop_button.on_click(lambda _b: self.stop())
         self.show_button.on_click(lambda _b: self.show_magic())

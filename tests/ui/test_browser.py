@@ -116,3 +116,31 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     assert _cell(page, BACKGROUND).locator("svg").count() >= 1  # the best-so-far chart
     page.screenshot(path=str(ARTIFACTS / "quickstart-reopened.png"))
     assert page.blocked == []
+
+
+@pytest.mark.browser
+def test_panel_form_run_stop_in_jupyterlab(open_notebook) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_notebook("02_panel.ipynb")
+    for k in (1, 2):  # the data, then the form
+        page.evaluate(RUN_CELL, k)
+    form = _cell(page, 2).locator(".jupyter-automl-panel")
+    form.wait_for(timeout=60_000)
+    budget = form.locator(".widget-text", has_text="time budget").locator("input")
+    budget.fill("45s")
+    budget.press("Enter")
+    form.locator("button.jupyter-button", has_text="Show as %%automl").click()
+    form.locator(".jp-OutputArea-output", has_text="time_budget: 45s").wait_for(timeout=30_000)
+    assert "data: wine\ntarget: target" in form.locator(".jp-OutputArea-output").first.inner_text()
+
+    form.locator("button.jupyter-button", has_text="Run").click()
+    page.wait_for_function(f"({COUNT_IN_CELL})([2, '.slick-row']) >= 1", timeout=60_000)
+    form.locator("button.jupyter-button", has_text="Stop").first.click()  # the form's Stop
+    form.locator(".widget-html", has_text="ended (stopped)").wait_for(timeout=60_000)
+    # the result replaces the placeholder under the form: a plain output, saved with the notebook
+    static = _cell(page, 2).locator("table.jupyter-automl-leaderboard")
+    static.wait_for(timeout=30_000)
+    assert "stopped by the user" in static.inner_text() or "COMPLETE" in static.inner_text()
+    _cell(page, 2).scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "panel-stopped.png"))
+    assert page.blocked == [] and page.errors == []

@@ -76,6 +76,9 @@ def test_rows_sorted_by_score_and_final_state_saved() -> None:
     assert sorted(data["trial"]) == [0, 1, 2, 3]
     assert len(view.scatter_source.data["x"]) == 4
     assert view.best_source.data["best"][-1] == pytest.approx(result.best_score)
+    y = view.chart.y_range  # the chart frames every score
+    assert y.start < min(data["score"]) <= max(data["score"]) < y.end
+    assert view.chart.x_range.end >= max(view.scatter_source.data["x"])
     assert view.progress.value == 1.0 and view.progress.bar_style == "success"
     assert view.stop_button.description == "Done" and view.stop_button.disabled
     assert "4 / 4 trials" in view.status.value and "finished" in view.status.value
