@@ -161,7 +161,7 @@ def diagram_layout(diagram: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
         for k, node in enumerate(members):
             pos[node] = (float(lvl), (len(members) - 1) / 2.0 - k)
     labels = {str(n["id"]): str(n.get("label", n["id"])) for n in nodes}
-    node_data = {
+    node_data: dict[str, list[Any]] = {
         "x": [pos[i][0] for i in ids],
         "y": [pos[i][1] for i in ids],
         "label": [labels[i] for i in ids],
@@ -287,8 +287,8 @@ class LiveView(Observer):
             tooltips=[("trial", "@trial"), ("model", "@model"), (metric, "@score{0.0000}")],
             toolbar_location="above",
             # set from the data at each update: auto ranges lag behind streamed points
-            x_range=Range1d(0.0, 1.0),
-            y_range=Range1d(0.0, 1.0),
+            x_range=Range1d(start=0.0, end=1.0),
+            y_range=Range1d(start=0.0, end=1.0),
         )
         self.chart.scatter(
             "x",
@@ -582,7 +582,7 @@ class LiveView(Observer):
         )
         shown = (complete + others)[: self.max_rows]
         nan = float("nan")
-        data: dict[str, list[Any]] = {f: [] for f in _TABLE_FIELDS}
+        data: dict[str, Any] = {f: [] for f in _TABLE_FIELDS}
         for rank, r in enumerate(shown, start=1):
             data["rank"].append(rank if r.state == "COMPLETE" and r.value is not None else nan)
             data["trial"].append(r.number)

@@ -99,6 +99,12 @@ class _Args:
 class AutoMLMagics(Magics):
     """The ``%automl`` line magic and the ``%%automl`` cell magic."""
 
+    @property
+    def _user_ns(self) -> dict[str, Any]:
+        """The notebook's variables."""
+        assert self.shell is not None
+        return self.shell.user_ns
+
     @line_cell_magic
     def automl(self, line: str, cell: str | None = None) -> Any:
         """Run a search from a YAML cell body, or manage stored studies (``%automl`` alone: help)."""
@@ -137,11 +143,11 @@ class AutoMLMagics(Magics):
         if no_display:
             config = config.replace(display=False)
         try:
-            search = Search(config, namespace=self.shell.user_ns)
+            search = Search(config, namespace=self._user_ns)
         except AutoMLError as exc:
             raise UsageError(_one_line(exc)) from None
         register_running(search)
-        self.shell.user_ns[variable] = search.result
+        self._user_ns[variable] = search.result
         if background:
             search.start()
             if not _views(search):
@@ -329,7 +335,7 @@ class AutoMLMagics(Magics):
                 "%automl export: expected NAME PATH, e.g. %automl export my-study model.py"
             )
         path = args.positional[1]
-        result = _known_result(self.shell.user_ns, name)
+        result = _known_result(self._user_ns, name)
         if result is None:
             study = self._load_study(name, storage, "%automl export")
             config = self._stored_config(study, "%automl export")
@@ -341,7 +347,7 @@ class AutoMLMagics(Magics):
             try:
                 search = Search(
                     config.replace(name=name, resume=True, storage=storage, display=False),
-                    namespace=self.shell.user_ns,
+                    namespace=self._user_ns,
                 )
             except AutoMLError as exc:
                 raise UsageError(_one_line(exc)) from None
@@ -363,17 +369,12 @@ class AutoMLMagics(Magics):
                 "%automl panel: expected at most one data name, e.g. %automl panel penguins"
             )
         data = args.positional[0] if args.positional else None
-        if (
-            data is not None
-            and data not in self.shell.user_ns
-            and ":" not in data
-            and "." not in data
-        ):
-            names = [k for k in self.shell.user_ns if not k.startswith("_")]
+        if data is not None and data not in self._user_ns and ":" not in data and "." not in data:
+            names = [k for k in self._user_ns if not k.startswith("_")]
             raise UsageError(
                 f"%automl panel: {data!r} is not a variable of the notebook{did_you_mean(data, names)}"
             )
-        panel = Panel(data, namespace=self.shell.user_ns)
+        panel = Panel(data, namespace=self._user_ns)
         display(panel)
         return None
 
