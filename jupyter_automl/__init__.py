@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "search": "jupyter_automl.search:search",
-    "AutoML": "jupyter_automl.search:AutoML",
+    "search": "jupyter_automl._search:search",
+    "AutoML": "jupyter_automl._search:AutoML",
     "SearchConfig": "jupyter_automl.config:SearchConfig",
     "SearchResult": "jupyter_automl.result:SearchResult",
     "load": "jupyter_automl.result:load",
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
-    from jupyter_automl.search import AutoML, search
+    from jupyter_automl._search import AutoML, search
     from jupyter_automl.storage import list_studies
     from jupyter_automl.ui.panel import Panel
 

@@ -68,7 +68,7 @@ def _parse_value(text: str) -> Any:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from jupyter_automl.config import SearchConfig
-    from jupyter_automl.search import Search
+    from jupyter_automl._search import Search
 
     path = Path(args.config)
     if not path.exists():

@@ -182,6 +182,21 @@ class SearchConfig(BaseModel):
         return self
 
     # ----------------------------------------------------------------- constructors
+    def __init__(self, **options: Any) -> None:
+        lines = options.pop("_yaml_lines", None)
+        problems: list[str] = []
+        known = set(type(self).model_fields)
+        for key in options:
+            if key not in known:
+                where = f" (line {lines[key]})" if lines and key in lines else ""
+                problems.append(f"unknown option '{key}'{where}{did_you_mean(key, known)}")
+        try:
+            super().__init__(**{k: v for k, v in options.items() if k in known})
+        except ValidationError as exc:
+            problems.extend(_describe(exc, lines))
+        if problems:
+            raise ConfigError(_join(problems), problems)
+
     @classmethod
     def from_dict(cls, options: dict[str, Any], *, lines: dict[str, int] | None = None) -> SearchConfig:
         """Validate ``options``; raise one :class:`ConfigError` listing every problem.
@@ -190,22 +205,7 @@ class SearchConfig(BaseModel):
         """
         if not isinstance(options, dict):
             raise ConfigError(f"expected a mapping of options, got {type(options).__name__}")
-        problems: list[str] = []
-        known = set(cls.model_fields)
-        for key in options:
-            if key not in known:
-                where = f" (line {lines[key]})" if lines and key in lines else ""
-                problems.append(f"unknown option '{key}'{where}{did_you_mean(key, known)}")
-        clean = {k: v for k, v in options.items() if k in known}
-        try:
-            config = cls(**clean)
-        except ValidationError as exc:
-            problems.extend(_describe(exc, lines))
-            config = None
-        if problems:
-            raise ConfigError(_join(problems), problems)
-        assert config is not None
-        return config
+        return cls(**{str(k): v for k, v in options.items()}, _yaml_lines=lines)
 
     @classmethod
     def from_yaml(cls, text: str) -> SearchConfig:
@@ -214,9 +214,12 @@ class SearchConfig(BaseModel):
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             options = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
+            # an unclosed bracket is only noticed at the end: its context names the line that opened it
+            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc)
+            if getattr(exc, "context", None):
+                problem = f"{exc.context}, {problem}"
             raise ConfigError(
                 f"malformed YAML, {where}{problem}; write one 'option: value' per line"
             ) from None

@@ -110,8 +110,9 @@ class Runner:
 
     def __init__(self, study: Any, space: Any, config: Any, *, observers: list[Observer] | None = None,
                  deadline: float | None = None, stop: threading.Event | None = None,
-                 n_jobs: int = 1) -> None:
+                 n_jobs: int = 1, record: Any = None) -> None:
         self.study = study
+        self.record = record if record is not None else study  # where finished trials are kept
         self.space = space
         self.config = config
         self.observers = list(observers or [])
@@ -123,18 +124,15 @@ class Runner:
         self.stop_reason: str | None = None
         self.oof: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
-        self._started = 0
         self._target = None
         self.n_failed = 0
+        self._open: set[int] = set()  # trial ids asked but not yet told
+        self._pending = 0  # claimed, not yet asked
+        self._kept: set[int] = set()
 
     # -------------------------------------------------------------------------- loop
     def run(self) -> str:
         """Run to the end; return why it stopped (n_trials, time_budget, stopped, interrupted)."""
-        import optuna
-
-        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
-        done_before = len(self.study.get_trials(deepcopy=False, states=finished))
-        self._started = done_before
         self._target = self.config.n_trials
         if self.n_jobs == 1:
             try:
@@ -156,21 +154,45 @@ class Runner:
                 self.stop_reason = "interrupted"
                 for t in threads:
                     t.join()
+        self._close_open_trials()
         return self.stop_reason or "n_trials"
+
+    def _close_open_trials(self) -> None:
+        """An interrupt can land between ask and tell: never leave our trials RUNNING in storage."""
+        import optuna
+
+        storage = self.study._storage
+        for trial_id in list(self._open):
+            try:
+                if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
+                    storage.set_trial_user_attr(trial_id, ATTR, {"error": "interrupted by the user"})
+                    storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
+                self._keep(storage.get_trial(trial_id))
+            finally:
+                self._open.discard(trial_id)
 
     def _claim(self) -> bool:
         with self._lock:
             if self.stop.is_set():
                 self.stop_reason = self.stop_reason or "stopped"
                 return False
-            if self._target is not None and self._started >= self._target:
+            if self._target is not None and self._counted() >= self._target:
                 self.stop_reason = self.stop_reason or "n_trials"
                 return False
             if self.deadline is not None and time.monotonic() >= self.deadline - self.reserve:
                 self.stop_reason = self.stop_reason or "time_budget"
                 return False
-            self._started += 1
+            self._pending += 1
             return True
+
+    def _counted(self) -> int:
+        """Trials toward ``n_trials``: finished or running in storage (other workers' too), plus ours
+        claimed but not yet asked."""
+        import optuna
+
+        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
+                  optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING)
+        return len(self.study.get_trials(deepcopy=False, states=states)) + self._pending
 
     def _worker(self) -> None:
         while self._claim():
@@ -179,7 +201,12 @@ class Runner:
     def _one_trial(self) -> None:
         import optuna
 
-        trial = self.study.ask()
+        try:
+            trial = self.study.ask()
+        finally:
+            with self._lock:
+                self._pending -= 1
+        self._open.add(trial._trial_id)
         t0 = time.perf_counter()
         info: dict[str, Any] = {}
         state = optuna.trial.TrialState.FAIL
@@ -215,10 +242,12 @@ class Runner:
             logger.warning("trial %d failed: %s", trial.number, info["error"])
         info["duration_s"] = time.perf_counter() - t0
         self._tell(trial, state, values, info)
+        frozen = self.study._storage.get_trial(trial._trial_id)
+        self._keep(frozen)
+        self._open.discard(trial._trial_id)
         if state == optuna.trial.TrialState.FAIL:
             with self._lock:
                 self.n_failed += 1
-        frozen = self.study._storage.get_trial(trial._trial_id)
         self._update_reserve(frozen)
         record = trial_record(frozen, self.space)
         for observer in self.observers:
@@ -228,6 +257,13 @@ class Runner:
                 logger.exception("observer %r failed", observer)
         if interrupted:
             raise KeyboardInterrupt
+
+    def _keep(self, frozen: Any) -> None:
+        """Copy a finished trial to the record (when trials run in memory), once."""
+        if self.record is self.study or frozen.number in self._kept:
+            return
+        self.record.add_trial(frozen)
+        self._kept.add(frozen.number)
 
     def _tell(self, trial: Any, state: Any, values: Any, info: dict[str, Any]) -> None:
         import optuna

@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "list_studies",
     "environment",
     "default_study_name",
+    "working_study",
 ]
 
 DEFAULT_STORAGE_PATH = Path(".jupyter_automl") / "studies.db"
@@ -82,7 +84,7 @@ def resolve_storage(storage: str | None) -> Any:
             )
             _tune_sqlite(result)
         else:
-            result = optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+            result = _open_rdb(url)
     except ModuleNotFoundError as exc:
         raise StorageError(
             f"storage {_redact(url)!r} needs the {exc.name!r} package: pip install "
@@ -96,6 +98,40 @@ def resolve_storage(storage: str | None) -> Any:
         ) from None
     _CACHE[url] = result
     return result
+
+
+def working_study(record: Any, url: str) -> Any:
+    """The study trials run in, for a study ``record`` kept at ``url``.
+
+    A local file (SQLite, journal) is written by this process alone, so trials run in memory and
+    the runner copies each finished trial to the file in one transaction before the next starts:
+    one round trip per trial instead of one per ask, report, attribute and tell. A server
+    database (PostgreSQL...) is shared with other workers and used directly.
+    """
+    import optuna
+
+    if not url.startswith(("sqlite:///", "journal:")):
+        return record
+    work = optuna.create_study(study_name=record.study_name, storage=optuna.storages.InMemoryStorage(),
+                               sampler=record.sampler, pruner=record.pruner, directions=record.directions)
+    for trial in record.get_trials(deepcopy=False):
+        if trial.state.is_finished():
+            work.add_trial(trial)
+    return work
+
+
+def _open_rdb(url: str) -> Any:
+    """Open a server database; two workers creating the schema at once is retried, not fatal."""
+    import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(3):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        except (IntegrityError, ProgrammingError):
+            if attempt == 2:
+                raise
+            time.sleep(0.5 * (attempt + 1))  # the other worker is creating the tables
 
 
 def _enable_wal(path: Path) -> None:

@@ -41,6 +41,10 @@ class TabularSpace(SearchSpace):
         self._lock = threading.Lock()
         self.families = self._families()
 
+    @property
+    def directions(self) -> list[str]:
+        return [self.metric.direction]
+
     # ---------------------------------------------------------------------------- checks
     def _families(self) -> list[str]:
         task, n = self.data.task, self.data.n_samples
@@ -150,7 +154,7 @@ class TabularSpace(SearchSpace):
         return p
 
     def portfolio(self) -> list[dict[str, Any]]:
-        """Known-good defaults, strongest and cheapest first (trial names as the sampler uses them)."""
+        """Known-good defaults, cheapest first so a tight budget still ends with a model."""
         classify = self.data.task != "regression"
         base: dict[str, Any] = {}
         if self.numeric:
@@ -159,7 +163,8 @@ class TabularSpace(SearchSpace):
             base["feature_selection"] = "none"
         tree_base = dict(base, **({"cat_encoding": "ordinal"} if self.categorical else {}))
         configs: list[dict[str, Any]] = []
-        for family in self.families:
+        order = ["linear", "hist_gradient_boosting", "lightgbm", "random_forest", "extra_trees"]
+        for family in sorted(self.families, key=lambda f: order.index(f) if f in order else len(order)):
             if family == "hist_gradient_boosting":
                 configs.append(dict(tree_base, model=family, hgb_learning_rate=0.1, hgb_max_leaf_nodes=31,
                                     hgb_min_samples_leaf=20, hgb_l2_regularization=1e-6, hgb_max_iter=100,

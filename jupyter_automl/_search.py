@@ -48,7 +48,7 @@ class Search:
         from jupyter_automl.data import load_dataset
         from jupyter_automl.runner import cores
         from jupyter_automl.spaces import make_space
-        from jupyter_automl.storage import default_study_name, resolve_storage, storage_url
+        from jupyter_automl.storage import default_study_name, resolve_storage, storage_url, working_study
         from jupyter_automl.strategies import make_pruner, make_sampler
 
         self.started = time.monotonic()
@@ -74,36 +74,39 @@ class Search:
                 f"option 'name': a study {self.name!r} already exists in {self.storage_url}; "
                 "pass resume=True to continue it, or choose another name"
             )
-        if self.resumed:
-            self.study = optuna.load_study(study_name=self.name, storage=self.storage, sampler=self.sampler, pruner=pruner)
-            stored = self.study.user_attrs.get(f"{ATTR}:fingerprint", {})
-            if stored and stored.get("hash") != self.dataset.fingerprint()["hash"]:
+        # create_study(load_if_exists) also covers another worker creating the same study right now
+        self.record = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
+                                          pruner=pruner, directions=directions, load_if_exists=config.resume)
+        stored = self.record.user_attrs.get(f"{ATTR}:fingerprint")
+        if stored is not None:
+            self.resumed = True
+            if stored.get("hash") != self.dataset.fingerprint()["hash"]:
                 raise DataError(
                     f"study {self.name!r} was run on different data (stored hash {stored.get('hash')}, "
                     f"shape {stored.get('shape')}; now {self.dataset.fingerprint()['hash']}, shape "
                     f"{self.dataset.fingerprint()['shape']}): resume it with the same data, or use another name"
                 )
         else:
-            self.study = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
-                                             pruner=pruner, directions=directions)
             metric = getattr(self.space, "metric", None)
-            self.study.set_user_attr(f"{ATTR}:config", config.to_dict())
-            self.study.set_user_attr(f"{ATTR}:fingerprint", self.dataset.fingerprint())
-            self.study.set_user_attr(f"{ATTR}:task", self.dataset.task)
-            self.study.set_user_attr(f"{ATTR}:metric", metric.name if metric is not None else ",".join(config.objectives or []))
+            self.record.set_user_attr(f"{ATTR}:config", config.to_dict())
+            self.record.set_user_attr(f"{ATTR}:task", self.dataset.task)
+            self.record.set_user_attr(f"{ATTR}:metric", metric.name if metric is not None else ",".join(config.objectives or []))
             from jupyter_automl.storage import environment
 
-            self.study.set_user_attr(f"{ATTR}:environment", environment(getattr(self.space, "device_name", "cpu")))
-            self._enqueue_first()
+            self.record.set_user_attr(f"{ATTR}:environment", environment(getattr(self.space, "device_name", "cpu")))
+            self.record.set_user_attr(f"{ATTR}:fingerprint", self.dataset.fingerprint())  # last: marks it complete
+        self.study = working_study(self.record, self.storage_url)
+        self._enqueue_first()
         self.stop_event = threading.Event()
         self.observers = list(observers or [])
         if config.display is True or (config.display == "auto" and _in_notebook()):
             self.observers.extend(self._live_views())
-        self.result = SearchResult(self.study, config, space=self.space, dataset=self.dataset,
+        self.result = SearchResult(self.record, config, space=self.space, dataset=self.dataset,
                                    storage_url=self.storage_url)
         self.result._stop = self.stop_event
 
     def _enqueue_first(self) -> None:
+        """Queue the preset (rules) or the portfolio; skipped where a trial already has those params."""
         if self.config.strategy == "rules":
             self.study.enqueue_trial(self.space.preset(), skip_if_exists=True)
             return
@@ -156,9 +159,9 @@ class Search:
         n_trials = 1 if config.strategy == "rules" else config.n_trials
         runner_config = config if n_trials == config.n_trials else config.model_copy(update={"n_trials": n_trials})
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
-                             stop=self.stop_event, n_jobs=self.n_jobs)
+                             stop=self.stop_event, n_jobs=self.n_jobs, record=self.record)
         previous = sum(1 for t in self.study.get_trials(deepcopy=False) if t.state.is_finished())
-        self.study.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
+        self.record.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
         metric = getattr(self.space, "metric", None)
         info = RunInfo(study_name=self.name, storage=self.storage_url, config=config, task=self.dataset.task,
                        metric=metric.name if metric is not None else "", direction=self.space.directions[0],
@@ -166,12 +169,15 @@ class Search:
                        previous_trials=previous)
         for observer in self.observers:
             observer.on_start(info)
-        with threadpool_limits(limits=self.threads):
+        with threadpool_limits(limits=self.threads), warnings.catch_warnings():
+            # candidates warn a lot (convergence, constant features...): the leaderboard says what matters
+            for category in (UserWarning, RuntimeWarning, FutureWarning):
+                warnings.simplefilter("ignore", category)
             reason = self.runner.run()
             self.result.stop_reason = reason
             self._finish(deadline)
         state = "finished" if reason in ("n_trials", "time_budget") else "stopped"
-        self.study.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
+        self.record.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
         self.result.elapsed_s = time.monotonic() - self.started
         try:
             for observer in self.observers:  # before _done: result.wait() returns once views are final
@@ -186,8 +192,9 @@ class Search:
         """Refit the best candidate (or a better ensemble) on all the data."""
         from jupyter_automl.evaluate import TrialBudget
 
-        best = self.result.best_trial
-        if best is None:
+        try:
+            best = self.study.best_trial
+        except ValueError:
             return
         budget = TrialBudget(deadline)
         if self.config.ensemble and len(self.space.directions) == 1:

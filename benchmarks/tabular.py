@@ -1,0 +1,738 @@
+"""Tabular benchmark: jupyter_automl against FLAML and a hand-written Optuna TPE search.
+
+Every tool gets the same training rows, the same time budget, the same number of CPU threads
+and is scored by this script, with the same metric, on the same held-out rows
+(see ``benchmarks/datasets.py`` for the datasets and the split). Each run of one tool on one
+dataset is a separate Python process, so memory, threads and imports never leak from one run to
+the next, and a tool that crashes or hangs costs only its own cell of the table.
+
+Run it from the repository root::
+
+    python -m benchmarks.tabular                       # all datasets, all tools, 30 s each
+    python -m benchmarks.tabular --budget 5 --datasets titanic,penguins
+    python -m benchmarks.tabular --tools jupyter_automl,flaml --repeat 3
+
+The raw results go to ``benchmarks/results/tabular-<UTC time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["METRICS", "TOOLS", "main", "normalised_scores", "run_benchmark"]
+
+#: The metric each task is scored with, on the held-out rows, by this script.
+METRICS: dict[str, str] = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+
+#: Environment variables that cap the threads of every numeric library a tool may use.
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+)
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- the tools -----------------------------------------------------------------------------------
+# Each runner gets the training part, the task, the metric name, the budget (seconds), a seed and
+# a thread count, and returns (model, info). The model must have predict (and predict_proba for
+# classification); info is a dict of JSON-able extras (number of trials, best configuration).
+
+
+def _run_jupyter_automl(
+    X_train: Any, y_train: Any, task: str, metric: str, budget: float, seed: int, n_jobs: int
+) -> tuple[Any, dict[str, Any]]:
+    """Search with ``jupyter_automl.search``: the tool under test."""
+    import jupyter_automl as ja
+
+    result = ja.search(
+        X=X_train,
+        y=y_train,
+        task=task,
+        metric=metric,
+        time_budget=budget,
+        seed=seed,
+        n_jobs=n_jobs,
+        storage="memory",
+        display=False,
+    )
+    info: dict[str, Any] = {"n_trials": getattr(result, "n_trials", None)}
+    best_params = getattr(result, "best_params", None)
+    if best_params is not None:
+        info["best"] = {k: _jsonable(v) for k, v in dict(best_params).items()}
+    info["cv_score"] = _jsonable(getattr(result, "best_score", None))
+    info["module"] = ja.__file__
+    return result, info
+
+
+def _run_flaml(
+    X_train: Any, y_train: Any, task: str, metric: str, budget: float, seed: int, n_jobs: int
+) -> tuple[Any, dict[str, Any]]:
+    """Search with FLAML's ``AutoML`` on its defaults, told the same metric."""
+    import flaml
+
+    automl = flaml.AutoML()
+    automl.fit(
+        X_train,
+        y_train,
+        task="regression" if task == "regression" else "classification",
+        metric=metric,
+        time_budget=budget,
+        seed=seed,
+        n_jobs=n_jobs,
+        verbose=0,
+    )
+    # FLAML keeps no public trial count; its per-learner iteration counter is the closest.
+    per_learner = dict(getattr(automl, "_iter_per_learner", None) or {})
+    info = {
+        "n_trials": sum(per_learner.values()) if per_learner else None,
+        "trials_per_learner": _jsonable(per_learner),
+        "best": {"estimator": automl.best_estimator, **_jsonable(automl.best_config or {})},
+        # FLAML minimises 1 - metric for these three metrics.
+        "cv_score": _jsonable(1.0 - automl.best_loss) if automl.best_loss is not None else None,
+    }
+    return automl, info
+
+
+def _run_optuna_tpe(
+    X_train: Any, y_train: Any, task: str, metric: str, budget: float, seed: int, n_jobs: int
+) -> tuple[Any, dict[str, Any]]:
+    """What a user would write by hand: Optuna TPE over three scikit-learn models, 5-fold CV."""
+    import optuna
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    classification = task != "regression"
+    preprocess = ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                make_column_selector(dtype_include="number"),
+            ),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", min_frequency=5),
+                ),
+                make_column_selector(dtype_exclude="number"),
+            ),
+        ]
+    )
+
+    def build(trial: optuna.trial.BaseTrial) -> Pipeline:
+        model_name = trial.suggest_categorical("model", ["linear", "random_forest", "hist_gb"])
+        model: Any
+        if model_name == "linear":
+            c = trial.suggest_float("C", 1e-3, 1e3, log=True)
+            model = (
+                LogisticRegression(C=c, max_iter=2000) if classification else Ridge(alpha=1.0 / c)
+            )
+        elif model_name == "random_forest":
+            cls = RandomForestClassifier if classification else RandomForestRegressor
+            model = cls(
+                n_estimators=trial.suggest_int("rf_n_estimators", 50, 400, log=True),
+                max_features=trial.suggest_float("rf_max_features", 0.1, 1.0),
+                min_samples_leaf=trial.suggest_int("rf_min_samples_leaf", 1, 20, log=True),
+                n_jobs=n_jobs,
+                random_state=seed,
+            )
+        else:
+            cls = (
+                HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
+            )
+            model = cls(
+                learning_rate=trial.suggest_float("hgb_learning_rate", 0.01, 0.3, log=True),
+                max_leaf_nodes=trial.suggest_int("hgb_max_leaf_nodes", 8, 128, log=True),
+                min_samples_leaf=trial.suggest_int("hgb_min_samples_leaf", 5, 100, log=True),
+                l2_regularization=trial.suggest_float("hgb_l2", 1e-6, 10.0, log=True),
+                random_state=seed,
+            )
+        return Pipeline([("preprocess", preprocess), ("model", model)])
+
+    folds = (
+        StratifiedKFold(5, shuffle=True, random_state=seed)
+        if classification
+        else KFold(5, shuffle=True, random_state=seed)
+    )
+
+    def objective(trial: optuna.trial.Trial) -> float:
+        scores = cross_val_score(build(trial), X_train, y_train, cv=folds, scoring=metric)
+        return float(scores.mean())
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, timeout=budget, catch=(Exception,))
+    model = build(study.best_trial).fit(X_train, y_train)
+    info = {
+        "n_trials": len(study.trials),
+        "best": _jsonable(study.best_params),
+        "cv_score": study.best_value,
+    }
+    return model, info
+
+
+TOOLS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
+    "jupyter_automl": _run_jupyter_automl,
+    "flaml": _run_flaml,
+    "optuna_tpe": _run_optuna_tpe,
+}
+
+
+# -- scoring -------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy scalars and containers into plain JSON values (repr as a last resort)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return _jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    return repr(value)
+
+
+def _classes_of(model: Any) -> list[Any] | None:
+    """The class labels in the column order of ``model.predict_proba``, when the model says."""
+    for candidate in (model, getattr(model, "best_model", None)):
+        classes = getattr(candidate, "classes_", None)
+        if classes is not None:
+            return list(classes)
+    return None
+
+
+def _positive_probability(model: Any, X_test: Any, positive: Any) -> Any:
+    """Probability of the ``positive`` class for each held-out row."""
+    import numpy as np
+    import pandas as pd
+
+    proba = model.predict_proba(X_test)
+    if isinstance(proba, pd.DataFrame):
+        if positive in proba.columns:
+            return proba[positive].to_numpy()
+        proba = proba.to_numpy()
+    proba = np.asarray(proba)
+    if proba.ndim == 1:
+        return proba
+    classes = _classes_of(model)
+    column = classes.index(positive) if classes is not None and positive in classes else 1
+    return proba[:, column]
+
+
+def score_model(model: Any, X_test: Any, y_test: Any, task: str, y_train: Any) -> float:
+    """Score a fitted model on the held-out rows with the task's metric (see METRICS)."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+
+    if task == "binary":
+        positive = sorted(set(y_train.tolist()))[-1]
+        p = _positive_probability(model, X_test, positive)
+        return float(roc_auc_score(np.asarray(y_test) == positive, p))
+    predicted = np.asarray(model.predict(X_test)).ravel()
+    if task == "multiclass":
+        return float(accuracy_score(np.asarray(y_test).astype(str), predicted.astype(str)))
+    return float(r2_score(np.asarray(y_test, dtype=float), predicted.astype(float)))
+
+
+def normalised_scores(scores: dict[str, float | None], metric: str) -> dict[str, float]:
+    """Each tool's score on one dataset divided by the best tool's score there.
+
+    For ``roc_auc`` and ``accuracy`` (never negative) this is ``score / best``. For ``r2``,
+    which is negative for a model worse than predicting the mean, it is
+    ``max(score, 0) / best``: a negative R² counts as 0 ("no better than the mean"). If no
+    tool beats the mean (best <= 0) the best tool gets 1 and the others 0. A failed run gets 0.
+    """
+    done = {tool: s for tool, s in scores.items() if s is not None}
+    if not done:
+        return {tool: 0.0 for tool in scores}
+    best = max(done.values())
+    out: dict[str, float] = {}
+    for tool, s in scores.items():
+        if s is None:
+            out[tool] = 0.0
+        elif metric == "r2" and best <= 0:
+            out[tool] = 1.0 if s == best else 0.0
+        elif metric == "r2":
+            out[tool] = max(s, 0.0) / best
+        else:
+            out[tool] = s / best if best > 0 else 0.0
+    return out
+
+
+# -- one run, in its own process -----------------------------------------------------------------
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Run one tool on one dataset and write a JSON record to ``args.result_file``."""
+    if args.ja_path:
+        sys.path.insert(0, args.ja_path)
+    from benchmarks.datasets import DATASETS
+
+    record: dict[str, Any] = {"dataset": args.dataset, "tool": args.tool, "seed": args.seed}
+    try:
+        dataset = DATASETS[args.dataset]
+        X_train, X_test, y_train, y_test = dataset.split()
+        task = dataset.task
+        metric = METRICS[task]
+        record.update(task=task, metric=metric, n_train=len(X_train), n_test=len(X_test))
+        runner = TOOLS[args.tool]
+        start = time.perf_counter()
+        model, info = runner(X_train, y_train, task, metric, args.budget, args.seed, args.threads)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        score = score_model(model, X_test, y_test, task, y_train)
+        record.update(score=score, fit_s=fit_s, predict_s=time.perf_counter() - start, **info)
+    except BaseException as exc:  # noqa: B036 -- a tool's crash is a result, reported as such
+        record["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        record["traceback"] = traceback.format_exc()[-4000:]
+    Path(args.result_file).write_text(json.dumps(_jsonable(record)))
+    return 0
+
+
+def _children_cpu_s() -> float:
+    """User plus system CPU seconds of all waited-for child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _thread_env(threads: int) -> dict[str, str]:
+    """The environment of a worker: this one with every thread pool capped at ``threads``."""
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env[var] = str(threads)
+    return env
+
+
+def run_one(
+    dataset: str,
+    tool: str,
+    budget: float,
+    seed: int,
+    threads: int,
+    ja_path: str | None,
+    hard_timeout: float,
+) -> dict[str, Any]:
+    """Run ``tool`` on ``dataset`` in a fresh Python process and return its record."""
+    with tempfile.TemporaryDirectory(prefix="ja-bench-") as tmp:
+        result_file = Path(tmp) / "result.json"
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.tabular",
+            "--worker",
+            "--dataset-name",
+            dataset,
+            "--tool-name",
+            tool,
+            "--budget",
+            str(budget),
+            "--seed",
+            str(seed),
+            "--threads",
+            str(threads),
+            "--result-file",
+            str(result_file),
+        ]
+        if ja_path:
+            command += ["--ja-path", ja_path]
+        load_before = os.getloadavg()[0]
+        cpu_before = _children_cpu_s()
+        start = time.perf_counter()
+        try:
+            completed = subprocess.run(
+                command,
+                cwd=REPO_ROOT,
+                env=_thread_env(threads),
+                capture_output=True,
+                text=True,
+                timeout=hard_timeout,
+            )
+            stderr = completed.stderr
+        except subprocess.TimeoutExpired as exc:
+            stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+            completed = None
+        process_s = time.perf_counter() - start
+        cpu_s = _children_cpu_s() - cpu_before
+        if result_file.exists():
+            record: dict[str, Any] = json.loads(result_file.read_text())
+        elif completed is None:
+            record = {"error": f"killed after the hard limit of {hard_timeout:.0f} s"}
+        else:
+            record = {"error": f"worker exited {completed.returncode} without a result"}
+        if "error" in record and stderr:
+            record["stderr_tail"] = stderr[-2000:]
+    record.update(
+        dataset=dataset,
+        tool=tool,
+        seed=seed,
+        process_s=process_s,
+        # CPU seconds of the worker and its children; cpu_s / process_s near 1 means the run
+        # kept to one core. The load average shows how busy the machine was when it started.
+        cpu_s=cpu_s,
+        load_avg_1m=load_before,
+    )
+    record.setdefault("score", None)
+    return record
+
+
+# -- the whole benchmark -------------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str | None]:
+    """Versions of the packages that decide the result (None where one is missing)."""
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in [
+        "jupyter-automl",
+        "flaml",
+        "optuna",
+        "scikit-learn",
+        "lightgbm",
+        "xgboost",
+        "numpy",
+        "pandas",
+    ]:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def _git_commit(path: Path) -> str | None:
+    """The commit checked out at ``path`` (with ``+dirty`` if it has changes), if it is git."""
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha + ("+dirty" if dirty else "")
+
+
+def run_benchmark(
+    datasets: Sequence[str],
+    tools: Sequence[str],
+    budget: float,
+    repeat: int,
+    threads: int,
+    ja_path: str | None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run every tool on every dataset ``repeat`` times and return the raw results.
+
+    Runs are sequential, so tools never compete for the cores. The order of the tools rotates
+    from one dataset to the next so that a slow spell of the machine does not always hit the
+    same tool. Repeat ``r`` gives every tool ``seed=r``; the held-out split never changes.
+    """
+    hard_timeout = max(3.0 * budget, budget + 120.0)
+    ja_root = Path(ja_path) if ja_path else REPO_ROOT
+    meta = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "budget_s": budget,
+        "repeat": repeat,
+        "threads_per_run": threads,
+        "hard_timeout_s": hard_timeout,
+        "datasets": list(datasets),
+        "tools": list(tools),
+        "metrics": METRICS,
+        "jupyter_automl_path": str(ja_root),
+        "jupyter_automl_commit": _git_commit(ja_root),
+        "benchmark_commit": _git_commit(REPO_ROOT),
+        "versions": _versions(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+    runs: list[dict[str, Any]] = []
+    for i, dataset in enumerate(datasets):
+        order = list(tools[i % len(tools) :]) + list(tools[: i % len(tools)])
+        for r in range(repeat):
+            for tool in order:
+                record = run_one(dataset, tool, budget, r, threads, ja_path, hard_timeout)
+                record["repeat"] = r
+                runs.append(record)
+                shown = (
+                    "FAILED " + record["error"]
+                    if "error" in record
+                    else (
+                        f"{record.get('metric')}={record['score']:.4f} "
+                        f"fit {record.get('fit_s', float('nan')):.1f}s "
+                        f"trials {record.get('n_trials')}"
+                    )
+                )
+                log(f"  {dataset:<18} {tool:<15} seed {r}  {shown}")
+    meta["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return {"meta": meta, "runs": runs}
+
+
+def _mean(values: Sequence[float]) -> float:
+    """Arithmetic mean (NaN for an empty sequence)."""
+    return sum(values) / len(values) if values else float("nan")
+
+
+def _cell_stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean score, fit time, trial count and cores used of one tool's runs on one dataset."""
+    ok = [r for r in runs if r.get("score") is not None]
+    trials = [r["n_trials"] for r in ok if r.get("n_trials") is not None]
+    cores = [r["cpu_s"] / r["process_s"] for r in runs if r.get("cpu_s") and r.get("process_s")]
+    return {
+        "score": _mean([r["score"] for r in ok]) if ok else None,
+        "fit_s": [r["fit_s"] for r in ok if r.get("fit_s") is not None],
+        "trials": _mean(trials) if trials else None,
+        "cores": cores,
+        "failures": len(runs) - len(ok),
+        "rows": next((r["n_train"] + r["n_test"] for r in runs if "n_train" in r), 0),
+    }
+
+
+def summarise(results: dict[str, Any]) -> str:
+    """Render the per-dataset scores, fit times and the per-tool summary as plain-text tables."""
+    from benchmarks.datasets import DATASETS
+
+    meta, runs = results["meta"], results["runs"]
+    tools: list[str] = meta["tools"]
+    threads = meta["threads_per_run"]
+    stats = {
+        (d, t): _cell_stats([r for r in runs if r["dataset"] == d and r["tool"] == t])
+        for d in meta["datasets"]
+        for t in tools
+    }
+    lines = [
+        f"budget {meta['budget_s']:g} s per tool and dataset; every run in its own process, one "
+        f"at a time, limited to {threads} thread(s): n_jobs={threads} and "
+        f"{', '.join(THREAD_VARS)}={threads}; repeat {meta['repeat']}",
+        "scores on the held-out 25 % (split seed 0, stratified for classification), computed "
+        "by the benchmark; mean over repeats; * = best on the dataset",
+    ]
+    width = max(14, *(len(t) for t in tools))
+    header = f"{'dataset':<18} {'task':<10} {'metric':<8} {'rows':>6} " + " ".join(
+        f"{t:>{width}}" for t in tools
+    )
+    lines += ["", header, "-" * len(header)]
+    normalised: dict[str, list[float]] = {t: [] for t in tools}
+    wins: dict[str, int] = {t: 0 for t in tools}
+    for dataset in meta["datasets"]:
+        task = DATASETS[dataset].task
+        metric = METRICS[task]
+        scores = {t: stats[dataset, t]["score"] for t in tools}
+        norm = normalised_scores(scores, metric)
+        best = max((s for s in scores.values() if s is not None), default=None)
+        cells = []
+        for tool in tools:
+            normalised[tool].append(norm[tool])
+            score = scores[tool]
+            if score is None:
+                cells.append(f"{'FAILED':>{width}}")
+                continue
+            wins[tool] += score == best
+            cells.append(f"{score:>{width - 1}.4f}{'*' if score == best else ' '}")
+        rows = max(stats[dataset, t]["rows"] for t in tools)
+        lines.append(f"{dataset:<18} {task:<10} {metric:<8} {rows:>6} " + " ".join(cells))
+
+    lines += ["", "fit seconds (search + final refit) / trials, mean per run:"]
+    header = f"{'dataset':<18} " + " ".join(f"{t:>{width}}" for t in tools)
+    lines += [header, "-" * len(header)]
+    for dataset in meta["datasets"]:
+        cells = []
+        for tool in tools:
+            cell = stats[dataset, tool]
+            fit = f"{_mean(cell['fit_s']):.1f}" if cell["fit_s"] else "-"
+            trials = f"{cell['trials']:.0f}" if cell["trials"] is not None else "-"
+            cells.append(f"{fit + ' / ' + trials:>{width}}")
+        lines.append(f"{dataset:<18} " + " ".join(cells))
+
+    lines += [
+        "",
+        "normalised score: score / best tool's score on the dataset (roc_auc, accuracy); for r2",
+        "max(r2, 0) / best r2, so a model worse than predicting the mean counts 0; a failure 0.",
+        "cores = CPU time / wall time of the run's process (imports and data loading included).",
+        "",
+    ]
+    header = (
+        f"{'tool':<16} {'mean normalised':>15} {'wins':>5} {'failures':>8} "
+        f"{'mean fit s':>10} {'max fit s':>9} {'cores':>5}"
+    )
+    lines += [header, "-" * len(header)]
+    for tool in sorted(tools, key=lambda t: -_mean(normalised[t])):
+        cells = [stats[d, tool] for d in meta["datasets"]]
+        times = [x for c in cells for x in c["fit_s"]]
+        cores = [x for c in cells for x in c["cores"]]
+        failures = sum(c["failures"] for c in cells)
+        lines.append(
+            f"{tool:<16} {_mean(normalised[tool]):>15.4f} {wins[tool]:>5} {failures:>8} "
+            f"{_mean(times):>10.1f} {max(times, default=float('nan')):>9.1f} "
+            f"{_mean(cores):>5.2f}"
+        )
+    errors = [r for r in runs if "error" in r]
+    if errors:
+        lines += ["", "failures:"]
+        lines += [
+            f"  {r['dataset']} / {r['tool']} (seed {r['seed']}): {r['error'][:300]}" for r in errors
+        ]
+    return "\n".join(lines)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line (the ``--worker`` options are internal)."""
+    from benchmarks.datasets import DATASETS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.tabular",
+        description="Compare jupyter_automl, FLAML and a plain Optuna TPE search on real "
+        "tabular datasets, same budget, same split, same metric.",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="seconds of search per tool and dataset (default 30)",
+    )
+    parser.add_argument(
+        "--datasets",
+        default=",".join(DATASETS),
+        help=f"comma-separated names (default all: {','.join(DATASETS)})",
+    )
+    parser.add_argument(
+        "--tools",
+        default=",".join(TOOLS),
+        help=f"comma-separated tools (default all: {','.join(TOOLS)})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per tool and dataset, with seeds 0..N-1 (default 1)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads (n_jobs and BLAS/OpenMP) given to every run (default 1)",
+    )
+    parser.add_argument(
+        "--ja-path",
+        default=None,
+        help="a checkout whose jupyter_automl package to benchmark "
+        "(default: the one this repository imports)",
+    )
+    parser.add_argument(
+        "--output", default=None, help="where to write the raw JSON (default benchmarks/results/)"
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dataset-name", help=argparse.SUPPRESS)
+    parser.add_argument("--tool-name", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        args.dataset, args.tool = args.dataset_name, args.tool_name
+        return args
+    problems = []
+    args.dataset_list = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    args.tool_list = [t.strip() for t in args.tools.split(",") if t.strip()]
+    problems += [
+        f"unknown dataset {d!r} (known: {', '.join(DATASETS)})"
+        for d in args.dataset_list
+        if d not in DATASETS
+    ]
+    problems += [
+        f"unknown tool {t!r} (known: {', '.join(TOOLS)})" for t in args.tool_list if t not in TOOLS
+    ]
+    if args.budget <= 0:
+        problems.append(f"--budget must be positive, got {args.budget:g}")
+    if args.repeat < 1:
+        problems.append(f"--repeat must be at least 1, got {args.repeat}")
+    if args.threads < 1:
+        problems.append(f"--threads must be at least 1, got {args.threads}")
+    if problems:
+        parser.error("; ".join(problems))
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: run the benchmark, print the tables, write the JSON."""
+    args = _parse(argv)
+    if args.worker:
+        return _worker(args)
+    if args.ja_path:
+        args.ja_path = str(Path(args.ja_path).resolve())
+    print(
+        f"benchmark: {len(args.dataset_list)} datasets x {len(args.tool_list)} tools x "
+        f"{args.repeat} repeat(s), {args.budget:g} s each, {args.threads} thread(s) per run",
+        flush=True,
+    )
+    results = run_benchmark(
+        args.dataset_list,
+        args.tool_list,
+        args.budget,
+        args.repeat,
+        args.threads,
+        args.ja_path,
+        log=lambda line: print(line, flush=True),
+    )
+    if args.output:
+        output = Path(args.output)
+    else:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        output = RESULTS_DIR / f"tabular-{stamp}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(_jsonable(results), indent=1))
+    print()
+    print(summarise(results))
+    print(f"\nraw results: {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    # Run as a script (python benchmarks/tabular.py), the folder above must be importable too.
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The benchmark's own scoring: held-out metric per task and the normalisation by the best tool."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.tabular import METRICS, _parse, normalised_scores, score_model
+
+
+class _FixedModel:
+    """A stand-in fitted model that returns given predictions and probabilities."""
+
+    def __init__(self, predicted: list[object], proba: np.ndarray | None, classes: list[object]):
+        self.predicted = predicted
+        self.proba = proba
+        self.classes_ = np.array(classes, dtype=object)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.array(self.predicted, dtype=object)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray | None:
+        return self.proba
+
+
+def test_each_task_has_its_metric() -> None:
+    assert METRICS == {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+
+
+def test_ratio_to_the_best_for_auc_and_accuracy() -> None:
+    norm = normalised_scores({"a": 0.9, "b": 0.6, "c": None}, "accuracy")
+    assert norm == pytest.approx({"a": 1.0, "b": 2 / 3, "c": 0.0})
+
+
+def test_negative_r2_counts_as_zero() -> None:
+    norm = normalised_scores({"a": 0.8, "b": -3.0, "c": 0.4}, "r2")
+    assert norm == pytest.approx({"a": 1.0, "b": 0.0, "c": 0.5})
+
+
+def test_when_no_tool_beats_the_mean_only_the_best_scores() -> None:
+    norm = normalised_scores({"a": -0.1, "b": -2.0}, "r2")
+    assert norm == {"a": 1.0, "b": 0.0}
+
+
+def test_binary_auc_uses_the_probability_of_the_larger_label() -> None:
+    X = pd.DataFrame({"x": [0, 1, 2, 3]})
+    y = pd.Series(["no", "no", "yes", "yes"])
+    # classes_ says column 0 is "yes": a model that gets it perfectly right.
+    proba = np.array([[0.1, 0.9], [0.2, 0.8], [0.7, 0.3], [0.9, 0.1]])
+    model = _FixedModel(["no", "no", "yes", "yes"], proba, classes=["yes", "no"])
+    assert score_model(model, X, y, "binary", y_train=y) == 1.0
+
+
+def test_multiclass_accuracy_and_regression_r2() -> None:
+    X = pd.DataFrame({"x": [0, 1, 2, 3]})
+    y = pd.Series(["a", "b", "c", "c"])
+    model = _FixedModel(["a", "b", "c", "a"], None, classes=["a", "b", "c"])
+    assert score_model(model, X, y, "multiclass", y_train=y) == 0.75
+    y_num = pd.Series([1.0, 2.0, 3.0, 4.0])
+    model = _FixedModel([1.0, 2.0, 3.0, 4.0], None, classes=[])
+    assert score_model(model, X, y_num, "regression", y_train=y_num) == 1.0
+
+
+def test_unknown_names_are_refused_together(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _parse(["--datasets", "titanic,nope", "--tools", "flaml,autogluon"])
+    err = capsys.readouterr().err
+    assert "unknown dataset 'nope'" in err and "unknown tool 'autogluon'" in err

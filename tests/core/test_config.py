@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+
+import jupyter_automl as ja
+from jupyter_automl.config import SearchConfig, parse_duration
+
+
+def test_durations_accept_numbers_and_units():
+    assert parse_duration(90) == 90.0
+    assert parse_duration("90s") == 90.0
+    assert parse_duration("5m") == 300.0
+    assert parse_duration("1h30m") == 5400.0
+    with pytest.raises(ValueError, match="duration like"):
+        parse_duration("soon")
+
+
+def test_time_budget_defaults_to_60s_unless_trials_are_counted():
+    assert SearchConfig().time_budget == 60.0
+    assert SearchConfig(n_trials=5).time_budget is None
+    assert SearchConfig(n_trials=5, time_budget="2m").time_budget == 120.0
+
+
+def test_unknown_yaml_key_names_line_and_suggests():
+    with pytest.raises(ja.ConfigError, match=r"unknown option 'time_budgt' \(line 2\) \(did you mean 'time_budget'\?\)"):
+        SearchConfig.from_yaml("data: sklearn:iris\ntime_budgt: 30s\n")
+
+
+def test_all_problems_are_reported_together():
+    with pytest.raises(ja.ConfigError) as info:
+        SearchConfig.from_yaml("strategy: tpee\nmetric: acuracy\nn_trials: many\ncv: 1\n")
+    problems = info.value.problems
+    assert len(problems) == 4
+    assert "did you mean 'tpe'" in problems[0] and "(line 1)" in problems[0]
+    assert "did you mean 'accuracy'" in problems[1]
+    assert "n_trials" in problems[2] and "(line 3)" in problems[2]
+    assert "cv" in problems[3]
+
+
+def test_malformed_yaml_names_the_line():
+    with pytest.raises(ja.ConfigError, match="malformed YAML, line 2"):
+        SearchConfig.from_yaml("data: x\nmodels: [linear\n")
+    with pytest.raises(ja.ConfigError, match="expected 'option: value' lines"):
+        SearchConfig.from_yaml("- a\n- b\n")
+
+
+def test_wrong_types_and_values():
+    with pytest.raises(ja.ConfigError, match="option 'n_jobs'.*-1"):
+        SearchConfig(n_jobs=0)
+    with pytest.raises(ja.ConfigError, match="option 'device'"):
+        SearchConfig.from_dict({"device": "tpu"})
+    with pytest.raises(ja.ConfigError, match="darts.*needs a NAS space"):
+        SearchConfig.from_dict({"strategy": "darts"})
+
+
+def test_unknown_keyword_in_python_is_a_config_error_not_type_error():
+    with pytest.raises(ja.ConfigError, match="did you mean 'n_trials'"):
+        ja.search(data="sklearn:iris", n_trial=3)
+    assert issubclass(ja.ConfigError, ValueError)
+
+
+def test_yaml_round_trip_keeps_only_changed_options():
+    cfg = SearchConfig.from_yaml("data: sklearn:iris\nstrategy: random\ntime_budget: 5m\nmodels: [linear, knn]\n")
+    text = cfg.to_yaml()
+    assert "strategy: random" in text and "time_budget: 5m" in text and "cv" not in text
+    assert SearchConfig.from_yaml(text) == cfg
+
+
+def test_json_schema_lists_options_and_choices():
+    schema = SearchConfig.json_schema()
+    props = schema["properties"]
+    assert {"data", "target", "strategy", "time_budget", "storage", "resume"} <= set(props)
+    assert "evolution" in str(props["strategy"]) and "roc_auc" in str(props["metric"])
+    assert schema.get("additionalProperties") is False

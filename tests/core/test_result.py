@@ -1,0 +1,115 @@
+"""SearchResult: predictions, the static record, save/load, and the exported standalone script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import jupyter_automl as ja
+from jupyter_automl.report import MIME_TYPE
+
+# the exported script must run with these imports made impossible
+_BLOCK = textwrap.dedent("""
+    import importlib.abc, runpy, sys
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in {blocked!r}:
+                raise ImportError(f"{{name}} is blocked for this test")
+
+    sys.meta_path.insert(0, Block())
+    runpy.run_path({path!r}, run_name="__main__")
+""")
+
+
+def _run_without(path, blocked, cwd, *args):
+    code = _BLOCK.format(blocked=blocked, path=str(path))
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def bc_result(tmp_path_factory):
+    return ja.search(data="sklearn:breast_cancer", n_trials=6, seed=0, storage="memory", display=False)
+
+
+def test_quickstart_result(bc_result):
+    r = bc_result
+    assert 0.98 < r.best_score <= 1.0
+    assert r.best_params["model"] in {"linear", "hist_gradient_boosting", "lightgbm", "random_forest", "extra_trees",
+                                      "svm", "knn", "xgboost"}
+    assert type(r.best_model).__name__ == "Pipeline"
+    X = r.dataset.X
+    assert (r.predict(X.to_numpy()) == r.predict(X)).all()  # arrays get the training column names
+    proba = r.predict_proba(X.head(3))
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_export_runs_with_only_scikit_learn(bc_result, tmp_path):
+    path = bc_result.export(tmp_path / "train_best.py")
+    text = path.read_text()
+    assert "jupyter_automl" not in text.replace("jupyter-automl", "")
+    proc = _run_without(path, ["jupyter_automl", "optuna", "pandas", "lightgbm", "xgboost"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    reported = float(proc.stdout.split("roc_auc: ")[1].split()[0])
+    assert reported == pytest.approx(bc_result.best_score, abs=1e-6)  # same pipeline, same folds
+    assert (tmp_path / "best_model.pkl").exists()
+
+
+def test_export_csv_data_with_categoricals(penguins, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    penguins.to_csv("penguins.csv", index=False)
+    r = ja.search(data="penguins.csv", target="species", n_trials=3, cv=3, storage="memory", display=False,
+                  metric="balanced_accuracy")
+    path = r.export("train.py")
+    proc = _run_without(path, ["jupyter_automl", "optuna"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout.split("balanced_accuracy: ")[1].split()[0]) == pytest.approx(r.best_score, abs=1e-6)
+
+
+def test_save_and_load(bc_result, tmp_path):
+    path = bc_result.save(tmp_path / "best.joblib")
+    loaded = ja.load(path)
+    X = bc_result.dataset.X
+    assert (loaded.predict(X) == bc_result.predict(X)).all()
+    assert loaded.best_score == pytest.approx(bc_result.best_score)
+    assert loaded.n_trials == bc_result.n_trials
+    assert MIME_TYPE in loaded._repr_mimebundle_()
+    with pytest.raises(ja.StorageError, match="no saved result"):
+        ja.load(tmp_path / "missing.joblib")
+
+
+def test_notebook_bundle_is_static_escaped_and_versioned(bc_result):
+    bundle = bc_result._repr_mimebundle_()
+    assert set(bundle) == {MIME_TYPE, "text/html", "text/plain"}
+    payload = bundle[MIME_TYPE]
+    json.dumps(payload)  # plain JSON
+    assert payload["version"] == "1.0"
+    assert payload["study"]["n_trials"] == 6
+    assert payload["best"]["score"] == pytest.approx(bc_result.best_score)
+    assert len(payload["leaderboard"]["rows"]) == 6 and len(payload["history"]) == 6
+    html = bundle["text/html"]
+    assert "<script" not in html and "<svg" in html and "jupyter-automl-leaderboard" in html
+    assert "best roc_auc" in bundle["text/plain"]
+
+
+def test_html_escapes_user_text():
+    import pandas as pd
+
+    df = pd.DataFrame({"<b>x</b>": np.arange(40.0), "y": np.arange(40) % 2})
+    r = ja.search(data=df, target="y", n_trials=1, cv=2, storage="memory", display=False,
+                  name="<img src=x onerror=alert(1)>")
+    html = r._repr_mimebundle_()["text/html"]
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_leaderboard_counts_failures_and_best_first():
+    r = ja.search(data="sklearn:wine", n_trials=5, cv=3, storage="memory", display=False, strategy="random")
+    board = r.leaderboard
+    ranked = board.dropna(subset=["rank"])
+    assert ranked["score"].is_monotonic_decreasing
+    assert len(board) == 5
