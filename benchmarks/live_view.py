@@ -17,8 +17,8 @@ import statistics
 import time
 from typing import Any
 
+from jupyter_automl._search import Search
 from jupyter_automl.config import SearchConfig
-from jupyter_automl.search import Search
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
 
 

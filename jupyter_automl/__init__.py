@@ -9,8 +9,6 @@ only when a search, a view or a NAS space needs them.
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from jupyter_automl._errors import AutoMLError, ConfigError, DataError, StorageError
@@ -51,22 +49,6 @@ if TYPE_CHECKING:
     from jupyter_automl._search import AutoML, search
     from jupyter_automl.storage import list_studies
     from jupyter_automl.ui.panel import Panel
-
-
-class _Package(types.ModuleType):
-    """Keeps ``jupyter_automl.search`` the function once the submodule of the same name is imported.
-
-    Importing ``jupyter_automl.search`` (``from jupyter_automl.search import Search``) makes Python
-    set the package attribute ``search`` to the submodule; ``ja.search(...)`` would then fail.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "search" and isinstance(value, types.ModuleType):
-            value = value.search
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

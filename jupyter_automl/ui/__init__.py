@@ -20,8 +20,8 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jupyter_automl._search import Search
     from jupyter_automl.runner import Observer
-    from jupyter_automl.search import Search
     from jupyter_automl.ui.live import LiveView
     from jupyter_automl.ui.panel import Panel
 

@@ -37,8 +37,8 @@ from jupyter_automl.runner import Observer, RunInfo, TrialRecord
 from jupyter_automl.ui import register_running, unregister_running
 
 if TYPE_CHECKING:
+    from jupyter_automl._search import Search
     from jupyter_automl.result import SearchResult
-    from jupyter_automl.search import Search
 
 __all__ = ["LiveView", "load_bokehjs", "diagram_layout"]
 
@@ -198,7 +198,7 @@ class LiveView(Observer):
 
     Examples
     --------
-    >>> from jupyter_automl.search import Search            # doctest: +SKIP
+    >>> from jupyter_automl._search import Search            # doctest: +SKIP
     >>> search = Search(config, display=False)              # doctest: +SKIP
     >>> search.observers.append(LiveView(search))           # doctest: +SKIP
     >>> search.run()                                        # doctest: +SKIP

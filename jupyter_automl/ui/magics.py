@@ -25,8 +25,8 @@ from IPython.display import display
 from jupyter_automl._errors import AutoMLError, did_you_mean
 
 if TYPE_CHECKING:
+    from jupyter_automl._search import Search
     from jupyter_automl.result import SearchResult
-    from jupyter_automl.search import Search
 
 __all__ = ["AutoMLMagics", "load_ipython_extension", "USAGE"]
 
@@ -137,7 +137,7 @@ class AutoMLMagics(Magics):
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
-        from jupyter_automl.search import Search
+        from jupyter_automl._search import Search
         from jupyter_automl.ui import register_running
 
         if no_display:
@@ -327,7 +327,7 @@ class AutoMLMagics(Magics):
             )
 
     def _cmd_export(self, rest: str) -> None:
-        from jupyter_automl.search import Search
+        from jupyter_automl._search import Search
 
         args, name, storage = self._name_and_storage(rest, "%automl export")
         if len(args.positional) != 2:

@@ -1,7 +1,7 @@
 """The search form: ``%automl panel`` or ``ja.Panel(df)``.
 
 An ipywidgets form with the options of :func:`jupyter_automl.search`. Run starts the same
-:class:`~jupyter_automl.search.Search` as a ``%%automl`` cell (in the background, so Stop and the
+:class:`~jupyter_automl._search.Search` as a ``%%automl`` cell (in the background, so Stop and the
 rest of the notebook stay usable) with the same live view; "Show as %%automl" prints the cell
 that does the same, so the form and the magic never diverge.
 """
@@ -17,8 +17,8 @@ from jupyter_automl.config import METRICS, MODEL_FAMILIES, SPACES, STRATEGIES, T
 from jupyter_automl.runner import Observer
 
 if TYPE_CHECKING:
+    from jupyter_automl._search import Search
     from jupyter_automl.result import SearchResult
-    from jupyter_automl.search import Search
 
 __all__ = ["Panel"]
 
@@ -353,7 +353,7 @@ class Panel:
         """Start the form's search in the background with the live view under the form."""
         import html
 
-        from jupyter_automl.search import Search
+        from jupyter_automl._search import Search
         from jupyter_automl.ui import register_running, suppress_auto_view
         from jupyter_automl.ui.live import LiveView
 

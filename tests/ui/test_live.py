@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import jupyter_automl as ja
+from jupyter_automl._search import Search
 from jupyter_automl.config import SearchConfig
 from jupyter_automl.runner import RunInfo, TrialRecord
-from jupyter_automl.search import Search
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
 from jupyter_automl.ui import live_view
 from jupyter_automl.ui.live import LiveView, diagram_layout

@@ -42,7 +42,7 @@ def _nothing_started(ip, variable: str = "automl") -> None:
             r"unknown option 'strtegy' \(line 2\) \(did you mean 'strategy'\?\)",
         ),
         ("data: penguins\ntarget: species\n", r"data 'penguins' is not a variable of the notebook"),
-        ("data: [sklearn:iris\n", r"malformed YAML, line 2"),
+        ("data: [sklearn:iris\n", r"malformed YAML, line 1: while parsing a flow sequence"),
         (
             "data: sklearn:iris\nmetric: acuracy\nn_trials: 0\n",
             r"2 problems in the options: option 'metric' \(line 2\).*did you mean 'accuracy'.*; option 'n_trials' \(line 3\)",
