@@ -46,7 +46,9 @@ class OneMillisecondSpace(SearchSpace):
         return params
 
 
-def one_run(trials: int, with_view: bool, interval: float) -> tuple[float, float, int, float]:
+def one_run(
+    trials: int, with_view: bool, interval: float
+) -> tuple[float, float, int, float, float]:
     """Wall and CPU seconds of the search's run (all threads), and the view's front-end updates."""
     config = SearchConfig.from_dict(
         {
@@ -71,8 +73,8 @@ def one_run(trials: int, with_view: bool, interval: float) -> tuple[float, float
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert result.n_trials == trials
     if view is None:
-        return elapsed, cpu, 0, 0.0
-    return elapsed, cpu, view.flushes, view.flush_cpu_s
+        return elapsed, cpu, 0, 0.0, 0.0
+    return elapsed, cpu, view.flushes, view.flush_cpu_s, view.finish_cpu_s
 
 
 def main() -> None:
@@ -101,7 +103,11 @@ def main() -> None:
         if with_view:
             n = statistics.median(r[2] for r in runs[with_view])
             spent = statistics.median(r[3] for r in runs[with_view])
-            updates = f", {n:.0f} front-end updates costing {1000 * spent:.0f} ms of CPU in all"
+            final = statistics.median(r[4] for r in runs[with_view])
+            updates = (
+                f", {n:.0f} front-end updates costing {1000 * spent:.0f} ms of CPU in all"
+                f" + {1000 * final:.0f} ms for the final snapshot"
+            )
         print(
             f"  {label}: wall {wall:.3f} s ({1000 * wall / args.trials:.3f} ms/trial), "
             f"CPU {cpu:.3f} s{updates}"

@@ -220,6 +220,7 @@ class LiveView(Observer):
         self.max_rows = max_rows
         self.flushes = 0  # front-end updates sent (the benchmark reads it)
         self.flush_cpu_s = 0.0  # CPU seconds spent in them
+        self.finish_cpu_s = 0.0  # CPU seconds of the final update
         self._queue: deque[tuple[TrialRecord, float]] = deque()
         self._rows: dict[int, _Row] = {}
         self._lock = threading.RLock()  # the Bokeh document has one writer at a time
@@ -440,6 +441,7 @@ class LiveView(Observer):
             if self._finished:
                 return
             self._finished = True
+        cpu = time.thread_time()
         self._closing.set()
         if self._flusher is not None and self._flusher is not threading.current_thread():
             self._flusher.join()
@@ -466,6 +468,7 @@ class LiveView(Observer):
             # the saved widget state then holds the final rows (streams are not saved)
             self.bokeh.update_from_model(self.layout)
         self._show_result(result)
+        self.finish_cpu_s = time.thread_time() - cpu
 
     def _show_result(self, result: SearchResult) -> None:
         if self._handle is not None:

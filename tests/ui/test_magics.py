@@ -51,6 +51,10 @@ def _nothing_started(ip, variable: str = "automl") -> None:
             "data: sklearn:iris\nstorage: nowhere.xyz\n",
             r"option 'storage': cannot tell what 'nowhere.xyz' is",
         ),
+        (
+            "data: sklearn:iris\nstorage: postgresql://user:secret@127.0.0.1:9/none\n",
+            r"cannot open storage 'postgresql://user:\*\*\*@127.0.0.1:9/none'",
+        ),
     ],
     ids=[
         "unknown-key",
@@ -58,6 +62,7 @@ def _nothing_started(ip, variable: str = "automl") -> None:
         "malformed-yaml",
         "collected-problems",
         "bad-storage",
+        "unreachable-storage",
     ],
 )
 def test_bad_cell_is_one_line_and_starts_nothing(ip, body: str, message: str) -> None:
