@@ -281,7 +281,7 @@ class LiveView(Observer):
         self.best_source = ColumnDataSource({"x": empty, "best": empty})
         self.chart = figure(
             width=430,
-            height=230,
+            height=260,
             title=f"{metric} against time",
             x_axis_label="seconds",
             tools="pan,wheel_zoom,box_zoom,reset,hover",
@@ -309,8 +309,10 @@ class LiveView(Observer):
             color="#d62728",
             legend_label="best so far",
         )
-        self.chart.legend.location = "bottom_right"
-        self.chart.legend.label_text_font_size = "9pt"
+        legend = self.chart.legend[0]
+        legend.orientation = "horizontal"
+        legend.label_text_font_size = "9pt"
+        self.chart.add_layout(legend, "below")  # never over the points
         # the architecture diagram slot (NAS): hidden until a trial carries a diagram
         self.diagram_nodes = ColumnDataSource({"x": [], "y": [], "label": []})
         self.diagram_edges = ColumnDataSource({"xs": [], "ys": [], "mx": [], "my": [], "op": []})
@@ -368,7 +370,7 @@ class LiveView(Observer):
             button_style="danger",
             icon="stop",
             tooltip="stop the search after the running trial; the best model is still fitted",
-            layout=widgets.Layout(width="110px", min_width="110px"),
+            layout=widgets.Layout(width="auto", min_width="110px"),
         )
         self.stop_button.on_click(self._on_stop_click)
         self.widget = widgets.VBox(
@@ -419,6 +421,8 @@ class LiveView(Observer):
         if threading.current_thread() is threading.main_thread():
             # a foreground search keeps the kernel busy: the click would only arrive at the end
             self.stop_button.disabled = True
+            self.stop_button.button_style = ""
+            self.stop_button.description = "Stop: use ■"
             self.stop_button.tooltip = (
                 "a foreground search stops with the kernel's interrupt button (■)"
             )
@@ -572,7 +576,7 @@ class LiveView(Observer):
         span = self._ymax - self._ymin
         pad = 0.08 * span if span > 1e-12 else max(0.01, 0.01 * abs(self._ymax))
         self.chart.y_range.update(start=self._ymin - pad, end=self._ymax + pad)
-        self.chart.x_range.update(start=0.0, end=max(1.0, 1.05 * self._xmax))
+        self.chart.x_range.update(start=0.0, end=max(1.0, 1.08 * self._xmax + 0.1))
 
     def _table_data(self) -> dict[str, Any]:
         complete = sorted(
