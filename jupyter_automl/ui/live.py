@@ -198,10 +198,16 @@ class LiveView(Observer):
 
     Examples
     --------
-    >>> from jupyter_automl._search import Search            # doctest: +SKIP
-    >>> search = Search(config, display=False)              # doctest: +SKIP
-    >>> search.observers.append(LiveView(search))           # doctest: +SKIP
-    >>> search.run()                                        # doctest: +SKIP
+    In a notebook ``Search`` attaches one itself; to place one by hand:
+
+    >>> from jupyter_automl import SearchConfig
+    >>> from jupyter_automl._search import Search
+    >>> search = Search(SearchConfig(data="sklearn:iris", n_trials=2, storage="memory", display=False))
+    >>> view = LiveView(search, show=False)  # show=True displays it in the running cell
+    >>> search.observers.append(view)
+    >>> result = search.run()
+    >>> len(view.table_source.data["trial"])
+    2
     """
 
     def __init__(
