@@ -43,10 +43,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from jupyter_automl._search import AutoML, search
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
-    from jupyter_automl._search import AutoML, search
     from jupyter_automl.storage import list_studies
     from jupyter_automl.ui.panel import Panel
 
@@ -67,3 +67,13 @@ def load_ipython_extension(ipython: Any) -> None:
     from jupyter_automl.ui.magics import load_ipython_extension as _load
 
     _load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (REST API over stored studies); imported only by the server."""
+    return [{"module": "jupyter_automl.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "jupyter-automl"}]

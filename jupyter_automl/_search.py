@@ -48,7 +48,12 @@ class Search:
         from jupyter_automl.data import load_dataset
         from jupyter_automl.runner import cores
         from jupyter_automl.spaces import make_space
-        from jupyter_automl.storage import default_study_name, resolve_storage, storage_url, working_study
+        from jupyter_automl.storage import (
+            default_study_name,
+            resolve_storage,
+            storage_url,
+            working_study,
+        )
         from jupyter_automl.strategies import make_pruner, make_sampler
 
         self.started = time.monotonic()
@@ -76,7 +81,7 @@ class Search:
             )
         # create_study(load_if_exists) also covers another worker creating the same study right now
         self.record = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
-                                          pruner=pruner, directions=directions, load_if_exists=config.resume)
+                                          pruner=pruner, directions=directions, load_if_exists=config.resume)  # type: ignore[arg-type]
         stored = self.record.user_attrs.get(f"{ATTR}:fingerprint")
         if stored is not None:
             self.resumed = True

@@ -67,8 +67,8 @@ def _parse_value(text: str) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from jupyter_automl.config import SearchConfig
     from jupyter_automl._search import Search
+    from jupyter_automl.config import SearchConfig
 
     path = Path(args.config)
     if not path.exists():
@@ -97,6 +97,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _print_result(result)
     if args.export:
         print(f"exported: {result.export(args.export)}")
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    """Join a stored study: same config, same data source, trials shared through the storage."""
+    import optuna
+
+    from jupyter_automl._errors import ConfigError
+    from jupyter_automl._search import Search
+    from jupyter_automl.config import SearchConfig
+    from jupyter_automl.storage import ATTR, resolve_storage
+
+    backend = resolve_storage(args.storage)
+    try:
+        stored = optuna.load_study(study_name=args.name, storage=backend).user_attrs.get(f"{ATTR}:config")
+    except KeyError:
+        raise ConfigError(f"no study {args.name!r} in {args.storage}; `jupyter-automl studies --storage URL` lists them") from None
+    if not stored:
+        raise ConfigError(f"study {args.name!r} was not created by jupyter-automl (no stored config)")
+    changes: dict[str, Any] = {"storage": args.storage, "name": args.name, "resume": True, "display": False}
+    if args.data:
+        changes["data"] = args.data
+    if not (changes.get("data") or stored.get("data")):
+        raise ConfigError(
+            f"study {args.name!r} was started from in-memory data: give workers a file they can read, "
+            "--data PATH (CSV/Parquet) or sklearn:NAME"
+        )
+    for key in ("n_trials", "time_budget"):
+        if getattr(args, key) is not None:
+            changes[key] = getattr(args, key)
+    config = SearchConfig.from_dict(dict(stored, **changes))
+    result = Search(config, observers=[] if args.quiet else [ProgressBar()]).run()
+    _print_result(result)
     return 0
 
 
@@ -144,6 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--export", metavar="PATH", help="write the standalone training script here")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
+    worker = sub.add_parser("worker", help="join a stored study (shared storage such as PostgreSQL) and run its trials")
+    worker.add_argument("--storage", required=True, help="the study's storage URL, e.g. postgresql://user@host/db")
+    worker.add_argument("--name", required=True, help="study name")
+    worker.add_argument("--data", help="where this machine reads the data (default: the study's own data option)")
+    worker.add_argument("--n-trials", dest="n_trials", type=int, help="trial target of the study (default: its own)")
+    worker.add_argument("--time-budget", dest="time_budget", help="how long this worker runs, e.g. 10m")
+    worker.add_argument("--quiet", action="store_true", help="no progress bar")
+    worker.set_defaults(func=_cmd_worker)
     studies = sub.add_parser("studies", help="list stored studies with their best scores")
     studies.add_argument("--storage", help="storage URL or file (default .jupyter_automl/studies.db)")
     studies.set_defaults(func=_cmd_studies)

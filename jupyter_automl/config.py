@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -39,9 +39,6 @@ MODEL_FAMILIES = (
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|hr|hours?|m|min|minutes?|s|sec|seconds?)", re.I)
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
-
-Number = Union[int, float]
-
 
 def parse_duration(value: Any) -> float | None:
     """Turn ``90``, ``"90s"``, ``"5m"``, ``"1h30m"`` into seconds; ``None`` stays ``None``.

@@ -290,7 +290,7 @@ class Runner:
                     if t.number in self.oof and t.value is not None:
                         scores[t.number] = sign * t.value
                 scores[number] = sign * float(evaluation.values)
-                keep = sorted(scores, key=scores.get, reverse=True)[:30]
+                keep = sorted(scores, key=lambda n: scores[n], reverse=True)[:30]
                 self.oof = {k: v for k, v in self.oof.items() if k in keep}
 
     def _update_reserve(self, frozen: Any) -> None:

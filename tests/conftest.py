@@ -18,6 +18,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+# jp_fetch, jp_serverapp ... for the server extension tests (tests/test_server.py)
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
@@ -36,6 +39,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop(request: pytest.FixtureRequest):
+    """pytest-jupyter's event loop, for its server tests only.
+
+    Its autouse fixture would otherwise grab (and at teardown close) the loop Playwright's sync
+    API runs, which breaks every browser test after the first.
+    """
+    if request.node.get_closest_marker("browser"):
+        yield None
+    else:
+        yield request.getfixturevalue("jp_asyncio_loop")  # pytest-jupyter's own fixture
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(request: pytest.FixtureRequest):
+    """pytest-jupyter's server cleanup, for its server tests only (see ``jp_asyncio_loop``)."""
+    if request.node.get_closest_marker("browser"):
+        yield None
+    else:
+        yield request.getfixturevalue("jp_server_cleanup")
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def make_sampler(strategy: str, *, seed: int, n_jobs: int = 1, options: dict[str
     if strategy in ("random", "rules", "darts"):
         return optuna.samplers.RandomSampler(seed=seed)
     if strategy == "tpe":
-        kwargs = {"multivariate": True, "group": True, "n_startup_trials": 10, "constant_liar": n_jobs > 1}
+        kwargs: dict[str, Any] = {"multivariate": True, "group": True, "n_startup_trials": 10, "constant_liar": n_jobs > 1}
         kwargs.update(options)
         return optuna.samplers.TPESampler(seed=seed, **kwargs)
     if strategy == "gp":

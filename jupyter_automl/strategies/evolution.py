@@ -56,7 +56,7 @@ class RegularizedEvolutionSampler(BaseSampler):
         self._rng = np.random.RandomState(seed)
         self._random = optuna.samplers.RandomSampler(seed=seed)
         self._lock = threading.Lock()
-        self._plans: dict[int, tuple[dict[str, Any], set[str]]] = {}
+        self._plans: dict[int, tuple[Any, set[str]]] = {}  # trial id -> (parent FrozenTrial, mutated names)
 
     # the three methods of optuna's BaseSampler, plus the hooks it calls
     def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def test_run_prints_leaderboard_and_studies_lists_it(tmp_path):
     assert (tmp_path / "train.py").exists()
     studies = _cli("studies", cwd=tmp_path)
     assert studies.returncode == 0
-    line = [l for l in studies.stdout.splitlines() if l.startswith("wine-cli")][0]
+    line = next(row for row in studies.stdout.splitlines() if row.startswith("wine-cli"))
     assert "evolution" in line and " 4 " in line and "finished" in line
 
 

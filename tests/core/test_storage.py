@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -129,3 +128,21 @@ def test_postgresql_storage_shared_by_two_processes(postgres_url, workdir):
     assert 6 <= len(finished) <= 8  # both processes worked on one study up to its trial target
     assert len({t.number for t in finished}) == len(finished)
     assert [r["name"] for r in list_studies(postgres_url)] == ["shared"]
+
+
+@pytest.mark.postgres
+def test_workers_join_a_study_through_postgresql(postgres_url, workdir):
+    import shutil
+
+    ja.search(data="sklearn:wine", n_trials=2, cv=3, name="joined", storage=postgres_url, display=False)
+    exe = shutil.which("jupyter-automl")
+    cmd = [exe] if exe else [sys.executable, "-m", "jupyter_automl.cli"]
+    workers = [subprocess.Popen(cmd + ["worker", "--storage", postgres_url, "--name", "joined", "--n-trials", "8", "--quiet"],
+                                cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [w.communicate(timeout=240) for w in workers]
+    assert all(w.returncode == 0 for w in workers), [o[1][-600:] for o in outs]
+    study = optuna.load_study(study_name="joined", storage=postgres_url)
+    assert 8 <= sum(t.state.is_finished() for t in study.trials) <= 9
+    bad = subprocess.run(cmd + ["worker", "--storage", postgres_url, "--name", "nope"], cwd=workdir,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no study 'nope'" in bad.stderr

@@ -1,0 +1,358 @@
+/**
+ * Reading the result payload defensively: unknown fields are ignored, missing ones get
+ * defaults, and a payload of an unknown major version is refused (the caller then shows the
+ * HTML fallback).
+ */
+import { SUPPORTED_MAJOR } from './tokens';
+
+export type JSONScalar = string | number | boolean | null;
+export type JSONValue = JSONScalar | IJSONObject | JSONValue[];
+export interface IJSONObject {
+  [key: string]: JSONValue | undefined;
+}
+
+export interface IStudyInfo {
+  name: string;
+  storage: string | null;
+  space: string | null;
+  strategy: string | null;
+  task: string | null;
+  metric: string | null;
+  direction: string;
+  nTrials: number;
+  nComplete: number;
+  nPruned: number;
+  nFailed: number;
+  nRunning: number;
+  state: string;
+  stopReason: string | null;
+  started: string | null;
+  updated: string | null;
+}
+
+export interface IBest {
+  trial: number | null;
+  score: number | null;
+  scoreStd: number | null;
+  model: string | null;
+  params: IJSONObject;
+}
+
+export interface ILeaderboardRow {
+  rank: number | null;
+  trial: number;
+  model: string;
+  /** One number, or one per objective for multi-objective studies. */
+  score: number | (number | null)[] | null;
+  scoreStd: number | null;
+  durationS: number | null;
+  state: string;
+  params: IJSONObject;
+  error: string | null;
+  pareto: boolean;
+}
+
+export interface IHistoryPoint {
+  trial: number;
+  elapsedS: number | null;
+  score: number | null;
+  best: number | null;
+  state: string;
+}
+
+export interface IDiagram {
+  nodes: { id: string; label: string }[];
+  edges: { source: string; target: string; op: string }[];
+}
+
+export interface IResultPayload {
+  version: string;
+  study: IStudyInfo;
+  best: IBest | null;
+  rows: ILeaderboardRow[];
+  totalRows: number;
+  history: IHistoryPoint[];
+  config: IJSONObject;
+  configText: string;
+  diagram: IDiagram | null;
+}
+
+export type ParseOutcome =
+  | { kind: 'ok'; payload: IResultPayload }
+  | { kind: 'unsupported'; version: string; message: string }
+  | { kind: 'invalid'; message: string };
+
+function isObject(value: unknown): value is IJSONObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function obj(value: unknown): IJSONObject {
+  return isObject(value) ? value : {};
+}
+
+function str(value: unknown): string | null {
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return null;
+}
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function int(value: unknown, fallback = 0): number {
+  const n = num(value);
+  return n === null ? fallback : Math.round(n);
+}
+
+/** The major part of a `"1.2"` version string, or `null` when it is not one. */
+export function majorVersion(version: unknown): number | null {
+  const text = str(version);
+  if (text === null) {
+    return null;
+  }
+  const match = /^\s*(\d+)(\.\d+)*\s*$/.exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+function parseStudy(raw: IJSONObject): IStudyInfo {
+  return {
+    name: str(raw.name) ?? '(unnamed study)',
+    storage: str(raw.storage),
+    space: str(raw.space),
+    strategy: str(raw.strategy),
+    task: str(raw.task),
+    metric: str(raw.metric),
+    direction: str(raw.direction) ?? 'maximize',
+    nTrials: int(raw.n_trials),
+    nComplete: int(raw.n_complete),
+    nPruned: int(raw.n_pruned),
+    nFailed: int(raw.n_failed),
+    nRunning: int(raw.n_running),
+    state: str(raw.state) ?? 'unknown',
+    stopReason: str(raw.stop_reason),
+    started: str(raw.started),
+    updated: str(raw.updated)
+  };
+}
+
+function parseScore(value: unknown): number | (number | null)[] | null {
+  if (Array.isArray(value)) {
+    return value.map(num);
+  }
+  return num(value);
+}
+
+function parseRow(value: unknown): ILeaderboardRow | null {
+  if (!isObject(value)) {
+    return null;
+  }
+  const trial = num(value.trial);
+  if (trial === null) {
+    return null;
+  }
+  return {
+    rank: num(value.rank),
+    trial,
+    model: str(value.model) ?? '',
+    score: parseScore(value.score),
+    scoreStd: num(value.score_std),
+    durationS: num(value.duration_s),
+    state: str(value.state) ?? 'UNKNOWN',
+    params: obj(value.params),
+    error: str(value.error),
+    pareto: value.pareto === true
+  };
+}
+
+function parseHistory(value: unknown): IHistoryPoint[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  const points: IHistoryPoint[] = [];
+  for (const item of value) {
+    if (isObject(item) && num(item.trial) !== null) {
+      points.push({
+        trial: int(item.trial),
+        elapsedS: num(item.elapsed_s),
+        score: num(item.score),
+        best: num(item.best),
+        state: str(item.state) ?? 'UNKNOWN'
+      });
+    }
+  }
+  return points;
+}
+
+/** The diagram, or `null` when it is absent or not a node/edge list. */
+export function parseDiagram(value: unknown): IDiagram | null {
+  if (!isObject(value) || !Array.isArray(value.nodes)) {
+    return null;
+  }
+  const nodes: IDiagram['nodes'] = [];
+  for (const n of value.nodes) {
+    if (isObject(n) && str(n.id) !== null) {
+      nodes.push({
+        id: str(n.id) as string,
+        label: str(n.label) ?? (str(n.id) as string)
+      });
+    }
+  }
+  const ids = new Set(nodes.map(n => n.id));
+  const edges: IDiagram['edges'] = [];
+  for (const e of Array.isArray(value.edges) ? value.edges : []) {
+    if (isObject(e)) {
+      const source = str(e.source);
+      const target = str(e.target);
+      if (
+        source !== null &&
+        target !== null &&
+        ids.has(source) &&
+        ids.has(target)
+      ) {
+        edges.push({ source, target, op: str(e.op) ?? '' });
+      }
+    }
+  }
+  return nodes.length ? { nodes, edges } : null;
+}
+
+/**
+ * Parse a result payload. Any `1.x` version is read (fields added by newer minor versions are
+ * ignored); another major version gives `unsupported`.
+ */
+export function parsePayload(data: unknown): ParseOutcome {
+  if (!isObject(data)) {
+    return { kind: 'invalid', message: 'the result is not a JSON object' };
+  }
+  const major = majorVersion(data.version);
+  if (major === null) {
+    return {
+      kind: 'invalid',
+      message: `unreadable payload version ${JSON.stringify(data.version)}`
+    };
+  }
+  if (major !== SUPPORTED_MAJOR) {
+    const version = str(data.version) as string;
+    return {
+      kind: 'unsupported',
+      version,
+      message:
+        `This result was written in format ${version}; this extension reads ${SUPPORTED_MAJOR}.x. ` +
+        'Showing the static view: update jupyter-automl to get the interactive one.'
+    };
+  }
+  if (!isObject(data.study)) {
+    return { kind: 'invalid', message: "the payload has no 'study'" };
+  }
+  const leaderboard = obj(data.leaderboard);
+  const rawRows = Array.isArray(leaderboard.rows) ? leaderboard.rows : [];
+  const rows = rawRows
+    .map(parseRow)
+    .filter((r): r is ILeaderboardRow => r !== null);
+  const best = isObject(data.best)
+    ? {
+        trial: num(data.best.trial),
+        score: num(data.best.score),
+        scoreStd: num(data.best.score_std),
+        model: str(data.best.model),
+        params: obj(data.best.params)
+      }
+    : null;
+  return {
+    kind: 'ok',
+    payload: {
+      version: str(data.version) as string,
+      study: parseStudy(data.study),
+      best,
+      rows,
+      totalRows: Math.max(
+        int(leaderboard.total_rows, rows.length),
+        rows.length
+      ),
+      history: parseHistory(data.history),
+      config: obj(data.config),
+      configText: str(data.config_text) ?? '',
+      diagram: parseDiagram(data.diagram)
+    }
+  };
+}
+
+/** `4 significant digits`, like the Python side's `_fmt`. */
+export function formatNumber(
+  value: number | null | undefined,
+  digits = 4
+): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) {
+    return '';
+  }
+  if (Number.isInteger(value) && Math.abs(value) < 1e6) {
+    return String(value);
+  }
+  const abs = Math.abs(value);
+  if (abs >= 1e4 || (abs < 1e-3 && value !== 0)) {
+    return value.toPrecision(digits);
+  }
+  return value.toFixed(digits);
+}
+
+export function formatScore(score: ILeaderboardRow['score']): string {
+  if (Array.isArray(score)) {
+    return score.map(s => formatNumber(s)).join(', ');
+  }
+  return formatNumber(score);
+}
+
+/** `k=v, k=v, …` of a row's key parameters. */
+export function paramsText(params: IJSONObject, limit = 4): string {
+  const items = Object.entries(params).filter(([, v]) => v !== undefined);
+  const text = items
+    .slice(0, limit)
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === 'number' ? formatNumber(v, 3) : typeof v === 'string' ? v : JSON.stringify(v)}`
+    )
+    .join(', ');
+  return items.length > limit ? `${text}, …` : text;
+}
+
+export type SortKey =
+  'rank' | 'trial' | 'model' | 'score' | 'scoreStd' | 'durationS' | 'state';
+
+function sortValue(row: ILeaderboardRow, key: SortKey): number | string | null {
+  switch (key) {
+    case 'score':
+      return Array.isArray(row.score) ? (row.score[0] ?? null) : row.score;
+    case 'model':
+      return row.model;
+    case 'state':
+      return row.state;
+    default:
+      return row[key];
+  }
+}
+
+/** Rows sorted by `key`; missing values always last, ties by trial number. */
+export function sortRows(
+  rows: ILeaderboardRow[],
+  key: SortKey,
+  ascending: boolean
+): ILeaderboardRow[] {
+  const sign = ascending ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const va = sortValue(a, key);
+    const vb = sortValue(b, key);
+    if (va === null || vb === null) {
+      return va === vb ? a.trial - b.trial : va === null ? 1 : -1;
+    }
+    const cmp =
+      typeof va === 'number' && typeof vb === 'number'
+        ? va - vb
+        : String(va).localeCompare(String(vb));
+    return cmp !== 0 ? sign * cmp : a.trial - b.trial;
+  });
+}
