@@ -25,13 +25,35 @@ if TYPE_CHECKING:
     from jupyter_automl.ui.live import LiveView
     from jupyter_automl.ui.panel import Panel
 
-__all__ = ["LiveView", "Panel", "live_view", "in_kernel", "running_searches"]
+__all__ = [
+    "CELL_MIME_TYPE",
+    "LiveView",
+    "Panel",
+    "cell_bundle",
+    "live_view",
+    "in_kernel",
+    "running_searches",
+]
+
+#: a ``%%automl`` cell offered to the front end (the lab extension adds "Insert as new cell")
+CELL_MIME_TYPE = "application/vnd.jupyter-automl.cell.v1+json"
 
 _LAZY = {"LiveView": "jupyter_automl.ui.live:LiveView", "Panel": "jupyter_automl.ui.panel:Panel"}
 
 _running: list[Search] = []
 _running_lock = threading.Lock()
 _placement = threading.local()  # the panel places its own view: Search must not add one in the cell
+
+
+def cell_bundle(text: str) -> dict[str, Any]:
+    """The display bundle of a ``%%automl`` cell's text: the cell MIME type and plain text.
+
+    Examples
+    --------
+    >>> sorted(cell_bundle("%%automl\\ndata: sklearn:iris"))
+    ['application/vnd.jupyter-automl.cell.v1+json', 'text/plain']
+    """
+    return {CELL_MIME_TYPE: {"text": text}, "text/plain": text}
 
 
 def in_kernel() -> bool:

@@ -18,7 +18,6 @@ widget state and no JavaScript.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections import deque
@@ -48,21 +47,31 @@ _bokehjs_lock = threading.Lock()
 
 
 def load_bokehjs() -> None:
-    """Put BokehJS into the page once per kernel, inline (the default CDN is not reachable offline).
+    """Put BokehJS into the page once per kernel.
 
-    Set ``BOKEH_RESOURCES`` (e.g. ``cdn``) to choose other resources; inline BokehJS adds about
-    8 MB to the notebook's outputs.
+    Under a Jupyter server that runs the jupyter-automl server extension, BokehJS is loaded from
+    that server (the notebook keeps a few script URLs); anywhere else it is inlined (about 8 MB
+    in the outputs), since Bokeh's default CDN may not be reachable. ``JUPYTER_AUTOML_BOKEH=inline``
+    forces inline resources (see :mod:`jupyter_automl.server.bokeh_resources`).
     """
     global _bokehjs_loaded
     with _bokehjs_lock:
         if _bokehjs_loaded:
             return
         from bokeh.io import output_notebook
+
+        output_notebook(resources=_resources(), hide_banner=True)
+        _bokehjs_loaded = True
+
+
+def _resources() -> Any:
+    try:
+        from jupyter_automl.server.bokeh_resources import bokeh_resources
+    except ImportError:  # a build without the server extension
         from bokeh.resources import INLINE
 
-        resources = None if os.environ.get("BOKEH_RESOURCES") else INLINE
-        output_notebook(resources=resources, hide_banner=True)
-        _bokehjs_loaded = True
+        return INLINE
+    return bokeh_resources()
 
 
 @dataclass

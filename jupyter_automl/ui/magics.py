@@ -278,7 +278,9 @@ class AutoMLMagics(Magics):
         args, name, storage = self._name_and_storage(rest, "%automl config")
         study = self._load_study(name, storage, "%automl config")
         config = self._stored_config(study, "%automl config")
-        print("%%automl\n" + config.to_yaml(), end="")
+        from jupyter_automl.ui import cell_bundle
+
+        display(cell_bundle("%%automl\n" + config.to_yaml()), raw=True)
 
     def _cmd_resume(self, rest: str) -> None:
         args, name, storage = self._name_and_storage(

@@ -339,7 +339,9 @@ class Panel:
 
     # ---------------------------------------------------------------------- actions
     def show_magic(self) -> None:
-        """Print the ``%%automl`` text under the form."""
+        """Show the ``%%automl`` text under the form (JupyterLab adds "Insert as new cell")."""
+        from jupyter_automl.ui import cell_bundle
+
         self.magic_output.outputs = ()  # set the trait: it works from a button click and is saved
         try:
             text = self.magic_text()
@@ -347,7 +349,8 @@ class Panel:
             self._error(exc)
             return
         self.message.value = ""
-        self.magic_output.append_stdout(text + "\n")
+        output = {"output_type": "display_data", "data": cell_bundle(text + "\n"), "metadata": {}}
+        self.magic_output.outputs = (output,)
 
     def run(self) -> SearchResult | None:
         """Start the form's search in the background with the live view under the form."""

@@ -17,6 +17,14 @@ if str(ROOT) not in _paths:
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *[p for p in _paths if p]])
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Start IPython's test shell first: formatting a display bundle (the panel's output widget)
+    would otherwise create a plain ``InteractiveShell`` singleton that the test shell cannot join."""
+    from IPython.testing.globalipapp import get_ipython
+
+    get_ipython()
+
+
 @pytest.fixture
 def ip(workdir: Path):
     """The global test IPython shell with ``%load_ext jupyter_automl``, in an empty directory."""

@@ -16,7 +16,7 @@ from tests.conftest import ARTIFACTS, shutdown_sessions
 NB = "01_quickstart.ipynb"
 RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
 # the static result: our HTML, or the lab extension's renderer of the JSON when it is installed
-STATIC = f"table.jupyter-automl-leaderboard, [data-mime-type='{RESULT_MIME}']"
+STATIC = "table.jupyter-automl-leaderboard, table.jp-AutoML-leaderboard"
 
 # cell indices of examples/01_quickstart.ipynb
 LOAD, FOREGROUND, SUMMARY, PREDICT, BACKGROUND, WAIT, LIST, CONFIG = 1, 3, 4, 5, 7, 8, 10, 11
@@ -145,3 +145,21 @@ def test_panel_form_run_stop_in_jupyterlab(open_notebook) -> None:
     _cell(page, 2).scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "panel-stopped.png"))
     assert page.blocked == [] and page.errors == []
+
+
+@pytest.mark.browser
+def test_untrusted_executed_notebook_shows_the_static_result(run_notebook, open_notebook) -> None:
+    """A notebook executed elsewhere (nbclient) and opened in Lab shows the result without running."""
+    run_notebook("03_python_api.ipynb")
+    page = open_notebook("03_python_api.executed.ipynb", wait_kernel=False)
+    last = page.locator(".jp-Notebook .jp-Cell").last
+    static = last.locator(STATIC).first
+    static.wait_for(timeout=60_000)
+    assert "linear" in static.inner_text()
+    if last.locator(
+        "table.jupyter-automl-leaderboard"
+    ).count():  # our HTML, sanitised: the chart stays
+        assert last.locator("svg polyline").count() >= 1
+    last.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "untrusted-result.png"))
+    assert page.blocked == []

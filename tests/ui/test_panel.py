@@ -16,6 +16,7 @@ from jupyter_automl.storage import list_studies
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
+CELL_MIME = "application/vnd.jupyter-automl.cell.v1+json"
 
 
 def wait_until(condition, timeout: float = 60.0) -> None:
@@ -79,7 +80,9 @@ def test_form_text_config_round_trip(wine: pd.DataFrame, options: dict[str, Any]
 def test_show_as_automl_prints_the_text(wine: pd.DataFrame) -> None:
     panel = ja.Panel(wine, namespace={"wine": wine}, strategy="random", time_budget="30s")
     panel.show_button.click()
-    printed = "".join(o.get("text", "") for o in panel.magic_output.outputs)
+    (output,) = panel.magic_output.outputs
+    assert output["data"][CELL_MIME]["text"] == output["data"]["text/plain"]
+    printed = output["data"]["text/plain"]
     assert (
         printed.strip()
         == panel.magic_text()
