@@ -38,3 +38,19 @@ def ip(workdir: Path):
         shell.user_ns.pop(key, None)
     for key in ("automl",):
         shell.user_ns.pop(key, None)
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop():
+    """No pytest-jupyter event loop here: these tests start no server in-process.
+
+    Its autouse fixture closes "its" loop after each test; after a browser test that loop is the
+    one Playwright's sync API keeps running, so closing it fails.
+    """
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup():
+    """No pytest-jupyter server cleanup here (see ``jp_asyncio_loop``)."""
+    yield None
