@@ -12,7 +12,7 @@ import numpy as np
 
 from jupyter_automl._errors import ConfigError, DataError
 from jupyter_automl.config import SearchConfig
-from jupyter_automl.result import SearchResult
+from jupyter_automl.result import SearchResult, best_trial_of
 from jupyter_automl.storage import ATTR
 
 __all__ = ["Search", "search", "AutoML"]
@@ -197,11 +197,11 @@ class Search:
         """Refit the best candidate (or a better ensemble) on all the data."""
         from jupyter_automl.evaluate import TrialBudget
 
-        try:
-            best = self.study.best_trial
-        except ValueError:
+        best = best_trial_of(self.study)
+        if best is None:
             return
-        budget = TrialBudget(deadline)
+        # the runner kept back the time the refit needs; a model slightly late beats no model at all
+        budget = TrialBudget(None)
         if self.config.ensemble and len(self.space.directions) == 1:
             model = self._ensemble(best, budget)
             if model is not None:

@@ -72,10 +72,7 @@ class SearchResult:
 
     # --------------------------------------------------------------------- the answer
     def _best_trial(self) -> Any:
-        try:
-            return self.study.best_trial
-        except (ValueError, RuntimeError):
-            return None
+        return best_trial_of(self.study)
 
     @property
     def best_score(self) -> float | None:
@@ -83,12 +80,21 @@ class SearchResult:
         if self.ensemble is not None:
             return self.ensemble["score"]
         best = self._best_trial()
-        return None if best is None else best.value
+        return None if best is None else best.values[0]
 
     @property
     def best_params(self) -> dict[str, Any]:
         best = self._best_trial()
-        return {} if best is None else dict(best.params)
+        if best is None:
+            return {}
+        params = dict(best.params)
+        # NAS trials sample edges/ops as Optuna params; the genotype string is stored beside them
+        from jupyter_automl.storage import ATTR
+
+        genotype = best.user_attrs.get(ATTR, {}).get("genotype")
+        if genotype is not None:
+            params["genotype"] = genotype
+        return params
 
     @property
     def best_trial(self) -> Any:
@@ -221,6 +227,22 @@ class SearchResult:
             "text/html": payload_html(payload, diagram_svg=diagram_svg),
             "text/plain": payload_text(payload),
         }
+
+
+def best_trial_of(study: Any) -> Any:
+    """The best trial, or ``None``; on a Pareto front, the member best on the first objective."""
+    import optuna
+
+    try:
+        if len(study.directions) == 1:
+            return study.best_trial
+        front = study.best_trials
+    except (ValueError, RuntimeError):
+        return None
+    if not front:
+        return None
+    sign = 1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1.0
+    return max(front, key=lambda t: (sign * t.values[0], -t.number))
 
 
 class _LoadedStudy:

@@ -1,0 +1,677 @@
+"""The NAS search spaces: ``nas-cell``, ``nas-dag``, ``nas-chain`` and ``nas-mlp``.
+
+Each space samples a genotype through Optuna categorical/int parameters (plus the training
+options the config leaves open), trains the network it describes with
+:func:`~jupyter_automl.evaluate.torch_training.train_model` on a seeded hold-out split, and
+reports the validation score per epoch so pruners can stop weak architectures.
+
+The network a space returns is ``nn.Sequential(Standardize, <Network>)``: the input scaling
+learnt from the training data is part of the model, so ``predict`` and the exported file
+take raw inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from jupyter_automl._errors import ConfigError, DataError, did_you_mean
+from jupyter_automl.spaces._base import Evaluation, SearchSpace
+from jupyter_automl.spaces.nas.genotypes import (
+    CELL_OPS,
+    DAG_OPS,
+    CellGenotype,
+    ChainGenotype,
+    DagGenotype,
+    Genotype,
+    MlpGenotype,
+)
+
+if TYPE_CHECKING:
+    import optuna
+    from torch import nn
+
+__all__ = ["NasCellSpace", "NasChainSpace", "NasDagSpace", "NasMlpSpace", "TorchSpace"]
+
+#: Training options a config may fix or search, with their defaults here.
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "epochs": 10,
+    "batch_size": 64,
+    "lr": 5e-3,
+    "optimizer": "adam",
+    "weight_decay": 0.0,
+}
+_COMMON_OPTIONS: dict[str, Any] = {"val_fraction": 0.2, "proxy_candidates": 200,
+                                   "proxy_keep": 10}
+_OBJECTIVES_EXTRA = ("params", "latency")
+_BUILD_LOCK = threading.Lock()
+
+
+def _option_value(config: Any, name: str, default: Any) -> Any:
+    """A config attribute, or ``default`` when it is missing or None."""
+    value = getattr(config, name, None)
+    return default if value is None else value
+
+
+def _suggest_training(trial: optuna.Trial, name: str, value: Any) -> Any:
+    """Fix a training option, or search it: ``[low, high]`` is a range, longer lists choices."""
+    if isinstance(value, Mapping):
+        low, high = value["low"], value["high"]
+        value = [low, high]
+    if isinstance(value, (list, tuple)):
+        values = list(value)
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if len(values) == 2 and numeric:
+            low, high = values
+            if all(isinstance(v, int) for v in values) and name in ("epochs", "batch_size"):
+                return trial.suggest_int(name, low, high, log=name == "batch_size")
+            return trial.suggest_float(name, float(low), float(high),
+                                       log=float(low) > 0 and name in ("lr", "weight_decay"))
+        return trial.suggest_categorical(name, values)
+    return value
+
+
+class TorchSpace(SearchSpace):
+    """Shared machinery of the PyTorch spaces (data preparation, training, prediction).
+
+    Subclasses set ``name``, ``genotype_cls``, ``OPTIONS`` (space option → default) and
+    ``image_input``.
+    """
+
+    genotype_cls: ClassVar[type[Genotype]]
+    OPTIONS: ClassVar[dict[str, Any]] = {}
+    image_input: ClassVar[bool] = True
+
+    def __init__(self, config: Any, data: Any, *, threads: int = 1) -> None:
+        super().__init__(config, data, threads=threads)
+        self._prepared: tuple[np.ndarray, np.ndarray] | None = None
+        self._n_params: dict[str, int] = {}
+        self._evaluations: dict[str, tuple[int | None, Evaluation]] = {}
+
+    # ------------------------------------------------------------------------ configuration
+    @property
+    def options(self) -> dict[str, Any]:
+        """Space options: the defaults overridden by ``space_options``."""
+        given = _option_value(self.config, "space_options", {}) or {}
+        return {**_COMMON_OPTIONS, **self.OPTIONS, **dict(given)}
+
+    @property
+    def objectives(self) -> list[str]:
+        """Objective names: the metric, then any of ``params`` and ``latency``."""
+        objectives = _option_value(self.config, "objectives", None)
+        if not objectives:
+            return [self.metric.name]
+        objectives = list(objectives)
+        if objectives[0] in _OBJECTIVES_EXTRA:  # [params, ...]: the metric still comes first
+            objectives.insert(0, self.metric.name)
+        return objectives
+
+    @property
+    def metric(self) -> Any:
+        """The validation :class:`~jupyter_automl.evaluate.metrics.Metric`.
+
+        The first of ``objectives`` when it names a metric, else the ``metric`` option.
+        """
+        from jupyter_automl.evaluate.metrics import get_metric
+
+        objectives = _option_value(self.config, "objectives", None)
+        if objectives and objectives[0] not in _OBJECTIVES_EXTRA:
+            return get_metric(str(objectives[0]), self.task)
+        return get_metric(str(_option_value(self.config, "metric", "auto")), self.task)
+
+    @property
+    def directions(self) -> list[str]:
+        """The metric's direction, then ``minimize`` for ``params`` and ``latency``."""
+        return [self.metric.direction] + ["minimize"] * (len(self.objectives) - 1)
+
+    @property
+    def device_name(self) -> str:
+        """The torch device trials run on (``cuda:0``, ``mps``, ``cpu``)."""
+        from jupyter_automl.evaluate.torch_training import select_device
+
+        device = select_device(str(_option_value(self.config, "device", "auto")))
+        if device.type == "cuda":
+            import torch
+
+            index = device.index if device.index is not None else torch.cuda.current_device()
+            return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+        return str(device)
+
+    @property
+    def task(self) -> str:
+        return str(self.data.task)
+
+    def check(self) -> None:
+        """Validate space options, objectives and the data's shape before any trial."""
+        problems: list[str] = []
+        allowed = {**_COMMON_OPTIONS, **self.OPTIONS}
+        for key in _option_value(self.config, "space_options", {}) or {}:
+            if key not in allowed:
+                problems.append(
+                    f"option 'space_options': unknown key {key!r} for space {self.name!r}"
+                    f"{did_you_mean(key, allowed)}; it takes {', '.join(sorted(allowed))}"
+                )
+        problems.extend(self._check_options(self.options))
+        try:
+            objectives = self.objectives
+        except (ConfigError, KeyError) as exc:
+            first = (_option_value(self.config, "objectives", None) or ["?"])[0]
+            problems.append(f"option 'objectives': {first!r} is not a metric for a "
+                            f"{self.task} task ({exc})")
+            objectives = []
+        for objective in objectives[1:]:
+            if objective not in _OBJECTIVES_EXTRA:
+                problems.append(f"option 'objectives': {objective!r} is not available in NAS "
+                                f"spaces after the metric; use {list(_OBJECTIVES_EXTRA)}")
+        strategy = _option_value(self.config, "strategy", None)
+        if strategy == "darts" and self.name != "nas-cell":
+            problems.append(f"option 'strategy': darts searches the nas-cell space only, not "
+                            f"{self.name!r}; use evolution or tpe here")
+        if strategy == "darts" and self.task == "regression":
+            problems.append("option 'strategy': darts needs a classification task")
+        fraction = self.options["val_fraction"]
+        if not 0 < float(fraction) < 1:
+            problems.append(f"option 'space_options.val_fraction' must be in (0, 1), "
+                            f"got {fraction!r}")
+        if problems:
+            raise ConfigError("\n".join(problems), problems)
+        self.prepared()
+
+    def _check_options(self, options: Mapping[str, Any]) -> list[str]:
+        """Space-specific option problems (none by default)."""
+        return []
+
+    # -------------------------------------------------------------------------------- data
+    def prepared(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, y)`` as float32 model inputs and label indices (or float targets), cached."""
+        if self._prepared is None:
+            X = self._inputs(self.data.X)
+            y = np.asarray(self.data.y)
+            if self.task == "regression":
+                y = y.astype(np.float32)
+            else:
+                y = self._label_indices(y)
+            if len(X) != len(y):
+                raise DataError(f"X has {len(X)} rows but y has {len(y)}")
+            self._prepared = (X, y)
+        return self._prepared
+
+    def _inputs(self, X: Any) -> np.ndarray:
+        """Model inputs from raw X."""
+        from jupyter_automl.evaluate.torch_training import as_features, as_images
+
+        if self.image_input:
+            return as_images(X, source=getattr(self.data, "source", None))
+        return as_features(X)
+
+    @property
+    def classes(self) -> np.ndarray:
+        classes = getattr(self.data, "classes", None)
+        return np.asarray(classes) if classes is not None else np.unique(self.data.y)
+
+    def _label_indices(self, y: np.ndarray) -> np.ndarray:
+        """Class labels to indices into :attr:`classes`."""
+        index = {c: i for i, c in enumerate(self.classes.tolist())}
+        try:
+            return np.array([index[v] for v in y.tolist()], dtype=np.int64)
+        except KeyError as exc:
+            raise DataError(f"label {exc.args[0]!r} is not among the classes") from None
+
+    @property
+    def n_outputs(self) -> int:
+        return 1 if self.task == "regression" else len(self.classes)
+
+    # ------------------------------------------------------------------------- candidates
+    def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Complete candidate params from either :meth:`sample`'s dict or raw Optuna params.
+
+        The runner hands ``fit_final`` and ``export_source`` a trial's Optuna parameters
+        (``edge_1_0``, ...); replaying the genotype's ``suggest`` on a fixed trial rebuilds
+        the genotype string. Training options missing from ``params`` come from the config.
+        """
+        if "genotype" in params:
+            resolved = dict(params)
+        else:
+            import optuna
+
+            fixed = optuna.trial.FixedTrial(dict(params))
+            resolved = {"genotype": self.genotype_cls.suggest(fixed, self.options).to_string()}
+            resolved.update({k: params[k] for k in TRAINING_DEFAULTS if k in params})
+        for name in TRAINING_DEFAULTS:
+            resolved.setdefault(name, self._training_value(name))
+        return resolved
+
+    def _training_value(self, name: str) -> Any:
+        """A training option's value when no trial chose it: the fixed value, else a middle one."""
+        value = _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        if isinstance(value, Mapping):
+            value = [value["low"], value["high"]]
+        if isinstance(value, (list, tuple)):
+            values = list(value)
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            if len(values) == 2 and numeric and name in ("lr", "weight_decay") and values[0] > 0:
+                return float(np.sqrt(values[0] * values[1]))
+            if len(values) == 2 and numeric:
+                return type(values[0])((values[0] + values[1]) / 2)
+            return values[0]
+        return value
+
+    def genotype(self, params: Mapping[str, Any]) -> Any:
+        """The genotype of ``params`` (sample's dict or Optuna params)."""
+        return self.genotype_cls.from_string(self.resolve(params)["genotype"])
+
+    def key_params(self, params: dict) -> dict:
+        """Parameter count and training options for the leaderboard (the genotype is the
+        ``model`` column)."""
+        from jupyter_automl.spaces.nas.modules import count_parameters
+
+        resolved = self.resolve(params)
+        text = resolved["genotype"]
+        if text not in self._n_params:
+            import torch
+
+            state = torch.get_rng_state()  # counting must not shift the trials' seeded init
+            try:
+                self._n_params[text] = count_parameters(self.build(resolved))
+            finally:
+                torch.set_rng_state(state)
+        return {"n_params": self._n_params[text],
+                **{k: v for k, v in resolved.items() if k != "genotype"}}
+
+    def sample(self, trial: optuna.Trial) -> dict:
+        """Sample a genotype and the open training options; ``"genotype"`` holds its string."""
+        genotype = self.genotype_cls.suggest(trial, self.options)
+        params: dict[str, Any] = {"genotype": genotype.to_string()}
+        for name, default in TRAINING_DEFAULTS.items():
+            params[name] = _suggest_training(trial, name,
+                                             _option_value(self.config, name, default))
+        return params
+
+    def describe(self, params: dict) -> str:
+        return str(self.resolve(params)["genotype"])
+
+    def diagram(self, params: dict) -> dict | None:
+        return self.genotype(params).diagram()
+
+    def build(self, params: Mapping[str, Any]) -> nn.Sequential:
+        """The untrained network for ``params`` (weights seeded by the config's seed)."""
+        import torch
+
+        from jupyter_automl.spaces.nas.modules import Standardize, build_module
+
+        X, _ = self.prepared()
+        seed = _option_value(self.config, "seed", 0)
+        genotype = self.genotype(params)
+        # weight init draws from torch's global generator: parallel trials take turns so each
+        # network gets the seeded sequence
+        with _BUILD_LOCK:
+            torch.manual_seed(int(seed))
+            body = build_module(genotype, X.shape[1:], self.n_outputs, self.options)
+        stats_shape = (X.shape[1], 1, 1) if self.image_input else (X.shape[1],)
+        return torch.nn.Sequential(Standardize(stats_shape), body)
+
+    def _fit_scaling(self, model: nn.Sequential, X: np.ndarray) -> None:
+        """Store the training inputs' mean and scale in the model's ``Standardize``."""
+        import torch
+
+        axes = (0, 2, 3) if self.image_input else (0,)
+        mean = X.mean(axis=axes, keepdims=True)[0]
+        scale = X.std(axis=axes, keepdims=True)[0]
+        scale = np.where(scale > 1e-8, scale, 1.0)
+        scaling: Any = model[0]
+        scaling.mean.copy_(torch.from_numpy(mean.astype(np.float32)))
+        scaling.scale.copy_(torch.from_numpy(scale.astype(np.float32)))
+
+    def _device_spec(self, trial_number: int | None) -> str:
+        """The configured device; with several GPUs, parallel trials take turns over them."""
+        spec = str(_option_value(self.config, "device", "auto"))
+        if trial_number is None or spec not in ("auto", "cuda"):
+            return spec
+        import torch
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        return f"cuda:{trial_number % count}" if count > 1 else spec
+
+    def settings(self, params: Mapping[str, Any], trial_number: int | None = None) -> Any:
+        """Resolved :class:`~jupyter_automl.evaluate.torch_training.TrainSettings`.
+
+        Training options missing from ``params`` come from the config (the middle of a
+        searched range, or its first choice).
+        """
+        from jupyter_automl.evaluate.torch_training import TrainSettings
+
+        params = self.resolve(params) if params else {}
+        values = {name: params.get(name, self._training_value(name)) for name in TRAINING_DEFAULTS}
+        return TrainSettings(
+            epochs=int(values["epochs"]),
+            batch_size=int(values["batch_size"]),
+            lr=float(values["lr"]),
+            optimizer=str(values["optimizer"]),
+            weight_decay=float(values["weight_decay"]),
+            device=self._device_spec(trial_number),
+            seed=int(_option_value(self.config, "seed", 0)),
+            threads=self.threads,
+        )
+
+    # ----------------------------------------------------------------------------- training
+    def evaluate(self, trial: optuna.Trial, params: dict, budget: Any) -> Evaluation:
+        """Train on a seeded hold-out split and score on the rest.
+
+        A candidate already trained in this search is not trained again: its recorded result
+        comes back with ``duplicate_of`` set to the trial that trained it.
+
+        Values follow ``objectives``: the metric's last-epoch validation value, then
+        ``params`` (trainable parameters) and/or ``latency`` (ms per sample on CPU).
+        """
+        from jupyter_automl.evaluate.torch_training import split_indices, train_model
+        from jupyter_automl.spaces.nas.modules import count_parameters
+
+        params = self.resolve(params)
+        key = json.dumps(params, sort_keys=True, default=str)
+        if key in self._evaluations:
+            # seeded training is deterministic: a candidate seen before (evolution and TPE
+            # revisit cells) gets its recorded result instead of being trained again
+            number, seen = self._evaluations[key]
+            return Evaluation(values=seen.values,
+                              user_attrs={**seen.user_attrs, "duplicate_of": number})
+        X, y = self.prepared()
+        seed = int(_option_value(self.config, "seed", 0))
+        train, val = split_indices(y, self.task, float(self.options["val_fraction"]), seed)
+        model = self.build(params)
+        self._fit_scaling(model, X[train])
+        n_params = count_parameters(model)
+        start = time.perf_counter()
+        outcome = train_model(
+            model, X[train], y[train], X[val], y[val], task=self.task,
+            settings=self.settings(params, getattr(trial, "number", None)), metric=self.metric,
+            trial=trial, budget=budget,
+            report=len(self.objectives) == 1,
+        )
+        values: list[float] = []
+        for objective in self.objectives:
+            if objective == "params":
+                values.append(float(n_params))
+            elif objective == "latency":
+                values.append(self._latency_ms(model, X[val[:64]]))
+            else:
+                values.append(outcome.history[-1])
+        evaluation = Evaluation(
+            values=values[0] if len(values) == 1 else tuple(values),
+            user_attrs={
+                "genotype": params["genotype"],
+                "n_params": n_params,
+                "epochs_run": outcome.epochs_run,
+                "history": [round(v, 6) for v in outcome.history],
+                "device": outcome.device,
+                # the runner keeps this much time back for the final refit on all the data
+                "fit_seconds_estimate": outcome.seconds,
+            },
+            fit_seconds=time.perf_counter() - start,
+        )
+        self._evaluations[key] = (getattr(trial, "number", None), evaluation)
+        return evaluation
+
+    @staticmethod
+    def _latency_ms(model: nn.Module, X: np.ndarray) -> float:
+        """Median CPU inference time per sample, in milliseconds."""
+        import torch
+
+        xt = torch.from_numpy(X)
+        times = []
+        with torch.no_grad():
+            for _ in range(3):
+                start = time.perf_counter()
+                model(xt)
+                times.append(time.perf_counter() - start)
+        return 1000.0 * float(np.median(times)) / max(1, len(X))
+
+    def fit_final(self, params: dict, budget: Any) -> nn.Module:
+        """Train on all the data for the same number of epochs; return the CPU module."""
+        from jupyter_automl.evaluate.torch_training import train_model
+
+        params = self.resolve(params)
+        X, y = self.prepared()
+        model = self.build(params)
+        self._fit_scaling(model, X)
+        train_model(model, X, y, None, None, task=self.task, settings=self.settings(params),
+                    budget=budget)
+        # learnt-attribute style, as scikit-learn: what the network's outputs mean
+        model.classes_ = None if self.task == "regression" else self.classes  # type: ignore[assignment]
+        model.genotype_ = params["genotype"]  # type: ignore[assignment]
+        return model
+
+    def _outputs(self, model: nn.Module, X: Any) -> np.ndarray:
+        from jupyter_automl.evaluate.torch_training import predict_outputs
+
+        return predict_outputs(model, self._inputs(X))
+
+    def predict(self, model: nn.Module, X: Any) -> np.ndarray:
+        """Class labels (or values, for regression) for raw ``X``."""
+        outputs = self._outputs(model, X)
+        if self.task == "regression":
+            return outputs[:, 0]
+        return self.classes[outputs.argmax(1)]
+
+    def predict_proba(self, model: nn.Module, X: Any) -> np.ndarray:
+        """Class probabilities for raw ``X`` (columns in :attr:`classes` order)."""
+        if self.task == "regression":
+            raise ConfigError("predict_proba is only available for classification")
+        outputs = self._outputs(model, X)
+        shifted = np.exp(outputs - outputs.max(1, keepdims=True))
+        return shifted / shifted.sum(1, keepdims=True)
+
+    # ------------------------------------------------------------------------------ extras
+    def preset(self) -> dict:
+        """Optuna params of this space's hand-picked architecture (the ``rules`` strategy)."""
+        raise NotImplementedError
+
+    def portfolio(self) -> list[dict]:
+        """Candidates the runner trains first.
+
+        With ``proxy: synflow`` or ``params``: the best of ``proxy_candidates`` untrained
+        random candidates by that proxy (``proxy_keep`` of them). With ``strategy: darts``
+        (nas-cell): the genotype a supernet search derives, searched here, before any trial.
+        """
+        picked: list[dict] = []
+        if _option_value(self.config, "strategy", None) == "darts":
+            from jupyter_automl.strategies.darts import darts_search
+
+            assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
+            picked.append(darts_search(self).genotype.to_params())
+        proxy = str(_option_value(self.config, "proxy", "none"))
+        if proxy != "none":
+            from jupyter_automl.spaces.nas.proxies import screen
+
+            picked.extend(screen(self, proxy, int(self.options["proxy_candidates"]),
+                                 int(self.options["proxy_keep"])))
+        return picked
+
+    def export_source(self, params: dict, model: Any) -> str:
+        """Standalone PyTorch source: the network class, its construction and a training loop."""
+        from jupyter_automl.spaces.nas.export import export_source
+
+        return export_source(self, self.resolve(params), model)
+
+
+def _closest(choices: Sequence[Any], wanted: Any) -> Any:
+    """``wanted`` if it is a choice, else the first choice (for presets under custom options)."""
+    choices = list(choices)
+    return wanted if wanted in choices else choices[0]
+
+
+def _check_subset(options: Mapping[str, Any], key: str, allowed: Sequence[Any]) -> list[str]:
+    """Problems with ``options[key]`` as a non-empty list drawn from ``allowed``."""
+    values = options.get(key)
+    if not isinstance(values, (list, tuple)) or not values:
+        return [f"option 'space_options.{key}' must be a non-empty list, got {values!r}"]
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        return [f"option 'space_options.{key}': unknown {bad}; allowed: {list(allowed)}"]
+    return []
+
+
+def _check_positive_int(options: Mapping[str, Any], key: str, high: int = 1 << 16) -> list[str]:
+    value = options.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        return [f"option 'space_options.{key}' must be an integer in [1, {high}], got {value!r}"]
+    return []
+
+
+class NasCellSpace(TorchSpace):
+    """NAS-Bench-201 cells in a macro skeleton (``space: nas-cell``).
+
+    Space options: ``ops`` (subset of the five NAS-Bench-201 ops), ``n_cells`` (cells per
+    stage, default 1; the benchmark uses 5), ``channels`` (default 16), ``n_stages``
+    (default 3), ``val_fraction``, ``proxy_candidates``, ``proxy_keep``, and for
+    ``strategy: darts`` ``darts_epochs`` (default 15), ``darts_max_skip`` (default 2) and
+    ``darts_selection`` (``argmax`` or ``perturbation``).
+    """
+
+    name: ClassVar[str] = "nas-cell"
+    genotype_cls: ClassVar[type[Genotype]] = CellGenotype
+    OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(CELL_OPS), "n_cells": 1, "channels": 16,
+                                         "n_stages": 3, "darts_epochs": 15,
+                                         "darts_max_skip": 2, "darts_selection": "argmax"}
+
+    def _check_options(self, options: Mapping[str, Any]) -> list[str]:
+        return [
+            *_check_subset(options, "ops", CELL_OPS),
+            *_check_positive_int(options, "n_cells", 32),
+            *_check_positive_int(options, "channels", 4096),
+            *_check_positive_int(options, "n_stages", 6),
+            *_check_positive_int(options, "darts_epochs", 1000),
+        ]
+
+    def genotype(self, params: Mapping[str, Any]) -> CellGenotype:
+        return CellGenotype.from_string(params["genotype"], self.options["ops"])
+
+    def preset(self) -> dict:
+        """A residual-style cell: 3x3 convs chained with skip connections."""
+        ops = self.options["ops"]
+        wanted = ("nor_conv_3x3", "skip_connect", "nor_conv_3x3", "skip_connect", "none",
+                  "nor_conv_3x3")
+        return CellGenotype(tuple(_closest(ops, op) for op in wanted)).to_params()
+
+
+class NasDagSpace(TorchSpace):
+    """NAS-Bench-101 cells in a macro skeleton (``space: nas-dag``).
+
+    Space options: ``ops`` (subset of the three NAS-Bench-101 ops), ``max_nodes`` (3 to 7),
+    ``n_cells``, ``channels``, ``n_stages``, ``val_fraction``, ``proxy_candidates``,
+    ``proxy_keep``.
+    """
+
+    name: ClassVar[str] = "nas-dag"
+    genotype_cls: ClassVar[type[Genotype]] = DagGenotype
+    OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(DAG_OPS), "max_nodes": 7, "n_cells": 1,
+                                         "channels": 16, "n_stages": 3}
+
+    def _check_options(self, options: Mapping[str, Any]) -> list[str]:
+        problems = [
+            *_check_subset(options, "ops", DAG_OPS),
+            *_check_positive_int(options, "n_cells", 32),
+            *_check_positive_int(options, "channels", 4096),
+            *_check_positive_int(options, "n_stages", 6),
+        ]
+        max_nodes = options.get("max_nodes")
+        if not isinstance(max_nodes, int) or not 3 <= max_nodes <= DagGenotype.MAX_NODES:
+            problems.append(f"option 'space_options.max_nodes' must be an integer in [3, 7], "
+                            f"got {max_nodes!r}")
+        return problems
+
+    def genotype(self, params: Mapping[str, Any]) -> DagGenotype:
+        return DagGenotype.from_string(params["genotype"], self.options["ops"])
+
+    def preset(self) -> dict:
+        """A chain of convolutions with a residual edge from the input to the output."""
+        n = int(self.options["max_nodes"])
+        ops = self.options["ops"]
+        params: dict[str, Any] = {}
+        for j in range(1, n):
+            params[f"in_{j}"] = j - 1
+            params[f"in2_{j}"] = 0 if j == n - 1 else -1
+            if j < n - 1:
+                params[f"op_{j}"] = _closest(ops, "conv3x3-bn-relu" if j % 2 else
+                                             "conv1x1-bn-relu")
+        return params
+
+
+class NasChainSpace(TorchSpace):
+    """Chain-structured CNNs (``space: nas-chain``).
+
+    Space options: ``max_blocks``, ``widths``, ``kernels``, ``pools``, ``norms``,
+    ``dropouts``, ``val_fraction``, ``proxy_candidates``, ``proxy_keep``.
+    """
+
+    name: ClassVar[str] = "nas-chain"
+    genotype_cls: ClassVar[type[Genotype]] = ChainGenotype
+    OPTIONS: ClassVar[dict[str, Any]] = {
+        "max_blocks": 4, "widths": [16, 32, 64], "kernels": [3, 5],
+        "pools": list(ChainGenotype.POOLS), "norms": list(ChainGenotype.NORMS),
+        "dropouts": [0.0, 0.1, 0.3],
+    }
+
+    def _check_options(self, options: Mapping[str, Any]) -> list[str]:
+        return [
+            *_check_positive_int(options, "max_blocks", 16),
+            *_check_subset(options, "pools", ChainGenotype.POOLS),
+            *_check_subset(options, "norms", ChainGenotype.NORMS),
+            *_check_subset(options, "kernels", [1, 3, 5, 7]),
+        ]
+
+    def preset(self) -> dict:
+        """A small CNN: two 3x3 conv blocks (32 then 64 channels), max pooling, batch norm."""
+        o = self.options
+        n = min(2, int(o["max_blocks"]))
+        params: dict[str, Any] = {"n_blocks": n}
+        for i in range(n):
+            params[f"width_{i}"] = _closest(o["widths"], (32, 64)[i])
+            params[f"kernel_{i}"] = _closest(o["kernels"], 3)
+        params.update(pool=_closest(o["pools"], "max"), norm=_closest(o["norms"], "batch"),
+                      dropout=_closest(o["dropouts"], 0.1))
+        return params
+
+
+class NasMlpSpace(TorchSpace):
+    """Multilayer perceptrons for tables (``space: nas-mlp``).
+
+    Space options: ``min_depth``, ``max_depth``, ``widths``, ``activations``, ``dropouts``,
+    ``norms``, ``val_fraction``, ``proxy_candidates``, ``proxy_keep``.
+    """
+
+    name: ClassVar[str] = "nas-mlp"
+    genotype_cls: ClassVar[type[Genotype]] = MlpGenotype
+    image_input: ClassVar[bool] = False
+    OPTIONS: ClassVar[dict[str, Any]] = {
+        "min_depth": 1, "max_depth": 3, "widths": [32, 64, 128, 256],
+        "activations": list(MlpGenotype.ACTIVATIONS), "dropouts": [0.0, 0.1, 0.3],
+        "norms": list(MlpGenotype.NORMS),
+    }
+
+    def _check_options(self, options: Mapping[str, Any]) -> list[str]:
+        problems = [
+            *_check_subset(options, "activations", MlpGenotype.ACTIVATIONS),
+            *_check_subset(options, "norms", MlpGenotype.NORMS),
+        ]
+        low, high = options.get("min_depth"), options.get("max_depth")
+        if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high <= 16):
+            problems.append("option 'space_options': min_depth and max_depth must be integers "
+                            f"with 1 <= min_depth <= max_depth <= 16, got {low!r} and {high!r}")
+        return problems
+
+    def preset(self) -> dict:
+        """Two hidden layers (128, 64), ReLU, dropout 0.1, batch norm."""
+        o = self.options
+        depth = min(max(2, int(o["min_depth"])), int(o["max_depth"]))
+        params: dict[str, Any] = {"depth": depth}
+        for i in range(depth):
+            params[f"units_{i}"] = _closest(o["widths"], (128, 64)[min(i, 1)])
+        params.update(activation=_closest(o["activations"], "relu"),
+                      dropout=_closest(o["dropouts"], 0.1), norm=_closest(o["norms"], "batch"))
+        return params
+
