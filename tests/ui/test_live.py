@@ -237,3 +237,30 @@ def test_view_finishes_when_a_background_search_fails() -> None:
     assert "failed: MemoryError: out of memory in the final fit" in view.status.value
     assert view.progress.bar_style == "danger"
     assert len(view.table_source.data["trial"]) == 3
+
+
+def test_nas_search_draws_its_best_cell() -> None:
+    pytest.importorskip("torch")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    config = SearchConfig.from_dict(
+        dict(
+            space="nas-cell",
+            strategy="random",
+            n_trials=2,
+            epochs=1,
+            storage="memory",
+            seed=0,
+            display=False,
+            space_options={"channels": 8},
+        )
+    )
+    search = Search(config, X=X.reshape(-1, 1, 8, 8)[:300], y=y[:300])
+    view = LiveView(search, show=False)
+    search.observers.append(view)
+    result = search.run()
+    assert view.diagram.visible
+    assert view.diagram_nodes.data["label"] == [
+        n["label"] for n in result.payload()["diagram"]["nodes"]
+    ]

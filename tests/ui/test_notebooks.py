@@ -106,8 +106,13 @@ def saved_leaderboards(nb: Any) -> list[dict[str, list[Any]]]:
 
 
 def test_every_example_is_tested() -> None:
-    names = sorted(p.name for p in EXAMPLES.glob("*.ipynb"))
-    assert names == ["01_quickstart.ipynb", "02_panel.ipynb", "03_python_api.ipynb"]
+    names = {p.name for p in EXAMPLES.glob("*.ipynb")}
+    here = {
+        "01_quickstart.ipynb",
+        "02_panel.ipynb",
+        "03_python_api.ipynb",
+    }  # tests/nas runs the NAS ones
+    assert here <= names and all(n in here or "nas" in n for n in names)
     for path in EXAMPLES.glob("*.ipynb"):
         nb = json.loads(path.read_text())
         assert nb["metadata"]["kernelspec"]["name"] == "python3"
