@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "Observer",
+    "Panel",
     "SearchConfig",
     "SearchResult",
     "StorageError",
@@ -38,6 +39,7 @@ _LAZY = {
     "load": "jupyter_automl.result:load",
     "list_studies": "jupyter_automl.storage:list_studies",
     "Observer": "jupyter_automl.runner:Observer",
+    "Panel": "jupyter_automl.ui.panel:Panel",
 }
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
     from jupyter_automl.storage import list_studies
+    from jupyter_automl.ui.panel import Panel
 
 
 def __getattr__(name: str) -> Any:

@@ -184,12 +184,14 @@ class Search:
         state = "finished" if reason in ("n_trials", "time_budget") else "stopped"
         self.record.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
         self.result.elapsed_s = time.monotonic() - self.started
-        self.result._done.set()
-        for observer in self.observers:
-            try:
-                observer.on_end(self.result)
-            except Exception:
-                logger.exception("observer %r failed at the end", observer)
+        try:
+            for observer in self.observers:  # before _done: result.wait() returns once views are final
+                try:
+                    observer.on_end(self.result)
+                except Exception:
+                    logger.exception("observer %r failed at the end", observer)
+        finally:
+            self.result._done.set()
 
     def _finish(self, deadline: float | None) -> None:
         """Refit the best candidate (or a better ensemble) on all the data."""

@@ -249,7 +249,12 @@ class SearchConfig(BaseModel):
         data = self.to_dict(only_changed=True)
         if "time_budget" in data and data["time_budget"] is not None:
             data["time_budget"] = _format_seconds(data["time_budget"])
-        return yaml.safe_dump(data, sort_keys=False, default_flow_style=None) if data else ""
+        # one block-style line per option (a cell body), nested lists and maps inline
+        return "".join(
+            yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True,
+                           default_flow_style=None if isinstance(value, (list, dict)) else False)
+            for key, value in data.items()
+        )
 
     def replace(self, **changes: Any) -> SearchConfig:
         """A copy with ``changes`` applied and validated."""

@@ -1,0 +1,266 @@
+"""The live view, driven by real searches without a front end (``show=False``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import jupyter_automl as ja
+from jupyter_automl._search import Search
+from jupyter_automl.config import SearchConfig
+from jupyter_automl.runner import RunInfo, TrialRecord
+from jupyter_automl.spaces._base import Evaluation, SearchSpace
+from jupyter_automl.ui import live_view
+from jupyter_automl.ui.live import LiveView, diagram_layout
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds (a condition wait, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    tick = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met in {timeout} s")
+        tick.wait(0.05)
+
+
+def _search(**options: Any) -> Search:
+    base = dict(
+        data="sklearn:iris",
+        strategy="random",
+        models=["linear", "knn"],
+        seed=0,
+        storage="memory",
+        display=False,
+    )
+    return Search(SearchConfig.from_dict({**base, **options}))
+
+
+def _saved_table(view: LiveView) -> dict[str, list[Any]]:
+    """The leaderboard rows inside the BokehModel's saved state (what a saved notebook keeps)."""
+    bundle = json.loads(json.dumps(view.bokeh.render_bundle, default=str))
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "map" and isinstance(node.get("entries"), list):
+                keys = [k for k, _ in node["entries"] if isinstance(k, str)]
+                if {"rank", "state", "model"} <= set(keys):
+                    found.append({k: v for k, v in node["entries"]})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(bundle)
+    assert found, "no leaderboard data in the saved widget state"
+    return found[0]
+
+
+def test_rows_sorted_by_score_and_final_state_saved() -> None:
+    search = _search(n_trials=4)
+    view = LiveView(search, show=False, interval=0.05)
+    search.observers.append(view)
+    result = search.run()
+
+    data = view.table_source.data
+    assert list(data["rank"]) == [1, 2, 3, 4] and data["state"] == ["COMPLETE"] * 4
+    assert list(data["score"]) == sorted(data["score"], reverse=True)
+    assert data["score"][0] == pytest.approx(result.best_score)
+    assert sorted(data["trial"]) == [0, 1, 2, 3]
+    assert len(view.scatter_source.data["x"]) == 4
+    assert view.best_source.data["best"][-1] == pytest.approx(result.best_score)
+    y = view.chart.y_range  # the chart frames every score
+    assert y.start < min(data["score"]) <= max(data["score"]) < y.end
+    assert view.chart.x_range.end >= max(view.scatter_source.data["x"])
+    assert view.progress.value == 1.0 and view.progress.bar_style == "success"
+    assert view.stop_button.description == "Done" and view.stop_button.disabled
+    assert "4 / 4 trials" in view.status.value and "finished" in view.status.value
+
+    saved = _saved_table(view)  # update_from_model re-snapshotted the streamed rows
+    assert saved["model"] == data["model"] and saved["state"] == ["COMPLETE"] * 4
+
+
+def test_stop_button_stops_a_background_search() -> None:
+    search = _search(time_budget=60)
+    view = LiveView(search, show=False, interval=0.05)
+    search.observers.append(view)
+    result = search.start()
+    wait_until(lambda: result.n_trials >= 1)
+    assert not view.stop_button.disabled  # background: the button works
+    view.stop_button.click()
+    assert search.stop_event.is_set() and view.stop_button.description == "Stopping…"
+    result.wait(timeout=60)
+    assert result.stop_reason == "stopped" and result.best_model is not None
+    assert view.stop_button.description == "Stopped" and view.progress.bar_style == "warning"
+    assert len(view.table_source.data["trial"]) == result.n_trials
+
+
+def _run_info(search: Search, **kw: Any) -> RunInfo:
+    base = dict(
+        study_name=search.name,
+        storage="memory",
+        config=search.config,
+        task="multiclass",
+        metric="accuracy",
+        direction="maximize",
+        time_budget=None,
+        n_trials=None,
+        started=time.monotonic(),
+    )
+    return RunInfo(**{**base, **kw})
+
+
+def _record(number: int, value: float | None, state: str = "COMPLETE", **kw: Any) -> TrialRecord:
+    return TrialRecord(
+        number=number,
+        state=state,
+        value=value,
+        values=None if value is None else (value,),
+        score_std=0.01,
+        duration_s=0.001,
+        model="cell",
+        params={"depth": number},
+        **kw,
+    )
+
+
+CELL = {
+    "nodes": [
+        {"id": "in", "label": "input"},
+        {"id": "a", "label": "node 1"},
+        {"id": "b", "label": "node 2"},
+        {"id": "out", "label": "output"},
+    ],
+    "edges": [
+        {"source": "in", "target": "a", "op": "conv3x3"},
+        {"source": "in", "target": "b", "op": "skip"},
+        {"source": "a", "target": "b", "op": "maxpool"},
+        {"source": "b", "target": "out", "op": "concat"},
+    ],
+}
+
+
+def test_diagram_slot_draws_the_best_trials_architecture() -> None:
+    search = _search(n_trials=1)
+    view = LiveView(search, show=False)
+    assert not view.diagram.visible  # tabular: no slot shown
+    view.on_start(_run_info(search))
+    other = {"nodes": [{"id": "x", "label": "lonely"}], "edges": []}
+    view.on_trial(_record(0, 0.5, diagram=other), None)
+    view.on_trial(_record(1, 0.9, diagram=CELL), None)
+    view.on_trial(_record(2, 0.7, diagram=other), None)
+    view.on_trial(_record(3, None, state="FAIL", error="boom"), None)
+    view.finish(search.result)
+
+    assert view.diagram.visible
+    assert view.diagram_nodes.data["label"] == ["input", "node 1", "node 2", "output"]
+    assert view.diagram_edges.data["op"] == ["conv3x3", "skip", "maxpool", "concat"]
+    assert list(view.table_source.data["trial"]) == [1, 2, 0, 3]
+    ranks = view.table_source.data["rank"]
+    assert list(ranks[:3]) == [1, 2, 3] and math.isnan(ranks[3])  # shown blank
+    assert "1 failed" in view.status.value
+
+
+def test_diagram_layout_places_nodes_in_layers() -> None:
+    placed = diagram_layout(CELL)
+    assert placed["nodes"]["x"] == [0.0, 1.0, 2.0, 3.0]  # b depends on a: one layer further
+    assert placed["edges"]["xs"][0] == [0.0, 1.0]
+    cyclic = {
+        "nodes": [{"id": 1}, {"id": 2}],
+        "edges": [{"source": 1, "target": 2}, {"source": 2, "target": 1}],
+    }
+    assert len(diagram_layout(cyclic)["nodes"]["x"]) == 2
+
+
+def test_thousands_of_fast_trials_are_batched() -> None:
+    search = _search(n_trials=1)
+    view = LiveView(search, show=False, interval=0.25)
+    view.on_start(_run_info(search, n_trials=2000))
+    for i in range(2000):
+        view.on_trial(_record(i, (i * 7919 % 2000) / 2000), None)
+    view.finish(search.result)
+    assert view.flushes <= 5  # not one update per trial
+    assert len(view.scatter_source.data["x"]) == 2000
+    assert len(view.table_source.data["trial"]) == view.max_rows
+    assert view.table_source.data["score"][0] == pytest.approx(1999 / 2000)
+    assert view.progress.value == 1.0
+
+
+def test_headless_searches_create_no_widgets() -> None:
+    from ipywidgets.widgets.widget import _instances
+
+    before = len(_instances)
+    for display in (False, "auto", True):
+        result = ja.search(
+            data="sklearn:iris", models=["linear"], n_trials=1, storage="memory", display=display
+        )
+        assert result.done
+    search = _search(n_trials=1)
+    assert live_view(search) is None  # no kernel: no view
+    assert len(_instances) == before
+
+
+class _FailingFinalFit(SearchSpace):
+    """A real space whose final refit raises: the background run ends with an error."""
+
+    name = "failing-final-fit"
+
+    def __init__(self, base: SearchSpace) -> None:
+        super().__init__(base.config, base.data)
+
+    def sample(self, trial: Any) -> dict[str, Any]:
+        return {"x": trial.suggest_float("x", 0.0, 1.0)}
+
+    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any) -> Evaluation:
+        return Evaluation(values=params["x"])
+
+    def fit_final(self, params: dict[str, Any], budget: Any) -> Any:
+        raise MemoryError("out of memory in the final fit")
+
+
+def test_view_finishes_when_a_background_search_fails() -> None:
+    search = _search(n_trials=3)
+    search.space = _FailingFinalFit(search.space)
+    view = LiveView(search, show=False, interval=0.05)
+    search.observers.append(view)
+    result = search.start()
+    with pytest.raises(MemoryError, match="final fit"):
+        result.wait(timeout=60)
+    wait_until(lambda: view.stop_button.description == "Done")  # the flusher noticed the end
+    assert "failed: MemoryError: out of memory in the final fit" in view.status.value
+    assert view.progress.bar_style == "danger"
+    assert len(view.table_source.data["trial"]) == 3
+
+
+def test_nas_search_draws_its_best_cell() -> None:
+    pytest.importorskip("torch")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    config = SearchConfig.from_dict(
+        dict(
+            space="nas-cell",
+            strategy="random",
+            n_trials=2,
+            epochs=1,
+            storage="memory",
+            seed=0,
+            display=False,
+            space_options={"channels": 8},
+        )
+    )
+    search = Search(config, X=X.reshape(-1, 1, 8, 8)[:300], y=y[:300])
+    view = LiveView(search, show=False)
+    search.observers.append(view)
+    result = search.run()
+    assert view.diagram.visible
+    assert view.diagram_nodes.data["label"] == [
+        n["label"] for n in result.payload()["diagram"]["nodes"]
+    ]

@@ -1,0 +1,175 @@
+"""Every notebook of ``examples/`` runs in a real kernel (nbclient) and leaves readable outputs.
+
+The kernel inherits ``PYTHONPATH`` from ``tests/ui/conftest.py``, so it imports this checkout.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _code_cells(nb: Any) -> list[Any]:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _find(nb: Any, source_start: str) -> Any:
+    cells = [c for c in _code_cells(nb) if c.source.startswith(source_start)]
+    assert cells, f"no cell starting with {source_start!r}"
+    return cells[0]
+
+
+def _text(cell: Any) -> str:
+    parts = []
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif "data" in out:
+            parts.append(out.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def _errors(nb: Any) -> list[str]:
+    return [
+        f"{o.ename}: {o.evalue}"
+        for c in _code_cells(nb)
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+
+
+def assert_static_result(cell: Any) -> dict[str, Any]:
+    """The cell keeps the result bundle: JSON payload, escaped HTML leaderboard with SVG, text."""
+    bundles = [o.data for o in cell.outputs if "data" in o and RESULT_MIME in o.data]
+    assert len(bundles) == 1, f"expected one result bundle, got {len(bundles)}"
+    data = bundles[0]
+    payload = data[RESULT_MIME]
+    assert payload["version"] == "1.0"
+    rows = payload["leaderboard"]["rows"]
+    assert rows and any(r["state"] == "COMPLETE" for r in rows)
+    html = data["text/html"]
+    assert 'class="jupyter-automl-leaderboard"' in html and "<svg" in html and "<script" not in html
+    assert html.count("<tr>") >= len(rows[:15]) + 1  # header + the shown rows
+    assert payload["study"]["name"] in data["text/plain"]
+    return payload
+
+
+def _widget_state(nb: Any) -> dict[str, Any]:
+    return nb.metadata["widgets"][WIDGET_STATE]["state"]
+
+
+def assert_live_view(nb: Any, cell: Any, css_class: str = "jupyter-automl-live") -> None:
+    """The cell shows a widget whose saved state is the live view (or the panel)."""
+    state = _widget_state(nb)
+    ids = [
+        o.data[WIDGET_VIEW]["model_id"]
+        for o in cell.outputs
+        if "data" in o and WIDGET_VIEW in o.data
+    ]
+    assert ids, "no widget view in the cell"
+    assert any(css_class in state[i]["state"].get("_dom_classes", []) for i in ids)
+
+
+def saved_leaderboards(nb: Any) -> list[dict[str, list[Any]]]:
+    """The leaderboard columns held by every saved BokehModel (update_from_model at the end)."""
+    tables = []
+    for model in _widget_state(nb).values():
+        if model["model_name"] != "BokehModel":
+            continue
+        bundle = model["state"]["render_bundle"]
+        bundle = json.loads(bundle) if isinstance(bundle, str) else bundle
+        found: list[dict[str, Any]] = []
+
+        def walk(node: Any, found: list[dict[str, Any]] = found) -> None:
+            if isinstance(node, dict):
+                entries = node.get("entries")
+                if node.get("type") == "map" and isinstance(entries, list):
+                    keys = {k for k, _ in entries if isinstance(k, str)}
+                    if {"rank", "state", "model"} <= keys:
+                        found.append(dict(entries))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(bundle)
+        tables.extend(found)
+    return tables
+
+
+def test_every_example_is_tested() -> None:
+    names = {p.name for p in EXAMPLES.glob("*.ipynb")}
+    here = {
+        "01_quickstart.ipynb",
+        "02_panel.ipynb",
+        "03_python_api.ipynb",
+    }  # tests/nas runs the NAS ones
+    assert here <= names and all(n in here or "nas" in n for n in names)
+    for path in EXAMPLES.glob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
+        assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), (
+            f"{path.name} has outputs"
+        )
+
+
+def test_quickstart(run_notebook) -> None:
+    nb = run_notebook("01_quickstart.ipynb")
+    assert _errors(nb) == []
+    fg = _find(nb, "%%automl automl")
+    assert_live_view(nb, fg)
+    payload = assert_static_result(fg)
+    assert payload["study"]["metric"] == "balanced_accuracy"
+    assert "SearchResult(study=" in _text(_find(nb, "print(automl)"))  # the variable is bound
+    bg = _find(nb, "%%automl bg --background")
+    assert_live_view(nb, bg)
+    assert_static_result(bg)  # the placeholder was replaced when the background search ended
+    assert "background search ended: time_budget" in _text(_find(nb, "bg.wait()"))
+    assert "%%automl\ndata: sklearn:breast_cancer\nmetric: balanced_accuracy" in _text(
+        _find(nb, "%automl config")
+    )
+    tables = saved_leaderboards(nb)
+    assert len(tables) == 2 and all("COMPLETE" in t["state"] for t in tables)
+    assert min(len(t["state"]) for t in tables) >= 1
+
+
+def test_panel(run_notebook) -> None:
+    nb = run_notebook("02_panel.ipynb")
+    assert _errors(nb) == []
+    panel_cell = _find(nb, "panel = ja.Panel(")
+    assert_live_view(nb, panel_cell, css_class="jupyter-automl-panel")
+    assert_static_result(panel_cell)  # the result under the form, readable without widgets
+    text = _text(_find(nb, "print(panel.magic_text())"))
+    assert text.startswith("%%automl\ndata: wine\ntarget: target\nstrategy: random\n")
+    assert _text(_find(nb, "from jupyter_automl import SearchConfig")).strip() == "True"
+    assert "best accuracy" in _text(_find(nb, "result = panel.run()"))
+    assert_live_view(
+        nb,
+        _find(nb, "%load_ext jupyter_automl\n%automl panel wine"),
+        css_class="jupyter-automl-panel",
+    )
+    assert any("COMPLETE" in t["state"] for t in saved_leaderboards(nb))
+
+
+def test_python_api(run_notebook) -> None:
+    nb = run_notebook("03_python_api.ipynb")
+    assert _errors(nb) == []
+    search_cell = _find(nb, "result = ja.search(")
+    assert_live_view(nb, search_cell)
+    assert_static_result(search_cell)
+    assert "rank" in _text(_find(nb, "result.leaderboard"))
+    assert "test accuracy" in _text(_find(nb, "X_test, y_test"))
+    assert "Train the best model" in _text(_find(nb, "path = result.export"))
+    assert _text(_find(nb, "saved = result.save")).strip() == "True"
+    assert "AutoML test accuracy" in _text(_find(nb, "model = ja.AutoML"))
+    last = _code_cells(nb)[-1]
+    assert last.source == "result" and last.outputs[0].output_type == "execute_result"
+    assert_static_result(last)

@@ -1,0 +1,144 @@
+"""The form: its %%automl text round-trips, and Run / Stop drive a real search."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pandas as pd
+import pytest
+from sklearn.datasets import load_wine
+
+import jupyter_automl as ja
+from jupyter_automl import ConfigError, SearchConfig
+from jupyter_automl.storage import list_studies
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
+CELL_MIME = "application/vnd.jupyter-automl.cell.v1+json"
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds (a condition wait, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    tick = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met in {timeout} s")
+        tick.wait(0.05)
+
+
+@pytest.fixture
+def wine() -> pd.DataFrame:
+    return load_wine(as_frame=True).frame
+
+
+def _body(text: str) -> str:
+    first, _, body = text.partition("\n")
+    assert first == "%%automl"
+    return body
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"strategy": "random", "time_budget": "90s", "seed": 3},
+        {"n_trials": 25, "metric": "balanced_accuracy", "task": "multiclass"},
+        {
+            "n_trials": 10,
+            "time_budget": "5m",
+            "cv": 3,
+            "n_jobs": 2,
+            "ensemble": True,
+            "pruner": "median",
+            "models": ["linear", "svm"],
+            "storage": "memory",
+            "name": "wine-study",
+            "device": "cpu",
+        },
+        {"strategy": "evolution", "space": "tabular", "time_budget": "1h30m"},
+    ],
+    ids=["defaults", "basic", "trials", "advanced", "evolution"],
+)
+def test_form_text_config_round_trip(wine: pd.DataFrame, options: dict[str, Any]) -> None:
+    panel = ja.Panel(wine, namespace={"wine": wine}, **options)
+    config = panel.config()
+    text = panel.magic_text()
+    assert SearchConfig.from_yaml(_body(text)) == config
+    assert config.data == "wine" and config.target == "target"
+    for key, value in options.items():
+        expected = (
+            SearchConfig.from_dict({key: value}).__getattribute__(key)
+            if key != "n_trials"
+            else value
+        )
+        assert getattr(config, key) == expected
+
+
+def test_show_as_automl_prints_the_text(wine: pd.DataFrame) -> None:
+    panel = ja.Panel(wine, namespace={"wine": wine}, strategy="random", time_budget="30s")
+    panel.show_button.click()
+    (output,) = panel.magic_output.outputs
+    assert output["data"][CELL_MIME]["text"] == output["data"]["text/plain"]
+    printed = output["data"]["text/plain"]
+    assert (
+        printed.strip()
+        == panel.magic_text()
+        == "%%automl\ndata: wine\ntarget: target\nstrategy: random\ntime_budget: 30s"
+    )
+
+
+def test_form_defaults_follow_the_data(wine: pd.DataFrame) -> None:
+    namespace = {"wine": wine, "other": wine.head(), "_hidden": wine, "n": 3}
+    panel = ja.Panel("wine", namespace=namespace)
+    labels = [label for label, _ in panel.data.options]
+    assert labels[:2] == ["wine (DataFrame)", "other (DataFrame)"] and "sklearn:iris" in labels
+    assert panel.target.value == "target" and "alcohol" in panel.target.options
+    panel.data.value = "sklearn:iris"
+    assert panel.magic_text() == "%%automl\ndata: sklearn:iris"
+
+
+def test_unnamed_dataframe_gets_a_name_the_text_can_use(wine: pd.DataFrame) -> None:
+    namespace: dict[str, Any] = {}
+    panel = ja.Panel(wine.copy(), target="target", namespace=namespace)
+    assert panel.config().data == "panel_data" and "panel_data" in namespace
+
+
+def test_bad_form_input_is_one_line_and_starts_nothing(wine: pd.DataFrame, workdir) -> None:
+    panel = ja.Panel(wine, namespace={"wine": wine}, time_budget="soon")
+    assert panel.run() is None
+    assert (
+        "option 'time_budget'" in panel.message.value
+        and "expected a duration" in panel.message.value
+    )
+    assert panel.result is None and list_studies(None) == []
+    with pytest.raises(
+        ConfigError, match=r"Panel: unknown option 'strtegy' \(did you mean 'strategy'\?\)"
+    ):
+        ja.Panel(wine, strtegy="tpe")
+
+
+def test_run_and_stop_drive_the_live_view(wine: pd.DataFrame) -> None:
+    panel = ja.Panel(
+        wine,
+        namespace={"wine": wine},
+        strategy="random",
+        models=["linear", "knn"],
+        time_budget="60s",
+        storage="memory",
+    )
+    panel.run_button.click()
+    result = panel.result
+    assert result is not None and panel.run_button.disabled and not panel.stop_button.disabled
+    wait_until(lambda: result.n_trials >= 1)
+    panel.stop_button.click()
+    result.wait(timeout=60)
+    assert result.stop_reason == "stopped" and result.best_model is not None
+    assert not panel.run_button.disabled and panel.stop_button.disabled
+    assert "ended (stopped)" in panel.message.value
+    kinds = [set(o.get("data", {})) for o in panel.output.outputs]
+    assert any(WIDGET_VIEW in k for k in kinds), "the live view is shown under the form"
+    assert any(RESULT_MIME in k for k in kinds), "the static result follows it"
+    assert panel.search.config == panel.config()  # the form's config, untouched
