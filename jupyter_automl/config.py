@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -15,30 +15,18 @@ __all__ = ["SearchConfig", "parse_duration", "TASKS", "SPACES", "STRATEGIES", "M
 TASKS = ("auto", "binary", "multiclass", "regression")
 SPACES = ("tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp")
 STRATEGIES = ("rules", "random", "tpe", "gp", "evolution", "darts")
-METRICS = (
-    "auto",
-    "accuracy",
-    "balanced_accuracy",
-    "f1_macro",
-    "roc_auc",
-    "log_loss",
-    "r2",
-    "rmse",
-    "mae",
-)
-MODEL_FAMILIES = (
-    "linear",
-    "random_forest",
-    "extra_trees",
-    "hist_gradient_boosting",
-    "knn",
-    "svm",
-    "lightgbm",
-    "xgboost",
-)
+MetricName = Literal[
+    "auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"
+]
+METRICS = get_args(MetricName)
+ModelFamily = Literal[
+    "linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"
+]
+MODEL_FAMILIES = get_args(ModelFamily)
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|hr|hours?|m|min|minutes?|s|sec|seconds?)", re.I)
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
 
 def parse_duration(value: Any) -> float | None:
     """Turn ``90``, ``"90s"``, ``"5m"``, ``"1h30m"`` into seconds; ``None`` stays ``None``.
@@ -97,21 +85,8 @@ class SearchConfig(BaseModel):
     # what to search
     space: Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"] = "tabular"
     strategy: Literal["rules", "random", "tpe", "gp", "evolution", "darts"] = "tpe"
-    metric: Literal[
-        "auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"
-    ] = "auto"
-    models: list[
-        Literal[
-            "linear",
-            "random_forest",
-            "extra_trees",
-            "hist_gradient_boosting",
-            "knn",
-            "svm",
-            "lightgbm",
-            "xgboost",
-        ]
-    ] | None = Field(None, description="Model families to search (default: all that apply).")
+    metric: MetricName = "auto"
+    models: list[ModelFamily] | None = Field(None, description="Model families to search (default: all that apply).")
     ensemble: bool = Field(False, description="Greedy ensemble of the best trials, kept if it scores better.")
     # how long
     time_budget: float | None = Field(

@@ -112,7 +112,8 @@ class SearchResult:
         import pandas as pd
 
         rows = self.payload(max_rows=1_000_000)["leaderboard"]["rows"]
-        frame = pd.DataFrame(rows, columns=_LEADERBOARD_COLUMNS + (["pareto"] if any("pareto" in r for r in rows) else []))
+        optional = [c for c in ("epochs_run", "pareto") if any(c in r for r in rows)]
+        frame = pd.DataFrame(rows, columns=_LEADERBOARD_COLUMNS + optional)
         frame["rank"] = frame["rank"].astype("Int64")
         return frame
 

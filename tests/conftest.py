@@ -34,6 +34,8 @@ ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", ROOT / "test-artifacts"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # browser tests last: they share one JupyterLab and one Chromium for the session
+    items.sort(key=lambda item: "browser" in item.keywords)
     if not Path(CHROMIUM).exists():
         skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
         for item in items:
@@ -45,8 +47,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def jp_asyncio_loop(request: pytest.FixtureRequest):
     """pytest-jupyter's event loop, for its server tests only.
 
-    Its autouse fixture would otherwise grab (and at teardown close) the loop Playwright's sync
-    API runs, which breaks every browser test after the first.
+    Its fixture takes the thread's current loop and closes it at teardown; during a browser test
+    that is the loop Playwright's sync API keeps running for the session. Browser tests run last
+    (see ``pytest_collection_modifyitems``), so no server test follows them.
     """
     if request.node.get_closest_marker("browser"):
         yield None

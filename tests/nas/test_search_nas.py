@@ -75,6 +75,7 @@ def test_multi_objective_pareto(digits) -> None:
     assert result.predict(X[:5]).shape == (5,)
     board = result.leaderboard
     assert board["pareto"].fillna(False).sum() == len(front)
+    assert (board.loc[board["state"] == "COMPLETE", "epochs_run"] >= 1).all()
 
 
 def test_darts_needs_the_cell_space(digits) -> None:

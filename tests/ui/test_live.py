@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from typing import Any
 
 import pytest
+from conditions import wait_until
 
 import jupyter_automl as ja
 from jupyter_automl._search import Search
@@ -17,16 +17,6 @@ from jupyter_automl.runner import RunInfo, TrialRecord
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
 from jupyter_automl.ui import live_view
 from jupyter_automl.ui.live import LiveView, diagram_layout
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until it holds (a condition wait, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    tick = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met in {timeout} s")
-        tick.wait(0.05)
 
 
 def _search(**options: Any) -> Search:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import signal
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from conditions import wait_until
 from IPython.core.error import UsageError
 
 from jupyter_automl.result import SearchResult
@@ -17,16 +16,6 @@ from jupyter_automl.runner import Observer
 from jupyter_automl.storage import list_studies
 
 FAST = "data: sklearn:iris\nstrategy: random\nmodels: [linear, knn]\nn_trials: 2\nseed: 0\n"
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until it holds (a condition wait, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    tick = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met in {timeout} s")
-        tick.wait(0.05)
 
 
 def _nothing_started(ip, variable: str = "automl") -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import pandas as pd
 import pytest
+from conditions import wait_until
 from sklearn.datasets import load_wine
 
 import jupyter_automl as ja
@@ -17,16 +16,6 @@ from jupyter_automl.storage import list_studies
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
 CELL_MIME = "application/vnd.jupyter-automl.cell.v1+json"
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until it holds (a condition wait, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    tick = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met in {timeout} s")
-        tick.wait(0.05)
 
 
 @pytest.fixture
