@@ -73,11 +73,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     path = Path(args.config)
     if not path.exists():
         raise AutoMLError(f"no config file {str(path)!r}")
-    import yaml
-
-    options = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(options, dict):
-        options = {}
     config = SearchConfig.from_yaml(path.read_text())
     overrides: dict[str, Any] = {}
     for item in args.set or []:

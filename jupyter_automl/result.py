@@ -143,27 +143,10 @@ class SearchResult:
         return self._meta.get("classes")
 
     def _frame(self, X: Any) -> Any:
-        """Give arrays the column names the pipeline was trained with."""
-        import pandas as pd
-
-        if self.dataset is None or self.dataset.kind != "table" or isinstance(X, pd.DataFrame):
-            if isinstance(X, pd.DataFrame) and self.dataset is not None and self.dataset.kind == "table":
-                from jupyter_automl.data import _tidy_columns
-
-                cols = list(self.dataset.X.columns)
-                missing = [c for c in cols if c not in X.columns.astype(str)]
-                if missing:
-                    from jupyter_automl._errors import DataError
-
-                    raise DataError(f"X lacks the column(s) {missing[:5]} the model was trained on")
-                frame = X.copy()
-                frame.columns = [str(c) for c in frame.columns]
-                return _tidy_columns(frame[cols]).astype(self.dataset.X.dtypes.to_dict(), errors="ignore")
+        """Give ``X`` the columns and types the pipeline was trained with."""
+        if self.dataset is None or self.dataset.kind != "table":
             return X
-        arr = np.asarray(X)
-        if arr.ndim == 1:
-            arr = arr.reshape(1, -1)
-        return pd.DataFrame(arr, columns=list(self.dataset.X.columns))
+        return _training_frame(X, list(self.dataset.X.columns), self.dataset.X.dtypes.to_dict())
 
     # ---------------------------------------------------------------- records and export
     def payload(self, max_rows: int = 200) -> dict[str, Any]:
@@ -230,6 +213,25 @@ class SearchResult:
         }
 
 
+def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -> Any:
+    """Arrays get the training column names; DataFrames are checked, tidied and typed alike."""
+    import pandas as pd
+
+    from jupyter_automl._errors import DataError
+    from jupyter_automl.data import _tidy_columns
+
+    if not isinstance(X, pd.DataFrame):
+        arr = np.asarray(X)
+        return pd.DataFrame(arr.reshape(1, -1) if arr.ndim == 1 else arr, columns=columns)
+    frame = X.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"X lacks the column(s) {missing[:5]} the model was trained on")
+    tidy = _tidy_columns(frame[columns])
+    return tidy.astype(dtypes, errors="ignore") if dtypes else tidy
+
+
 def best_trial_of(study: Any) -> Any:
     """The best trial, or ``None``; on a Pareto front, the member best on the first objective."""
     import optuna
@@ -285,19 +287,8 @@ class LoadedResult(SearchResult):
         return int(self._state["payload"]["study"]["n_trials"])
 
     def _frame(self, X: Any) -> Any:
-        import pandas as pd
-
         cols = self._state.get("columns")
-        if cols is None or isinstance(X, pd.DataFrame):
-            if isinstance(X, pd.DataFrame) and cols is not None:
-                from jupyter_automl.data import _tidy_columns
-
-                frame = X.copy()
-                frame.columns = [str(c) for c in frame.columns]
-                return _tidy_columns(frame[cols])
-            return X
-        arr = np.asarray(X)
-        return pd.DataFrame(arr.reshape(1, -1) if arr.ndim == 1 else arr, columns=cols)
+        return X if cols is None else _training_frame(X, cols, self._state.get("dtypes"))
 
     def predict(self, X: Any) -> np.ndarray:
         return self.best_model.predict(self._frame(X))
