@@ -19,6 +19,7 @@ __all__ = [
     "resolve_storage",
     "storage_url",
     "list_studies",
+    "study_rows",
     "environment",
     "default_study_name",
     "working_study",
@@ -194,8 +195,13 @@ def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
         return []
     backend = resolve_storage(storage)
+    return study_rows(optuna.get_all_study_summaries(backend, include_best_trial=True))
+
+
+def study_rows(summaries: list[Any]) -> list[dict[str, Any]]:
+    """The rows of :func:`list_studies` for Optuna ``StudySummary`` objects (any storage)."""
     rows = []
-    for s in optuna.get_all_study_summaries(backend, include_best_trial=True):
+    for s in summaries:
         attrs = s.user_attrs or {}
         config = attrs.get(f"{ATTR}:config", {})
         state = attrs.get(f"{ATTR}:state", {})

@@ -3,11 +3,16 @@
 Enabled by ``jupyter-config/jupyter_server_config.d/jupyter_automl.json`` (installed with the
 package). Routes, all under the server's ``base_url``:
 
-``GET jupyter-automl/api/studies``
+``GET jupyter-automl/api/studies[?storage=<name or path>]…``
     Every study in the ``.jupyter_automl/studies.db`` files under the server root (depth
-    limited), plus the storages named by ``?url=`` (repeatable).
-``GET jupyter-automl/api/studies/<name>?db=<relative path>`` (or ``?url=``)
+    limited), plus those of the storages given (repeatable): a name the admin configured in
+    ``c.JupyterAutoML.storages`` (see :mod:`jupyter_automl.server.options`) or a study file
+    under the root. The answer also lists the configured names (never their URLs).
+``GET jupyter-automl/api/studies/<name>?db=<relative path>`` (or ``?storage=<name>``)
     The ``application/vnd.jupyter-automl.result.v1+json`` payload of one study.
+
+Everything is read-only (see :mod:`jupyter_automl.server.readonly`); a ``url=`` parameter is
+refused with 400 before anything is opened.
 ``GET jupyter-automl/api/schema``
     The JSON Schema of the ``%%automl`` options.
 ``GET jupyter-automl/bokeh/static/<path>``
@@ -28,23 +33,32 @@ BOKEH_PREFIX = "jupyter-automl/bokeh/"
 BOKEH_ROOT_ENV = "JUPYTER_AUTOML_BOKEH_ROOT"
 
 
-def setup_handlers(web_app: Any, root_dir: str) -> None:
-    """Register the handlers on a tornado application (``serverapp.web_app``)."""
+def setup_handlers(web_app: Any, root_dir: str, options: Any = None) -> None:
+    """Register the handlers on a tornado application (``serverapp.web_app``).
+
+    ``options`` is a :class:`~jupyter_automl.server.options.JupyterAutoML` (defaults when
+    ``None``): the named storages, timeouts and read bounds.
+    """
     from jupyter_server.utils import url_path_join
 
     from jupyter_automl.server.handlers import handlers
+    from jupyter_automl.server.options import JupyterAutoML
 
     base_url = web_app.settings["base_url"]
     web_app.add_handlers(".*$", [(url_path_join(base_url, pattern), cls, kwargs)
-                                 for pattern, cls, kwargs in handlers(root_dir)])
+                                 for pattern, cls, kwargs in handlers(root_dir, options or JupyterAutoML())])
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     from jupyter_server.utils import url_path_join
 
+    from jupyter_automl.server.options import JupyterAutoML
+
+    options = JupyterAutoML(parent=serverapp)  # reads c.JupyterAutoML.* from the server's config
     root_dir = os.path.abspath(os.path.expanduser(serverapp.root_dir))
-    setup_handlers(serverapp.web_app, root_dir)
+    setup_handlers(serverapp.web_app, root_dir, options)
     # Kernels inherit the server's environment: this tells the live view that BokehJS can be
     # loaded from this server (and under which base URL) instead of being inlined.
     os.environ[BOKEH_ROOT_ENV] = url_path_join(serverapp.base_url, BOKEH_PREFIX)
-    serverapp.log.info("jupyter-automl server extension loaded (root %s)", root_dir)
+    serverapp.log.info("jupyter-automl server extension loaded (root %s; named storages: %s)", root_dir,
+                       ", ".join(sorted(options.storages)) or "none")

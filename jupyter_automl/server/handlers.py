@@ -1,12 +1,17 @@
-"""Tornado handlers of the REST API. Read-only, authenticated, and never blocking the event loop."""
+"""Tornado handlers of the REST API: read-only, authenticated, bounded, and never blocking the loop.
+
+Every answer is JSON, errors included (``{"message": …}``): 400 for a bad parameter (a
+``url=``, a value too long, a parameter given twice), 403 for a path outside the root, 404 for
+an unknown name, a file that is not a study or a study that is not there, 409 for a storage of
+another Optuna version, 502 for a storage that fails, 503 when the reads are all taken (with
+``Retry-After``), 504 for a storage that does not answer in time.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import math
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +20,23 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 
 from jupyter_automl.server import API_PREFIX, BOKEH_PREFIX
-from jupyter_automl.server.studies import OutsideRootError, list_all, load_payload, locate
+from jupyter_automl.server.gate import AccessGate, BusyError, DeadlineError
+from jupyter_automl.server.readonly import (
+    Deadline,
+    NotAStudyError,
+    SchemaVersionError,
+    StorageTimeoutError,
+    StorageUnreachableError,
+)
+from jupyter_automl.server.studies import OutsideRootError, StudyLocation, StudyReader, check_text
+from jupyter_automl.storage import _redact
 
 __all__ = ["StudiesHandler", "StudyHandler", "SchemaHandler", "BokehStaticHandler", "handlers"]
 
-# Queries on a SQLite file or a remote database can take seconds; they run here, not on the loop.
-_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jupyter-automl-api")
+#: The most storages one listing may ask for.
+MAX_LISTED = 32
+_NO_URLS = ("requests cannot give a storage URL ('url=' is not accepted). Use db=<path under the server root>, "
+            "or storage=<name> for a storage the server's admin configured in c.JupyterAutoML.storages")
 
 
 def _clean(value: Any) -> Any:
@@ -34,50 +50,138 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _parameter_error(exc: Exception) -> tornado.web.HTTPError:
+    """The answer to a parameter :meth:`StudyReader.locate` refused."""
+    if isinstance(exc, OutsideRootError):
+        return tornado.web.HTTPError(403, str(exc))
+    if isinstance(exc, FileNotFoundError):
+        return tornado.web.HTTPError(404, str(exc))
+    return tornado.web.HTTPError(400, str(exc))
+
+
+_READ_ERRORS: tuple[tuple[type[BaseException], int], ...] = (
+    (BusyError, 503),
+    (DeadlineError, 504),
+    (StorageTimeoutError, 504),
+    (NotAStudyError, 404),
+    (SchemaVersionError, 409),
+    (StorageUnreachableError, 502),
+    (PermissionError, 403),
+)
+
+
 class _BaseHandler(APIHandler):
     auth_resource = "contents"  # reading studies is reading files of the server root
 
-    def initialize(self, root_dir: str) -> None:
-        self.root_dir = root_dir
-
-    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)
+    def initialize(self, reader: StudyReader, gate: AccessGate) -> None:
+        self.reader = reader
+        self.gate = gate
 
     def _send(self, data: Any) -> None:
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(_clean(data), default=str))
 
+    def _refuse_urls(self) -> None:
+        if "url" in self.request.query_arguments:
+            raise tornado.web.HTTPError(400, _NO_URLS)
+
+    def _single(self, name: str) -> str | None:
+        values = self.get_arguments(name)
+        if len(values) > 1:
+            raise tornado.web.HTTPError(400, f"parameter {name!r} is given {len(values)} times; give it once")
+        return values[0] if values else None
+
+    def _checked(self, kind: str, value: str) -> str:
+        try:
+            return check_text(kind, value)
+        except ValueError as exc:
+            raise tornado.web.HTTPError(400, str(exc)) from None
+
+    async def _read(self, key: str, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` through the gate, with its failures turned into HTTP errors."""
+        try:
+            return await self.gate.run(key, self.reader.deadline.total + 1.0, fn, *args)
+        except Exception as exc:
+            raise self._read_error(exc) from None
+
+    def _read_error(self, exc: Exception) -> tornado.web.HTTPError:
+        for kind, code in _READ_ERRORS:
+            if isinstance(exc, kind):
+                if code == 503:
+                    self.set_header("Retry-After", "2")
+                return tornado.web.HTTPError(code, str(exc))
+        self.log.exception("jupyter-automl: reading a storage failed", exc_info=exc)
+        return tornado.web.HTTPError(500, f"reading the storage failed: {type(exc).__name__} (details in the server log)")
+
 
 class StudiesHandler(_BaseHandler):
-    """``GET studies``: every study under the root, plus the storages given as ``?url=``."""
+    """``GET studies[?storage=…]``: every study under the root, plus those of the storages given."""
 
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        urls = self.get_arguments("url")
-        self._send(await self._in_thread(list_all, self.root_dir, urls))
+        self._refuse_urls()
+        wanted = [("storage", v) for v in self.get_arguments("storage")] + [("db", v) for v in self.get_arguments("db")]
+        if len(wanted) > MAX_LISTED:
+            raise tornado.web.HTTPError(400, f"{len(wanted)} storages asked for; at most {MAX_LISTED} per listing")
+        files: list[StudyLocation] = []
+        named: list[StudyLocation] = []
+        errors: list[dict[str, Any]] = []
+        for kind, value in wanted:
+            self._checked(kind, value)
+            try:
+                loc = self.reader.locate(**{kind: value})
+            except (OutsideRootError, FileNotFoundError, ValueError) as exc:
+                shown = _redact(value)
+                errors.append({"db": shown if kind == "db" else None, "storage": shown if kind == "storage" else None,
+                               "url": None, "message": str(exc)})
+                continue
+            (named if loc.storage is not None else files).append(loc)
+        timeout = self.reader.deadline.total + 1.0
+        named = list(dict.fromkeys(named))
+        reads = [self.gate.run("the studies listing", timeout, self.reader.list_files, files)]
+        reads += [self.gate.run(loc.key, timeout, self.reader.summaries, loc) for loc in named]
+        results = await asyncio.gather(*reads, return_exceptions=True)
+        listed = results[0]
+        if isinstance(listed, BaseException):
+            raise self._read_error(listed) if isinstance(listed, Exception) else listed
+        studies = list(listed["studies"])
+        errors += listed["errors"]
+        for loc, rows in zip(named, results[1:], strict=True):
+            if isinstance(rows, Exception):
+                errors.append({**loc.as_dict(), "message": str(rows)})
+            elif isinstance(rows, BaseException):
+                raise rows
+            else:
+                studies += rows
+        studies.sort(key=lambda s: s.get("updated") or s.get("started") or "", reverse=True)
+        self._send({"studies": studies, "errors": errors, "storages": self.reader.named.names})
 
 
 class StudyHandler(_BaseHandler):
-    """``GET studies/<name>?db=<relative path>`` or ``?url=<storage URL>``: the result payload."""
+    """``GET studies/<name>?db=<relative path>`` or ``?storage=<name>``: the result payload."""
 
     @tornado.web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        db = self.get_argument("db", None)
-        url = self.get_argument("url", None)
+        self._refuse_urls()
+        name = self._checked("name", name)
+        db = self._single("db")
+        storage = self._single("storage")
+        for kind, value in (("db", db), ("storage", storage)):
+            if value is not None:
+                self._checked(kind, value)
         try:
-            location = locate(self.root_dir, db=db, url=url)
-        except OutsideRootError as exc:
-            raise tornado.web.HTTPError(403, str(exc)) from None
-        except FileNotFoundError as exc:
-            raise tornado.web.HTTPError(404, str(exc)) from None
-        except ValueError as exc:
-            raise tornado.web.HTTPError(400, str(exc)) from None
+            location = self.reader.locate(db=db, storage=storage)
+        except (OutsideRootError, FileNotFoundError, ValueError) as exc:
+            raise _parameter_error(exc) from None
         try:
-            payload = await self._in_thread(load_payload, location, name)
+            payload = await self.gate.run(location.key, self.reader.deadline.total + 1.0,
+                                          self.reader.payload, location, name)
         except KeyError:
-            raise tornado.web.HTTPError(404, f"no study named {name!r} in {db or url}") from None
+            raise tornado.web.HTTPError(404, f"no study named {name!r} in {location.label}") from None
+        except Exception as exc:
+            raise self._read_error(exc) from None
         self._send(payload)
 
 
@@ -105,7 +209,7 @@ class SchemaHandler(_BaseHandler):
     @authorized
     async def get(self) -> None:
         if SchemaHandler._cache is None:
-            SchemaHandler._cache = await self._in_thread(schema_for_editor)
+            SchemaHandler._cache = await self._read("the options schema", schema_for_editor)
         self._send(SchemaHandler._cache)
 
 
@@ -139,9 +243,11 @@ def _bokeh_static_dir() -> str | None:
     return str(Path(bokehjs_path()))
 
 
-def handlers(root_dir: str) -> list[tuple[str, type, dict[str, Any]]]:
-    """The routes, relative to the base URL."""
-    kw = {"root_dir": root_dir}
+def handlers(root_dir: str, options: Any) -> list[tuple[str, type, dict[str, Any]]]:
+    """The routes, relative to the base URL; ``options`` is a ``JupyterAutoML`` configurable."""
+    deadline = Deadline(connect=options.connect_timeout, query=options.query_timeout)
+    reader = StudyReader(root_dir, dict(options.storages), deadline)
+    kw = {"reader": reader, "gate": AccessGate(options.max_reads, options.max_reads_per_storage)}
     routes: list[tuple[str, type, dict[str, Any]]] = [
         (f"{API_PREFIX}/studies", StudiesHandler, kw),
         (f"{API_PREFIX}/studies/(?P<name>[^/]+)", StudyHandler, kw),
