@@ -1,44 +1,105 @@
 """The server extension's REST API, through a real Jupyter server (pytest-jupyter's ``jp_fetch``).
 
 The server runs under a base URL (``/a%40b/``, pytest-jupyter's default), so every route is
-also checked to work below one.
+also checked to work below one. The probes of issue #12 are here as tests: nothing is written
+(hash and journal mode of a plain SQLite file, an empty PostgreSQL database), no connection a
+request names (a listening socket that would see one), nothing outside the root (links), no
+lock-up (a storage that accepts connections and never answers), no 500 for bad parameters, and
+a server process that stops on SIGTERM while a request waits for a storage.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import os
-import shutil
+import select
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 import tornado.httpclient
 
 API = ("jupyter-automl", "api")
+SECRET = "hunter2"  # a password that must never reach a client
 
 
-def _make_study(workdir: Path, name: str) -> None:
+def _make_study(workdir: Path, name: str, storage: str | None = None) -> None:
     import jupyter_automl as ja
 
     old = os.getcwd()
     os.chdir(workdir)
     try:
-        ja.search(data="sklearn:iris", n_trials=2, models=["linear"], cv=2, name=name, display=False)
+        ja.search(
+            data="sklearn:iris",
+            n_trials=2,
+            models=["linear"],
+            cv=2,
+            name=name,
+            display=False,
+            **({"storage": storage} if storage else {}),
+        )
     finally:
         os.chdir(old)
 
 
+def _plain_files(folder: Path) -> None:
+    """Storages written by Optuna itself (no WAL), and files that are not studies."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    folder.mkdir()
+    for storage in (
+        f"sqlite:///{folder / 'optuna.db'}",
+        JournalStorage(JournalFileBackend(str(folder / "study.log"))),
+    ):
+        study = optuna.create_study(study_name="plain-study", storage=storage)
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    con = sqlite3.connect(folder / "precious.db")
+    con.execute("CREATE TABLE notes (body TEXT)")
+    con.execute("INSERT INTO notes VALUES ('mine')")
+    con.commit()
+    con.close()
+    (folder / "notes.db").write_text("not a database\n")
+    (folder / "notes.log").write_text("a log of my own\n")
+
+
 @pytest.fixture(scope="module")
 def study_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``root/`` with a study at its top and one two folders down; ``outside/`` beside it."""
+    """``root/`` with studies at its top, two folders down and in a hidden folder; ``outside/``
+    beside it, reached from the root by links to its folder, its ``.jupyter_automl`` and its file."""
     base = tmp_path_factory.mktemp("studies")
     root, outside = base / "root", base / "outside"
-    for d in (root, root / "projects" / "deep", outside):
+    for d in (
+        root,
+        root / "projects" / "deep",
+        root / ".hidden",
+        outside,
+        root / "linked",
+        root / "filelink" / ".jupyter_automl",
+    ):
         d.mkdir(parents=True)
     _make_study(root, "top-study")
     _make_study(root / "projects" / "deep", "deep-study")
+    _make_study(root / ".hidden", "hidden-study")
     _make_study(outside, "secret-study")
     (root / "link-out").symlink_to(outside, target_is_directory=True)
+    (root / "linked" / ".jupyter_automl").symlink_to(
+        outside / ".jupyter_automl", target_is_directory=True
+    )
+    (root / "filelink" / ".jupyter_automl" / "studies.db").symlink_to(
+        outside / ".jupyter_automl" / "studies.db"
+    )
+    _plain_files(root / "plain")
     return base
 
 
@@ -56,15 +117,67 @@ def _restore_bokeh_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def jp_server_config() -> dict:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_automl": True}}}
+def storages() -> dict[str, str]:
+    """``c.JupyterAutoML.storages`` of the test's server (none unless a test overrides it)."""
+    return {}
+
+
+@pytest.fixture
+def automl_options() -> dict:
+    """Other ``c.JupyterAutoML`` options of the test's server."""
+    return {"connect_timeout": 2.0, "query_timeout": 5.0}
+
+
+@pytest.fixture
+def jp_server_config(storages: dict[str, str], automl_options: dict) -> dict:
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_automl": True}},
+        "JupyterAutoML": {"storages": storages, **automl_options},
+    }
+
+
+@pytest.fixture
+def silent_socket():
+    """A port on 127.0.0.1 that completes TCP handshakes (the kernel's backlog) and never answers.
+
+    ``pending(timeout)`` says whether a client has connected: a test waits on it (no sleeps) to
+    know a request reached the storage, or asserts it stays false to prove none was made.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+
+    def pending(timeout: float = 0.0) -> bool:
+        return bool(select.select([sock], [], [], timeout)[0])
+
+    yield sock.getsockname()[1], pending
+    sock.close()
+
+
+def _silent_url(port: int) -> str:
+    return f"postgresql+psycopg2://automl:{SECRET}@127.0.0.1:{port}/automl"
 
 
 async def _get_json(jp_fetch, *parts: str, **params: str) -> dict:
     response = await jp_fetch(*parts, params=params or None)
     assert response.code == 200
     assert response.headers["Content-Type"].startswith("application/json")
-    return json.loads(response.body)
+    body = response.body.decode()
+    assert SECRET not in body
+    return json.loads(body)
+
+
+async def _error(
+    jp_fetch, *parts: str, headers: dict | None = None, **params: str
+) -> tuple[int, dict]:
+    """The status and JSON body of a request that must fail."""
+    with pytest.raises(tornado.httpclient.HTTPClientError) as info:
+        await jp_fetch(*parts, params=params or None, headers=headers)
+    response = info.value.response
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.body.decode()
+    assert SECRET not in body
+    return info.value.code, json.loads(body)
 
 
 async def _status(jp_fetch, *parts: str, headers: dict | None = None, **params: str) -> int:
@@ -73,21 +186,77 @@ async def _status(jp_fetch, *parts: str, headers: dict | None = None, **params: 
     return info.value.code
 
 
+def _fingerprint(folder: Path) -> dict[str, str]:
+    """Every file of ``folder`` (names included: a new -wal or -journal file shows) → sha256."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _journal_mode(path: Path) -> str:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------------------- listing
 async def test_list_finds_studies_under_the_root_only(jp_fetch, study_tree: Path) -> None:
     data = await _get_json(jp_fetch, *API, "studies")
     by_name = {s["name"]: s for s in data["studies"]}
-    assert set(by_name) == {"top-study", "deep-study"}  # the symlinked outside folder is not walked
+    # not the hidden folder's, not the ones reached through links out of the root
+    assert set(by_name) == {"top-study", "deep-study"}
     top, deep = by_name["top-study"], by_name["deep-study"]
-    assert top["db"] == ".jupyter_automl/studies.db"
+    assert (
+        top["db"] == ".jupyter_automl/studies.db" and top["storage"] is None and top["url"] is None
+    )
     assert deep["db"] == "projects/deep/.jupyter_automl/studies.db"
     assert top["space"] == "tabular" and top["strategy"] == "tpe" and top["metric"] == "accuracy"
     assert top["n_trials"] == 2 and top["state"] == "finished"
     assert 0.5 < top["best_score"] <= 1.0
-    assert data["errors"] == []
+    assert data["errors"] == [] and data["storages"] == []
 
 
+@pytest.mark.parametrize(
+    "db",
+    [
+        "linked/.jupyter_automl/studies.db",  # a linked .jupyter_automl folder
+        "filelink/.jupyter_automl/studies.db",  # a linked study file
+        "link-out/.jupyter_automl/studies.db",  # a linked folder
+        ".hidden/.jupyter_automl/studies.db",  # a hidden folder inside the root
+    ],
+)
+async def test_links_out_of_the_root_and_hidden_folders_are_neither_listed_nor_read(
+    jp_fetch, db: str
+) -> None:
+    listed = await _get_json(jp_fetch, *API, "studies")
+    assert not {"secret-study", "hidden-study"} & {s["name"] for s in listed["studies"]}
+    code, body = await _error(jp_fetch, *API, "studies", "secret-study", db=db)
+    assert code == 403 and (
+        "outside the server root" in body["message"] or "hidden folder" in body["message"]
+    )
+    added = await _get_json(jp_fetch, *API, "studies", storage=db)  # the sidebar's "add a storage"
+    assert not {"secret-study", "hidden-study"} & {s["name"] for s in added["studies"]}
+    assert len(added["errors"]) == 1 and added["errors"][0]["db"] is None
+
+
+async def test_a_study_file_added_by_path_is_listed_once(jp_fetch) -> None:
+    listed = await _get_json(
+        jp_fetch, *API, "studies", storage="projects/deep/.jupyter_automl/studies.db"
+    )
+    assert sorted(s["name"] for s in listed["studies"]) == ["deep-study", "top-study"]
+    listed = await _get_json(
+        jp_fetch, *API, "studies", storage="plain/study.log", db="plain/optuna.db"
+    )
+    plain = sorted((s["name"], s["db"]) for s in listed["studies"] if s["name"] == "plain-study")
+    assert plain == [("plain-study", "plain/optuna.db"), ("plain-study", "plain/study.log")]
+    assert listed["errors"] == []
+
+
+# -------------------------------------------------------------------------------- detail
 async def test_detail_is_the_result_payload(jp_fetch) -> None:
-    data = await _get_json(jp_fetch, *API, "studies", "deep-study", db="projects/deep/.jupyter_automl/studies.db")
+    data = await _get_json(
+        jp_fetch, *API, "studies", "deep-study", db="projects/deep/.jupyter_automl/studies.db"
+    )
     assert data["version"] == "1.0"
     assert data["study"]["name"] == "deep-study"
     assert data["study"]["n_complete"] == 2
@@ -96,41 +265,390 @@ async def test_detail_is_the_result_payload(jp_fetch) -> None:
     assert rows[0]["model"] == "linear" and rows[0]["score"] == data["best"]["score"]
     assert len(data["history"]) == 2
     assert "data: sklearn:iris" in data["config_text"]
-    assert data["location"] == {"db": "projects/deep/.jupyter_automl/studies.db", "url": None}
+    assert data["location"] == {
+        "db": "projects/deep/.jupyter_automl/studies.db",
+        "storage": None,
+        "url": None,
+    }
+    same = await _get_json(
+        jp_fetch, *API, "studies", "deep-study", storage="projects/deep/.jupyter_automl/studies.db"
+    )
+    assert same["location"] == data["location"]
 
 
-async def test_detail_unknown_study_or_file_is_404(jp_fetch) -> None:
-    assert await _status(jp_fetch, *API, "studies", "nope", db=".jupyter_automl/studies.db") == 404
-    assert await _status(jp_fetch, *API, "studies", "top-study", db="missing/studies.db") == 404
-    assert await _status(jp_fetch, *API, "studies", "top-study") == 400
+async def test_unknown_study_file_or_name_is_404(jp_fetch) -> None:
+    code, body = await _error(jp_fetch, *API, "studies", "nope", db=".jupyter_automl/studies.db")
+    assert (
+        code == 404 and body["message"] == "no study named 'nope' in '.jupyter_automl/studies.db'"
+    )
+    code, body = await _error(jp_fetch, *API, "studies", "top-study", db="missing/studies.db")
+    assert code == 404 and "no study file 'missing/studies.db'" in body["message"]
+    code, body = await _error(jp_fetch, *API, "studies", "top-study", storage="team")
+    assert code == 404 and "no storage named 'team': configured names are (none)" in body["message"]
+    code, body = await _error(jp_fetch, *API, "studies", "top-study")
+    assert code == 400 and "give exactly one of 'db'" in body["message"]
 
 
-@pytest.mark.parametrize("db", [
-    "../outside/.jupyter_automl/studies.db",
-    "projects/../../outside/.jupyter_automl/studies.db",
-    "link-out/.jupyter_automl/studies.db",
-    "/etc/passwd",
-])
-async def test_paths_outside_the_root_are_refused(jp_fetch, study_tree: Path, db: str) -> None:
-    assert await _status(jp_fetch, *API, "studies", "secret-study", db=db) == 403
+@pytest.mark.parametrize(
+    "db",
+    [
+        "../outside/.jupyter_automl/studies.db",
+        "projects/../../outside/.jupyter_automl/studies.db",
+        "/etc/passwd",
+        "~/studies.db",
+    ],
+)
+async def test_paths_outside_the_root_are_refused(jp_fetch, db: str) -> None:
+    code, body = await _error(jp_fetch, *API, "studies", "secret-study", db=db)
+    assert code == 403 and "server root" in body["message"]
 
 
-async def test_file_urls_outside_the_root_are_refused(jp_fetch, study_tree: Path) -> None:
-    outside = study_tree / "outside" / ".jupyter_automl" / "studies.db"
-    assert await _status(jp_fetch, *API, "studies", "secret-study", url=f"sqlite:///{outside}") == 403
-    listed = await _get_json(jp_fetch, *API, "studies", url=f"sqlite:///{outside}")
-    assert "secret-study" not in {s["name"] for s in listed["studies"]}
-    assert listed["errors"] and "outside the server root" in listed["errors"][0]["message"]
+# ------------------------------------------------------------------------- nothing written
+@pytest.mark.parametrize("name", ["optuna.db", "study.log"])
+async def test_reading_a_plain_storage_changes_no_byte(
+    jp_fetch, study_tree: Path, name: str
+) -> None:
+    plain = study_tree / "root" / "plain"
+    before = _fingerprint(plain)
+    assert _journal_mode(plain / "optuna.db") == "delete"  # Optuna's own file, not switched to WAL
+    for _ in range(2):
+        listed = await _get_json(jp_fetch, *API, "studies", storage=f"plain/{name}")
+        assert [s["n_trials"] for s in listed["studies"] if s["db"] == f"plain/{name}"] == [2]
+        data = await _get_json(jp_fetch, *API, "studies", "plain-study", db=f"plain/{name}")
+        assert data["study"]["n_complete"] == 2
+    assert _fingerprint(plain) == before  # same bytes, and no -wal, -shm, -journal or .lock file
+    assert _journal_mode(plain / "optuna.db") == "delete"
 
 
-async def test_added_url_under_the_root_is_listed_once(jp_fetch, study_tree: Path) -> None:
-    inside = study_tree / "root" / "projects" / "deep" / ".jupyter_automl" / "studies.db"
-    listed = await _get_json(jp_fetch, *API, "studies", url=f"sqlite:///{inside}")
-    assert sorted(s["name"] for s in listed["studies"]) == ["deep-study", "top-study"]
-    data = await _get_json(jp_fetch, *API, "studies", "deep-study", url=f"sqlite:///{inside}")
-    assert data["study"]["name"] == "deep-study"
+@pytest.mark.parametrize("name", ["precious.db", "notes.db", "notes.log"])
+async def test_a_file_that_is_not_a_study_is_404_and_untouched(
+    jp_fetch, study_tree: Path, name: str
+) -> None:
+    plain = study_tree / "root" / "plain"
+    before = _fingerprint(plain)
+    code, body = await _error(jp_fetch, *API, "studies", "plain-study", db=f"plain/{name}")
+    assert code == 404 and body["message"].startswith(f"'plain/{name}' is not a study")
+    listed = await _get_json(jp_fetch, *API, "studies", storage=f"plain/{name}")
+    assert [e["db"] for e in listed["errors"]] == [f"plain/{name}"]
+    assert "is not a study" in listed["errors"][0]["message"]
+    assert _fingerprint(plain) == before
+    con = sqlite3.connect(f"file:{plain / 'precious.db'}?mode=ro", uri=True)
+    assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == [
+        "notes"
+    ]  # no Optuna table added
+    con.close()
 
 
+# ------------------------------------------------------------------- no URL from a request
+async def test_a_url_parameter_is_refused_without_any_connection(jp_fetch, silent_socket) -> None:
+    port, pending = silent_socket
+    url = _silent_url(port)
+    code, body = await _error(jp_fetch, *API, "studies", url=url)
+    assert code == 400 and "requests cannot give a storage URL" in body["message"]
+    assert "c.JupyterAutoML.storages" in body["message"]
+    code, _ = await _error(jp_fetch, *API, "studies", "top-study", url=url)
+    assert code == 400
+    code, _ = await _error(
+        jp_fetch, *API, "studies", "top-study", url=f"sqlite:///{Path.cwd()}/x.db"
+    )
+    assert code == 400
+    code, body = await _error(
+        jp_fetch, *API, "studies", "top-study", storage=url
+    )  # a URL where a name goes
+    assert code == 400 and "is a storage URL" in body["message"] and "***" in body["message"]
+    listed = await _get_json(jp_fetch, *API, "studies", storage=url)
+    assert "is a storage URL" in listed["errors"][0]["message"]
+    assert not pending(0.2)  # nobody connected to the port
+
+
+# ----------------------------------------------------------------------- bad parameters
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"db": "a" * 5000},
+        {"storage": "b" * 5000},
+        {"db": "x\x00.db"},
+        {"db": "   "},
+    ],
+)
+async def test_bad_parameters_are_400_not_500(jp_fetch, params: dict) -> None:
+    code, body = await _error(jp_fetch, *API, "studies", "top-study", **params)
+    assert code == 400 and body["message"].startswith("parameter ")
+    code, body = await _error(jp_fetch, *API, "studies", **params)
+    assert code == 400 and body["message"].startswith("parameter ")
+
+
+async def test_a_long_study_name_or_a_repeated_parameter_is_400(jp_fetch) -> None:
+    code, body = await _error(
+        jp_fetch, *API, "studies", "n" * 5000, db=".jupyter_automl/studies.db"
+    )
+    assert (
+        code == 400
+        and body["message"] == "parameter 'name' is 5000 characters long; at most 512 are accepted"
+    )
+    twice = [("db", ".jupyter_automl/studies.db"), ("db", "plain/optuna.db")]
+    with pytest.raises(tornado.httpclient.HTTPClientError) as info:
+        await jp_fetch(*API, "studies", "top-study", params=twice)
+    assert (
+        info.value.code == 400
+        and b"parameter 'db' is given 2 times; give it once" in info.value.response.body
+    )
+    with pytest.raises(tornado.httpclient.HTTPClientError) as info:
+        await jp_fetch(*API, "studies", params=[("db", f"plain/{i}.db") for i in range(40)])
+    assert info.value.code == 400 and b"at most 32 per listing" in info.value.response.body
+
+
+# ------------------------------------------------------------------- named PostgreSQL storage
+@pytest.fixture(scope="module")
+def team_databases(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Two databases of the test cluster: ``team`` with a study, ``empty`` with no table at all."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url)
+    if base.password is None:
+        base = base.set(password=SECRET)  # the cluster trusts local users: any password passes
+    con = psycopg2.connect(
+        host=base.host,
+        port=base.port,
+        user=base.username,
+        dbname=base.database,
+        password=base.password,
+    )
+    con.autocommit = True
+    with con.cursor() as cur:
+        for db in ("ja_server_team", "ja_server_empty"):
+            cur.execute(f"DROP DATABASE IF EXISTS {db}")
+            cur.execute(f"CREATE DATABASE {db}")
+    con.close()
+    urls = {
+        name: base.set(database=f"ja_server_{name}").render_as_string(hide_password=False)
+        for name in ("team", "empty")
+    }
+    _make_study(tmp_path_factory.mktemp("team"), "team-study", storage=urls["team"])
+    return urls
+
+
+def _public_tables(url: str) -> int:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as con:
+        n = con.execute(
+            sqlalchemy.text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return n
+
+
+@pytest.mark.postgres
+class TestNamedPostgreSQLStorage:
+    @pytest.fixture
+    def storages(self, team_databases: dict[str, str]) -> dict[str, str]:
+        return team_databases
+
+    async def test_a_named_storage_is_listed_and_read_by_name(self, jp_fetch) -> None:
+        listed = await _get_json(jp_fetch, *API, "studies", storage="team")
+        assert listed["storages"] == ["empty", "team"]  # names only: the URLs stay on the server
+        team = [s for s in listed["studies"] if s["storage"] == "team"]
+        assert [(s["name"], s["db"], s["url"], s["n_trials"]) for s in team] == [
+            ("team-study", None, None, 2)
+        ]
+        data = await _get_json(jp_fetch, *API, "studies", "team-study", storage="team")
+        assert data["study"]["name"] == "team-study" and data["study"]["storage"] == "team"
+        assert data["location"] == {"db": None, "storage": "team", "url": None}
+        assert data["config"]["storage"].startswith(
+            "postgresql+psycopg2://postgres:***@"
+        )  # the study's own option
+        code, body = await _error(jp_fetch, *API, "studies", "nope", storage="team")
+        assert code == 404 and body["message"] == "no study named 'nope' in storage 'team'"
+
+    async def test_a_database_without_optuna_tables_is_not_a_study_and_stays_empty(
+        self, jp_fetch, storages
+    ) -> None:
+        code, body = await _error(jp_fetch, *API, "studies", "team-study", storage="empty")
+        assert code == 404 and body["message"].startswith("storage 'empty' is not a study")
+        listed = await _get_json(jp_fetch, *API, "studies", storage="empty")
+        assert [(e["storage"], e["message"][:27]) for e in listed["errors"]] == [
+            ("empty", "storage 'empty' is not a st")
+        ]
+        assert _public_tables(storages["empty"]) == 0  # no Optuna schema was created
+
+
+# ----------------------------------------------------------------------------- no lock-up
+class TestHangingStorage:
+    @pytest.fixture
+    def storages(self, silent_socket) -> dict[str, str]:
+        return {"hang": _silent_url(silent_socket[0])}
+
+    async def test_four_requests_on_a_hanging_storage_leave_the_api_answering(
+        self, jp_fetch, silent_socket
+    ) -> None:
+        _, pending = silent_socket
+        t0 = time.monotonic()
+        hung = [
+            asyncio.ensure_future(_error(jp_fetch, *API, "studies", "x", storage="hang"))
+            for _ in range(4)
+        ]
+        assert await asyncio.get_running_loop().run_in_executor(
+            None, pending, 30
+        )  # the server is connecting
+        t1 = time.monotonic()
+        listed = await _get_json(jp_fetch, *API, "studies")
+        assert time.monotonic() - t1 < 1.0
+        assert {s["name"] for s in listed["studies"]} == {"top-study", "deep-study"}
+        outcomes = await asyncio.gather(*hung)
+        took = time.monotonic() - t0
+        codes = sorted(code for code, _ in outcomes)
+        assert codes == [
+            503,
+            503,
+            504,
+            504,
+        ]  # two slots per storage: two wait for it, two are refused at once
+        messages = {code: body["message"] for code, body in outcomes}
+        assert (
+            messages[503]
+            == "storage 'hang' is busy (2 reads still waiting for it); try again shortly"
+        )
+        assert messages[504] == "storage 'hang' did not answer within 7 s"
+        assert took < 10  # the 2 s connect timeout, not for ever
+
+    async def test_a_listing_reports_a_hanging_storage_and_lists_the_rest(self, jp_fetch) -> None:
+        listed = await _get_json(jp_fetch, *API, "studies", storage="hang")
+        assert {s["name"] for s in listed["studies"]} == {"top-study", "deep-study"}
+        assert listed["errors"] == [
+            {
+                "db": None,
+                "storage": "hang",
+                "url": None,
+                "message": "storage 'hang' did not answer within 7 s",
+            }
+        ]
+
+
+class TestFullPool:
+    @pytest.fixture
+    def storages(self, silent_socket) -> dict[str, str]:
+        return {"hang": _silent_url(silent_socket[0])}
+
+    @pytest.fixture
+    def automl_options(self) -> dict:
+        return {"connect_timeout": 2.0, "query_timeout": 5.0, "max_reads": 2}
+
+    async def test_a_request_beyond_the_bound_is_503_at_once(self, jp_fetch, silent_socket) -> None:
+        _, pending = silent_socket
+        hung = [
+            asyncio.ensure_future(_error(jp_fetch, *API, "studies", "x", storage="hang"))
+            for _ in range(2)
+        ]
+        assert await asyncio.get_running_loop().run_in_executor(None, pending, 30)
+        t0 = time.monotonic()
+        with pytest.raises(tornado.httpclient.HTTPClientError) as info:
+            await jp_fetch(
+                *API, "studies", "top-study", params={"db": ".jupyter_automl/studies.db"}
+            )
+        assert time.monotonic() - t0 < 1.0
+        assert info.value.code == 503 and info.value.response.headers["Retry-After"] == "2"
+        assert json.loads(info.value.response.body)["message"].startswith(
+            "the studies API is busy (2 storage reads"
+        )
+        assert sorted(code for code, _ in await asyncio.gather(*hung)) == [504, 504]
+        data = await _get_json(
+            jp_fetch, *API, "studies", "top-study", db=".jupyter_automl/studies.db"
+        )
+        assert data["study"]["name"] == "top-study"  # the slots are free again
+
+
+# --------------------------------------------------------------------------- SIGTERM
+def test_the_server_stops_on_sigterm_with_a_request_waiting_for_a_storage(
+    study_tree: Path, tmp_path: Path, silent_socket
+) -> None:
+    """A real ``jupyter server`` process, configured as the README tells an admin to."""
+    port, pending = silent_socket
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.py").write_text(
+        'c.ServerApp.jpserver_extensions = {"jupyter_automl": True}\n'
+        f'c.JupyterAutoML.storages = {{"team": "{_silent_url(port)}"}}\n'
+        "c.JupyterAutoML.connect_timeout = 120  # the request stays in flight for the whole test\n"
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        http_port = s.getsockname()[1]
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(config),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={http_port}",
+        "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=t0k",
+        f"--ServerApp.root_dir={study_tree / 'root'}",
+    ]
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        _wait_until_up(proc, f"{base}/api/status?token=t0k", log)
+        with urllib.request.urlopen(
+            f"{base}/jupyter-automl/api/studies?token=t0k", timeout=30
+        ) as r:
+            assert json.load(r)["storages"] == ["team"]
+        answers: list[object] = []
+
+        def request() -> None:
+            try:
+                urllib.request.urlopen(
+                    f"{base}/jupyter-automl/api/studies/x?storage=team&token=t0k", timeout=60
+                )
+            except (urllib.error.URLError, OSError) as exc:  # the server went away under it
+                answers.append(exc)
+
+        client = threading.Thread(target=request, daemon=True)
+        client.start()
+        assert pending(30)  # the request is in flight: the server is connecting to the storage
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+        assert time.monotonic() - t0 < 10, log.read_text()[-2000:]
+        assert rc == 0 or rc == -signal.SIGTERM
+        client.join(30)
+        assert not client.is_alive()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_until_up(proc: subprocess.Popen, url: str, log: Path) -> None:
+    t0 = time.monotonic()
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter server died: {log.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() - t0 > 60:
+                raise TimeoutError(
+                    f"jupyter server did not come up: {log.read_text()[-2000:]}"
+                ) from None
+            time.sleep(0.2)  # polling a server that is starting, not synchronising the test
+
+
+# -------------------------------------------------------------------------- the rest
 async def test_schema_has_every_option_and_accepts_durations(jp_fetch) -> None:
     import re
 
@@ -144,21 +662,36 @@ async def test_schema_has_every_option_and_accepts_durations(jp_fetch) -> None:
     assert re.match(pattern, "1h30m") and re.match(pattern, "90s") and not re.match(pattern, "soon")
 
 
-@pytest.mark.parametrize("parts", [
-    (*API, "studies"),
-    (*API, "studies", "top-study"),
-    (*API, "schema"),
-])
+@pytest.mark.parametrize(
+    "parts",
+    [
+        (*API, "studies"),
+        (*API, "studies", "top-study"),
+        (*API, "schema"),
+    ],
+)
 async def test_no_token_is_403(jp_fetch, parts: tuple[str, ...]) -> None:
     # an empty Authorization header replaces the fixture's token; no cookie either
-    assert await _status(jp_fetch, *parts, headers={"Authorization": ""}, db=".jupyter_automl/studies.db") == 403
+    assert (
+        await _status(
+            jp_fetch, *parts, headers={"Authorization": ""}, db=".jupyter_automl/studies.db"
+        )
+        == 403
+    )
 
 
 async def test_bokehjs_needs_a_login(jp_fetch) -> None:
     # a page resource, not an API: without a token it redirects to the login page
     with pytest.raises(tornado.httpclient.HTTPClientError) as info:
-        await jp_fetch("jupyter-automl", "bokeh", "static", "js", "bokeh.min.js",
-                       headers={"Authorization": ""}, follow_redirects=False)
+        await jp_fetch(
+            "jupyter-automl",
+            "bokeh",
+            "static",
+            "js",
+            "bokeh.min.js",
+            headers={"Authorization": ""},
+            follow_redirects=False,
+        )
     assert info.value.code == 302 and "/login" in info.value.response.headers["Location"]
 
 
@@ -168,26 +701,25 @@ async def test_bokehjs_is_served_from_the_bokeh_package(jp_fetch) -> None:
     response = await jp_fetch("jupyter-automl", "bokeh", "static", "js", "bokeh.min.js")
     assert response.code == 200
     assert response.body == (Path(bokehjs_path()) / "js" / "bokeh.min.js").read_bytes()
-    assert await _status(jp_fetch, "jupyter-automl", "bokeh", "static", "..", "..", "__init__.py") in (403, 404)
+    assert await _status(
+        jp_fetch, "jupyter-automl", "bokeh", "static", "..", "..", "__init__.py"
+    ) in (403, 404)
 
 
-async def test_handlers_run_queries_off_the_event_loop(jp_fetch, jp_serverapp, monkeypatch) -> None:
+async def test_handlers_run_queries_off_the_event_loop(jp_fetch, monkeypatch) -> None:
     """A slow storage must not stall the server: a second request is answered meanwhile."""
-    import asyncio
-    import threading
-
-    from jupyter_automl.server import handlers
+    from jupyter_automl.server.studies import StudyReader
 
     release = threading.Event()
     entered = threading.Event()
-    real = handlers.list_all
+    real = StudyReader.list_files
 
-    def slow_list_all(*args, **kwargs):
+    def slow_list_files(self, *args, **kwargs):
         entered.set()
         release.wait(30)
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(handlers, "list_all", slow_list_all)
+    monkeypatch.setattr(StudyReader, "list_files", slow_list_files)
     slow = asyncio.ensure_future(jp_fetch(*API, "studies"))
     await asyncio.get_running_loop().run_in_executor(None, entered.wait, 30)
     fast = await jp_fetch("api", "status")  # served while the listing is still blocked
@@ -196,8 +728,8 @@ async def test_handlers_run_queries_off_the_event_loop(jp_fetch, jp_serverapp, m
     assert (await slow).code == 200
 
 
-def test_outside_root_checks_without_a_server(tmp_path: Path) -> None:
-    from jupyter_automl.server.studies import OutsideRootError, find_study_files, locate
+def test_path_checks_without_a_server(tmp_path: Path) -> None:
+    from jupyter_automl.server.studies import OutsideRootError, StudyReader, find_study_files
 
     (tmp_path / "a" / "b" / "c" / "d" / "e" / ".jupyter_automl").mkdir(parents=True)
     (tmp_path / "a" / "b" / "c" / "d" / "e" / ".jupyter_automl" / "studies.db").touch()
@@ -205,15 +737,37 @@ def test_outside_root_checks_without_a_server(tmp_path: Path) -> None:
     (tmp_path / "a" / ".jupyter_automl" / "studies.db").touch()
     assert find_study_files(tmp_path) == ["a/.jupyter_automl/studies.db"]  # depth-limited
     assert find_study_files(tmp_path, max_depth=6) == [
-        "a/.jupyter_automl/studies.db", "a/b/c/d/e/.jupyter_automl/studies.db"]
-    with pytest.raises(OutsideRootError):
-        locate(tmp_path / "a", db="../a/../../x.db")
-    with pytest.raises(OutsideRootError):
-        locate(tmp_path, url="sqlite:////etc/x.db")
-    with pytest.raises(FileNotFoundError):
-        locate(tmp_path, db="a/notes.txt")
-    assert locate(tmp_path, url="postgresql://u:p@db/x").url == "postgresql://u:p@db/x"
-    shutil.rmtree(tmp_path / "a")
+        "a/.jupyter_automl/studies.db",
+        "a/b/c/d/e/.jupyter_automl/studies.db",
+    ]
+    reader = StudyReader(tmp_path / "a", {"team": "postgresql://u:p@db/x"})
+    with pytest.raises(OutsideRootError, match="is outside the server root"):
+        reader.locate(db="../a/../../x.db")
+    with pytest.raises(ValueError, match=r"is a storage URL: requests cannot name URLs"):
+        reader.locate(storage="sqlite:////etc/x.db")
+    with pytest.raises(FileNotFoundError, match="no study file 'notes.txt'"):
+        reader.locate(db="notes.txt")
+    with pytest.raises(
+        FileNotFoundError, match="no storage named 'tema': configured names are team"
+    ):
+        reader.locate(storage="tema")
+    assert reader.locate(storage="team").as_dict() == {"db": None, "storage": "team", "url": None}
+    assert reader.locate(storage=".jupyter_automl/studies.db").db == ".jupyter_automl/studies.db"
+
+
+def test_the_admin_options_are_checked() -> None:
+    from traitlets import TraitError
+
+    from jupyter_automl.server.options import JupyterAutoML
+
+    with pytest.raises(TraitError, match=r"the name 'team/db' must be 1-64 letters"):
+        JupyterAutoML(storages={"team/db": "postgresql://h/db"})
+    with pytest.raises(TraitError, match=r"JupyterAutoML.storages\['team'\] is empty"):
+        JupyterAutoML(storages={"team": " "})
+    with pytest.raises(TraitError, match="JupyterAutoML.connect_timeout must be a positive number"):
+        JupyterAutoML(connect_timeout=0)
+    with pytest.raises(TraitError, match="JupyterAutoML.max_reads must be at least 1"):
+        JupyterAutoML(max_reads=0)
 
 
 def test_bokeh_resources_follow_the_server_extension() -> None:

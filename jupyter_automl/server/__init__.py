@@ -45,8 +45,13 @@ def setup_handlers(web_app: Any, root_dir: str, options: Any = None) -> None:
     from jupyter_automl.server.options import JupyterAutoML
 
     base_url = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", [(url_path_join(base_url, pattern), cls, kwargs)
-                                 for pattern, cls, kwargs in handlers(root_dir, options or JupyterAutoML())])
+    web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base_url, pattern), cls, kwargs)
+            for pattern, cls, kwargs in handlers(root_dir, options or JupyterAutoML())
+        ],
+    )
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
@@ -60,5 +65,8 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     # Kernels inherit the server's environment: this tells the live view that BokehJS can be
     # loaded from this server (and under which base URL) instead of being inlined.
     os.environ[BOKEH_ROOT_ENV] = url_path_join(serverapp.base_url, BOKEH_PREFIX)
-    serverapp.log.info("jupyter-automl server extension loaded (root %s; named storages: %s)", root_dir,
-                       ", ".join(sorted(options.storages)) or "none")
+    serverapp.log.info(
+        "jupyter-automl server extension loaded (root %s; named storages: %s)",
+        root_dir,
+        ", ".join(sorted(options.storages)) or "none",
+    )

@@ -25,7 +25,9 @@ from typing import Any
 
 __all__ = ["BOKEH_ROOT_ENV", "served_bokeh_root", "bokeh_resources"]
 
-BOKEH_ROOT_ENV = "JUPYTER_AUTOML_BOKEH_ROOT"  # the same name as jupyter_automl.server.BOKEH_ROOT_ENV
+BOKEH_ROOT_ENV = (
+    "JUPYTER_AUTOML_BOKEH_ROOT"  # the same name as jupyter_automl.server.BOKEH_ROOT_ENV
+)
 _MODE_ENV = "JUPYTER_AUTOML_BOKEH"  # "inline" forces inline resources, "server" the served ones
 
 

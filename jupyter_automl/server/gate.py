@@ -49,9 +49,13 @@ class AccessGate:
 
     def _admit(self, key: str) -> None:
         if self.running >= self.max_reads:
-            raise BusyError(f"the studies API is busy ({self.max_reads} storage reads running); try again shortly")
+            raise BusyError(
+                f"the studies API is busy ({self.max_reads} storage reads running); try again shortly"
+            )
         if self._running[key] >= self.max_per_storage:
-            raise BusyError(f"{key} is busy ({self.max_per_storage} reads still waiting for it); try again shortly")
+            raise BusyError(
+                f"{key} is busy ({self.max_per_storage} reads still waiting for it); try again shortly"
+            )
         self._running[key] += 1
 
     def _release(self, key: str) -> None:
@@ -90,8 +94,8 @@ class AccessGate:
                 pass
 
         threading.Thread(target=work, name=f"jupyter-automl-read {key}"[:60], daemon=True).start()
-        try:
-            return await asyncio.wait_for(asyncio.shield(done), timeout)
-        except asyncio.TimeoutError:
+        finished, _ = await asyncio.wait({done}, timeout=timeout)
+        if not finished:
             done.cancel()  # a late result is dropped; settle() still frees the slot
-            raise DeadlineError(f"{key} did not answer within {timeout:g} s") from None
+            raise DeadlineError(f"{key} did not answer within {timeout:g} s")
+        return done.result()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,13 @@ __all__ = ["StudiesHandler", "StudyHandler", "SchemaHandler", "BokehStaticHandle
 
 #: The most storages one listing may ask for.
 MAX_LISTED = 32
-_NO_URLS = ("requests cannot give a storage URL ('url=' is not accepted). Use db=<path under the server root>, "
-            "or storage=<name> for a storage the server's admin configured in c.JupyterAutoML.storages")
+_NO_URLS = (
+    "requests cannot give a storage URL ('url=' is not accepted). Use db=<path under the server root>, "
+    "or storage=<name> for a storage the server's admin configured in c.JupyterAutoML.storages"
+)
+
+
+_RAW_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 
 
 def _clean(value: Any) -> Any:
@@ -77,18 +83,31 @@ class _BaseHandler(APIHandler):
         self.reader = reader
         self.gate = gate
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 503:
+            self.set_header("Retry-After", "2")  # here: tornado clears headers before write_error
+        super().write_error(status_code, **kwargs)
+
     def _send(self, data: Any) -> None:
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(_clean(data), default=str))
 
-    def _refuse_urls(self) -> None:
+    def _check_query(self) -> None:
+        """No ``url=``, and no control character (tornado would turn it into a space)."""
         if "url" in self.request.query_arguments:
             raise tornado.web.HTTPError(400, _NO_URLS)
+        for name, values in self.request.query_arguments.items():
+            if any(_RAW_CONTROL.search(v) for v in values):
+                raise tornado.web.HTTPError(
+                    400, f"parameter {name[:40]!r} contains a control character"
+                )
 
     def _single(self, name: str) -> str | None:
         values = self.get_arguments(name)
         if len(values) > 1:
-            raise tornado.web.HTTPError(400, f"parameter {name!r} is given {len(values)} times; give it once")
+            raise tornado.web.HTTPError(
+                400, f"parameter {name!r} is given {len(values)} times; give it once"
+            )
         return values[0] if values else None
 
     def _checked(self, kind: str, value: str) -> str:
@@ -107,11 +126,11 @@ class _BaseHandler(APIHandler):
     def _read_error(self, exc: Exception) -> tornado.web.HTTPError:
         for kind, code in _READ_ERRORS:
             if isinstance(exc, kind):
-                if code == 503:
-                    self.set_header("Retry-After", "2")
                 return tornado.web.HTTPError(code, str(exc))
         self.log.exception("jupyter-automl: reading a storage failed", exc_info=exc)
-        return tornado.web.HTTPError(500, f"reading the storage failed: {type(exc).__name__} (details in the server log)")
+        return tornado.web.HTTPError(
+            500, f"reading the storage failed: {type(exc).__name__} (details in the server log)"
+        )
 
 
 class StudiesHandler(_BaseHandler):
@@ -120,10 +139,14 @@ class StudiesHandler(_BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        self._refuse_urls()
-        wanted = [("storage", v) for v in self.get_arguments("storage")] + [("db", v) for v in self.get_arguments("db")]
+        self._check_query()
+        wanted = [("storage", v) for v in self.get_arguments("storage")] + [
+            ("db", v) for v in self.get_arguments("db")
+        ]
         if len(wanted) > MAX_LISTED:
-            raise tornado.web.HTTPError(400, f"{len(wanted)} storages asked for; at most {MAX_LISTED} per listing")
+            raise tornado.web.HTTPError(
+                400, f"{len(wanted)} storages asked for; at most {MAX_LISTED} per listing"
+            )
         files: list[StudyLocation] = []
         named: list[StudyLocation] = []
         errors: list[dict[str, Any]] = []
@@ -133,8 +156,14 @@ class StudiesHandler(_BaseHandler):
                 loc = self.reader.locate(**{kind: value})
             except (OutsideRootError, FileNotFoundError, ValueError) as exc:
                 shown = _redact(value)
-                errors.append({"db": shown if kind == "db" else None, "storage": shown if kind == "storage" else None,
-                               "url": None, "message": str(exc)})
+                errors.append(
+                    {
+                        "db": shown if kind == "db" else None,
+                        "storage": shown if kind == "storage" else None,
+                        "url": None,
+                        "message": str(exc),
+                    }
+                )
                 continue
             (named if loc.storage is not None else files).append(loc)
         timeout = self.reader.deadline.total + 1.0
@@ -164,7 +193,7 @@ class StudyHandler(_BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        self._refuse_urls()
+        self._check_query()
         name = self._checked("name", name)
         db = self._single("db")
         storage = self._single("storage")
@@ -176,10 +205,13 @@ class StudyHandler(_BaseHandler):
         except (OutsideRootError, FileNotFoundError, ValueError) as exc:
             raise _parameter_error(exc) from None
         try:
-            payload = await self.gate.run(location.key, self.reader.deadline.total + 1.0,
-                                          self.reader.payload, location, name)
+            payload = await self.gate.run(
+                location.key, self.reader.deadline.total + 1.0, self.reader.payload, location, name
+            )
         except KeyError:
-            raise tornado.web.HTTPError(404, f"no study named {name!r} in {location.label}") from None
+            raise tornado.web.HTTPError(
+                404, f"no study named {name!r} in {location.label}"
+            ) from None
         except Exception as exc:
             raise self._read_error(exc) from None
         self._send(payload)
@@ -194,8 +226,11 @@ def schema_for_editor() -> dict[str, Any]:
     if budget is not None:
         unit = "(h|hr|hours?|m|min|minutes?|s|sec|seconds?)"
         number = r"(\d+(\.\d*)?|\.\d+)"
-        duration = {"type": "string", "pattern": rf"^\s*{number}\s*{unit}?(\s*{number}\s*{unit})*\s*$",
-                    "x-expected": "a duration like '90s', '5m' or '1h30m'"}
+        duration = {
+            "type": "string",
+            "pattern": rf"^\s*{number}\s*{unit}?(\s*{number}\s*{unit})*\s*$",
+            "x-expected": "a duration like '90s', '5m' or '1h30m'",
+        }
         budget.setdefault("anyOf", [{"type": budget.pop("type", "number")}]).append(duration)
     return schema
 

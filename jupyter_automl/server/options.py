@@ -25,34 +25,47 @@ class JupyterAutoML(Configurable):
     """Options of the jupyter-automl server extension (the studies API behind the sidebar)."""
 
     storages = Dict(
-        key_trait=Unicode(), value_trait=Unicode(), default_value={},
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        default_value={},
         help="Named Optuna storages the studies sidebar may read, e.g. {'team': 'postgresql://user:pass@host/db'}. "
         "Users add one by its name; the URL (and its password) never leaves the server. "
         "Requests cannot give a storage URL of their own.",
     ).tag(config=True)
-    connect_timeout = Float(5.0, help="Seconds to wait for a storage connection (at least 2 for PostgreSQL).").tag(
-        config=True)
-    query_timeout = Float(10.0, help="Seconds a query on a storage may run (PostgreSQL statement_timeout).").tag(
-        config=True)
-    max_reads = Int(4, help="Storage reads running at once; a request beyond answers 503 at once.").tag(config=True)
-    max_reads_per_storage = Int(2, help="Reads running at once on one storage (so a hung one cannot take all).").tag(
-        config=True)
+    connect_timeout = Float(
+        5.0, help="Seconds to wait for a storage connection (at least 2 for PostgreSQL)."
+    ).tag(config=True)
+    query_timeout = Float(
+        10.0, help="Seconds a query on a storage may run (PostgreSQL statement_timeout)."
+    ).tag(config=True)
+    max_reads = Int(
+        4, help="Storage reads running at once; a request beyond answers 503 at once."
+    ).tag(config=True)
+    max_reads_per_storage = Int(
+        2, help="Reads running at once on one storage (so a hung one cannot take all)."
+    ).tag(config=True)
 
     @validate("storages")
     def _check_storages(self, proposal: dict[str, Any]) -> dict[str, str]:
         value = proposal["value"]
         for name, url in value.items():
             if not _NAME.match(name):
-                raise TraitError(f"JupyterAutoML.storages: the name {name!r} must be 1-64 letters, digits, '_' or '-' "
-                                 "(names are what users type in the sidebar; paths end in .db)")
+                raise TraitError(
+                    f"JupyterAutoML.storages: the name {name!r} must be 1-64 letters, digits, '_' or '-' "
+                    "(names are what users type in the sidebar; paths end in .db)"
+                )
             if not url.strip():
-                raise TraitError(f"JupyterAutoML.storages[{name!r}] is empty: give an Optuna storage URL")
+                raise TraitError(
+                    f"JupyterAutoML.storages[{name!r}] is empty: give an Optuna storage URL"
+                )
         return value
 
     @validate("connect_timeout", "query_timeout")
     def _check_timeout(self, proposal: dict[str, Any]) -> float:
         if not proposal["value"] > 0:
-            raise TraitError(f"JupyterAutoML.{proposal['trait'].name} must be a positive number of seconds")
+            raise TraitError(
+                f"JupyterAutoML.{proposal['trait'].name} must be a positive number of seconds"
+            )
         return proposal["value"]
 
     @validate("max_reads", "max_reads_per_storage")

@@ -81,7 +81,9 @@ def _check_tables(tables: set[str], versions: list[Any], revisions: list[Any], w
     """Raise :class:`NotAStudyError` unless the tables, version row and alembic stamp are there."""
     missing = _optuna_tables() - tables
     if missing:
-        raise NotAStudyError(f"{where} is not a study: it has no Optuna tables ({', '.join(sorted(missing)[:3])} missing)")
+        raise NotAStudyError(
+            f"{where} is not a study: it has no Optuna tables ({', '.join(sorted(missing)[:3])} missing)"
+        )
     if not versions or not revisions:
         raise NotAStudyError(f"{where} is not a study: its Optuna version records are empty")
 
@@ -104,13 +106,24 @@ def _check_sqlite(path: Path, deadline: Deadline, where: str) -> None:
     try:
         con = _sqlite_connect(path, deadline)
         try:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            versions = con.execute("SELECT 1 FROM version_info LIMIT 1").fetchall() if "version_info" in tables else []
-            revisions = (con.execute("SELECT version_num FROM alembic_version LIMIT 1").fetchall()
-                         if "alembic_version" in tables else [])
+            tables = {
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            versions = (
+                con.execute("SELECT 1 FROM version_info LIMIT 1").fetchall()
+                if "version_info" in tables
+                else []
+            )
+            revisions = (
+                con.execute("SELECT version_num FROM alembic_version LIMIT 1").fetchall()
+                if "alembic_version" in tables
+                else []
+            )
         finally:
             con.close()
-    except sqlite3.DatabaseError as exc:  # "file is not a database", "interrupted", "database is locked"
+    except (
+        sqlite3.DatabaseError
+    ) as exc:  # "file is not a database", "interrupted", "database is locked"
         _raise_sqlite(exc, where, deadline)
     _check_tables(tables, versions, revisions, where)
 
@@ -118,7 +131,9 @@ def _check_sqlite(path: Path, deadline: Deadline, where: str) -> None:
 def _raise_sqlite(exc: sqlite3.DatabaseError, where: str, deadline: Deadline) -> None:
     text = str(exc)
     if "interrupted" in text or "locked" in text:
-        raise StorageTimeoutError(f"{where} did not answer within {deadline.total:g} s ({text})") from None
+        raise StorageTimeoutError(
+            f"{where} did not answer within {deadline.total:g} s ({text})"
+        ) from None
     raise NotAStudyError(f"{where} is not a study ({text})") from None
 
 
@@ -136,7 +151,10 @@ def open_sqlite(path: Path, deadline: Deadline, where: str) -> Any:
     try:
         return optuna.storages.RDBStorage(
             "sqlite://",
-            engine_kwargs={"creator": lambda: _sqlite_connect(path, deadline), "poolclass": NullPool},
+            engine_kwargs={
+                "creator": lambda: _sqlite_connect(path, deadline),
+                "poolclass": NullPool,
+            },
             skip_table_creation=True,
         )
     except RuntimeError as exc:  # check_table_schema_compatibility
@@ -167,7 +185,9 @@ def open_journal(path: Path, where: str) -> Any:
     try:
         return JournalStorage(ReadOnlyJournalFile(path))
     except (ValueError, KeyError, TypeError) as exc:
-        raise NotAStudyError(f"{where} is not a study (a broken journal: {type(exc).__name__})") from None
+        raise NotAStudyError(
+            f"{where} is not a study (a broken journal: {type(exc).__name__})"
+        ) from None
 
 
 # ------------------------------------------------------------------------- named storages
@@ -176,11 +196,16 @@ def _connect_args(url: str, deadline: Deadline) -> dict[str, Any]:
     connect = max(2, round(deadline.connect))  # libpq and MySQL drivers take whole seconds
     if url.startswith(("postgresql", "postgres")):
         ms = int(deadline.query * 1000)
-        return {"connect_timeout": connect,
-                "options": f"-c statement_timeout={ms} -c lock_timeout={ms} -c default_transaction_read_only=on"}
+        return {
+            "connect_timeout": connect,
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms} -c default_transaction_read_only=on",
+        }
     if url.startswith("mysql"):
-        return {"connect_timeout": connect, "read_timeout": max(1, round(deadline.query)),
-                "write_timeout": max(1, round(deadline.query))}
+        return {
+            "connect_timeout": connect,
+            "read_timeout": max(1, round(deadline.query)),
+            "write_timeout": max(1, round(deadline.query)),
+        }
     return {}
 
 
@@ -190,8 +215,16 @@ def _check_database(engine: Any, name: str) -> None:
     where = f"storage {name!r}"
     with engine.connect() as con:
         tables = set(inspect(con).get_table_names())
-        versions = list(con.execute(text("SELECT 1 FROM version_info"))) if "version_info" in tables else []
-        revisions = list(con.execute(text("SELECT version_num FROM alembic_version"))) if "alembic_version" in tables else []
+        versions = (
+            list(con.execute(text("SELECT 1 FROM version_info")))
+            if "version_info" in tables
+            else []
+        )
+        revisions = (
+            list(con.execute(text("SELECT version_num FROM alembic_version")))
+            if "alembic_version" in tables
+            else []
+        )
     _check_tables(tables, versions, revisions, where)
 
 
@@ -232,7 +265,10 @@ class NamedStorages:
         if url.startswith("sqlite:///"):
             return open_sqlite(Path(url[len("sqlite:///") :]), self._deadline, f"storage {name!r}")
         if url.startswith("journal:") or url.endswith(JOURNAL_SUFFIXES):
-            return open_journal(Path(url.split(":", 1)[1] if url.startswith("journal:") else url), f"storage {name!r}")
+            return open_journal(
+                Path(url.split(":", 1)[1] if url.startswith("journal:") else url),
+                f"storage {name!r}",
+            )
         return self._open_database(name, url)
 
     def _open_database(self, name: str, url: str) -> Any:
@@ -240,8 +276,13 @@ class NamedStorages:
         import sqlalchemy
         from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-        kwargs = {"connect_args": _connect_args(url, self._deadline), "pool_pre_ping": True,
-                  "pool_timeout": self._deadline.connect, "pool_size": 2, "max_overflow": 2}
+        kwargs = {
+            "connect_args": _connect_args(url, self._deadline),
+            "pool_pre_ping": True,
+            "pool_timeout": self._deadline.connect,
+            "pool_size": 2,
+            "max_overflow": 2,
+        }
         engine = sqlalchemy.create_engine(url, **kwargs)
         started = time.monotonic()
         try:
@@ -251,16 +292,22 @@ class NamedStorages:
             raise
         except (SQLAlchemyError, DBAPIError, OSError) as exc:
             engine.dispose()
-            raise storage_error(f"storage {name!r}", exc, time.monotonic() - started, self._deadline) from None
+            raise storage_error(
+                f"storage {name!r}", exc, time.monotonic() - started, self._deadline
+            ) from None
         engine.dispose()
         try:
             # the URL's braces are Optuna's template syntax: a password with "{" must survive it
             escaped = url.replace("{", "{{").replace("}", "}}")
-            return optuna.storages.RDBStorage(escaped, engine_kwargs=kwargs, skip_table_creation=True)
+            return optuna.storages.RDBStorage(
+                escaped, engine_kwargs=kwargs, skip_table_creation=True
+            )
         except RuntimeError as exc:
             raise SchemaVersionError(f"storage {name!r}: {exc}") from None
         except (SQLAlchemyError, OSError) as exc:
-            raise storage_error(f"storage {name!r}", exc, time.monotonic() - started, self._deadline) from None
+            raise storage_error(
+                f"storage {name!r}", exc, time.monotonic() - started, self._deadline
+            ) from None
 
 
 def storage_error(where: str, exc: BaseException, took: float, deadline: Deadline) -> Exception:
@@ -268,9 +315,14 @@ def storage_error(where: str, exc: BaseException, took: float, deadline: Deadlin
 
     The driver's own message (which may name hosts and users) goes to the server log only.
     """
-    _LOG.warning("jupyter-automl: reading %s failed after %.1f s: %s", where, took, str(exc).strip()[:500])
+    _LOG.warning(
+        "jupyter-automl: reading %s failed after %.1f s: %s", where, took, str(exc).strip()[:500]
+    )
     text = str(exc).lower()
-    if any(k in text for k in ("timeout", "timed out", "canceling statement", "interrupted", "locked")) or (
-            took >= deadline.connect):
+    if any(
+        k in text for k in ("timeout", "timed out", "canceling statement", "interrupted", "locked")
+    ) or (took >= deadline.connect):
         return StorageTimeoutError(f"{where} did not answer within {deadline.total:g} s")
-    return StorageUnreachableError(f"{where} cannot be read: {type(exc).__name__} (details in the server log)")
+    return StorageUnreachableError(
+        f"{where} cannot be read: {type(exc).__name__} (details in the server log)"
+    )

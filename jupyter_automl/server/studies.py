@@ -25,19 +25,36 @@ from jupyter_automl.server.readonly import (
     SQLITE_SUFFIXES,
     Deadline,
     NamedStorages,
+    StorageTimeoutError,
+    StorageUnreachableError,
     open_journal,
     open_sqlite,
     storage_error,
 )
 
-__all__ = ["OutsideRootError", "StudyLocation", "StudyReader", "check_path", "find_study_files", "MAX_PARAM"]
+__all__ = [
+    "OutsideRootError",
+    "StudyLocation",
+    "StudyReader",
+    "check_path",
+    "find_study_files",
+    "MAX_PARAM",
+]
 
 STUDY_FILE = Path(".jupyter_automl") / "studies.db"
 MAX_DEPTH = 4
 MAX_DIRS = 5000
 #: The longest ``db``, ``storage`` or study name accepted (Optuna's study names are at most 512).
 MAX_PARAM = 512
-_SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", ".git", ".venv", "venv", ".ipynb_checkpoints"}
+_SKIP_DIRS = {
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    ".git",
+    ".venv",
+    "venv",
+    ".ipynb_checkpoints",
+}
 _FILE_SUFFIXES = SQLITE_SUFFIXES + JOURNAL_SUFFIXES
 _ALLOWED_HIDDEN = STUDY_FILE.parts[0]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -66,13 +83,15 @@ class StudyLocation:
     @property
     def key(self) -> str:
         """One key per storage, for the per-storage bound on concurrent reads."""
-        return f"storage {self.storage}" if self.storage is not None else f"file {self.db}"
+        return self.label
 
 
 def check_text(kind: str, value: str) -> str:
     """``value`` if it is a short printable parameter, else ``ValueError`` naming ``kind``."""
     if len(value) > MAX_PARAM:
-        raise ValueError(f"parameter {kind!r} is {len(value)} characters long; at most {MAX_PARAM} are accepted")
+        raise ValueError(
+            f"parameter {kind!r} is {len(value)} characters long; at most {MAX_PARAM} are accepted"
+        )
     if not value.strip():
         raise ValueError(f"parameter {kind!r} is empty")
     if _CONTROL.search(value):
@@ -94,11 +113,15 @@ def check_path(root: Path, rel: str) -> Path:
         raise OutsideRootError(f"{rel!r} is outside the server root")
     hidden = [p for p in real.relative_to(root).parts if p.startswith(".") and p != _ALLOWED_HIDDEN]
     if hidden:
-        raise OutsideRootError(f"{rel!r} is in a hidden folder ({hidden[0]!r}); only {_ALLOWED_HIDDEN}/ is read")
+        raise OutsideRootError(
+            f"{rel!r} is in a hidden folder ({hidden[0]!r}); only {_ALLOWED_HIDDEN}/ is read"
+        )
     return real
 
 
-def find_study_files(root: str | Path, *, max_depth: int = MAX_DEPTH, max_dirs: int = MAX_DIRS) -> list[str]:
+def find_study_files(
+    root: str | Path, *, max_depth: int = MAX_DEPTH, max_dirs: int = MAX_DIRS
+) -> list[str]:
     """Paths (relative, posix) of ``.jupyter_automl/studies.db`` files at most ``max_depth`` below ``root``.
 
     Hidden folders, ``node_modules`` and virtual environments are not walked, links to folders
@@ -147,8 +170,12 @@ class StudyReader:
         Connect and query timeouts of every access.
     """
 
-    def __init__(self, root: str | Path, storages: dict[str, str] | None = None,
-                 deadline: Deadline | None = None) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        storages: dict[str, str] | None = None,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
         self.deadline = deadline or Deadline()
         self.named = NamedStorages(storages or {}, self.deadline)
@@ -162,17 +189,23 @@ class StudyReader:
         for a bad parameter. Nothing is opened.
         """
         if (db is None) == (storage is None):
-            raise ValueError("give exactly one of 'db' (a path under the server root) or 'storage' (a configured name)")
+            raise ValueError(
+                "give exactly one of 'db' (a path under the server root) or 'storage' (a configured name)"
+            )
         if storage is not None:
             check_text("storage", storage)
             if storage in self.named:
                 return StudyLocation(storage=storage)
             if "://" in storage or storage.startswith(("journal:", "sqlite:")):
-                raise ValueError(f"{_shown(storage)} is a storage URL: requests cannot name URLs. "
-                                 "Ask the server's admin to add it to c.JupyterAutoML.storages and use its name")
+                raise ValueError(
+                    f"{_shown(storage)} is a storage URL: requests cannot name URLs. "
+                    "Ask the server's admin to add it to c.JupyterAutoML.storages and use its name"
+                )
             if not storage.endswith(_FILE_SUFFIXES):
-                raise FileNotFoundError(f"no storage named {storage!r}: configured names are "
-                                        f"{', '.join(self.named.names) or '(none)'}; a study file path ends in .db or .log")
+                raise FileNotFoundError(
+                    f"no storage named {storage!r}: configured names are "
+                    f"{', '.join(self.named.names) or '(none)'}; a study file path ends in .db or .log"
+                )
             db = storage
         assert db is not None
         path = check_path(self.root, db)
@@ -199,9 +232,11 @@ class StudyReader:
         try:
             return fn(*args)
         except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-            if isinstance(exc, PermissionError):
-                raise
-            raise storage_error(location.label, exc, time.monotonic() - started, self.deadline) from None
+            if isinstance(exc, (PermissionError, StorageTimeoutError, StorageUnreachableError)):
+                raise  # already an answer
+            raise storage_error(
+                location.label, exc, time.monotonic() - started, self.deadline
+            ) from None
 
     def summaries(self, location: StudyLocation) -> list[dict[str, Any]]:
         """The rows of every study in ``location``, each with the location's keys."""
@@ -233,7 +268,9 @@ class StudyReader:
         backend = self.open(location)
         backend.get_study_id_from_name(name)  # KeyError when there is no such study
         study = optuna.load_study(study_name=name, storage=backend)
-        payload = study_payload(study, storage=location.db if location.db is not None else location.storage)
+        payload = study_payload(
+            study, storage=location.db if location.db is not None else location.storage
+        )
         payload["location"] = location.as_dict()
         return _without_passwords(payload)
 
