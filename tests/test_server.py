@@ -793,3 +793,56 @@ def test_the_bokeh_root_does_not_leak_out_of_server_tests() -> None:
     from jupyter_automl.server import BOKEH_ROOT_ENV
 
     assert not os.environ.get(BOKEH_ROOT_ENV)
+
+
+# ---------------------------------------------------------------------- the sidebar, in Lab
+@pytest.mark.browser
+def test_the_sidebar_adds_a_study_file_by_path_and_refuses_urls(lab, e2e_page) -> None:
+    """The sidebar's "add a storage" field takes a path under the root or a configured name; a URL
+    is refused in the page, its password hidden."""
+    import optuna
+    from playwright.sync_api import expect
+
+    from tests.conftest import ARTIFACTS
+
+    runs = lab["root"] / "runs"
+    runs.mkdir(exist_ok=True)
+    study = optuna.create_study(study_name="added-by-path", storage=f"sqlite:///{runs / 'plain.db'}")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    page = e2e_page
+    page.goto(f"{lab['url']}/lab?token={lab['token']}&reset")
+    page.wait_for_selector("#jupyter-automl-studies", state="attached", timeout=90_000)
+    page.evaluate("window.jupyterapp.shell.activateById('jupyter-automl-studies')")
+    panel = page.locator("#jupyter-automl-studies")
+    field = panel.locator(".jp-AutoML-studies-add input")
+    assert field.get_attribute("placeholder") == "add: path/to/studies.db or a storage name"
+    help_text = panel.locator(".jp-AutoML-studies-help").inner_text()
+    assert "c.JupyterAutoML.storages" in help_text and "URLs are not accepted" in help_text
+
+    field.fill("runs/plain.db")
+    field.press("Enter")
+    row = panel.locator('.jp-AutoML-study[data-study="added-by-path"]')
+    row.wait_for(timeout=30_000)
+    assert row.locator(".jp-AutoML-study-where").inner_text().endswith(" · runs/plain.db")
+
+    field.fill("team")  # not a name this server's admin configured
+    field.press("Enter")
+    unknown = panel.locator(".jp-AutoML-error", has_text="no storage named 'team'")
+    unknown.wait_for(timeout=30_000)
+    assert "configured names are (none)" in unknown.inner_text()
+
+    field.fill(f"postgresql://automl:{SECRET}@db.example/automl")
+    field.press("Enter")  # refused in the page: never sent, never saved
+    refused = panel.locator(".jp-AutoML-studies-add-error")
+    expect(refused).to_contain_text("storage URLs are not accepted")
+    assert "automl:***@db.example" in refused.inner_text() and "c.JupyterAutoML.storages" in refused.inner_text()
+    assert panel.locator(".jp-AutoML-studies-urls li").all_inner_texts() == ["runs/plain.db×", "team×"]
+    assert SECRET not in panel.inner_text()
+    assert row.is_visible()  # the rest of the list is still there
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    panel.screenshot(path=str(ARTIFACTS / "lab-sidebar-add-storage.png"))
+    removes = panel.locator(".jp-AutoML-studies-remove")
+    for left in range(removes.count(), 0, -1):  # each click redraws the list
+        removes.first.click()
+        expect(removes).to_have_count(left - 1)
+    assert page.blocked == [] and page.errors == []

@@ -2,10 +2,15 @@
  * The studies sidebar: every study stored under the server root (and in the storages the user
  * adds), refreshed while the panel is visible, faster while a search runs. Opening a study
  * shows its leaderboard with the result renderer, refreshed while the study runs.
+ *
+ * A storage is added by a path under the server root (`projects/x/.jupyter_automl/studies.db`,
+ * `runs/study.log`) or by a name the server's admin configured (`c.JupyterAutoML.storages`):
+ * the server never takes a storage URL from the browser.
  */
+import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
-import { IStudyList, IStudySummary, locationParams, requestAPI } from './api';
+import { IStudySummary, requestAPI } from './api';
 import { formatNumber, parsePayload } from './payload';
 import { ResultView } from './renderer';
 
@@ -82,11 +87,58 @@ class Ticker {
   private _timer: number | null = null;
 }
 
+/** A listed study: `storage` is the configured name it was read from, else `null`. */
+export type IListedStudy = IStudySummary & { storage?: string | null };
+
+/** The listing, with the storage names the server's admin configured. */
+interface IListing {
+  studies: IListedStudy[];
+  errors: { db?: string | null; storage?: string | null; message: string }[];
+  storages?: string[];
+}
+
+/** Query parameters that point at a study's storage: its file, or its configured name. */
+export function storageParams(study: IListedStudy): [string, string][] {
+  if (study.db !== null) {
+    return [['db', study.db]];
+  }
+  return study.storage ? [['storage', study.storage]] : [];
+}
+
+/** Where a study is, as the sidebar shows it. */
+export function storageLabel(study: IListedStudy): string {
+  return study.db ?? study.storage ?? '';
+}
+
+/** The status of a failed API call (503: the server is busy, try again). */
+function statusOf(reason: unknown): number | null {
+  return reason instanceof ServerConnection.ResponseError
+    ? reason.response.status
+    : null;
+}
+
+export const ADD_PLACEHOLDER = 'add: path/to/studies.db or a storage name';
+export const ADD_HELP =
+  'A study file under the server root (.db or .log), or the name of a storage ' +
+  "the server's admin configured (c.JupyterAutoML.storages). Storage URLs are not accepted.";
+
+/** Whether `value` is a storage URL (refused: the server only reads paths and configured names). */
+export function isStorageUrl(value: string): boolean {
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^(sqlite|journal):/i.test(value)
+  );
+}
+
+/** `scheme://user:***@host/…`: a password typed into the field is never shown again. */
+export function redactUrl(value: string): string {
+  return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
 export interface IStudiesPanelOptions {
   openStudy: (study: IStudySummary) => void;
-  /** Storage URLs added by the user, restored from the state database. */
+  /** Storages added by the user (paths under the root or configured names), restored from the state database. */
   urls?: string[];
-  /** Called when the user adds or removes a URL (to save them). */
+  /** Called when the user adds or removes a storage (to save them). */
   urlsChanged?: (urls: string[]) => void;
 }
 
@@ -106,15 +158,31 @@ export class StudiesPanel extends Widget {
 
     const form = h('form', 'jp-AutoML-studies-add');
     const input = h('input', 'jp-mod-styled');
-    input.placeholder = 'add a storage: postgresql://… or path/to/studies.db';
-    input.setAttribute('aria-label', 'storage URL to add');
+    input.placeholder = ADD_PLACEHOLDER;
+    input.title = ADD_HELP;
+    input.setAttribute(
+      'aria-label',
+      'storage to add: a path under the server root or a configured name'
+    );
+    this._names = h('datalist');
+    this._names.id = `jp-AutoML-storage-names-${++StudiesPanel._count}`;
+    input.setAttribute('list', this._names.id);
     const add = h('button', 'jp-mod-styled', 'Add');
     add.type = 'submit';
     form.appendChild(input);
     form.appendChild(add);
+    form.appendChild(this._names);
     form.addEventListener('submit', event => {
       event.preventDefault();
       const url = input.value.trim();
+      this._formError.textContent = '';
+      if (isStorageUrl(url)) {
+        this._formError.textContent =
+          `${redactUrl(url)}: storage URLs are not accepted. Ask the server's admin ` +
+          'to name it in c.JupyterAutoML.storages, then add it by that name.';
+        input.value = '';
+        return;
+      }
       if (url && !this._urls.includes(url)) {
         this._urls.push(url);
         this._options.urlsChanged?.([...this._urls]);
@@ -123,6 +191,10 @@ export class StudiesPanel extends Widget {
       void this.refresh();
     });
     this.node.appendChild(form);
+    this._formError = h('div', 'jp-AutoML-error jp-AutoML-studies-add-error');
+    this.node.appendChild(this._formError);
+    this._help = h('div', 'jp-AutoML-studies-help jp-AutoML-muted', ADD_HELP);
+    this.node.appendChild(this._help);
     this._urlList = h('ul', 'jp-AutoML-studies-urls');
     this.node.appendChild(this._urlList);
     this._status = h('div', 'jp-AutoML-studies-status');
@@ -139,7 +211,7 @@ export class StudiesPanel extends Widget {
     this._drawUrls();
   }
 
-  get studies(): IStudySummary[] {
+  get studies(): IListedStudy[] {
     return this._studies;
   }
 
@@ -155,15 +227,19 @@ export class StudiesPanel extends Widget {
   /** Fetch the list now. */
   async refresh(): Promise<void> {
     try {
-      const data = await requestAPI<IStudyList>(
+      const data = await requestAPI<IListing>(
         'studies',
-        this._urls.map(u => ['url', u])
+        this._urls.map(u => ['storage', u])
       );
       this._studies = data.studies;
       this._errors = data.errors.map(
-        e => `${e.url ?? e.db ?? ''}: ${e.message}`
+        e => `${e.storage ?? e.db ?? ''}: ${e.message}`
       );
+      this._drawNames(data.storages ?? []);
     } catch (reason) {
+      if (statusOf(reason) === 503) {
+        return; // busy: keep what is shown, the next tick tries again
+      }
       this._errors = [
         `cannot list studies: ${reason instanceof Error ? reason.message : String(reason)}`
       ];
@@ -194,12 +270,24 @@ export class StudiesPanel extends Widget {
     super.dispose();
   }
 
+  private _drawNames(names: string[]): void {
+    this._names.textContent = '';
+    for (const name of names) {
+      const option = h('option');
+      option.value = name;
+      this._names.appendChild(option);
+    }
+    this._help.textContent = names.length
+      ? `${ADD_HELP} Configured here: ${names.join(', ')}.`
+      : ADD_HELP;
+  }
+
   private _drawUrls(): void {
     this._urlList.textContent = '';
     for (const url of this._urls) {
-      const li = h('li', '', url);
+      const li = h('li', '', redactUrl(url));
       const remove = h('button', 'jp-AutoML-studies-remove', '×');
-      remove.title = `Stop listing ${url}`;
+      remove.title = `Stop listing ${redactUrl(url)}`;
       remove.addEventListener('click', () => {
         this._urls = this._urls.filter(u => u !== url);
         this._options.urlsChanged?.([...this._urls]);
@@ -233,7 +321,7 @@ export class StudiesPanel extends Widget {
       const item = h('li', `jp-AutoML-study jp-AutoML-study-${s.state}`);
       item.tabIndex = 0;
       item.dataset.study = s.name;
-      item.title = `${s.name}\n${s.db ?? s.url ?? ''}\nclick to open its leaderboard`;
+      item.title = `${s.name}\n${storageLabel(s)}\nclick to open its leaderboard`;
       const top = h('div', 'jp-AutoML-study-top');
       top.appendChild(h('span', 'jp-AutoML-study-name', s.name));
       top.appendChild(
@@ -244,7 +332,7 @@ export class StudiesPanel extends Widget {
         s.best_score === null ? '' : ` · best ${formatNumber(s.best_score)}`;
       const facts = `${s.space ?? '?'} / ${s.strategy ?? '?'} · ${s.n_trials} trials${best}`;
       item.appendChild(h('div', 'jp-AutoML-study-facts', facts));
-      const where = s.db ?? s.url ?? '';
+      const where = storageLabel(s);
       item.appendChild(
         h(
           'div',
@@ -263,8 +351,12 @@ export class StudiesPanel extends Widget {
     this._list.appendChild(list);
   }
 
+  private static _count = 0;
   private _urls: string[];
-  private _studies: IStudySummary[] = [];
+  private _studies: IListedStudy[] = [];
+  private _names: HTMLDataListElement;
+  private _help: HTMLDivElement;
+  private _formError: HTMLDivElement;
   private _errors: string[] = [];
   private _urlList: HTMLUListElement;
   private _status: HTMLDivElement;
@@ -274,11 +366,11 @@ export class StudiesPanel extends Widget {
 
 /** One study's result, refreshed while it runs (main area). */
 export class StudyView extends ResultView {
-  constructor(readonly study: IStudySummary) {
+  constructor(readonly study: IListedStudy) {
     super();
     this.addClass('jp-AutoML-study-view');
     this.title.label = study.name;
-    this.title.caption = `${study.name} (${study.db ?? study.url ?? ''})`;
+    this.title.caption = `${study.name} (${storageLabel(study)})`;
     this._ticker = new Ticker(
       () => this.refresh(),
       () => POLL_RUNNING_MS
@@ -289,7 +381,7 @@ export class StudyView extends ResultView {
     try {
       const data = await requestAPI<unknown>(
         `studies/${encodeURIComponent(this.study.name)}`,
-        locationParams(this.study)
+        storageParams(this.study)
       );
       const outcome = parsePayload(data);
       if (outcome.kind === 'ok') {
@@ -302,6 +394,9 @@ export class StudyView extends ResultView {
         this._ticker.stop();
       }
     } catch (reason) {
+      if (statusOf(reason) === 503) {
+        return; // busy: the ticker asks again
+      }
       this.showNotice(
         `cannot read the study: ${reason instanceof Error ? reason.message : String(reason)}`
       );
