@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.util
 import json
 import os
 import select
@@ -562,6 +563,41 @@ class TestFullPool:
         assert data["study"]["name"] == "top-study"  # the slots are free again
 
 
+class TestBrokenStorages:
+    @pytest.fixture
+    def storages(self) -> dict[str, str]:
+        with socket.socket() as s:  # a port nobody listens on once closed
+            s.bind(("127.0.0.1", 0))
+            closed = s.getsockname()[1]
+        return {
+            "down": _silent_url(closed),
+            "shop": f"mysql+pymysql://shop:{SECRET}@127.0.0.1:{closed}/shop",
+            "odd": f"postgresql+nodriver://u:{SECRET}@127.0.0.1:{closed}/x",
+        }
+
+    async def test_a_storage_that_fails_is_a_502_naming_it_not_its_url(self, jp_fetch) -> None:
+        code, body = await _error(jp_fetch, *API, "studies", "x", storage="down")
+        assert code == 502
+        assert (
+            body["message"]
+            == "storage 'down' cannot be read: OperationalError (details in the server log)"
+        )
+        code, body = await _error(jp_fetch, *API, "studies", "x", storage="shop")
+        assert code == 502
+        if importlib.util.find_spec("pymysql") is None:
+            assert body["message"] == "storage 'shop' needs the 'pymysql' package on the server"
+        code, body = await _error(jp_fetch, *API, "studies", "x", storage="odd")
+        assert code == 502 and body["message"].startswith(
+            "storage 'odd' has a URL this server cannot open"
+        )
+        response = await jp_fetch(
+            *API, "studies", params=[("storage", n) for n in ("down", "shop", "odd")]
+        )
+        listed = json.loads(response.body)
+        assert [e["storage"] for e in listed["errors"]] == ["down", "shop", "odd"]
+        assert "127.0.0.1" not in response.body.decode() and SECRET not in response.body.decode()
+
+
 # --------------------------------------------------------------------------- SIGTERM
 def test_the_server_stops_on_sigterm_with_a_request_waiting_for_a_storage(
     study_tree: Path, tmp_path: Path, silent_socket
@@ -764,6 +800,8 @@ def test_the_admin_options_are_checked() -> None:
         JupyterAutoML(storages={"team/db": "postgresql://h/db"})
     with pytest.raises(TraitError, match=r"JupyterAutoML.storages\['team'\] is empty"):
         JupyterAutoML(storages={"team": " "})
+    with pytest.raises(TraitError, match=r"JupyterAutoML.storages\['team'\] is not a database URL"):
+        JupyterAutoML(storages={"team": "://nope"})
     with pytest.raises(TraitError, match="JupyterAutoML.connect_timeout must be a positive number"):
         JupyterAutoML(connect_timeout=0)
     with pytest.raises(TraitError, match="JupyterAutoML.max_reads must be at least 1"):
@@ -807,7 +845,9 @@ def test_the_sidebar_adds_a_study_file_by_path_and_refuses_urls(lab, e2e_page) -
 
     runs = lab["root"] / "runs"
     runs.mkdir(exist_ok=True)
-    study = optuna.create_study(study_name="added-by-path", storage=f"sqlite:///{runs / 'plain.db'}")
+    study = optuna.create_study(
+        study_name="added-by-path", storage=f"sqlite:///{runs / 'plain.db'}"
+    )
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     page = e2e_page
     page.goto(f"{lab['url']}/lab?token={lab['token']}&reset")
@@ -835,8 +875,14 @@ def test_the_sidebar_adds_a_study_file_by_path_and_refuses_urls(lab, e2e_page) -
     field.press("Enter")  # refused in the page: never sent, never saved
     refused = panel.locator(".jp-AutoML-studies-add-error")
     expect(refused).to_contain_text("storage URLs are not accepted")
-    assert "automl:***@db.example" in refused.inner_text() and "c.JupyterAutoML.storages" in refused.inner_text()
-    assert panel.locator(".jp-AutoML-studies-urls li").all_inner_texts() == ["runs/plain.db×", "team×"]
+    assert (
+        "automl:***@db.example" in refused.inner_text()
+        and "c.JupyterAutoML.storages" in refused.inner_text()
+    )
+    assert panel.locator(".jp-AutoML-studies-urls li").all_inner_texts() == [
+        "runs/plain.db×",
+        "team×",
+    ]
     assert SECRET not in panel.inner_text()
     assert row.is_visible()  # the rest of the list is still there
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,8 @@ class JupyterAutoML(Configurable):
                 raise TraitError(
                     f"JupyterAutoML.storages[{name!r}] is empty: give an Optuna storage URL"
                 )
+            if "://" in url and not url.startswith("sqlite:///"):
+                _check_url(name, url)
         return value
 
     @validate("connect_timeout", "query_timeout")
@@ -73,3 +75,17 @@ class JupyterAutoML(Configurable):
         if proposal["value"] < 1:
             raise TraitError(f"JupyterAutoML.{proposal['trait'].name} must be at least 1")
         return proposal["value"]
+
+
+def _check_url(name: str, url: str) -> None:
+    """A URL SQLAlchemy can parse (checked at start-up, without connecting)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise TraitError(
+            f"JupyterAutoML.storages[{name!r}] is not a database URL; "
+            "expected e.g. postgresql+psycopg2://user:password@host/db"
+        ) from None

@@ -283,8 +283,17 @@ class NamedStorages:
             "pool_size": 2,
             "max_overflow": 2,
         }
-        engine = sqlalchemy.create_engine(url, **kwargs)
         started = time.monotonic()
+        try:
+            engine = sqlalchemy.create_engine(url, **kwargs)
+        except ImportError as exc:
+            raise StorageUnreachableError(
+                f"storage {name!r} needs the {exc.name or 'database driver'!r} package on the server"
+            ) from None
+        except SQLAlchemyError as exc:  # NoSuchModuleError: a dialect or driver SQLAlchemy lacks
+            raise StorageUnreachableError(
+                f"storage {name!r} has a URL this server cannot open: {type(exc).__name__}"
+            ) from None
         try:
             _check_database(engine, name)
         except NotAStudyError:
