@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sqlite3
@@ -65,6 +66,13 @@ def _plain_files(folder: Path) -> None:
     ):
         study = optuna.create_study(study_name="plain-study", storage=storage)
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    shutil.copy(
+        folder / "optuna.db", folder / "old.db"
+    )  # as an Optuna before alembic would have left it
+    con = sqlite3.connect(folder / "old.db")
+    con.execute("UPDATE alembic_version SET version_num = 'v0.9.0.a'")
+    con.commit()
+    con.close()
     con = sqlite3.connect(folder / "precious.db")
     con.execute("CREATE TABLE notes (body TEXT)")
     con.execute("INSERT INTO notes VALUES ('mine')")
@@ -338,6 +346,17 @@ async def test_a_file_that_is_not_a_study_is_404_and_untouched(
         "notes"
     ]  # no Optuna table added
     con.close()
+
+
+async def test_a_storage_of_another_optuna_version_is_409_and_not_upgraded(
+    jp_fetch, study_tree: Path
+) -> None:
+    plain = study_tree / "root" / "plain"
+    before = _fingerprint(plain)
+    code, body = await _error(jp_fetch, *API, "studies", "plain-study", db="plain/old.db")
+    assert code == 409 and body["message"].startswith("'plain/old.db': The runtime optuna version")
+    assert "optuna storage upgrade" in body["message"]
+    assert _fingerprint(plain) == before
 
 
 # ------------------------------------------------------------------- no URL from a request

@@ -77,8 +77,9 @@ def _optuna_tables() -> set[str]:
     return set(models.BaseModel.metadata.tables)
 
 
-def _check_tables(tables: set[str], versions: list[Any], revisions: list[Any], where: str) -> None:
-    """Raise :class:`NotAStudyError` unless the tables, version row and alembic stamp are there."""
+def _check_tables(tables: set[str], versions: list[Any], revisions: list[Any], where: str) -> str:
+    """The schema revision, or :class:`NotAStudyError` unless the tables, version row and alembic
+    stamp are all there."""
     missing = _optuna_tables() - tables
     if missing:
         raise NotAStudyError(
@@ -86,6 +87,30 @@ def _check_tables(tables: set[str], versions: list[Any], revisions: list[Any], w
         )
     if not versions or not revisions:
         raise NotAStudyError(f"{where} is not a study: its Optuna version records are empty")
+    return str(revisions[0][0])
+
+
+#: Optuna's schema head revision, learnt from the first storage opened: computing it parses
+#: alembic's migration scripts (about 0.1 s), which Optuna would do on every open.
+_HEAD: list[str] = []
+
+
+def _rdb_storage(url: str, engine_kwargs: dict[str, Any], revision: str, where: str) -> Any:
+    """``RDBStorage`` without table creation; the schema check is Optuna's until the head is known."""
+    import optuna
+
+    try:
+        storage = optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            skip_table_creation=True,
+            skip_compatibility_check=bool(_HEAD) and revision == _HEAD[0],
+        )
+    except RuntimeError as exc:  # check_table_schema_compatibility: another Optuna version
+        raise SchemaVersionError(f"{where}: {exc}") from None
+    if not _HEAD:
+        _HEAD.append(storage.get_head_version())
+    return storage
 
 
 # ----------------------------------------------------------------------------------- SQLite
@@ -102,7 +127,7 @@ def _sqlite_connect(path: Path, deadline: Deadline) -> sqlite3.Connection:
     return con
 
 
-def _check_sqlite(path: Path, deadline: Deadline, where: str) -> None:
+def _check_sqlite(path: Path, deadline: Deadline, where: str) -> str:
     try:
         con = _sqlite_connect(path, deadline)
         try:
@@ -125,7 +150,7 @@ def _check_sqlite(path: Path, deadline: Deadline, where: str) -> None:
         sqlite3.DatabaseError
     ) as exc:  # "file is not a database", "interrupted", "database is locked"
         _raise_sqlite(exc, where, deadline)
-    _check_tables(tables, versions, revisions, where)
+    return _check_tables(tables, versions, revisions, where)
 
 
 def _raise_sqlite(exc: sqlite3.DatabaseError, where: str, deadline: Deadline) -> None:
@@ -144,21 +169,11 @@ def open_sqlite(path: Path, deadline: Deadline, where: str) -> Any:
     :class:`NotAStudyError` for a file that is not an Optuna storage, :class:`SchemaVersionError`
     for one written by an incompatible Optuna and :class:`StorageTimeoutError` past the deadline.
     """
-    import optuna
     from sqlalchemy.pool import NullPool
 
-    _check_sqlite(path, deadline, where)
-    try:
-        return optuna.storages.RDBStorage(
-            "sqlite://",
-            engine_kwargs={
-                "creator": lambda: _sqlite_connect(path, deadline),
-                "poolclass": NullPool,
-            },
-            skip_table_creation=True,
-        )
-    except RuntimeError as exc:  # check_table_schema_compatibility
-        raise SchemaVersionError(f"{where}: {exc}") from None
+    revision = _check_sqlite(path, deadline, where)
+    kwargs = {"creator": lambda: _sqlite_connect(path, deadline), "poolclass": NullPool}
+    return _rdb_storage("sqlite://", kwargs, revision, where)
 
 
 # ---------------------------------------------------------------------------------- journal
@@ -209,7 +224,7 @@ def _connect_args(url: str, deadline: Deadline) -> dict[str, Any]:
     return {}
 
 
-def _check_database(engine: Any, name: str) -> None:
+def _check_database(engine: Any, name: str) -> str:
     from sqlalchemy import inspect, text
 
     where = f"storage {name!r}"
@@ -225,7 +240,7 @@ def _check_database(engine: Any, name: str) -> None:
             if "alembic_version" in tables
             else []
         )
-    _check_tables(tables, versions, revisions, where)
+    return _check_tables(tables, versions, revisions, where)
 
 
 class NamedStorages:
@@ -272,7 +287,6 @@ class NamedStorages:
         return self._open_database(name, url)
 
     def _open_database(self, name: str, url: str) -> Any:
-        import optuna
         import sqlalchemy
         from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -295,7 +309,7 @@ class NamedStorages:
                 f"storage {name!r} has a URL this server cannot open: {type(exc).__name__}"
             ) from None
         try:
-            _check_database(engine, name)
+            revision = _check_database(engine, name)
         except NotAStudyError:
             engine.dispose()
             raise
@@ -305,14 +319,10 @@ class NamedStorages:
                 f"storage {name!r}", exc, time.monotonic() - started, self._deadline
             ) from None
         engine.dispose()
+        # the URL's braces are Optuna's template syntax: a password with "{" must survive it
+        escaped = url.replace("{", "{{").replace("}", "}}")
         try:
-            # the URL's braces are Optuna's template syntax: a password with "{" must survive it
-            escaped = url.replace("{", "{{").replace("}", "}}")
-            return optuna.storages.RDBStorage(
-                escaped, engine_kwargs=kwargs, skip_table_creation=True
-            )
-        except RuntimeError as exc:
-            raise SchemaVersionError(f"storage {name!r}: {exc}") from None
+            return _rdb_storage(escaped, kwargs, revision, f"storage {name!r}")
         except (SQLAlchemyError, OSError) as exc:
             raise storage_error(
                 f"storage {name!r}", exc, time.monotonic() - started, self._deadline
