@@ -507,6 +507,7 @@ class TestHangingStorage:
         self, jp_fetch, silent_socket
     ) -> None:
         _, pending = silent_socket
+        await _get_json(jp_fetch, *API, "studies")  # warm: imports, Optuna's schema head (once)
         t0 = time.monotonic()
         hung = [
             asyncio.ensure_future(_error(jp_fetch, *API, "studies", "x", storage="hang"))
