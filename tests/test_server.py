@@ -583,6 +583,33 @@ class TestFullPool:
         assert data["study"]["name"] == "top-study"  # the slots are free again
 
 
+class TestNamedFiles:
+    """An admin may also name a study file, anywhere (the admin chose it), or a journal."""
+
+    @pytest.fixture
+    def storages(self, study_tree: Path) -> dict[str, str]:
+        return {
+            "archive": f"sqlite:///{study_tree / 'outside' / '.jupyter_automl' / 'studies.db'}",
+            "journal": f"journal:{study_tree / 'root' / 'plain' / 'study.log'}",
+        }
+
+    async def test_named_files_are_read_by_name(self, jp_fetch, study_tree: Path) -> None:
+        outside = study_tree / "outside" / ".jupyter_automl"
+        before = _fingerprint(outside)
+        response = await jp_fetch(
+            *API, "studies", params=[("storage", "archive"), ("storage", "journal")]
+        )
+        listed = json.loads(response.body)
+        named = sorted((s["storage"], s["name"]) for s in listed["studies"] if s["storage"])
+        assert named == [("archive", "secret-study"), ("journal", "plain-study")]
+        assert str(study_tree) not in response.body.decode()  # names, not paths
+        data = await _get_json(jp_fetch, *API, "studies", "secret-study", storage="archive")
+        assert data["study"]["n_complete"] == 2
+        assert {
+            k: v for k, v in _fingerprint(outside).items() if not k.endswith(("-wal", "-shm"))
+        } == {k: v for k, v in before.items() if not k.endswith(("-wal", "-shm"))}
+
+
 class TestBrokenStorages:
     @pytest.fixture
     def storages(self) -> dict[str, str]:
