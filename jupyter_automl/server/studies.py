@@ -219,7 +219,7 @@ class StudyReader:
         if location.storage is not None:
             return self.named.get(location.storage)
         assert location.db is not None
-        path = self.root / location.db
+        path = check_path(self.root, location.db)  # again: a link may have changed since locate()
         if path.suffix in JOURNAL_SUFFIXES:
             return open_journal(path, location.label)
         return open_sqlite(path, self.deadline, location.label)
