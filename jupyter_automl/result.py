@@ -33,7 +33,7 @@ class SearchResult:
     """
 
     def __init__(self, study: Any, config: Any, *, space: Any = None, dataset: Any = None,
-                 storage_url: str | None = None) -> None:
+                 storage_url: str | None = None, stop_event: threading.Event | None = None) -> None:
         self.study = study
         self.config = config
         self.space = space
@@ -45,13 +45,44 @@ class SearchResult:
         self.elapsed_s: float | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
-        self._stop: threading.Event | None = None
+        self._stop: threading.Event | None = stop_event
         self._error: BaseException | None = None
         self._meta: dict[str, Any] = {}
         if dataset is not None:
             self._meta = {"task": dataset.task, "classes": dataset.classes}
 
     # ------------------------------------------------------------------ state of the run
+    def run_in(self, thread: threading.Thread) -> None:
+        """Record the background thread the search runs in (for :meth:`wait` and the messages)."""
+        self._thread = thread
+
+    def mark_done(self, error: BaseException | None = None) -> None:
+        """The search has ended (with ``error``, re-raised by :meth:`wait`): wake the waiters."""
+        if error is not None:
+            self._error = error
+        self._done.set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the run's thread and events (a finished result pickles whole)."""
+        if not self.done and self._thread is not None:
+            raise AutoMLError("the search is still running: call result.wait() before pickling the result")
+        state = self.__dict__.copy()
+        state["_done"] = self._done.is_set()
+        for key in ("_thread", "_stop"):
+            state[key] = None
+        if not isinstance(self.study, _LoadedStudy):
+            state["study"] = _study_snapshot(self.study)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        done = state.pop("_done", True)
+        if isinstance(state.get("study"), dict):
+            state["study"] = _study_from_snapshot(state["study"])
+        self.__dict__.update(state)
+        self._done = threading.Event()
+        if done:
+            self._done.set()
+
     @property
     def done(self) -> bool:
         """``True`` once the search has ended and the best model is fitted."""
@@ -246,6 +277,31 @@ def best_trial_of(study: Any) -> Any:
         return None
     sign = 1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1.0
     return max(front, key=lambda t: (sign * t.values[0], -t.number))
+
+
+def _study_snapshot(study: Any) -> dict[str, Any]:
+    """A study as plain picklable parts: its name, directions, attributes and frozen trials."""
+    return {
+        "name": study.study_name,
+        "directions": [d.name.lower() for d in study.directions],
+        "user_attrs": dict(study.user_attrs),
+        "trials": [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()],
+    }
+
+
+def _study_from_snapshot(snapshot: dict[str, Any]) -> Any:
+    """An in-memory Optuna study holding a snapshot's trials (unpickled results keep their leaderboard)."""
+    import optuna
+
+    from jupyter_automl._search import quiet_optuna
+
+    with quiet_optuna():
+        study = optuna.create_study(study_name=snapshot["name"], directions=snapshot["directions"],
+                                    storage=optuna.storages.InMemoryStorage())
+        study.add_trials(snapshot["trials"])
+    for key, value in snapshot["user_attrs"].items():
+        study.set_user_attr(key, value)
+    return study
 
 
 class _LoadedStudy:

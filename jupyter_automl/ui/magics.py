@@ -137,13 +137,14 @@ class AutoMLMagics(Magics):
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
-        from jupyter_automl._search import Search
+        from jupyter_automl._search import Search, choose_observers
         from jupyter_automl.ui import register_running
 
         if no_display:
             config = config.replace(display=False)
         try:
             search = Search(config, namespace=self._user_ns)
+            search.observers.extend(choose_observers(config, search))
         except AutoMLError as exc:
             raise UsageError(_one_line(exc)) from None
         register_running(search)
