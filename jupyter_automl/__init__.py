@@ -17,7 +17,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AutoML",
+    "AutoMLClassifier",
     "AutoMLError",
+    "AutoMLRegressor",
     "ConfigError",
     "DataError",
     "Observer",
@@ -33,7 +35,9 @@ __all__ = [
 
 _LAZY = {
     "search": "jupyter_automl._search:search",
-    "AutoML": "jupyter_automl._search:AutoML",
+    "AutoML": "jupyter_automl.estimators:AutoML",
+    "AutoMLClassifier": "jupyter_automl.estimators:AutoMLClassifier",
+    "AutoMLRegressor": "jupyter_automl.estimators:AutoMLRegressor",
     "SearchConfig": "jupyter_automl.config:SearchConfig",
     "SearchResult": "jupyter_automl.result:SearchResult",
     "load": "jupyter_automl.result:load",
@@ -43,7 +47,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from jupyter_automl._search import AutoML, search
+    from jupyter_automl._search import search
+    from jupyter_automl.estimators import AutoML, AutoMLClassifier, AutoMLRegressor
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer

@@ -151,9 +151,6 @@ class _AutoMLBase(BaseEstimator):
         result = self._fitted()
         return result.predict(self._check_predict_input(X))
 
-    def __getstate__(self) -> dict[str, Any]:
-        return super().__getstate__()
-
 
 class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     """A classifier that searches model families and hyperparameters when fitted.
@@ -260,6 +257,12 @@ class AutoML(_AutoMLBase):
     >>> model.predict(X[:2]).tolist()
     [0, 0]
     """
+
+    def _task_of(self, y: Any) -> str:
+        from sklearn.utils.multiclass import type_of_target
+
+        type_of_target(y, raise_unknown=True)  # scikit-learn's "Unknown label type" for odd targets
+        return "auto"
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the best model (classification only)."""
