@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,12 @@ import numpy as np
 from jupyter_automl._errors import AutoMLError, StorageError
 from jupyter_automl.report import MIME_TYPE, payload_html, payload_text, study_payload
 
-__all__ = ["SearchResult", "load"]
+__all__ = ["SearchResult", "load", "SAVED_MAGIC", "SAVED_FORMAT", "read_saved", "write_saved"]
+
+SAVED_MAGIC = b"JUPYTER-AUTOML SAVED MODEL\n"
+SAVED_FORMAT = 2  # 1: a bare joblib pickle (before headers)
+SAVED_KIND = "search-result"
+_HEADER_MAX = 4096
 
 _LEADERBOARD_COLUMNS = ["rank", "trial", "model", "score", "score_std", "duration_s", "state", "params", "error"]
 
@@ -199,25 +207,33 @@ class SearchResult:
         return write_export(self, Path(path))
 
     def save(self, path: str | Path) -> Path:
-        """Pickle the fitted model with its metadata (joblib); read it back with :func:`load`."""
+        """Write the fitted model with its metadata; read it back with :func:`load`.
+
+        The file is a one-line header (what it is, the format and package versions, the size and
+        SHA-256 of what follows) and a joblib pickle. :func:`load` checks the header before it
+        unpickles anything. Loading runs the pickle's code, as every pickle does: load only files
+        you trust.
+        """
         import joblib
 
         self._need_model()
         path = Path(path)
+        table = self.dataset is not None and self.dataset.kind == "table"
         state = {
-            "format": "jupyter-automl/1",
             "model": self.best_model,
             "config": self.config.to_dict(),
             "meta": self._meta,
-            "columns": list(self.dataset.X.columns) if self.dataset is not None and self.dataset.kind == "table" else None,
-            "dtypes": {str(k): str(v) for k, v in self.dataset.X.dtypes.items()} if self.dataset is not None and self.dataset.kind == "table" else None,
+            "columns": list(self.dataset.X.columns) if table else None,
+            "dtypes": {str(k): str(v) for k, v in self.dataset.X.dtypes.items()} if table else None,
             "study_name": self.study.study_name,
             "storage": self.storage_url,
             "payload": self.payload(),
             "ensemble": self.ensemble,
             "stop_reason": self.stop_reason,
         }
-        joblib.dump(state, path)
+        buffer = io.BytesIO()
+        joblib.dump(state, buffer)
+        write_saved(path, buffer.getvalue(), kind=SAVED_KIND)
         return path
 
     # ------------------------------------------------------------------------ display
@@ -358,8 +374,58 @@ class LoadedResult(SearchResult):
         raise AutoMLError("export from a loaded result needs the study: resume it with ja.search(name=..., resume=True)")
 
 
+def write_saved(path: Path, body: bytes, *, kind: str) -> None:
+    """Write ``SAVED_MAGIC``, a JSON header line (kind, versions, size, SHA-256) and ``body``."""
+    from jupyter_automl import __version__
+
+    header = {"format": SAVED_FORMAT, "kind": kind, "package": "jupyter-automl", "version": __version__,
+              "pickle": "joblib", "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    with open(path, "wb") as out:
+        out.write(SAVED_MAGIC)
+        out.write(json.dumps(header).encode() + b"\n")
+        out.write(body)
+
+
+def read_saved(path: Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
+    """The header and the body of a file :func:`write_saved` wrote; :class:`StorageError` for anything else.
+
+    Nothing is unpickled here: the magic, the header, the size and the checksum are checked first.
+    """
+    shown = str(path)
+    not_ours = (f"{shown!r} is not a model file saved by jupyter-automl (SearchResult.save writes a "
+                "header this file lacks); nothing was loaded from it")
+    with open(path, "rb") as handle:
+        if handle.read(len(SAVED_MAGIC)) != SAVED_MAGIC:
+            raise StorageError(not_ours)
+        line = handle.readline(_HEADER_MAX)
+        body = handle.read()
+    try:
+        header = json.loads(line.decode())
+    except (UnicodeDecodeError, ValueError):
+        raise StorageError(f"{shown!r}: the header of the saved model is damaged; nothing was loaded from it") from None
+    if not isinstance(header, dict) or header.get("kind") != kind:
+        raise StorageError(f"{shown!r} holds a {header.get('kind') if isinstance(header, dict) else '?'!r}, "
+                           f"not a {kind!r}; nothing was loaded from it")
+    if header.get("format") != SAVED_FORMAT:
+        raise StorageError(f"{shown!r} is in saved-model format {header.get('format')!r} (jupyter-automl "
+                           f"{header.get('version')}); this version reads format {SAVED_FORMAT}: "
+                           "save it again with the version that wrote it")
+    if len(body) != header.get("size") or hashlib.sha256(body).hexdigest() != header.get("sha256"):
+        raise StorageError(f"{shown!r} is truncated or damaged ({len(body)} of {header.get('size')} bytes "
+                           "after the header, or a different checksum); nothing was loaded from it")
+    return header, body
+
+
 def load(path: str | Path) -> SearchResult:
     """Read a result written by :meth:`SearchResult.save`.
+
+    The file's header is checked before anything is unpickled; then the model is unpickled,
+    which runs code as every pickle does: load only files you trust.
+
+    Raises
+    ------
+    StorageError
+        The file does not exist, is not a saved model, is truncated or damaged.
 
     Examples
     --------
@@ -372,9 +438,8 @@ def load(path: str | Path) -> SearchResult:
     import joblib
 
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise StorageError(f"no saved result at {str(path)!r}")
-    state = joblib.load(path)
-    if not isinstance(state, dict) or state.get("format") != "jupyter-automl/1":
-        raise StorageError(f"{str(path)!r} was not written by SearchResult.save()")
+    _, body = read_saved(path, kind=SAVED_KIND)
+    state = joblib.load(io.BytesIO(body))
     return LoadedResult(state)

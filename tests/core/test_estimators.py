@@ -49,6 +49,8 @@ def test_params_are_scikit_learns_own():
         model.set_params(n_trails=3)
     assert clone(model).get_params() == params
     assert "AutoMLClassifier" in model._repr_html_()
+    with pytest.raises(TypeError, match="ntrials"):
+        AutoML(ntrials=3)
 
 
 def test_bad_option_is_a_config_error_at_fit_and_writes_nothing(tmp_path, monkeypatch):

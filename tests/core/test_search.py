@@ -166,17 +166,3 @@ def test_greedy_ensemble_combines_complementary_models():
     weights, score = greedy_ensemble(oofs, scores, y, metric, classes)
     assert set(weights) == {0, 1}
     assert score < min(scores.values())
-
-
-def test_automl_estimator_is_sklearn_compatible():
-    from sklearn.base import clone
-    from sklearn.datasets import load_wine
-
-    X, y = load_wine(return_X_y=True)
-    est = ja.AutoML(n_trials=3, storage="memory", cv=3)
-    assert clone(est).get_params() == {"n_trials": 3, "storage": "memory", "cv": 3}
-    est.fit(X, y)
-    assert est.score(X, y) > 0.9
-    assert est.predict_proba(X[:3]).shape == (3, 3)
-    with pytest.raises(ja.ConfigError, match="did you mean 'n_trials'"):
-        ja.AutoML(ntrials=3).fit(X, y)
