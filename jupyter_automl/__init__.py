@@ -61,7 +61,12 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attr = _LAZY[name].split(":")
-        value = getattr(importlib.import_module(module), attr)
+        try:
+            value = getattr(importlib.import_module(module), attr)
+        except ImportError as exc:  # ja.Panel without ipywidgets: say which extra to install
+            from jupyter_automl._imports import missing
+
+            raise missing(exc, what=f"ja.{name}") from None
         globals()[name] = value
         return value
     raise AttributeError(f"module 'jupyter_automl' has no attribute {name!r}")
@@ -69,7 +74,12 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_automl``: register the ``%automl`` / ``%%automl`` magics."""
-    from jupyter_automl.ui.magics import load_ipython_extension as _load
+    try:
+        from jupyter_automl.ui.magics import load_ipython_extension as _load
+    except ImportError as exc:
+        from jupyter_automl._imports import missing
+
+        raise missing(exc, what="the %automl magics") from None
 
     _load(ipython)
 

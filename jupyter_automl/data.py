@@ -180,7 +180,9 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
             try:
                 return pd.read_parquet(path), str(path), None
             except ImportError as exc:
-                raise DataError(f"reading Parquet needs pyarrow: pip install pyarrow ({exc})") from None
+                from jupyter_automl._imports import missing
+
+                raise missing(exc, what=f"reading the Parquet file {str(path)!r}", extra="parquet") from None
         return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ","), str(path), None
     if name.isidentifier():
         hint = ""

@@ -140,12 +140,12 @@ def load_payload(location: StudyLocation, name: str) -> dict[str, Any]:
     import optuna
 
     from jupyter_automl.report import study_payload
-    from jupyter_automl.storage import _redact, resolve_storage
+    from jupyter_automl.storage import redact, resolve_storage
 
     backend = resolve_storage(location.storage)
     backend.get_study_id_from_name(name)  # KeyError when there is no such study
     study = optuna.load_study(study_name=name, storage=backend)
-    shown = location.db if location.db is not None else _redact(location.url or "")
+    shown = location.db if location.db is not None else redact(location.url or "")
     payload = study_payload(study, storage=shown)
     payload["location"] = location.as_dict()
     return payload

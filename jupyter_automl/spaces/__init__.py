@@ -29,12 +29,9 @@ def make_space(config: SearchConfig, data: Dataset, *, threads: int = 1) -> Sear
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        from jupyter_automl._errors import ConfigError
+        from jupyter_automl._imports import missing
 
-        raise ConfigError(
-            f"option 'space': {config.space!r} needs an optional dependency ({exc.name or exc}); "
-            "install it with: pip install 'jupyter-automl[nas]'"
-        ) from None
+        raise missing(exc, what=f"option 'space': {config.space!r}") from None
     space: SearchSpace = getattr(module, class_name)(config, data, threads=threads)
     space.check()
     return space

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from jupyter_automl._errors import ConfigError
+from jupyter_automl._imports import install_hint
 from jupyter_automl.evaluate.cv import cross_validate
 from jupyter_automl.evaluate.metrics import get_metric
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
@@ -81,7 +82,7 @@ class TabularSpace(SearchSpace):
             reasons = []
             for m in missing:
                 if m in _OPTIONAL and importlib.util.find_spec(_OPTIONAL[m]) is None:
-                    reasons.append(f"{m} is not installed (pip install {m})")
+                    reasons.append(f"{m} is not installed ({install_hint('boosting')})")
                 elif m == "svm":
                     reasons.append(f"svm is only searched up to {SVM_MAX_SAMPLES} rows and without log_loss")
                 elif m == "knn":
