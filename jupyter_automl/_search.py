@@ -146,6 +146,7 @@ class Search:
         stored = self.record.user_attrs.get(f"{ATTR}:fingerprint")
         if stored is not None:
             self.resumed = True
+            self._check_resume()
             if stored.get("hash") != self.dataset.fingerprint()["hash"]:
                 raise DataError(
                     f"study {self.name!r} was run on different data (stored hash {stored.get('hash')}, "
@@ -167,6 +168,15 @@ class Search:
         self.observers = list(observers or [])
         self.result = SearchResult(self.record, config, space=self.space, dataset=self.dataset,
                                    storage_url=self.storage_url, stop_event=self.stop_event)
+
+    def _check_resume(self) -> None:
+        """A resumed study keeps its task, space, metric, models and objectives (see ``resume.py``)."""
+        from jupyter_automl.resume import check_resume_compatible
+
+        metric = getattr(self.space, "metric", None)
+        check_resume_compatible(self.record.user_attrs, self.config, task=self.dataset.task,
+                                metric=metric.name if metric is not None else ",".join(self.config.objectives or []),
+                                name=self.name, storage=self.storage_url)
 
     def _enqueue_first(self) -> None:
         """Queue the preset (rules) or the portfolio; skipped where a trial already has those params."""

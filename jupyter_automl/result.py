@@ -265,7 +265,7 @@ def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -
     import pandas as pd
 
     from jupyter_automl._errors import DataError
-    from jupyter_automl.data import _tidy_columns
+    from jupyter_automl.data import tidy_columns
 
     if not isinstance(X, pd.DataFrame):
         arr = np.asarray(X)
@@ -275,7 +275,7 @@ def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"X lacks the column(s) {missing[:5]} the model was trained on")
-    tidy = _tidy_columns(frame[columns])
+    tidy = tidy_columns(frame[columns])
     return tidy.astype(dtypes, errors="ignore") if dtypes else tidy
 
 
