@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import Any
@@ -44,12 +45,15 @@ class ProgressBar(Observer):
 
         self.run = run
         stream = self.stream or sys.stderr
+        # a terminal that reports no size (0 × 0: some CI ptys) would hide the bar: COLUMNS/LINES or 100 × 24
+        size = shutil.get_terminal_size((100, 24))
+        width, rows = size.columns or 100, size.lines or 24
         if run.n_trials is not None:
             self.bar = tqdm(total=run.n_trials, initial=min(run.previous_trials, run.n_trials), unit="trial",
-                            file=stream, dynamic_ncols=True, desc=run.study_name[:40])
+                            file=stream, ncols=width, nrows=rows, desc=run.study_name[:32])
         else:
-            self.bar = tqdm(total=round(run.time_budget or 0), unit="s", file=stream, dynamic_ncols=True,
-                            desc=run.study_name[:40], bar_format="{desc}: {l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
+            self.bar = tqdm(total=round(run.time_budget or 0), unit="s", file=stream, ncols=width, nrows=rows,
+                            desc=run.study_name[:32], bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
         self.sign = -1.0 if run.direction == "minimize" else 1.0
         self.trials = 0
         self.bar.set_postfix_str(self._postfix())
