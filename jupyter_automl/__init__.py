@@ -48,8 +48,8 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from jupyter_automl._search import search
-    from jupyter_automl.estimators import AutoML, AutoMLClassifier, AutoMLRegressor
     from jupyter_automl.config import SearchConfig
+    from jupyter_automl.estimators import AutoML, AutoMLClassifier, AutoMLRegressor
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
     from jupyter_automl.storage import list_studies

@@ -7,7 +7,7 @@ from types import ModuleType
 
 from jupyter_automl._errors import MissingDependencyError
 
-__all__ = ["EXTRAS", "install_hint", "require"]
+__all__ = ["EXTRAS", "install_hint", "is_installed", "missing", "require"]
 
 # import name -> the extra of jupyter-automl that installs it
 EXTRAS = {
@@ -24,6 +24,16 @@ EXTRAS = {
     "dask": "dask",
     "distributed": "dask",
 }
+
+
+def is_installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (a broken or blocked finder counts as no)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def install_hint(extra: str) -> str:

@@ -10,8 +10,6 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 from jupyter_automl._errors import ConfigError, DataError
 from jupyter_automl.config import SearchConfig
 from jupyter_automl.result import SearchResult, best_trial_of

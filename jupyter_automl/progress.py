@@ -53,7 +53,7 @@ class ProgressBar(Observer):
                             file=stream, ncols=width, nrows=rows, desc=run.study_name[:32])
         else:
             self.bar = tqdm(total=round(run.time_budget or 0), unit="s", file=stream, ncols=width, nrows=rows,
-                            desc=run.study_name[:32], bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
+                            desc=run.study_name[:32], bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
         self.sign = -1.0 if run.direction == "minimize" else 1.0
         self.trials = 0
         self.bar.set_postfix_str(self._postfix())

@@ -26,6 +26,10 @@ SPACE_CLASSES = {
 def make_space(config: SearchConfig, data: Dataset, *, threads: int = 1) -> SearchSpace:
     """Instantiate and check the space named by ``config.space``."""
     module_name, class_name = SPACE_CLASSES[config.space].split(":")
+    if config.space.startswith("nas-"):
+        from jupyter_automl._imports import require
+
+        require("torch", what=f"option 'space': {config.space!r}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

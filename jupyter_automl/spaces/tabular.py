@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import statistics
 import threading
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from jupyter_automl._errors import ConfigError
-from jupyter_automl._imports import install_hint
+from jupyter_automl._imports import install_hint, is_installed
 from jupyter_automl.evaluate.cv import cross_validate
 from jupyter_automl.evaluate.metrics import get_metric
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
@@ -63,7 +63,7 @@ class TabularSpace(SearchSpace):
         ):
             if wanted is not None and family not in wanted:
                 continue
-            if family in _OPTIONAL and importlib.util.find_spec(_OPTIONAL[family]) is None:
+            if family in _OPTIONAL and not is_installed(_OPTIONAL[family]):
                 continue
             if family == "svm" and (n > SVM_MAX_SAMPLES or self.metric.needs == "proba"):
                 continue
@@ -81,7 +81,7 @@ class TabularSpace(SearchSpace):
             missing = [m for m in self.config.models if m not in self.families]
             reasons = []
             for m in missing:
-                if m in _OPTIONAL and importlib.util.find_spec(_OPTIONAL[m]) is None:
+                if m in _OPTIONAL and not is_installed(_OPTIONAL[m]):
                     reasons.append(f"{m} is not installed ({install_hint('boosting')})")
                 elif m == "svm":
                     reasons.append(f"svm is only searched up to {SVM_MAX_SAMPLES} rows and without log_loss")
