@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["AutoMLError", "ConfigError", "DataError", "MissingDependencyError", "StorageError", "did_you_mean"]
+__all__ = ["AutoMLError", "ConfigError", "DataError", "MissingDependencyError", "StorageError", "did_you_mean", "one_line"]
 
 
 class AutoMLError(Exception):
@@ -37,6 +37,14 @@ class MissingDependencyError(AutoMLError, ImportError):
     def __init__(self, message: str, module: str | None = None) -> None:
         super().__init__(message)
         self.name = module
+
+
+def one_line(exc: BaseException) -> str:
+    """A user-facing error as a single line (collected config problems are joined with '; ')."""
+    problems = getattr(exc, "problems", None)
+    if problems and len(problems) > 1:
+        return f"{len(problems)} problems in the options: " + "; ".join(problems)
+    return " ".join(str(exc).split())
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

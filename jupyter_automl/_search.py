@@ -267,7 +267,7 @@ class Search:
 
     def _ensemble(self, best: Any, budget: Any) -> Any:
         from jupyter_automl.ensemble import greedy_ensemble, voting_model
-        from jupyter_automl.spaces.tabular import TabularSpace, _canonical
+        from jupyter_automl.spaces.tabular import TabularSpace, canonical_params
 
         if not isinstance(self.space, TabularSpace):
             return None
@@ -286,7 +286,7 @@ class Search:
         if budget.remaining() < expected:
             logger.info("ensemble skipped: %.1f s left, %.1f s needed to fit it", budget.remaining(), expected)
             return None
-        members = [(n, self.space._pipeline(_canonical(dict(trials[n].params)))) for n in weights]
+        members = [(n, self.space._pipeline(canonical_params(dict(trials[n].params)))) for n in weights]
         model = voting_model(members, list(weights.values()), self.dataset.task)
         model.fit(self.dataset.X, self.dataset.y)
         self.result.ensemble = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},

@@ -15,7 +15,7 @@ from jupyter_automl.evaluate.cv import cross_validate
 from jupyter_automl.evaluate.metrics import get_metric
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
 
-__all__ = ["TabularSpace", "build_pipeline", "pipeline_source"]
+__all__ = ["TabularSpace", "build_pipeline", "canonical_params", "pipeline_source"]
 
 _OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
 SVM_MAX_SAMPLES = 5000
@@ -200,7 +200,7 @@ class TabularSpace(SearchSpace):
     # -------------------------------------------------------------------------- scoring
     def _pipeline(self, params: dict[str, Any], threads: int | None = None) -> Any:
         return build_pipeline(
-            _canonical(params), self.numeric, self.categorical, self.data.task,
+            canonical_params(params), self.numeric, self.categorical, self.data.task,
             seed=self.config.seed, threads=threads or self.threads,
         )
 
@@ -240,7 +240,7 @@ class TabularSpace(SearchSpace):
     def export_source(self, params: dict[str, Any], model: Any) -> str:
         from jupyter_automl.export import tabular_script
 
-        return tabular_script(self, _canonical(params))
+        return tabular_script(self, canonical_params(params))
 
 
 def _zero_based_codes(classes: np.ndarray | None) -> bool:
@@ -249,7 +249,7 @@ def _zero_based_codes(classes: np.ndarray | None) -> bool:
     return list(classes) == list(range(len(classes)))
 
 
-def _canonical(params: dict[str, Any]) -> dict[str, Any]:
+def canonical_params(params: dict[str, Any]) -> dict[str, Any]:
     """Trial parameter names → the names the pipeline builder reads."""
     out = dict(params)
     for pre in ("lr", "rf", "et"):
@@ -409,3 +409,6 @@ def pipeline_source(params: dict[str, Any], numeric: Any, categorical: Any, task
     lines.append(f"{indent}('model', {call(*steps['model'])}),")
     lines.append("])")
     return sorted(imports), "\n".join(lines)
+
+
+_canonical = canonical_params  # the old private name, for code written before it was public
