@@ -69,8 +69,8 @@ def test_pipeline_and_cross_val_score():
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.93
     Xr, yr = load_diabetes(return_X_y=True)
-    r2 = cross_val_score(AutoMLRegressor(n_trials=2, models=["linear"], cv=3), Xr, yr, cv=3)
-    assert r2.mean() > 0.35
+    r2 = cross_val_score(AutoMLRegressor(time_budget="2s", cv=3), Xr, yr, cv=3)  # a budget, as users write it
+    assert r2.mean() > 0.3
 
 
 def test_learned_attributes_with_a_dataframe():

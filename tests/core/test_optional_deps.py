@@ -74,3 +74,18 @@ def test_local_storage_errors_do_not_talk_about_servers(tmp_path):
     with pytest.raises(ja.StorageError, match="'.*text.db' exists and is not an SQLite database; it was left untouched"):
         ja.search(data="sklearn:iris", n_trials=1, storage=str(tmp_path / "text.db"))
     assert (tmp_path / "text.db").read_text() == "notes, not a database"
+
+
+def test_boosting_libraries_are_imported_by_their_first_trial_not_before():
+    code = textwrap.dedent("""
+        import sys
+        from jupyter_automl._search import Search
+        from jupyter_automl.config import SearchConfig
+
+        search = Search(SearchConfig(data="sklearn:wine", n_trials=2, cv=2, storage="memory", display=False))
+        assert {"lightgbm", "xgboost"} <= set(search.space.families), search.space.families
+        print(sorted(m for m in ("lightgbm", "xgboost", "torch", "bokeh", "IPython") if m in sys.modules))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
