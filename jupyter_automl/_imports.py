@@ -69,4 +69,6 @@ def missing(exc: ImportError, *, what: str, extra: str | None = None) -> Missing
     name = (exc.name or str(exc)).split(".")[0]
     extra = extra or EXTRAS.get(name)
     fix = install_hint(extra) if extra else f"pip install {name}"
-    return MissingDependencyError(f"{what} needs {name}, which is not installed: {fix}", module=name)
+    return MissingDependencyError(
+        f"{what} needs {name}, which is not installed: {fix}", module=name
+    )

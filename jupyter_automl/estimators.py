@@ -24,8 +24,22 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 __all__ = ["AutoML", "AutoMLClassifier", "AutoMLRegressor"]
 
 # the SearchConfig options an estimator takes, in the order of its signature
-_OPTIONS = ("time_budget", "n_trials", "metric", "models", "strategy", "space", "cv", "seed", "n_jobs",
-            "ensemble", "storage", "name", "resume", "display")
+_OPTIONS = (
+    "time_budget",
+    "n_trials",
+    "metric",
+    "models",
+    "strategy",
+    "space",
+    "cv",
+    "seed",
+    "n_jobs",
+    "ensemble",
+    "storage",
+    "name",
+    "resume",
+    "display",
+)
 
 
 class _AutoMLBase(BaseEstimator):
@@ -33,11 +47,24 @@ class _AutoMLBase(BaseEstimator):
 
     _task: str = "auto"
 
-    def __init__(self, *, time_budget: float | str | None = None, n_trials: int | None = None,
-                 metric: str = "auto", models: list[str] | None = None, strategy: str = "tpe",
-                 space: str = "tabular", cv: int = 5, seed: int = 0, n_jobs: int = 1,
-                 ensemble: bool = False, storage: str | None = "memory", name: str | None = None,
-                 resume: bool = False, display: bool | str = False) -> None:
+    def __init__(
+        self,
+        *,
+        time_budget: float | str | None = None,
+        n_trials: int | None = None,
+        metric: str = "auto",
+        models: list[str] | None = None,
+        strategy: str = "tpe",
+        space: str = "tabular",
+        cv: int = 5,
+        seed: int = 0,
+        n_jobs: int = 1,
+        ensemble: bool = False,
+        storage: str | None = "memory",
+        name: str | None = None,
+        resume: bool = False,
+        display: bool | str = False,
+    ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
         self.metric = metric
@@ -123,8 +150,15 @@ class _AutoMLBase(BaseEstimator):
                 check_consistent_length(X, y)
             return X, y
         y_numeric = self._task == "regression"
-        X, y = validate_data(self, X, y, dtype=None, ensure_all_finite="allow-nan", y_numeric=y_numeric,
-                             ensure_min_samples=2)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=None,
+            ensure_all_finite="allow-nan",
+            y_numeric=y_numeric,
+            ensure_min_samples=2,
+        )
         if X.dtype == object:
             X = _numeric_or_raise(X)
         return X, y

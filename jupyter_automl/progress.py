@@ -49,11 +49,25 @@ class ProgressBar(Observer):
         size = shutil.get_terminal_size((100, 24))
         width, rows = size.columns or 100, size.lines or 24
         if run.n_trials is not None:
-            self.bar = tqdm(total=run.n_trials, initial=min(run.previous_trials, run.n_trials), unit="trial",
-                            file=stream, ncols=width, nrows=rows, desc=run.study_name[:32])
+            self.bar = tqdm(
+                total=run.n_trials,
+                initial=min(run.previous_trials, run.n_trials),
+                unit="trial",
+                file=stream,
+                ncols=width,
+                nrows=rows,
+                desc=run.study_name[:32],
+            )
         else:
-            self.bar = tqdm(total=round(run.time_budget or 0), unit="s", file=stream, ncols=width, nrows=rows,
-                            desc=run.study_name[:32], bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}")
+            self.bar = tqdm(
+                total=round(run.time_budget or 0),
+                unit="s",
+                file=stream,
+                ncols=width,
+                nrows=rows,
+                desc=run.study_name[:32],
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}",
+            )
         self.sign = -1.0 if run.direction == "minimize" else 1.0
         self.trials = 0
         self.bar.set_postfix_str(self._postfix())
@@ -64,8 +78,10 @@ class ProgressBar(Observer):
         self.trials += 1
         if record.state == "FAIL":
             self.failed += 1
-        if record.value is not None and record.state == "COMPLETE" and (
-            self.best is None or self.sign * record.value > self.sign * self.best
+        if (
+            record.value is not None
+            and record.state == "COMPLETE"
+            and (self.best is None or self.sign * record.value > self.sign * self.best)
         ):
             self.best = record.value
         if self.run.n_trials is not None:

@@ -13,8 +13,9 @@ __all__ = ["FIXED_ON_RESUME", "check_resume_compatible"]
 FIXED_ON_RESUME = ("task", "space", "metric", "models", "objectives")
 
 
-def check_resume_compatible(stored_attrs: dict[str, Any], config: Any, *, task: str, metric: str,
-                            name: str, storage: str) -> None:
+def check_resume_compatible(
+    stored_attrs: dict[str, Any], config: Any, *, task: str, metric: str, name: str, storage: str
+) -> None:
     """Raise :class:`ConfigError` naming the first option that differs from the stored study's.
 
     Parameters
@@ -31,11 +32,20 @@ def check_resume_compatible(stored_attrs: dict[str, Any], config: Any, *, task: 
     from jupyter_automl.storage import ATTR, redact
 
     stored = stored_attrs.get(f"{ATTR}:config") or {}
-    now = {"task": task, "space": config.space, "metric": metric,
-           "models": _as_set(config.models), "objectives": config.objectives}
-    before = {"task": stored_attrs.get(f"{ATTR}:task", stored.get("task")), "space": stored.get("space"),
-              "metric": stored_attrs.get(f"{ATTR}:metric"), "models": _as_set(stored.get("models")),
-              "objectives": stored.get("objectives")}
+    now = {
+        "task": task,
+        "space": config.space,
+        "metric": metric,
+        "models": _as_set(config.models),
+        "objectives": config.objectives,
+    }
+    before = {
+        "task": stored_attrs.get(f"{ATTR}:task", stored.get("task")),
+        "space": stored.get("space"),
+        "metric": stored_attrs.get(f"{ATTR}:metric"),
+        "models": _as_set(stored.get("models")),
+        "objectives": stored.get("objectives"),
+    }
     for option in FIXED_ON_RESUME:
         if option == "metric" and config.objectives:
             continue  # a multi-objective study stores its objectives as its metric

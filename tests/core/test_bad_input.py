@@ -49,32 +49,67 @@ def _foreign_sqlite(tmp: Path):
 
 CASES = {
     "inf in a feature": (_inf, ja.DataError, r"column\(s\) \['b'\] hold infinite values"),
-    "one row per class": (lambda: {"X": X40, "y": [f"id{i}" for i in range(40)]}, ja.DataError,
-                          "one row per class .*identifier"),
-    "duplicated column names": (lambda: {"X": X40.rename(columns={"b": "a"}), "y": Y40}, ja.DataError,
-                                r"duplicated column names \['a'\]"),
-    "duplicated target-frame columns": (lambda: {"data": _with("y", Y40).rename(columns={"b": "a"}), "target": "y"},
-                                        ja.DataError, r"duplicated column names \['a'\]"),
-    "a column of lists": (lambda: {"X": _with("tags", [[1, 2]] * 40), "y": Y40}, ja.DataError,
-                          "column 'tags' holds list values"),
-    "a column of dicts": (lambda: {"X": _with("meta", [{"k": 1}] * 40), "y": Y40}, ja.DataError,
-                          "column 'meta' holds dict values"),
-    "a datetime column": (lambda: {"X": _with("when", pd.date_range("2024-01-01", periods=40)), "y": Y40},
-                          ja.DataError, r"column 'when' holds dates .*\.dt\.year"),
-    "dates as objects": (lambda: {"X": _with("day", list(pd.date_range("2024-01-01", periods=40).date)), "y": Y40},
-                         ja.DataError, "column 'day' holds dates"),
+    "one row per class": (
+        lambda: {"X": X40, "y": [f"id{i}" for i in range(40)]},
+        ja.DataError,
+        "one row per class .*identifier",
+    ),
+    "duplicated column names": (
+        lambda: {"X": X40.rename(columns={"b": "a"}), "y": Y40},
+        ja.DataError,
+        r"duplicated column names \['a'\]",
+    ),
+    "duplicated target-frame columns": (
+        lambda: {"data": _with("y", Y40).rename(columns={"b": "a"}), "target": "y"},
+        ja.DataError,
+        r"duplicated column names \['a'\]",
+    ),
+    "a column of lists": (
+        lambda: {"X": _with("tags", [[1, 2]] * 40), "y": Y40},
+        ja.DataError,
+        "column 'tags' holds list values",
+    ),
+    "a column of dicts": (
+        lambda: {"X": _with("meta", [{"k": 1}] * 40), "y": Y40},
+        ja.DataError,
+        "column 'meta' holds dict values",
+    ),
+    "a datetime column": (
+        lambda: {"X": _with("when", pd.date_range("2024-01-01", periods=40)), "y": Y40},
+        ja.DataError,
+        r"column 'when' holds dates .*\.dt\.year",
+    ),
+    "dates as objects": (
+        lambda: {"X": _with("day", list(pd.date_range("2024-01-01", periods=40).date)), "y": Y40},
+        ja.DataError,
+        "column 'day' holds dates",
+    ),
     "a non-CSV file": (_binary_csv, ja.DataError, r"data file 'table\.csv' is not a text CSV file"),
-    "an empty DataFrame": (lambda: {"data": pd.DataFrame(), "target": "y"}, ja.DataError, r"the data is empty \(shape \(0, 0\)\)"),
-    "space nas-cell on a table": (lambda: {"X": X40, "y": Y40, "space": "nas-cell"}, ja.DataError,
-                                  "cannot be read as square .*use space: nas-mlp for tables"),
-    "an SQLite file that is not a study": (_foreign_sqlite, ja.StorageError,
-                                           r"'.*notes\.db' is an SQLite database but not an Optuna study .*\(its tables: notes\); it was left untouched"),
+    "an empty DataFrame": (
+        lambda: {"data": pd.DataFrame(), "target": "y"},
+        ja.DataError,
+        r"the data is empty \(shape \(0, 0\)\)",
+    ),
+    "space nas-cell on a table": (
+        lambda: {"X": X40, "y": Y40, "space": "nas-cell"},
+        ja.DataError,
+        "cannot be read as square .*use space: nas-mlp for tables",
+    ),
+    "an SQLite file that is not a study": (
+        _foreign_sqlite,
+        ja.StorageError,
+        r"'.*notes\.db' is an SQLite database but not an Optuna study .*\(its tables: notes\); it was left untouched",
+    ),
 }
 
 
 def _storage_state(tmp: Path) -> dict[str, str]:
     """A digest of every storage file (the -shm index changes on reads and is left out)."""
-    files = [p for p in tmp.rglob("*") if p.is_file() and p.suffix in (".db", ".log") or p.name.endswith("-wal")]
+    files = [
+        p
+        for p in tmp.rglob("*")
+        if p.is_file() and p.suffix in (".db", ".log") or p.name.endswith("-wal")
+    ]
     return {str(p.relative_to(tmp)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
@@ -91,21 +126,46 @@ def test_bad_input_is_refused_before_anything_is_written(case, tmp_path, monkeyp
 
 
 def test_duplicated_key_in_a_cell_body_names_both_lines():
-    with pytest.raises(ja.ConfigError, match=r"duplicate option 'metric' \(line 3; first given on line 1\)"):
+    with pytest.raises(
+        ja.ConfigError, match=r"duplicate option 'metric' \(line 3; first given on line 1\)"
+    ):
         SearchConfig.from_yaml("metric: accuracy\nn_trials: 3\nmetric: log_loss\n")
     with pytest.raises(ja.ConfigError, match=r"duplicate option 'k' \(line 3"):
         SearchConfig.from_yaml("strategy_options:\n  k: 1\n  k: 2\n")
 
 
 # -------------------------------------------------------------------------- resuming a study
-FIRST = {"X": X40, "y": Y40, "models": ["linear"], "cv": 2, "n_trials": 1, "name": "s", "display": False}
+FIRST = {
+    "X": X40,
+    "y": Y40,
+    "models": ["linear"],
+    "cv": 2,
+    "n_trials": 1,
+    "name": "s",
+    "display": False,
+}
 
 RESUME_CASES = {
-    "a different metric": ({"metric": "balanced_accuracy"}, r"option 'metric': study 's' .* was run with metric='accuracy', this run asks for 'balanced_accuracy'"),
-    "different models": ({"models": ["knn"]}, r"option 'models': .*models=\['linear'\], this run asks for \['knn'\]"),
-    "all models instead of one": ({"models": None}, r"option 'models': .*this run asks for all \(None\)"),
-    "a different task": ({"task": "regression"}, r"option 'task': .*task='multiclass', this run asks for 'regression'"),
-    "a different space": ({"space": "nas-mlp", "models": None}, r"option 'space': .*space='tabular', this run asks for 'nas-mlp'"),
+    "a different metric": (
+        {"metric": "balanced_accuracy"},
+        r"option 'metric': study 's' .* was run with metric='accuracy', this run asks for 'balanced_accuracy'",
+    ),
+    "different models": (
+        {"models": ["knn"]},
+        r"option 'models': .*models=\['linear'\], this run asks for \['knn'\]",
+    ),
+    "all models instead of one": (
+        {"models": None},
+        r"option 'models': .*this run asks for all \(None\)",
+    ),
+    "a different task": (
+        {"task": "regression"},
+        r"option 'task': .*task='multiclass', this run asks for 'regression'",
+    ),
+    "a different space": (
+        {"space": "nas-mlp", "models": None},
+        r"option 'space': .*space='tabular', this run asks for 'nas-mlp'",
+    ),
 }
 
 
@@ -120,7 +180,9 @@ def stored_study(tmp_path, monkeypatch):
 def test_resume_with_a_different_option_is_refused(case, stored_study):
     changes, message = RESUME_CASES[case]
     before = _storage_state(stored_study)
-    with pytest.raises(ja.ConfigError, match=message + r".*start a new study: another name, or resume=False"):
+    with pytest.raises(
+        ja.ConfigError, match=message + r".*start a new study: another name, or resume=False"
+    ):
         ja.search(**dict(FIRST, resume=True, n_trials=2, **changes))
     assert _storage_state(stored_study) == before
 

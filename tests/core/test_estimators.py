@@ -19,13 +19,20 @@ from jupyter_automl.estimators import AutoML, AutoMLClassifier, AutoMLRegressor
 
 TINY = {"n_trials": 1, "models": ["linear"], "cv": 2}
 
-_RARE = ("the search cross-validates, so it refuses a class with a single example "
-         "(this check's y = X[:, 0].astype(int) has one)")
+_RARE = (
+    "the search cross-validates, so it refuses a class with a single example "
+    "(this check's y = X[:, 0].astype(int) has one)"
+)
 _CLASSIFY_FAILS = {
     check: _RARE
-    for check in ("check_dont_overwrite_parameters", "check_f_contiguous_array_estimator",
-                  "check_methods_sample_order_invariance", "check_methods_subset_invariance",
-                  "check_dict_unchanged", "check_fit2d_predict1d")
+    for check in (
+        "check_dont_overwrite_parameters",
+        "check_f_contiguous_array_estimator",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_dict_unchanged",
+        "check_fit2d_predict1d",
+    )
 }
 
 
@@ -44,7 +51,11 @@ def test_scikit_learn_checks(estimator, check):
 def test_params_are_scikit_learns_own():
     model = AutoMLClassifier(time_budget="30s", models=["linear"])
     params = model.get_params()
-    assert params["time_budget"] == "30s" and params["storage"] == "memory" and params["display"] is False
+    assert (
+        params["time_budget"] == "30s"
+        and params["storage"] == "memory"
+        and params["display"] is False
+    )
     with pytest.raises(ValueError, match="Invalid parameter 'n_trails'"):
         model.set_params(n_trails=3)
     assert clone(model).get_params() == params
@@ -69,14 +80,19 @@ def test_pipeline_and_cross_val_score():
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.93
     Xr, yr = load_diabetes(return_X_y=True)
-    r2 = cross_val_score(AutoMLRegressor(time_budget="2s", cv=3), Xr, yr, cv=3)  # a budget, as users write it
+    r2 = cross_val_score(
+        AutoMLRegressor(time_budget="2s", cv=3), Xr, yr, cv=3
+    )  # a budget, as users write it
     assert r2.mean() > 0.3
 
 
 def test_learned_attributes_with_a_dataframe():
     frame = load_iris(as_frame=True).frame
     frame["colour"] = np.where(frame["petal length (cm)"] > 3, "dark", "light")
-    X, y = frame.drop(columns="target"), frame["target"].map({0: "setosa", 1: "versicolor", 2: "virginica"})
+    X, y = (
+        frame.drop(columns="target"),
+        frame["target"].map({0: "setosa", 1: "versicolor", 2: "virginica"}),
+    )
     model = AutoMLClassifier(n_trials=2, models=["linear"], cv=3).fit(X, y)
     assert model.n_features_in_ == 5
     assert list(model.feature_names_in_) == list(X.columns)
@@ -110,8 +126,14 @@ def test_fitted_estimator_and_result_pickle():
 
 def test_a_running_result_refuses_to_pickle():
     frame = pd.DataFrame(load_iris().data)
-    result = ja.search(X=frame, y=load_iris().target, time_budget=30, storage="memory", display=False,
-                       background=True)
+    result = ja.search(
+        X=frame,
+        y=load_iris().target,
+        time_budget=30,
+        storage="memory",
+        display=False,
+        background=True,
+    )
     try:
         if not result.done:
             with pytest.raises(ja.AutoMLError, match="still running.*wait"):

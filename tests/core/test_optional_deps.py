@@ -33,33 +33,50 @@ _BLOCKED = textwrap.dedent("""
 
 CASES = {
     "a NAS space without torch": (
-        ["torch"], "ja.search(X=np.zeros((20, 1, 8, 8)), y=np.arange(20) % 2, space='nas-cell', storage='memory')",
+        ["torch"],
+        "ja.search(X=np.zeros((20, 1, 8, 8)), y=np.arange(20) % 2, space='nas-cell', storage='memory')",
         "MissingDependencyError | option 'space': 'nas-cell' needs torch, which is not installed: "
-        "pip install 'jupyter-automl[nas]'"),
+        "pip install 'jupyter-automl[nas]'",
+    ),
     "the panel without ipywidgets": (
-        ["ipywidgets"], "ja.Panel",
-        "MissingDependencyError | ja.Panel needs ipywidgets, which is not installed: pip install 'jupyter-automl[notebook]'"),
+        ["ipywidgets"],
+        "ja.Panel",
+        "MissingDependencyError | ja.Panel needs ipywidgets, which is not installed: pip install 'jupyter-automl[notebook]'",
+    ),
     "the magics without IPython": (
-        ["IPython"], "ja.load_ipython_extension(None)",
-        "MissingDependencyError | the %automl magics need"),
+        ["IPython"],
+        "ja.load_ipython_extension(None)",
+        "MissingDependencyError | the %automl magics need",
+    ),
     "lightgbm without the boosting extra": (
-        ["lightgbm"], "ja.search(data='sklearn:iris', models=['lightgbm'], n_trials=1, storage='memory')",
+        ["lightgbm"],
+        "ja.search(data='sklearn:iris', models=['lightgbm'], n_trials=1, storage='memory')",
         "ConfigError | option 'models': nothing left to search: lightgbm is not installed "
-        "(pip install 'jupyter-automl[boosting]')"),
+        "(pip install 'jupyter-automl[boosting]')",
+    ),
     "postgresql:// without a driver": (
-        ["psycopg", "psycopg2"], "ja.search(data='sklearn:iris', n_trials=1, storage='postgresql://u@127.0.0.1:9/db')",
+        ["psycopg", "psycopg2"],
+        "ja.search(data='sklearn:iris', n_trials=1, storage='postgresql://u@127.0.0.1:9/db')",
         "StorageError | storage 'postgresql://u@127.0.0.1:9/db' needs the psycopg driver: "
-        "pip install 'jupyter-automl[postgres]'"),
+        "pip install 'jupyter-automl[postgres]'",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_missing_extra_names_the_pip_install(case, tmp_path):
     blocked, code, expected = CASES[case]
-    proc = subprocess.run([sys.executable, "-c", _BLOCKED.format(blocked=set(blocked), code=code)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _BLOCKED.format(blocked=set(blocked), code=code)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
-    assert expected.split(" need")[0] in proc.stdout and expected.split("|")[0] in proc.stdout, proc.stdout
+    assert expected.split(" need")[0] in proc.stdout and expected.split("|")[0] in proc.stdout, (
+        proc.stdout
+    )
     if "pip install" in expected:
         assert expected.split(": pip install")[-1].strip(")") in proc.stdout
     assert not (tmp_path / ".jupyter_automl").exists()
@@ -67,11 +84,16 @@ def test_missing_extra_names_the_pip_install(case, tmp_path):
 
 def test_local_storage_errors_do_not_talk_about_servers(tmp_path):
     (tmp_path / "afile").write_text("x")
-    with pytest.raises(ja.StorageError, match="cannot open the storage file .*afile/studies.db.*Check the path") as err:
+    with pytest.raises(
+        ja.StorageError, match="cannot open the storage file .*afile/studies.db.*Check the path"
+    ) as err:
         ja.search(data="sklearn:iris", n_trials=1, storage=str(tmp_path / "afile" / "studies.db"))
     assert "server" not in str(err.value)
     (tmp_path / "text.db").write_text("notes, not a database")
-    with pytest.raises(ja.StorageError, match="'.*text.db' exists and is not an SQLite database; it was left untouched"):
+    with pytest.raises(
+        ja.StorageError,
+        match="'.*text.db' exists and is not an SQLite database; it was left untouched",
+    ):
         ja.search(data="sklearn:iris", n_trials=1, storage=str(tmp_path / "text.db"))
     assert (tmp_path / "text.db").read_text() == "notes, not a database"
 

@@ -24,8 +24,12 @@ SCRIPT = (
 def _run_in_terminal(display: str) -> str:
     """Run a search script with stderr on a real pseudo-terminal; return what the terminal showed."""
     main, secondary = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT.format(display=display)], stderr=secondary,
-                            stdout=subprocess.DEVNULL, env=dict(os.environ, COLUMNS="120"))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT.format(display=display)],
+        stderr=secondary,
+        stdout=subprocess.DEVNULL,
+        env=dict(os.environ, COLUMNS="120"),
+    )
     os.close(secondary)
     chunks = []
     while True:
@@ -52,8 +56,12 @@ def test_auto_shows_a_bar_in_a_terminal():
 
 @pytest.mark.parametrize("display", ["'auto'", "False"])
 def test_nothing_in_a_pipe_or_when_off(display):
-    proc = subprocess.run([sys.executable, "-c", SCRIPT.format(display=display)], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(display=display)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "done"
 
@@ -63,15 +71,31 @@ def test_off_is_silent_in_a_terminal():
 
 
 def test_a_search_leaves_optuna_verbosity_and_warning_filters_as_they_were():
-    ja.search(data="sklearn:iris", n_trials=1, cv=2, models=["linear"], storage="memory", display=False)  # imports
+    ja.search(
+        data="sklearn:iris", n_trials=1, cv=2, models=["linear"], storage="memory", display=False
+    )  # imports
     optuna.logging.set_verbosity(optuna.logging.INFO)
     try:
         filters = list(warnings.filters)
-        result = ja.search(data="sklearn:iris", n_trials=2, cv=2, models=["linear"], storage="memory", display=False)
+        result = ja.search(
+            data="sklearn:iris",
+            n_trials=2,
+            cv=2,
+            models=["linear"],
+            storage="memory",
+            display=False,
+        )
         assert optuna.logging.get_verbosity() == optuna.logging.INFO
         assert warnings.filters == filters
-        background = ja.search(data="sklearn:iris", n_trials=2, cv=2, models=["linear"], storage="memory",
-                               display=False, background=True).wait()
+        background = ja.search(
+            data="sklearn:iris",
+            n_trials=2,
+            cv=2,
+            models=["linear"],
+            storage="memory",
+            display=False,
+            background=True,
+        ).wait()
         assert optuna.logging.get_verbosity() == optuna.logging.INFO
         assert warnings.filters == filters
         assert result.n_trials == background.n_trials == 2
