@@ -23,24 +23,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["AutoML", "AutoMLClassifier", "AutoMLRegressor"]
 
-# the SearchConfig options an estimator takes, in the order of its signature
-_OPTIONS = (
-    "time_budget",
-    "n_trials",
-    "metric",
-    "models",
-    "strategy",
-    "space",
-    "cv",
-    "seed",
-    "n_jobs",
-    "ensemble",
-    "storage",
-    "name",
-    "resume",
-    "display",
-)
-
 
 class _AutoMLBase(BaseEstimator):
     """What the three estimators share: the options, ``fit`` and the learned attributes."""
@@ -89,7 +71,7 @@ class _AutoMLBase(BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------------------ fit
-    def config(self, task: str | None = None) -> Any:
+    def search_config(self, task: str | None = None) -> Any:
         """The validated :class:`~jupyter_automl.SearchConfig` that ``fit`` runs.
 
         Raises
@@ -99,7 +81,7 @@ class _AutoMLBase(BaseEstimator):
         """
         from jupyter_automl.config import SearchConfig
 
-        options = {key: getattr(self, key) for key in _OPTIONS}
+        options = self.get_params(deep=False)  # the signature's keywords: SearchConfig options
         options["task"] = task or self._task
         return SearchConfig.from_dict(options)
 
@@ -119,7 +101,7 @@ class _AutoMLBase(BaseEstimator):
         from jupyter_automl._search import run_search
 
         X, y = self._check_input(X, y)
-        config = self.config(self._task_of(y))
+        config = self.search_config(self._task_of(y))
         self.result_ = run_search(config, X=X, y=y)
         if self.result_.best_model is None:
             from jupyter_automl._errors import AutoMLError
