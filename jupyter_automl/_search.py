@@ -70,18 +70,30 @@ def choose_observers(config: SearchConfig, search: Search) -> list[Any]:
     """The views an entry point adds for ``display``: the live view in a notebook, a bar in a terminal.
 
     ``display=False`` adds nothing; ``"auto"`` adds the notebook's live view, or a tqdm bar on
-    stderr when it is a terminal (nothing in a pipe or a CI log); ``True`` adds one of them
-    wherever it runs.
+    stderr when it is a terminal (nothing in a pipe or a CI log); ``True`` adds the live view in
+    any IPython shell, a bar elsewhere.
     """
     if config.display is False:
         return []
-    if _in_notebook():
-        return _live_views(search)
+    if _in_notebook() or (config.display is True and _in_ipython()):
+        views = _live_views(search)
+        if views:
+            return views
     from jupyter_automl.progress import ProgressBar, stderr_is_terminal
 
     if config.display is True or stderr_is_terminal():
         return [ProgressBar()]
     return []
+
+
+def _in_ipython() -> bool:
+    import sys
+
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return get_ipython() is not None
 
 
 def _live_views(search: Search) -> list[Any]:
