@@ -134,7 +134,10 @@ class SearchConfig(BaseModel):
     )
     name: str | None = Field(None, description="Study name (generated when omitted).")
     resume: bool = Field(False, description="Continue the stored study of the same name.")
-    display: Literal["auto"] | bool = Field("auto", description="Live view in a notebook; nothing elsewhere.")
+    display: Literal["auto"] | bool = Field(
+        "auto", description="auto: live view in a notebook, a progress bar in a terminal, nothing in a pipe; "
+        "true: always a view; false: none."
+    )
     # neural architecture search
     device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps.")
     epochs: int | list[int] = 10
