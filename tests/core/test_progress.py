@@ -70,32 +70,24 @@ def test_off_is_silent_in_a_terminal():
     assert "trial" not in _run_in_terminal("False")
 
 
+IRIS = {
+    "data": "sklearn:iris",
+    "cv": 2,
+    "models": ["linear"],
+    "storage": "memory",
+    "display": False,
+}
+
+
 def test_a_search_leaves_optuna_verbosity_and_warning_filters_as_they_were():
-    ja.search(
-        data="sklearn:iris", n_trials=1, cv=2, models=["linear"], storage="memory", display=False
-    )  # imports
+    ja.search(n_trials=1, **IRIS)  # the libraries' own import-time filters, once
     optuna.logging.set_verbosity(optuna.logging.INFO)
     try:
         filters = list(warnings.filters)
-        result = ja.search(
-            data="sklearn:iris",
-            n_trials=2,
-            cv=2,
-            models=["linear"],
-            storage="memory",
-            display=False,
-        )
+        result = ja.search(n_trials=2, **IRIS)
         assert optuna.logging.get_verbosity() == optuna.logging.INFO
         assert warnings.filters == filters
-        background = ja.search(
-            data="sklearn:iris",
-            n_trials=2,
-            cv=2,
-            models=["linear"],
-            storage="memory",
-            display=False,
-            background=True,
-        ).wait()
+        background = ja.search(n_trials=2, background=True, **IRIS).wait()
         assert optuna.logging.get_verbosity() == optuna.logging.INFO
         assert warnings.filters == filters
         assert result.n_trials == background.n_trials == 2
