@@ -17,7 +17,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AutoML",
+    "AutoMLClassifier",
     "AutoMLError",
+    "AutoMLRegressor",
     "ConfigError",
     "DataError",
     "Observer",
@@ -33,7 +35,9 @@ __all__ = [
 
 _LAZY = {
     "search": "jupyter_automl._search:search",
-    "AutoML": "jupyter_automl._search:AutoML",
+    "AutoML": "jupyter_automl.estimators:AutoML",
+    "AutoMLClassifier": "jupyter_automl.estimators:AutoMLClassifier",
+    "AutoMLRegressor": "jupyter_automl.estimators:AutoMLRegressor",
     "SearchConfig": "jupyter_automl.config:SearchConfig",
     "SearchResult": "jupyter_automl.result:SearchResult",
     "load": "jupyter_automl.result:load",
@@ -43,8 +47,9 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from jupyter_automl._search import AutoML, search
+    from jupyter_automl._search import search
     from jupyter_automl.config import SearchConfig
+    from jupyter_automl.estimators import AutoML, AutoMLClassifier, AutoMLRegressor
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
     from jupyter_automl.storage import list_studies
@@ -56,7 +61,12 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attr = _LAZY[name].split(":")
-        value = getattr(importlib.import_module(module), attr)
+        try:
+            value = getattr(importlib.import_module(module), attr)
+        except ImportError as exc:  # ja.Panel without ipywidgets: say which extra to install
+            from jupyter_automl._imports import missing
+
+            raise missing(exc, what=f"ja.{name}") from None
         globals()[name] = value
         return value
     raise AttributeError(f"module 'jupyter_automl' has no attribute {name!r}")
@@ -64,7 +74,12 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_automl``: register the ``%automl`` / ``%%automl`` magics."""
-    from jupyter_automl.ui.magics import load_ipython_extension as _load
+    try:
+        from jupyter_automl.ui.magics import load_ipython_extension as _load
+    except ImportError as exc:
+        from jupyter_automl._imports import missing
+
+        raise missing(exc, what="the %automl magics") from None
 
     _load(ipython)
 

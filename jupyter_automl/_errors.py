@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["AutoMLError", "ConfigError", "DataError", "StorageError", "did_you_mean"]
+__all__ = ["AutoMLError", "ConfigError", "DataError", "MissingDependencyError", "StorageError", "did_you_mean", "one_line"]
 
 
 class AutoMLError(Exception):
@@ -29,6 +29,22 @@ class DataError(AutoMLError, ValueError):
 
 class StorageError(AutoMLError, RuntimeError):
     """The study storage cannot be reached or does not hold what was asked for."""
+
+
+class MissingDependencyError(AutoMLError, ImportError):
+    """An optional dependency is not installed; the message gives the ``pip install`` that adds it."""
+
+    def __init__(self, message: str, module: str | None = None) -> None:
+        super().__init__(message)
+        self.name = module
+
+
+def one_line(exc: BaseException) -> str:
+    """A user-facing error as a single line (collected config problems are joined with '; ')."""
+    problems = getattr(exc, "problems", None)
+    if problems and len(problems) > 1:
+        return f"{len(problems)} problems in the options: " + "; ".join(problems)
+    return " ".join(str(exc).split())
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

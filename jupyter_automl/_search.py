@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
-
-import numpy as np
 
 from jupyter_automl._errors import ConfigError, DataError
 from jupyter_automl.config import SearchConfig
 from jupyter_automl.result import SearchResult, best_trial_of
 from jupyter_automl.storage import ATTR
 
-__all__ = ["Search", "search", "AutoML"]
+__all__ = ["Search", "search", "run_search", "choose_observers", "quiet_optuna"]
 
 logger = logging.getLogger("jupyter_automl")
 
@@ -32,6 +32,77 @@ def _in_notebook() -> bool:
     except Exception:
         return False
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+_QUIET_LOCK = threading.Lock()
+_QUIET_DEPTH = 0
+_QUIET_SAVED: int | None = None
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Optuna at WARNING and its experimental warnings ignored, for as long as a search runs.
+
+    Optuna's verbosity is process-wide: it is set when the first running search starts and put
+    back as it was when the last one ends, so a search leaves no global trace. The warning
+    filter is ``warnings.catch_warnings``' own, restored on exit.
+    """
+    import optuna
+
+    global _QUIET_DEPTH, _QUIET_SAVED
+    with _QUIET_LOCK:
+        if _QUIET_DEPTH == 0:
+            _QUIET_SAVED = optuna.logging.get_verbosity()
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+        _QUIET_DEPTH += 1
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET_DEPTH -= 1
+            if _QUIET_DEPTH == 0 and _QUIET_SAVED is not None:
+                optuna.logging.set_verbosity(_QUIET_SAVED)
+
+
+def choose_observers(config: SearchConfig, search: Search) -> list[Any]:
+    """The views an entry point adds for ``display``: the live view in a notebook, a bar in a terminal.
+
+    ``display=False`` adds nothing; ``"auto"`` adds the notebook's live view, or a tqdm bar on
+    stderr when it is a terminal (nothing in a pipe or a CI log); ``True`` adds the live view in
+    any IPython shell, a bar elsewhere.
+    """
+    if config.display is False:
+        return []
+    if _in_notebook() or (config.display is True and _in_ipython()):
+        views = _live_views(search)
+        if views:
+            return views
+    from jupyter_automl.progress import ProgressBar, stderr_is_terminal
+
+    if config.display is True or stderr_is_terminal():
+        return [ProgressBar()]
+    return []
+
+
+def _in_ipython() -> bool:
+    import sys
+
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return get_ipython() is not None
+
+
+def _live_views(search: Search) -> list[Any]:
+    try:
+        from jupyter_automl.ui import live_view
+    except ImportError:
+        return []
+    view = live_view(search)
+    return [view] if view is not None else []
 
 
 class Search:
@@ -58,15 +129,14 @@ class Search:
 
         self.started = time.monotonic()
         self.config = config
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         source = data if data is not None else config.data
         self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace)
         self.n_jobs = cores() if config.n_jobs == -1 else config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
         self.space = make_space(config, self.dataset, threads=self.threads)
-        self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs, options=config.strategy_options)
+        with quiet_optuna():  # Optuna warns that some sampler options are experimental
+            self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs, options=config.strategy_options)
         self.storage_url = storage_url(config.storage)
         self.storage = resolve_storage(config.storage)
         directions = self.space.directions
@@ -80,11 +150,13 @@ class Search:
                 "pass resume=True to continue it, or choose another name"
             )
         # create_study(load_if_exists) also covers another worker creating the same study right now
-        self.record = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
-                                          pruner=pruner, directions=directions, load_if_exists=config.resume)  # type: ignore[arg-type]
+        with quiet_optuna():
+            self.record = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
+                                              pruner=pruner, directions=directions, load_if_exists=config.resume)  # type: ignore[arg-type]
         stored = self.record.user_attrs.get(f"{ATTR}:fingerprint")
         if stored is not None:
             self.resumed = True
+            self._check_resume()
             if stored.get("hash") != self.dataset.fingerprint()["hash"]:
                 raise DataError(
                     f"study {self.name!r} was run on different data (stored hash {stored.get('hash')}, "
@@ -104,11 +176,17 @@ class Search:
         self._enqueue_first()
         self.stop_event = threading.Event()
         self.observers = list(observers or [])
-        if config.display is True or (config.display == "auto" and _in_notebook()):
-            self.observers.extend(self._live_views())
         self.result = SearchResult(self.record, config, space=self.space, dataset=self.dataset,
-                                   storage_url=self.storage_url)
-        self.result._stop = self.stop_event
+                                   storage_url=self.storage_url, stop_event=self.stop_event)
+
+    def _check_resume(self) -> None:
+        """A resumed study keeps its task, space, metric, models and objectives (see ``resume.py``)."""
+        from jupyter_automl.resume import check_resume_compatible
+
+        metric = getattr(self.space, "metric", None)
+        check_resume_compatible(self.record.user_attrs, self.config, task=self.dataset.task,
+                                metric=metric.name if metric is not None else ",".join(self.config.objectives or []),
+                                name=self.name, storage=self.storage_url)
 
     def _enqueue_first(self) -> None:
         """Queue the preset (rules) or the portfolio; skipped where a trial already has those params."""
@@ -119,22 +197,13 @@ class Search:
         for params in self.space.portfolio()[: limit if limit is not None else None]:
             self.study.enqueue_trial(params, skip_if_exists=True)
 
-    def _live_views(self) -> list[Any]:
-        try:
-            from jupyter_automl.ui import live_view
-        except ImportError:
-            return []
-        view = live_view(self)
-        return [view] if view is not None else []
-
     # ----------------------------------------------------------------------------- run
     def run(self) -> SearchResult:
         """Run in the calling thread (the kernel's interrupt button stops it cleanly)."""
         try:
             self._run()
         except BaseException as exc:
-            self.result._error = exc if not isinstance(exc, KeyboardInterrupt) else None
-            self.result._done.set()
+            self.result.mark_done(exc if not isinstance(exc, KeyboardInterrupt) else None)
             raise
         return self.result
 
@@ -145,11 +214,10 @@ class Search:
             try:
                 self._run()
             except BaseException as exc:  # surfaced by result.wait()
-                self.result._error = exc
-                self.result._done.set()
+                self.result.mark_done(exc)
 
         thread = threading.Thread(target=target, name=f"automl-{self.name}", daemon=True)
-        self.result._thread = thread
+        self.result.run_in(thread)
         thread.start()
         return self.result
 
@@ -174,7 +242,7 @@ class Search:
                        previous_trials=previous)
         for observer in self.observers:
             observer.on_start(info)
-        with threadpool_limits(limits=self.threads), warnings.catch_warnings():
+        with threadpool_limits(limits=self.threads), quiet_optuna(), warnings.catch_warnings():
             # candidates warn a lot (convergence, constant features...): the leaderboard says what matters
             for category in (UserWarning, RuntimeWarning, FutureWarning):
                 warnings.simplefilter("ignore", category)
@@ -191,7 +259,7 @@ class Search:
                 except Exception:
                     logger.exception("observer %r failed at the end", observer)
         finally:
-            self.result._done.set()
+            self.result.mark_done()
 
     def _finish(self, deadline: float | None) -> None:
         """Refit the best candidate (or a better ensemble) on all the data."""
@@ -211,7 +279,7 @@ class Search:
 
     def _ensemble(self, best: Any, budget: Any) -> Any:
         from jupyter_automl.ensemble import greedy_ensemble, voting_model
-        from jupyter_automl.spaces.tabular import TabularSpace, _canonical
+        from jupyter_automl.spaces.tabular import TabularSpace, canonical_params
 
         if not isinstance(self.space, TabularSpace):
             return None
@@ -230,7 +298,7 @@ class Search:
         if budget.remaining() < expected:
             logger.info("ensemble skipped: %.1f s left, %.1f s needed to fit it", budget.remaining(), expected)
             return None
-        members = [(n, self.space._pipeline(_canonical(dict(trials[n].params)))) for n in weights]
+        members = [(n, self.space._pipeline(canonical_params(dict(trials[n].params)))) for n in weights]
         model = voting_model(members, list(weights.values()), self.dataset.task)
         model.fit(self.dataset.X, self.dataset.y)
         self.result.ensemble = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},
@@ -277,68 +345,14 @@ def search(data: Any = None, target: str | int | None = None, *, X: Any = None, 
     if options.get("target") is None:
         options.pop("target")
     config = SearchConfig.from_dict(options)
-    runner = Search(config, data=obj, X=X, y=y, namespace=namespace, observers=observers)
+    return run_search(config, data=obj, X=X, y=y, background=background, observers=observers,
+                      namespace=namespace)
+
+
+def run_search(config: SearchConfig, *, data: Any = None, X: Any = None, y: Any = None,
+               background: bool = False, observers: list[Any] | None = None,
+               namespace: dict[str, Any] | None = None) -> SearchResult:
+    """Check everything, add the views ``config.display`` asks for, and run (the entry points' core)."""
+    runner = Search(config, data=data, X=X, y=y, namespace=namespace, observers=observers)
+    runner.observers.extend(choose_observers(config, runner))
     return runner.start() if background else runner.run()
-
-
-class AutoML:
-    """A scikit-learn estimator that searches when fitted.
-
-    ``__init__`` stores the options unchanged (any :func:`search` keyword); ``fit`` validates
-    them and runs the search; the learned attributes end in ``_``.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_iris
-    >>> X, y = load_iris(return_X_y=True)
-    >>> model = AutoML(n_trials=3, storage="memory").fit(X, y)
-    >>> model.predict(X[:2]).tolist()
-    [0, 0]
-    """
-
-    def __init__(self, **options: Any) -> None:
-        self._options = dict(options)
-        for key, value in options.items():
-            setattr(self, key, value)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return dict(self._options)
-
-    def set_params(self, **params: Any) -> AutoML:
-        self._options.update(params)
-        for key, value in params.items():
-            setattr(self, key, value)
-        return self
-
-    def fit(self, X: Any, y: Any) -> AutoML:
-        options = dict(self._options)
-        options.setdefault("display", False)
-        self.result_ = search(X=X, y=y, **options)
-        self.best_model_ = self.result_.best_model
-        self.best_score_ = self.result_.best_score
-        self.classes_ = self.result_.classes_
-        return self
-
-    def _check_fitted(self) -> SearchResult:
-        if not hasattr(self, "result_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("this AutoML is not fitted yet: call fit(X, y) first")
-        return self.result_
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self._check_fitted().predict(X)
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        return self._check_fitted().predict_proba(X)
-
-    def score(self, X: Any, y: Any) -> float:
-        """Accuracy (classification) or R² (regression), as scikit-learn estimators do."""
-        from sklearn.metrics import accuracy_score, r2_score
-
-        result = self._check_fitted()
-        pred = result.predict(X)
-        return float(r2_score(y, pred) if result._meta.get("task") == "regression" else accuracy_score(y, pred))
-
-    def __repr__(self) -> str:
-        return f"AutoML({', '.join(f'{k}={v!r}' for k, v in self._options.items())})"

@@ -4,53 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from jupyter_automl._errors import AutoMLError
-from jupyter_automl.runner import Observer
+from jupyter_automl._errors import AutoMLError, ConfigError
+from jupyter_automl.progress import ProgressBar
 
-__all__ = ["main", "ProgressBar"]
+__all__ = ["main", "ProgressBar", "EXIT_FAILED", "EXIT_USAGE"]
 
-
-class ProgressBar(Observer):
-    """A tqdm bar on stderr: trials (or seconds of the budget), best score, failures."""
-
-    def __init__(self, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.bar: Any = None
-        self.best: float | None = None
-        self.failed = 0
-
-    def on_start(self, run: Any) -> None:
-        from tqdm import tqdm
-
-        self.run = run
-        if run.n_trials is not None:
-            self.bar = tqdm(total=run.n_trials, initial=min(run.previous_trials, run.n_trials), unit="trial",
-                            file=self.stream, dynamic_ncols=True)
-        else:
-            self.bar = tqdm(total=round(run.time_budget or 0), unit="s", file=self.stream, dynamic_ncols=True,
-                            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
-        self.sign = -1.0 if run.direction == "minimize" else 1.0
-
-    def on_trial(self, record: Any, trial: Any) -> None:
-        if self.bar is None:
-            return
-        if record.state == "FAIL":
-            self.failed += 1
-        if record.value is not None and record.state == "COMPLETE" and (self.best is None or self.sign * record.value > self.sign * self.best):
-            self.best = record.value
-        if self.run.n_trials is not None:
-            self.bar.update(1)
-        else:
-            self.bar.n = min(self.bar.total, time.monotonic() - self.run.started)
-        self.bar.set_postfix_str(f"best {self.run.metric} {self.best:.4f}, {self.failed} failed" if self.best is not None else f"{self.failed} failed")
-
-    def on_end(self, result: Any) -> None:
-        if self.bar is not None:
-            self.bar.close()
+EXIT_FAILED = 1  # a runtime failure: data, storage, no model
+EXIT_USAGE = 2  # argparse's code for bad usage; also bad options
 
 
 def _print_result(result: Any, rows: int = 10) -> None:
@@ -66,14 +29,25 @@ def _parse_value(text: str) -> Any:
     return yaml.safe_load(text)
 
 
+def _read_config(path: Path) -> str:
+    """The text of a config file, or a one-line :class:`ConfigError` saying why it cannot be read."""
+    if not path.is_file():
+        raise ConfigError(f"no config file {str(path)!r}" + (" (it is a directory)" if path.is_dir() else ""))
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {str(path)!r} is not UTF-8 text (byte {exc.start}): give a YAML file of 'option: value' lines"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror}") from None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from jupyter_automl._search import Search
     from jupyter_automl.config import SearchConfig
 
-    path = Path(args.config)
-    if not path.exists():
-        raise AutoMLError(f"no config file {str(path)!r}")
-    config = SearchConfig.from_yaml(path.read_text())
+    config = SearchConfig.from_yaml(_read_config(Path(args.config)))
     overrides: dict[str, Any] = {}
     for item in args.set or []:
         key, _, value = item.partition("=")
@@ -99,7 +73,6 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     """Join a stored study: same config, same data source, trials shared through the storage."""
     import optuna
 
-    from jupyter_automl._errors import ConfigError
     from jupyter_automl._search import Search
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.storage import ATTR, resolve_storage
@@ -158,7 +131,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jupyter-automl`` command."""
-    parser = argparse.ArgumentParser(prog="jupyter-automl", description="AutoML and NAS searches, headless.")
+    from jupyter_automl import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="jupyter-automl",
+        description="AutoML and NAS searches, headless.",
+        epilog="exit status: 0 done, 1 the search or the storage failed, 2 bad usage or options, 130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"jupyter-automl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the search described by a YAML config (the body of a %%%%automl cell)")
     run.add_argument("config", help="YAML file with the search options")
@@ -191,9 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except AutoMLError as exc:
+    except ConfigError as exc:  # the command line or the config asked for something impossible
         print(f"jupyter-automl: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except AutoMLError as exc:  # the data, the storage or the search failed
+        print(f"jupyter-automl: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -10,19 +10,46 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from jupyter_automl._errors import ConfigError, did_you_mean
 
-__all__ = ["SearchConfig", "parse_duration", "TASKS", "SPACES", "STRATEGIES", "METRICS"]
+__all__ = [
+    "SearchConfig",
+    "parse_duration",
+    "TASKS",
+    "SPACES",
+    "STRATEGIES",
+    "METRICS",
+    "MODEL_FAMILIES",
+    "PRUNERS",
+    "PROXIES",
+    "CHOICES",
+]
 
-TASKS = ("auto", "binary", "multiclass", "regression")
-SPACES = ("tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp")
-STRATEGIES = ("rules", "random", "tpe", "gp", "evolution", "darts")
-MetricName = Literal[
-    "auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"
-]
-METRICS = get_args(MetricName)
-ModelFamily = Literal[
-    "linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"
-]
-MODEL_FAMILIES = get_args(ModelFamily)
+# each choice list is written once, as the Literal type (what pydantic and type checkers read);
+# the tuples for messages, the panel and "did you mean" are taken from it
+Task = Literal["auto", "binary", "multiclass", "regression"]
+SpaceName = Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"]
+StrategyName = Literal["rules", "random", "tpe", "gp", "evolution", "darts"]
+MetricName = Literal["auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"]
+ModelFamily = Literal["linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"]
+PrunerName = Literal["auto", "none", "median", "percentile", "hyperband"]
+ProxyName = Literal["none", "synflow", "params"]
+
+TASKS: tuple[str, ...] = get_args(Task)
+SPACES: tuple[str, ...] = get_args(SpaceName)
+STRATEGIES: tuple[str, ...] = get_args(StrategyName)
+METRICS: tuple[str, ...] = get_args(MetricName)
+MODEL_FAMILIES: tuple[str, ...] = get_args(ModelFamily)
+PRUNERS: tuple[str, ...] = get_args(PrunerName)
+PROXIES: tuple[str, ...] = get_args(ProxyName)
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "task": TASKS,
+    "space": SPACES,
+    "strategy": STRATEGIES,
+    "metric": METRICS,
+    "models": MODEL_FAMILIES,
+    "pruner": PRUNERS,
+    "proxy": PROXIES,
+}
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|hr|hours?|m|min|minutes?|s|sec|seconds?)", re.I)
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
@@ -81,10 +108,10 @@ class SearchConfig(BaseModel):
         "'sklearn:NAME'. In Python, pass the DataFrame or arrays to search() instead.",
     )
     target: str | int | None = Field(None, description="Target column (defaults to the bundled target).")
-    task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
+    task: Task = "auto"
     # what to search
-    space: Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"] = "tabular"
-    strategy: Literal["rules", "random", "tpe", "gp", "evolution", "darts"] = "tpe"
+    space: SpaceName = "tabular"
+    strategy: StrategyName = "tpe"
     metric: MetricName = "auto"
     models: list[ModelFamily] | None = Field(None, description="Model families to search (default: all that apply).")
     ensemble: bool = Field(False, description="Greedy ensemble of the best trials, kept if it scores better.")
@@ -97,7 +124,7 @@ class SearchConfig(BaseModel):
     cv: int = Field(5, ge=2, le=20, description="Cross-validation folds.")
     seed: int = Field(0, ge=0)
     n_jobs: int = Field(1, description="Parallel trials; -1 uses every core.")
-    pruner: Literal["auto", "none", "median", "percentile", "hyperband"] = "auto"
+    pruner: PrunerName = "auto"
     strategy_options: dict[str, Any] = Field(
         default_factory=dict, description="Sampler options, e.g. {population_size: 20} for evolution."
     )
@@ -107,7 +134,10 @@ class SearchConfig(BaseModel):
     )
     name: str | None = Field(None, description="Study name (generated when omitted).")
     resume: bool = Field(False, description="Continue the stored study of the same name.")
-    display: Literal["auto"] | bool = Field("auto", description="Live view in a notebook; nothing elsewhere.")
+    display: Literal["auto"] | bool = Field(
+        "auto", description="auto: live view in a notebook, a progress bar in a terminal, nothing in a pipe; "
+        "true: always a view; false: none."
+    )
     # neural architecture search
     device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps.")
     epochs: int | list[int] = 10
@@ -115,7 +145,7 @@ class SearchConfig(BaseModel):
     lr: float | list[float] = 0.01
     optimizer: str | list[str] = "adamw"
     weight_decay: float | list[float] = 0.0005
-    proxy: Literal["none", "synflow", "params"] = "none"
+    proxy: ProxyName = "none"
     objectives: list[str] | None = None
     space_options: dict[str, Any] = Field(default_factory=dict, description="Options of the chosen space.")
 
@@ -184,7 +214,7 @@ class SearchConfig(BaseModel):
         """Read a ``%%automl`` body or a config file; errors name the line."""
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
-            options = yaml.safe_load(text)
+            options = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as exc:
             # an unclosed bracket is only noticed at the end: its context names the line that opened it
             mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -251,6 +281,24 @@ class SearchConfig(BaseModel):
         return f"SearchConfig({inner})"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error, not "the last wins"."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in first:
+                raise ConfigError(
+                    f"duplicate option {key!r} (line {line}; first given on line {first[key]}): "
+                    "keep one of them"
+                )
+            if isinstance(key, (str, int, float, bool)):
+                first[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def _format_seconds(seconds: float) -> str:
     if seconds >= 60 and seconds % 60 == 0:
         return f"{int(seconds // 60)}m"
@@ -282,15 +330,7 @@ def _describe(exc: ValidationError, lines: dict[str, int] | None) -> list[str]:
 
 
 def _choices(key: str) -> tuple[str, ...]:
-    return {
-        "task": TASKS,
-        "space": SPACES,
-        "strategy": STRATEGIES,
-        "metric": METRICS,
-        "models": MODEL_FAMILIES,
-        "pruner": ("auto", "none", "median", "percentile", "hyperband"),
-        "proxy": ("none", "synflow", "params"),
-    }.get(key, ())
+    return CHOICES.get(key, ())
 
 
 def _join(problems: list[str]) -> str:

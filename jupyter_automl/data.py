@@ -131,6 +131,11 @@ def load_dataset(
             raise DataError("an array was given as data=; pass it as X= with y= instead")
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"data must be a DataFrame, a path or 'sklearn:NAME', got {type(data).__name__}")
+        if data.empty:
+            raise DataError(
+                f"the data is empty (shape {data.shape}): nothing to learn from; check how it was read or filtered"
+            )
+        check_column_names(data.columns, what="data")
         target = default_target if target is None else target
         if target is None:
             raise DataError(
@@ -180,8 +185,10 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
             try:
                 return pd.read_parquet(path), str(path), None
             except ImportError as exc:
-                raise DataError(f"reading Parquet needs pyarrow: pip install pyarrow ({exc})") from None
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ","), str(path), None
+                from jupyter_automl._imports import missing
+
+                raise missing(exc, what=f"reading the Parquet file {str(path)!r}", extra="parquet") from None
+        return read_text_table(path, sep="\t" if suffix == ".tsv" else ","), str(path), None
     if name.isidentifier():
         hint = ""
         if namespace is not None:
@@ -223,12 +230,15 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None) -> Datas
         fix = f"df.dropna(subset=[{target!r}])" if target else "X, y = X[~pd.isna(y)], y[~pd.isna(y)]"
         raise DataError(f"{name} has {int(missing.sum())} missing values (NaN); drop those rows first: {fix}")
     if kind == "table":
+        check_column_names(frame.columns, what="X")
+        check_cell_types(frame)
         for c in frame.columns:
             if frame[c].isna().all():
                 frame = frame.drop(columns=[c])  # nothing to learn from an empty column
-        frame = _tidy_columns(frame)
+        frame = tidy_columns(frame)
         if frame.shape[1] == 0:
             raise DataError("every feature column is empty (all values missing)")
+        check_finite(frame)
     detected = _detect_task(y_arr)
     if task == "auto":
         task = detected
@@ -251,6 +261,12 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None) -> Datas
         if task == "binary" and classes.size > 2:
             raise DataError(f"task='binary' but the target has {classes.size} classes; use task='multiclass'")
         counts = pd.Series(y_arr).value_counts()
+        if counts.max() < 2:
+            name = f"target {target!r}" if target else "y"
+            raise DataError(
+                f"{name} has one row per class ({classes.size} classes in {len(y_arr)} rows): it looks like an "
+                "identifier, not a label; choose another target column, or pass task='regression' if it is a number"
+            )
         if counts.min() < 2:
             rare = counts[counts < 2].index.tolist()[:5]
             raise DataError(f"classes {rare} have a single example; cross-validation needs at least 2 per class (drop or merge them)")
@@ -298,7 +314,79 @@ def _detect_task(y: np.ndarray) -> Task:
     return "regression"
 
 
-def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def read_text_table(path: Path, sep: str = ",") -> pd.DataFrame:
+    """``pd.read_csv`` with one clear :class:`DataError` naming the file when it is not a text table."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if b"\x00" in head or head.startswith((b"PK\x03\x04", b"PAR1", b"\x89HDF", b"\x80")):
+        raise DataError(f"data file {str(path)!r} is not a text CSV file (it holds binary data): "
+                        "give a CSV/TSV text file, a .parquet file or a DataFrame")
+    try:
+        return pd.read_csv(path, sep=sep)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"data file {str(path)!r} is not UTF-8 text (byte {exc.start}): "
+                        "pass encoding-converted CSV or read it with pd.read_csv(..., encoding=...)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"data file {str(path)!r} cannot be read as CSV: {first}") from None
+
+
+def check_column_names(columns: Any, *, what: str) -> None:
+    """Refuse duplicated column names (after turning them into strings, as the search does)."""
+    names = pd.Series([str(c) for c in columns])
+    repeated = sorted(set(names[names.duplicated()]))
+    if repeated:
+        raise DataError(
+            f"{what} has duplicated column names {repeated[:5]}: give every column its own name, "
+            "e.g. df.columns = [...] or df.loc[:, ~df.columns.duplicated()]"
+        )
+
+
+def check_cell_types(frame: pd.DataFrame) -> None:
+    """Refuse columns no model takes: lists, dicts, sets, arrays; dates and times (decide their features)."""
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(col.dtype) or pd.api.types.is_timedelta64_dtype(col.dtype):
+            raise DataError(_date_message(c))
+        if not pd.api.types.is_object_dtype(col.dtype):
+            continue
+        sample = col.dropna().head(1000)
+        odd = sample.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
+        if odd.any():
+            kind = type(sample[odd].iloc[0]).__name__
+            raise DataError(
+                f"column {c!r} holds {kind} values (row {sample[odd].index[0]!r}): a model needs one number "
+                "or one category per cell; expand it into columns (pd.json_normalize, df[c].apply(pd.Series)) or drop it"
+            )
+        import datetime
+
+        if sample.map(lambda v: isinstance(v, (datetime.date, datetime.time, datetime.timedelta))).any():
+            raise DataError(_date_message(c))
+
+
+def _date_message(column: str) -> str:
+    return (
+        f"column {column!r} holds dates or times, which the search does not turn into features itself: "
+        f"derive the numbers that matter (df[{column!r}].dt.year, .dt.month, .dt.dayofweek, .dt.hour, or "
+        "days since a reference date) as new columns and drop this one"
+    )
+
+
+def check_finite(frame: pd.DataFrame) -> None:
+    """Refuse ±inf in a feature (NaN is fine: it is imputed); name the columns."""
+    numeric = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c].dtype)]
+    if not numeric:
+        return
+    bad = [c for c in numeric if np.isinf(frame[c].to_numpy()).any()]
+    if bad:
+        count = int(np.isinf(frame[bad[0]].to_numpy()).sum())
+        raise DataError(
+            f"column(s) {bad[:5]} hold infinite values ({count} in {bad[0]!r}): replace them, e.g. "
+            "df.replace([np.inf, -np.inf], np.nan) to have them imputed"
+        )
+
+
+def tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Make dtypes explicit: strings/bools become categories so every model sees the same types."""
     out = {}
     for c in frame.columns:

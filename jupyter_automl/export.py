@@ -35,9 +35,9 @@ def write_export(result: Any, path: Path) -> Path:
 
 
 def _canon(params: dict[str, Any]) -> dict[str, Any]:
-    from jupyter_automl.spaces.tabular import _canonical
+    from jupyter_automl.spaces.tabular import canonical_params
 
-    return _canonical(dict(params))
+    return canonical_params(dict(params))
 
 
 def tabular_script(space: Any, params: dict[str, Any] | None, *, study: str = "", trial: int | None = None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,12 @@ import numpy as np
 from jupyter_automl._errors import AutoMLError, StorageError
 from jupyter_automl.report import MIME_TYPE, payload_html, payload_text, study_payload
 
-__all__ = ["SearchResult", "load"]
+__all__ = ["SearchResult", "load", "SAVED_MAGIC", "SAVED_FORMAT", "read_saved", "write_saved"]
+
+SAVED_MAGIC = b"JUPYTER-AUTOML SAVED MODEL\n"
+SAVED_FORMAT = 2  # 1: a bare joblib pickle (before headers)
+SAVED_KIND = "search-result"
+_HEADER_MAX = 4096
 
 _LEADERBOARD_COLUMNS = ["rank", "trial", "model", "score", "score_std", "duration_s", "state", "params", "error"]
 
@@ -33,7 +41,7 @@ class SearchResult:
     """
 
     def __init__(self, study: Any, config: Any, *, space: Any = None, dataset: Any = None,
-                 storage_url: str | None = None) -> None:
+                 storage_url: str | None = None, stop_event: threading.Event | None = None) -> None:
         self.study = study
         self.config = config
         self.space = space
@@ -45,13 +53,44 @@ class SearchResult:
         self.elapsed_s: float | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
-        self._stop: threading.Event | None = None
+        self._stop: threading.Event | None = stop_event
         self._error: BaseException | None = None
         self._meta: dict[str, Any] = {}
         if dataset is not None:
             self._meta = {"task": dataset.task, "classes": dataset.classes}
 
     # ------------------------------------------------------------------ state of the run
+    def run_in(self, thread: threading.Thread) -> None:
+        """Record the background thread the search runs in (for :meth:`wait` and the messages)."""
+        self._thread = thread
+
+    def mark_done(self, error: BaseException | None = None) -> None:
+        """The search has ended (with ``error``, re-raised by :meth:`wait`): wake the waiters."""
+        if error is not None:
+            self._error = error
+        self._done.set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the run's thread and events (a finished result pickles whole)."""
+        if not self.done and self._thread is not None:
+            raise AutoMLError("the search is still running: call result.wait() before pickling the result")
+        state = self.__dict__.copy()
+        state["_done"] = self._done.is_set()
+        for key in ("_thread", "_stop"):
+            state[key] = None
+        if not isinstance(self.study, _LoadedStudy):
+            state["study"] = _study_snapshot(self.study)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        done = state.pop("_done", True)
+        if isinstance(state.get("study"), dict):
+            state["study"] = _study_from_snapshot(state["study"])
+        self.__dict__.update(state)
+        self._done = threading.Event()
+        if done:
+            self._done.set()
+
     @property
     def done(self) -> bool:
         """``True`` once the search has ended and the best model is fitted."""
@@ -168,25 +207,33 @@ class SearchResult:
         return write_export(self, Path(path))
 
     def save(self, path: str | Path) -> Path:
-        """Pickle the fitted model with its metadata (joblib); read it back with :func:`load`."""
+        """Write the fitted model with its metadata; read it back with :func:`load`.
+
+        The file is a one-line header (what it is, the format and package versions, the size and
+        SHA-256 of what follows) and a joblib pickle. :func:`load` checks the header before it
+        unpickles anything. Loading runs the pickle's code, as every pickle does: load only files
+        you trust.
+        """
         import joblib
 
         self._need_model()
         path = Path(path)
+        table = self.dataset is not None and self.dataset.kind == "table"
         state = {
-            "format": "jupyter-automl/1",
             "model": self.best_model,
             "config": self.config.to_dict(),
             "meta": self._meta,
-            "columns": list(self.dataset.X.columns) if self.dataset is not None and self.dataset.kind == "table" else None,
-            "dtypes": {str(k): str(v) for k, v in self.dataset.X.dtypes.items()} if self.dataset is not None and self.dataset.kind == "table" else None,
+            "columns": list(self.dataset.X.columns) if table else None,
+            "dtypes": {str(k): str(v) for k, v in self.dataset.X.dtypes.items()} if table else None,
             "study_name": self.study.study_name,
             "storage": self.storage_url,
             "payload": self.payload(),
             "ensemble": self.ensemble,
             "stop_reason": self.stop_reason,
         }
-        joblib.dump(state, path)
+        buffer = io.BytesIO()
+        joblib.dump(state, buffer)
+        write_saved(path, buffer.getvalue(), kind=SAVED_KIND)
         return path
 
     # ------------------------------------------------------------------------ display
@@ -218,7 +265,7 @@ def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -
     import pandas as pd
 
     from jupyter_automl._errors import DataError
-    from jupyter_automl.data import _tidy_columns
+    from jupyter_automl.data import tidy_columns
 
     if not isinstance(X, pd.DataFrame):
         arr = np.asarray(X)
@@ -228,7 +275,7 @@ def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"X lacks the column(s) {missing[:5]} the model was trained on")
-    tidy = _tidy_columns(frame[columns])
+    tidy = tidy_columns(frame[columns])
     return tidy.astype(dtypes, errors="ignore") if dtypes else tidy
 
 
@@ -246,6 +293,31 @@ def best_trial_of(study: Any) -> Any:
         return None
     sign = 1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1.0
     return max(front, key=lambda t: (sign * t.values[0], -t.number))
+
+
+def _study_snapshot(study: Any) -> dict[str, Any]:
+    """A study as plain picklable parts: its name, directions, attributes and frozen trials."""
+    return {
+        "name": study.study_name,
+        "directions": [d.name.lower() for d in study.directions],
+        "user_attrs": dict(study.user_attrs),
+        "trials": [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()],
+    }
+
+
+def _study_from_snapshot(snapshot: dict[str, Any]) -> Any:
+    """An in-memory Optuna study holding a snapshot's trials (unpickled results keep their leaderboard)."""
+    import optuna
+
+    from jupyter_automl._search import quiet_optuna
+
+    with quiet_optuna():
+        study = optuna.create_study(study_name=snapshot["name"], directions=snapshot["directions"],
+                                    storage=optuna.storages.InMemoryStorage())
+        study.add_trials(snapshot["trials"])
+    for key, value in snapshot["user_attrs"].items():
+        study.set_user_attr(key, value)
+    return study
 
 
 class _LoadedStudy:
@@ -302,8 +374,58 @@ class LoadedResult(SearchResult):
         raise AutoMLError("export from a loaded result needs the study: resume it with ja.search(name=..., resume=True)")
 
 
+def write_saved(path: Path, body: bytes, *, kind: str) -> None:
+    """Write ``SAVED_MAGIC``, a JSON header line (kind, versions, size, SHA-256) and ``body``."""
+    from jupyter_automl import __version__
+
+    header = {"format": SAVED_FORMAT, "kind": kind, "package": "jupyter-automl", "version": __version__,
+              "pickle": "joblib", "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    with open(path, "wb") as out:
+        out.write(SAVED_MAGIC)
+        out.write(json.dumps(header).encode() + b"\n")
+        out.write(body)
+
+
+def read_saved(path: Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
+    """The header and the body of a file :func:`write_saved` wrote; :class:`StorageError` for anything else.
+
+    Nothing is unpickled here: the magic, the header, the size and the checksum are checked first.
+    """
+    shown = str(path)
+    not_ours = (f"{shown!r} is not a model file saved by jupyter-automl (SearchResult.save writes a "
+                "header this file lacks); nothing was loaded from it")
+    with open(path, "rb") as handle:
+        if handle.read(len(SAVED_MAGIC)) != SAVED_MAGIC:
+            raise StorageError(not_ours)
+        line = handle.readline(_HEADER_MAX)
+        body = handle.read()
+    try:
+        header = json.loads(line.decode())
+    except (UnicodeDecodeError, ValueError):
+        raise StorageError(f"{shown!r}: the header of the saved model is damaged; nothing was loaded from it") from None
+    if not isinstance(header, dict) or header.get("kind") != kind:
+        raise StorageError(f"{shown!r} holds a {header.get('kind') if isinstance(header, dict) else '?'!r}, "
+                           f"not a {kind!r}; nothing was loaded from it")
+    if header.get("format") != SAVED_FORMAT:
+        raise StorageError(f"{shown!r} is in saved-model format {header.get('format')!r} (jupyter-automl "
+                           f"{header.get('version')}); this version reads format {SAVED_FORMAT}: "
+                           "save it again with the version that wrote it")
+    if len(body) != header.get("size") or hashlib.sha256(body).hexdigest() != header.get("sha256"):
+        raise StorageError(f"{shown!r} is truncated or damaged ({len(body)} of {header.get('size')} bytes "
+                           "after the header, or a different checksum); nothing was loaded from it")
+    return header, body
+
+
 def load(path: str | Path) -> SearchResult:
     """Read a result written by :meth:`SearchResult.save`.
+
+    The file's header is checked before anything is unpickled; then the model is unpickled,
+    which runs code as every pickle does: load only files you trust.
+
+    Raises
+    ------
+    StorageError
+        The file does not exist, is not a saved model, is truncated or damaged.
 
     Examples
     --------
@@ -316,9 +438,8 @@ def load(path: str | Path) -> SearchResult:
     import joblib
 
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise StorageError(f"no saved result at {str(path)!r}")
-    state = joblib.load(path)
-    if not isinstance(state, dict) or state.get("format") != "jupyter-automl/1":
-        raise StorageError(f"{str(path)!r} was not written by SearchResult.save()")
+    _, body = read_saved(path, kind=SAVED_KIND)
+    state = joblib.load(io.BytesIO(body))
     return LoadedResult(state)

@@ -23,6 +23,8 @@ __all__ = [
     "environment",
     "default_study_name",
     "working_study",
+    "redact",
+    "refuse_foreign_sqlite",
 ]
 
 DEFAULT_STORAGE_PATH = Path(".jupyter_automl") / "studies.db"
@@ -52,8 +54,53 @@ def storage_url(storage: str | None) -> str:
     )
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and listings)."""
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _driver_hint(url: str, module: str | None) -> str:
+    """The install line for the database driver a URL needs (SQLAlchemy 2 picks psycopg 3 for postgresql://)."""
+    from jupyter_automl._imports import install_hint
+
+    scheme = url.split("://", 1)[0]
+    if scheme.startswith("postgresql"):
+        if "psycopg2" in scheme or module == "psycopg2":
+            return "the psycopg2 driver (postgresql+psycopg2://): pip install psycopg2-binary"
+        return f"the psycopg driver: {install_hint('postgres')}"
+    if scheme.startswith("mysql"):
+        return "a MySQL driver: pip install pymysql (and write mysql+pymysql://...)"
+    return f"the {module or 'database driver'} package: pip install {module or 'the driver named in the URL'}"
+
+
+def refuse_foreign_sqlite(path: Path) -> None:
+    """Raise :class:`StorageError` when ``path`` exists but is not an (empty or Optuna) SQLite database.
+
+    Checked read-only, before Optuna would add its tables and switch the file to WAL.
+    """
+    import sqlite3
+
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    if path.is_dir():
+        raise StorageError(f"storage {str(path)!r} is a directory: name a .db file inside it")
+    with open(path, "rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            raise StorageError(
+                f"storage file {str(path)!r} exists and is not an SQLite database; it was left untouched: "
+                "choose another file name"
+            )
+    con = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, timeout=60)
+    try:
+        tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        con.close()
+    if tables and not {"studies", "trials"} <= tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise StorageError(
+            f"storage file {str(path)!r} is an SQLite database but not an Optuna study storage "
+            f"(its tables: {shown}); it was left untouched: choose another file name"
+        )
 
 
 def resolve_storage(storage: str | None) -> Any:
@@ -78,6 +125,7 @@ def resolve_storage(storage: str | None) -> Any:
             result: Any = JournalStorage(JournalFileBackend(str(path)))
         elif url.startswith("sqlite:///"):
             path = Path(url[len("sqlite:///") :])
+            refuse_foreign_sqlite(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             _enable_wal(path)
             result = optuna.storages.RDBStorage(
@@ -86,15 +134,21 @@ def resolve_storage(storage: str | None) -> Any:
             _tune_sqlite(result)
         else:
             result = _open_rdb(url)
+    except StorageError:
+        raise
     except ModuleNotFoundError as exc:
-        raise StorageError(
-            f"storage {_redact(url)!r} needs the {exc.name!r} package: pip install "
-            f"{'psycopg2-binary' if 'psycopg' in str(exc.name) else exc.name}"
-        ) from None
+        raise StorageError(f"storage {redact(url)!r} needs {_driver_hint(url, exc.name)}") from None
     except Exception as exc:  # sqlalchemy.exc.OperationalError, ArgumentError, OSError ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "Failed to import DB access module" in first or "No module named" in first:
+            raise StorageError(f"storage {redact(url)!r} needs {_driver_hint(url, None)}") from None
+        if url.startswith(("sqlite:///", "journal:")):
+            raise StorageError(
+                f"cannot open the storage file {url.split(':', 1)[1].lstrip('/')!r}: {first}. Check the path "
+                "and its permissions, or use storage: memory to keep nothing"
+            ) from None
         raise StorageError(
-            f"cannot open storage {_redact(url)!r}: {first}. Check that the server is running and "
+            f"cannot open storage {redact(url)!r}: {first}. Check that the server is running and "
             "reachable and the URL is right, or use storage: memory to keep nothing"
         ) from None
     _CACHE[url] = result

@@ -114,7 +114,7 @@ def postgres_url():
             time.sleep(0.1)  # polling a starting server
         subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "automl"],
                        check=True, capture_output=True)
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/automl"
+        yield f"postgresql://postgres@127.0.0.1:{port}/automl"  # psycopg 3, as SQLAlchemy 2.1 picks
     finally:
         subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)

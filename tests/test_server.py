@@ -164,7 +164,7 @@ def silent_socket():
 
 
 def _silent_url(port: int) -> str:
-    return f"postgresql+psycopg2://automl:{SECRET}@127.0.0.1:{port}/automl"
+    return f"postgresql://automl:{SECRET}@127.0.0.1:{port}/automl"
 
 
 async def _get_json(jp_fetch, *parts: str, **params: str) -> dict:
@@ -422,13 +422,13 @@ async def test_a_long_study_name_or_a_repeated_parameter_is_400(jp_fetch) -> Non
 @pytest.fixture(scope="module")
 def team_databases(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Two databases of the test cluster: ``team`` with a study, ``empty`` with no table at all."""
-    import psycopg2
+    import psycopg
     from sqlalchemy.engine import make_url
 
     base = make_url(postgres_url)
     if base.password is None:
         base = base.set(password=SECRET)  # the cluster trusts local users: any password passes
-    con = psycopg2.connect(
+    con = psycopg.connect(
         host=base.host,
         port=base.port,
         user=base.username,
@@ -480,7 +480,7 @@ class TestNamedPostgreSQLStorage:
         assert data["study"]["name"] == "team-study" and data["study"]["storage"] == "team"
         assert data["location"] == {"db": None, "storage": "team", "url": None}
         assert data["config"]["storage"].startswith(
-            "postgresql+psycopg2://postgres:***@"
+            "postgresql://postgres:***@"
         )  # the study's own option
         code, body = await _error(jp_fetch, *API, "studies", "nope", storage="team")
         assert code == 404 and body["message"] == "no study named 'nope' in storage 'team'"

@@ -13,7 +13,8 @@ from jupyter_automl.spaces._base import Evaluation
 
 __all__ = ["cross_validate", "fold_splits", "predict_for_metric"]
 
-_SPLIT_CACHE: dict[tuple[str, int, int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
+# keyed on id(y); the entry keeps y itself, so a new array reusing a freed id is not mistaken for it
+_SPLIT_CACHE: dict[tuple[str, int, int, int], tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]] = {}
 
 
 def fold_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -21,15 +22,15 @@ def fold_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[n
     from sklearn.model_selection import KFold, StratifiedKFold
 
     key = (task, folds, seed, id(y))
-    if key not in _SPLIT_CACHE:
+    if key not in _SPLIT_CACHE or _SPLIT_CACHE[key][0] is not y:
         if task == "regression":
             splitter: Any = KFold(folds, shuffle=True, random_state=seed)
         else:
             smallest = int(np.min(np.unique(y, return_counts=True)[1]))
             splitter = StratifiedKFold(min(folds, max(2, smallest)), shuffle=True, random_state=seed)
         _SPLIT_CACHE.clear() if len(_SPLIT_CACHE) > 16 else None
-        _SPLIT_CACHE[key] = list(splitter.split(np.zeros(len(y)), y))
-    return _SPLIT_CACHE[key]
+        _SPLIT_CACHE[key] = (y, list(splitter.split(np.zeros(len(y)), y)))
+    return _SPLIT_CACHE[key][1]
 
 
 def predict_for_metric(model: Any, X: Any, metric: Metric, classes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

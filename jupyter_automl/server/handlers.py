@@ -30,7 +30,7 @@ from jupyter_automl.server.readonly import (
     StorageUnreachableError,
 )
 from jupyter_automl.server.studies import OutsideRootError, StudyLocation, StudyReader, check_text
-from jupyter_automl.storage import _redact
+from jupyter_automl.storage import redact
 
 __all__ = ["StudiesHandler", "StudyHandler", "SchemaHandler", "BokehStaticHandler", "handlers"]
 
@@ -155,7 +155,7 @@ class StudiesHandler(_BaseHandler):
             try:
                 loc = self.reader.locate(**{kind: value})
             except (OutsideRootError, FileNotFoundError, ValueError) as exc:
-                shown = _redact(value)
+                shown = redact(value)
                 errors.append(
                     {
                         "db": shown if kind == "db" else None,

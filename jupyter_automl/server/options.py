@@ -2,7 +2,7 @@
 
 In ``jupyter_server_config.py`` (or ``--JupyterAutoML.storages=...`` on the command line)::
 
-    c.JupyterAutoML.storages = {"team": "postgresql+psycopg2://automl:secret@db.internal/automl"}
+    c.JupyterAutoML.storages = {"team": "postgresql://automl:secret@db.internal/automl"}
     c.JupyterAutoML.connect_timeout = 5     # seconds to connect to a storage
     c.JupyterAutoML.query_timeout = 10      # seconds per query
     c.JupyterAutoML.max_reads = 4           # storage reads at once; more answer 503
@@ -87,5 +87,5 @@ def _check_url(name: str, url: str) -> None:
     except ArgumentError:
         raise TraitError(
             f"JupyterAutoML.storages[{name!r}] is not a database URL; "
-            "expected e.g. postgresql+psycopg2://user:password@host/db"
+            "expected e.g. postgresql://user:password@host/db"
         ) from None

@@ -276,20 +276,20 @@ class StudyReader:
 
 
 def _shown(value: str) -> str:
-    from jupyter_automl.storage import _redact
+    from jupyter_automl.storage import redact
 
-    return repr(_redact(value))
+    return repr(redact(value))
 
 
 def _without_passwords(payload: dict[str, Any]) -> dict[str, Any]:
     """A study's own ``storage:`` option may be a URL with a password: it is shown redacted."""
-    from jupyter_automl.storage import _redact
+    from jupyter_automl.storage import redact
 
     config = payload.get("config")
     if isinstance(config, dict) and isinstance(config.get("storage"), str):
-        payload["config"] = {**config, "storage": _redact(config["storage"])}
+        payload["config"] = {**config, "storage": redact(config["storage"])}
     if isinstance(payload.get("config_text"), str):
-        payload["config_text"] = _redact(payload["config_text"])
+        payload["config_text"] = redact(payload["config_text"])
     return payload
 
 

@@ -26,15 +26,16 @@ SPACE_CLASSES = {
 def make_space(config: SearchConfig, data: Dataset, *, threads: int = 1) -> SearchSpace:
     """Instantiate and check the space named by ``config.space``."""
     module_name, class_name = SPACE_CLASSES[config.space].split(":")
+    if config.space.startswith("nas-"):
+        from jupyter_automl._imports import require
+
+        require("torch", what=f"option 'space': {config.space!r}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        from jupyter_automl._errors import ConfigError
+        from jupyter_automl._imports import missing
 
-        raise ConfigError(
-            f"option 'space': {config.space!r} needs an optional dependency ({exc.name or exc}); "
-            "install it with: pip install 'jupyter-automl[nas]'"
-        ) from None
+        raise missing(exc, what=f"option 'space': {config.space!r}") from None
     space: SearchSpace = getattr(module, class_name)(config, data, threads=threads)
     space.check()
     return space

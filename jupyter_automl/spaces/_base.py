@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,6 +44,18 @@ class SearchSpace(ABC):
         self.config = config
         self.data = data
         self.threads = threads
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a saved or pickled result keeps its space): locks are left out, made anew."""
+        return {k: v for k, v in self.__dict__.items() if not _is_lock(v)} | {
+            "_locks": [k for k, v in self.__dict__.items() if _is_lock(v)]
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        locks = state.pop("_locks", [])
+        self.__dict__.update(state)
+        for key in locks:
+            setattr(self, key, threading.Lock())
 
     def check(self) -> None:
         """Raise ``ConfigError``/``DataError`` for combinations this space refuses (before any trial)."""
@@ -98,3 +111,7 @@ class SearchSpace(ABC):
         if not hasattr(model, "predict_proba"):
             raise AttributeError(f"{type(model).__name__} has no predict_proba")
         return model.predict_proba(X)
+
+
+def _is_lock(value: Any) -> bool:
+    return isinstance(value, (type(threading.Lock()), type(threading.RLock())))

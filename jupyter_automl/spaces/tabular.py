@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import statistics
 import threading
 from typing import Any
@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from jupyter_automl._errors import ConfigError
+from jupyter_automl._imports import install_hint, is_installed
 from jupyter_automl.evaluate.cv import cross_validate
 from jupyter_automl.evaluate.metrics import get_metric
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
 
-__all__ = ["TabularSpace", "build_pipeline", "pipeline_source"]
+__all__ = ["TabularSpace", "build_pipeline", "canonical_params", "pipeline_source"]
 
 _OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
 SVM_MAX_SAMPLES = 5000
@@ -62,7 +63,7 @@ class TabularSpace(SearchSpace):
         ):
             if wanted is not None and family not in wanted:
                 continue
-            if family in _OPTIONAL and importlib.util.find_spec(_OPTIONAL[family]) is None:
+            if family in _OPTIONAL and not is_installed(_OPTIONAL[family]):
                 continue
             if family == "svm" and (n > SVM_MAX_SAMPLES or self.metric.needs == "proba"):
                 continue
@@ -80,8 +81,8 @@ class TabularSpace(SearchSpace):
             missing = [m for m in self.config.models if m not in self.families]
             reasons = []
             for m in missing:
-                if m in _OPTIONAL and importlib.util.find_spec(_OPTIONAL[m]) is None:
-                    reasons.append(f"{m} is not installed (pip install {m})")
+                if m in _OPTIONAL and not is_installed(_OPTIONAL[m]):
+                    reasons.append(f"{m} is not installed ({install_hint('boosting')})")
                 elif m == "svm":
                     reasons.append(f"svm is only searched up to {SVM_MAX_SAMPLES} rows and without log_loss")
                 elif m == "knn":
@@ -199,7 +200,7 @@ class TabularSpace(SearchSpace):
     # -------------------------------------------------------------------------- scoring
     def _pipeline(self, params: dict[str, Any], threads: int | None = None) -> Any:
         return build_pipeline(
-            _canonical(params), self.numeric, self.categorical, self.data.task,
+            canonical_params(params), self.numeric, self.categorical, self.data.task,
             seed=self.config.seed, threads=threads or self.threads,
         )
 
@@ -239,7 +240,7 @@ class TabularSpace(SearchSpace):
     def export_source(self, params: dict[str, Any], model: Any) -> str:
         from jupyter_automl.export import tabular_script
 
-        return tabular_script(self, _canonical(params))
+        return tabular_script(self, canonical_params(params))
 
 
 def _zero_based_codes(classes: np.ndarray | None) -> bool:
@@ -248,7 +249,7 @@ def _zero_based_codes(classes: np.ndarray | None) -> bool:
     return list(classes) == list(range(len(classes)))
 
 
-def _canonical(params: dict[str, Any]) -> dict[str, Any]:
+def canonical_params(params: dict[str, Any]) -> dict[str, Any]:
     """Trial parameter names → the names the pipeline builder reads."""
     out = dict(params)
     for pre in ("lr", "rf", "et"):
@@ -408,3 +409,6 @@ def pipeline_source(params: dict[str, Any], numeric: Any, categorical: Any, task
     lines.append(f"{indent}('model', {call(*steps['model'])}),")
     lines.append("])")
     return sorted(imports), "\n".join(lines)
+
+
+_canonical = canonical_params  # the old private name, for code written before it was public

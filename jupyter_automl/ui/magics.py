@@ -22,7 +22,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from jupyter_automl._errors import AutoMLError, did_you_mean
+from jupyter_automl._errors import AutoMLError, did_you_mean, one_line
 
 if TYPE_CHECKING:
     from jupyter_automl._search import Search
@@ -43,14 +43,6 @@ USAGE = """\
 %automl panel [DATA]                           the form (prints the equivalent %%automl text)"""
 
 _COMMANDS = ("list", "show", "config", "resume", "stop", "export", "panel")
-
-
-def _one_line(exc: BaseException) -> str:
-    """A user-facing error as a single line (collected config problems are joined with '; ')."""
-    problems = getattr(exc, "problems", None)
-    if problems and len(problems) > 1:
-        return f"{len(problems)} problems in the options: " + "; ".join(problems)
-    return " ".join(str(exc).split())
 
 
 class _Args:
@@ -117,7 +109,7 @@ class AutoMLMagics(Magics):
         try:
             config = SearchConfig.from_yaml(cell)
         except AutoMLError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(one_line(exc)) from None
         return self._start(
             config,
             variable,
@@ -137,15 +129,16 @@ class AutoMLMagics(Magics):
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
-        from jupyter_automl._search import Search
+        from jupyter_automl._search import Search, choose_observers
         from jupyter_automl.ui import register_running
 
         if no_display:
             config = config.replace(display=False)
         try:
             search = Search(config, namespace=self._user_ns)
+            search.observers.extend(choose_observers(config, search))
         except AutoMLError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(one_line(exc)) from None
         register_running(search)
         self._user_ns[variable] = search.result
         if background:
@@ -205,7 +198,7 @@ class AutoMLMagics(Magics):
         try:
             rows = list_studies(storage)
         except AutoMLError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(one_line(exc)) from None
         if not rows:
             print(f"no stored studies in {storage_url(storage)}")
             return None
@@ -238,7 +231,7 @@ class AutoMLMagics(Magics):
                 raise UsageError(f"{command}: no study {name!r} in {where}{hint}{more}")
             return optuna.load_study(study_name=name, storage=resolve_storage(storage))
         except AutoMLError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(one_line(exc)) from None
 
     def _stored_config(self, study: Any, command: str) -> Any:
         from jupyter_automl.config import SearchConfig
@@ -253,7 +246,7 @@ class AutoMLMagics(Magics):
             return SearchConfig.from_dict(stored)
         except AutoMLError as exc:
             raise UsageError(
-                f"{command}: the stored config of {study.study_name!r} is not readable: {_one_line(exc)}"
+                f"{command}: the stored config of {study.study_name!r} is not readable: {one_line(exc)}"
             ) from None
 
     def _name_and_storage(
@@ -305,7 +298,7 @@ class AutoMLMagics(Magics):
         try:
             config = config.replace(**changes)
         except AutoMLError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(one_line(exc)) from None
         self._start(
             config,
             variable,
@@ -352,12 +345,12 @@ class AutoMLMagics(Magics):
                     namespace=self._user_ns,
                 )
             except AutoMLError as exc:
-                raise UsageError(_one_line(exc)) from None
+                raise UsageError(one_line(exc)) from None
             result = search.result
         try:
             written = result.export(path)
         except AutoMLError as exc:
-            raise UsageError(f"%automl export: {_one_line(exc)}") from None
+            raise UsageError(f"%automl export: {one_line(exc)}") from None
         print(
             f"wrote {written}: python {written} trains the best model of {name!r} without jupyter-automl"
         )

@@ -400,10 +400,10 @@ class Panel:
     def _error(self, exc: BaseException) -> None:
         import html
 
-        from jupyter_automl.ui.magics import _one_line
+        from jupyter_automl._errors import one_line
 
         self.message.value = (
-            f"<span style='color:#c62828'>{html.escape(_one_line(exc), quote=False)}</span>"
+            f"<span style='color:#c62828'>{html.escape(one_line(exc), quote=False)}</span>"
         )
 
     # ------------------------------------------------------------------------ display

@@ -51,3 +51,46 @@ def test_demo(tmp_path, storage):
     demo = _cli("demo", "--time-budget", "5s", "--storage", storage, cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
     assert "standalone training script" in demo.stdout and (tmp_path / "train_best.py").exists()
+
+
+def test_version():
+    import jupyter_automl
+
+    out = _cli("--version", cwd=None)
+    assert out.returncode == 0 and out.stdout.strip() == f"jupyter-automl {jupyter_automl.__version__}"
+
+
+@pytest.mark.parametrize(
+    ("write", "args", "code", "message"),
+    [
+        (None, ["run"], 2, "the following arguments are required: config"),
+        (None, ["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+        (None, ["run", "missing.yaml"], 2, "no config file 'missing.yaml'"),
+        (bytes(range(256)), ["run", "c.yaml"], 2, "config file 'c.yaml' is not UTF-8 text"),
+        ("data: sklearn:wine\nn_trials: 2\nn_trials: 3\n", ["run", "c.yaml"], 2, "duplicate option 'n_trials' \\(line 3"),
+        ("data: nowhere.csv\nn_trials: 2\n", ["run", "c.yaml"], 1, "data file .*nowhere.csv.* does not exist"),
+        ("data: sklearn:wine\nn_trials: 1\nstorage: not-a-db.db\n", ["run", "c.yaml"], 1, "not an Optuna study"),
+    ],
+    ids=["no config", "unknown command", "missing file", "binary file", "duplicate key", "missing data",
+         "foreign sqlite"],
+)
+def test_exit_codes_and_one_line_errors(tmp_path, write, args, code, message):
+    import re
+    import sqlite3
+
+    if write is not None:
+        path = tmp_path / "c.yaml"
+        path.write_bytes(write) if isinstance(write, bytes) else path.write_text(write)
+    con = sqlite3.connect(tmp_path / "not-a-db.db")
+    con.execute("CREATE TABLE notes (x)")
+    con.commit()
+    con.close()
+    before = (tmp_path / "not-a-db.db").read_bytes()
+    out = _cli(*args, cwd=tmp_path)
+    assert out.returncode == code, out.stderr
+    assert re.search(message, out.stderr), out.stderr
+    assert "Traceback" not in out.stderr
+    if len(args) > 1:  # ours; argparse's own errors print the usage above their line
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert (tmp_path / "not-a-db.db").read_bytes() == before
+    assert not (tmp_path / ".jupyter_automl").exists()

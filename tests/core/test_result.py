@@ -83,6 +83,50 @@ def test_save_and_load(bc_result, tmp_path):
         ja.load(tmp_path / "missing.joblib")
 
 
+class _Touch:
+    """A pickle that creates a file when unpickled: what a crafted model file would do."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.touch, (pathlib.Path(self.path),))
+
+
+def _damaged_files(good: bytes, tmp_path):
+    import pickle
+
+    import joblib
+
+    crafted = pickle.dumps(_Touch(tmp_path / "pwned"))
+    joblib.dump({"format": "jupyter-automl/1", "model": _Touch(tmp_path / "pwned")}, tmp_path / "old.joblib")
+    header_end = good.index(b"\n", good.index(b"\n") + 1) + 1
+    return {
+        "crafted pickle": (crafted, "not a model file saved by jupyter-automl"),
+        "joblib without header": ((tmp_path / "old.joblib").read_bytes(), "not a model file saved by jupyter-automl"),
+        "random bytes": (bytes(range(256)) * 8, "not a model file saved by jupyter-automl"),
+        "empty": (b"", "not a model file saved by jupyter-automl"),
+        "truncated": (good[: len(good) // 2], "truncated or damaged"),
+        "header then crafted pickle": (good[:header_end] + crafted, "truncated or damaged"),
+        "damaged header": (good[:40] + b"{not json\n" + good[header_end:], "header of the saved model is damaged"),
+        "other kind": (good.replace(b'"search-result"', b'"notebook-xyz"', 1), "holds a 'notebook-xyz'"),
+        "newer format": (good.replace(b'"format": 2', b'"format": 9', 1), "format 9"),
+    }
+
+
+def test_load_checks_the_header_before_unpickling_anything(bc_result, tmp_path):
+    good = bc_result.save(tmp_path / "good.joblib").read_bytes()
+    assert good.startswith(b"JUPYTER-AUTOML SAVED MODEL\n")
+    for name, (content, message) in _damaged_files(good, tmp_path).items():
+        path = tmp_path / f"{name.replace(' ', '_')}.joblib"
+        path.write_bytes(content)
+        with pytest.raises(ja.StorageError, match=message):
+            ja.load(path)
+        assert not (tmp_path / "pwned").exists(), f"{name}: the pickle ran"
+
+
 def test_notebook_bundle_is_static_escaped_and_versioned(bc_result):
     bundle = bc_result._repr_mimebundle_()
     assert set(bundle) == {MIME_TYPE, "text/html", "text/plain"}

@@ -100,8 +100,8 @@ def test_interrupt_stops_cleanly_and_keeps_a_fitted_model(workdir):
 
 
 def test_unreachable_storage_is_a_clear_error_before_any_trial(workdir):
-    with pytest.raises(ja.StorageError, match=r"cannot open storage 'postgresql\+psycopg2://u:\*\*\*@127.0.0.1:9/db'.*server is running"):
-        ja.search(data="sklearn:iris", n_trials=2, storage="postgresql+psycopg2://u:secret@127.0.0.1:9/db")
+    with pytest.raises(ja.StorageError, match=r"cannot open storage 'postgresql://u:\*\*\*@127.0.0.1:9/db'.*server is running"):
+        ja.search(data="sklearn:iris", n_trials=2, storage="postgresql://u:secret@127.0.0.1:9/db")
     with pytest.raises(ja.ConfigError, match="option 'storage': cannot tell what 'studies.txt' is"):
         ja.search(data="sklearn:iris", n_trials=2, storage="studies.txt")
 
