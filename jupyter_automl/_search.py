@@ -66,7 +66,8 @@ class Search:
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
         self.space = make_space(config, self.dataset, threads=self.threads)
-        self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs, options=config.strategy_options)
+        self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs, options=config.strategy_options,
+                                    space=self.space)
         self.storage_url = storage_url(config.storage)
         self.storage = resolve_storage(config.storage)
         directions = self.space.directions
@@ -101,7 +102,6 @@ class Search:
             self.record.set_user_attr(f"{ATTR}:environment", environment(getattr(self.space, "device_name", "cpu")))
             self.record.set_user_attr(f"{ATTR}:fingerprint", self.dataset.fingerprint())  # last: marks it complete
         self.study = working_study(self.record, self.storage_url)
-        self._enqueue_first()
         self.stop_event = threading.Event()
         self.observers = list(observers or [])
         if config.display is True or (config.display == "auto" and _in_notebook()):
@@ -110,14 +110,37 @@ class Search:
                                    storage_url=self.storage_url)
         self.result._stop = self.stop_event
 
-    def _enqueue_first(self) -> None:
-        """Queue the preset (rules) or the portfolio; skipped where a trial already has those params."""
+    def _enqueue_first(self, deadline: float | None) -> None:
+        """Queue the preset (rules) or the portfolio; skipped where a trial already has those params.
+
+        The portfolio's own work (proxy screening, a DARTS search) runs inside the time budget
+        and reports its progress to observers that have ``on_progress(stage, done, total)``.
+        """
+        from jupyter_automl.evaluate import TrialBudget
+
         if self.config.strategy == "rules":
             self.study.enqueue_trial(self.space.preset(), skip_if_exists=True)
             return
         limit = self.config.n_trials
-        for params in self.space.portfolio()[: limit if limit is not None else None]:
+        import inspect
+
+        portfolio = self.space.portfolio
+        if "progress" in inspect.signature(portfolio).parameters:  # the NAS spaces
+            candidates = portfolio(budget=TrialBudget(deadline, self.stop_event), progress=self._progress)
+        else:
+            candidates = portfolio()
+        for params in candidates[: limit if limit is not None else None]:
             self.study.enqueue_trial(params, skip_if_exists=True)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        for observer in self.observers:
+            hook = getattr(observer, "on_progress", None)
+            if hook is None:
+                continue
+            try:
+                hook(stage, done, total)
+            except Exception:  # a broken view must not end the search
+                logger.exception("observer %r failed on progress", observer)
 
     def _live_views(self) -> list[Any]:
         try:
@@ -174,6 +197,7 @@ class Search:
                        previous_trials=previous)
         for observer in self.observers:
             observer.on_start(info)
+        self._enqueue_first(deadline)
         with threadpool_limits(limits=self.threads), warnings.catch_warnings():
             # candidates warn a lot (convergence, constant features...): the leaderboard says what matters
             for category in (UserWarning, RuntimeWarning, FutureWarning):

@@ -40,7 +40,7 @@ other parameters (searched training options) go to a random sampler.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -147,32 +147,50 @@ class DartsSupernet(nn.Module):
         return self.head(x)
 
     @torch.no_grad()
-    def perturbation_genotype(self, x: torch.Tensor, y: torch.Tensor,
-                              batch_size: int = 256) -> CellGenotype:
+    def perturbation_genotype(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256,
+                              allow_none: bool = True) -> CellGenotype:
         """DARTS-PT selection: per edge, the op whose removal costs the supernet most accuracy.
 
         Each edge is decided in turn (edges already decided keep only their op), without
-        DARTS-PT's fine-tuning between decisions, to stay cheap.
+        DARTS-PT's fine-tuning between decisions, to stay cheap. With ``allow_none``, an edge
+        where removing any op *raises* the accuracy becomes ``none`` (the cell is better
+        without it), unless that disconnects the cell.
         """
         self.eval()
         usable = [k for k, name in enumerate(self.op_names) if name != "none"]
         chosen: list[str] = []
         for edge in range(self.alpha.shape[0]):
+            base = _accuracy(self, x, y, batch_size)
             drops = []
             for k in usable:
                 self.keep[edge, k] = 0.0
-                drops.append(-_accuracy(self, x, y, batch_size))
+                drops.append(base - _accuracy(self, x, y, batch_size))
                 self.keep[edge, k] = 1.0
             best = usable[int(np.argmax(drops))]
             self.keep[edge] = 0.0
+            if allow_none and "none" in self.op_names and max(drops) < 0:
+                chosen.append("none")
+                continue
             self.keep[edge, best] = 1.0
             chosen.append(self.op_names[best])
         self.keep.fill_(1.0)
-        return CellGenotype(tuple(chosen))
+        genotype = CellGenotype(tuple(chosen))
+        if genotype.canonical().ops == ("none",) * len(chosen):
+            return self.perturbation_genotype(x, y, batch_size, allow_none=False)
+        return genotype
 
-    def genotype(self) -> CellGenotype:
-        """Argmax of ``alpha`` per edge, never ``none``."""
+    def genotype(self, allow_none: bool = False) -> CellGenotype:
+        """Argmax of ``alpha`` per edge.
+
+        ``none`` wins an edge only with ``allow_none`` and only while the cell stays
+        connected (a cell with no path from input to output falls back to the argmax
+        without ``none``).
+        """
         alpha = self.alpha.detach().clone()
+        if allow_none:
+            genotype = CellGenotype(tuple(self.op_names[int(i)] for i in alpha.argmax(-1)))
+            if genotype.canonical().ops != ("none",) * len(genotype.ops):
+                return genotype
         if "none" in self.op_names and len(self.op_names) > 1:
             alpha[:, self.op_names.index("none")] = -float("inf")
         return CellGenotype(tuple(self.op_names[int(i)] for i in alpha.argmax(-1)))
@@ -190,12 +208,21 @@ def _accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int)
 
 @dataclass
 class DartsResult:
-    """Outcome of one supernet search."""
+    """Outcome of one supernet search.
+
+    ``readouts`` holds the cell each selection rule reads from the final supernet
+    (``argmax``, ``argmax-none``: argmax where ``none`` may win, and ``perturbation``
+    when it was computed); ``genotype`` is the one the search returns.
+    """
 
     genotype: CellGenotype
     history: list[dict[str, Any]] = field(default_factory=list)
     stopped_early: bool = False
     seconds: float = 0.0
+    readouts: dict[str, str] = field(default_factory=dict)
+
+
+SELECTIONS = ("argmax", "perturbation")
 
 
 def darts_search(
@@ -206,20 +233,26 @@ def darts_search(
     max_skip: int | None = None,
     darts_minus: bool = True,
     warmup_epochs: int | None = None,
+    min_arch_epochs: int | None = None,
     alpha_lr: float = 3e-3,
     selection: str | None = None,
+    allow_none: bool | None = None,
+    all_readouts: bool = False,
     budget: Any = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> DartsResult:
     """Run one first-order DARTS search on the space's training split.
 
     The trials' validation split is left out; the rest is halved into a weights half and an
-    ``alpha`` half.
+    ``alpha`` half. The first ``warmup_epochs`` train the weights only (``alpha`` stays
+    at its uniform start); the DARTS+ early stop is checked only after ``alpha`` has trained
+    for ``min_arch_epochs``, so it never returns the untrained start.
 
     Parameters
     ----------
     space : NasCellSpace
     epochs : int, optional
-        Search epochs (space option ``darts_epochs``, default 15).
+        Search epochs, warm-up included (space option ``darts_epochs``, default 10).
     seed : int, optional
         Defaults to the config's seed.
     max_skip : int, optional
@@ -228,27 +261,31 @@ def darts_search(
     darts_minus : bool
         Use DARTS-'s decaying auxiliary skip connection.
     warmup_epochs : int, optional
-        Epochs that train weights only (default: a third of ``epochs``).
+        Epochs that train weights only (default: a third of ``epochs``, at least 1).
+    min_arch_epochs : int, optional
+        Epochs ``alpha`` trains before the early stop may fire (default: half of the epochs
+        after the warm-up, at least 1).
     alpha_lr : float
         Adam learning rate of ``alpha``.
     selection : {"argmax", "perturbation"}, optional
         How the final genotype is read from the supernet (space option
-        ``darts_selection``, default ``argmax``): the argmax of ``alpha`` (DARTS), or the op
-        whose removal lowers the supernet's held-out accuracy most (DARTS-PT, Wang et al.,
-        2021), which does not trust ``alpha``'s bias for parameter-free ops.
+        ``darts_selection``): the argmax of ``alpha`` (DARTS), or the op whose removal
+        lowers the supernet's held-out accuracy most (DARTS-PT, Wang et al., 2021), which
+        does not trust ``alpha``'s bias for parameter-free ops.
+    allow_none : bool, optional
+        Let ``none`` win an edge (space option ``darts_none``), as long as the cell stays
+        connected.
+    all_readouts : bool
+        Also compute the selections not asked for, into ``result.readouts`` (benchmarks).
     budget : object with ``check()``, optional
+    progress : callable, optional
+        ``progress("DARTS supernet search", epoch, epochs)`` after every epoch.
 
     Returns
     -------
     DartsResult
     """
-    from jupyter_automl.evaluate.torch_training import (
-        release_device_memory,
-        seed_everything,
-        select_device,
-        set_cpu_threads,
-        split_indices,
-    )
+    from jupyter_automl.evaluate.torch_training import release_device_memory
 
     if space.name != "nas-cell":
         raise ConfigError(f"strategy: darts searches the nas-cell space only, not {space.name!r}")
@@ -256,82 +293,137 @@ def darts_search(
     epochs = int(epochs if epochs is not None else options["darts_epochs"])
     max_skip = int(max_skip if max_skip is not None else options["darts_max_skip"])
     selection = str(selection if selection is not None else options["darts_selection"])
-    if selection not in ("argmax", "perturbation"):
+    allow_none = bool(options["darts_none"] if allow_none is None else allow_none)
+    if selection not in SELECTIONS:
         raise ConfigError("option 'space_options.darts_selection': expected 'argmax' or "
                           f"'perturbation', got {selection!r}")
-    warmup = int(warmup_epochs if warmup_epochs is not None else max(1, epochs // 3))
-    base_seed = int(seed if seed is not None else getattr(space.config, "seed", 0) or 0)
-    start = time.perf_counter()
-    X, y = space.prepared()
     if space.task == "regression":
         raise ConfigError("strategy: darts needs a classification task")
-    train, _ = split_indices(y, space.task, float(options["val_fraction"]),
-                             int(getattr(space.config, "seed", 0) or 0))
-    rng = np.random.default_rng(base_seed)
-    order = rng.permutation(train)
-    half_w, half_a = order[: len(order) // 2], order[len(order) // 2:]
-    seed_everything(base_seed)
-    device = select_device(str(getattr(space.config, "device", "auto") or "auto"))
-    if device.type == "cpu":
-        set_cpu_threads(space.threads)
-    net = DartsSupernet(options["ops"], X.shape[1:], space.n_outputs,
-                        int(options["channels"]), int(options["n_cells"]),
-                        int(options["n_stages"]))
-    axes = (0, 2, 3)
-    mean = X[train].mean(axis=axes, keepdims=True)[0]
-    std = X[train].std(axis=axes, keepdims=True)[0]
-    net.scaling.mean.copy_(torch.from_numpy(mean))
-    net.scaling.scale.copy_(torch.from_numpy(np.where(std > 1e-8, std, 1.0).astype(np.float32)))
-    net.to(device)
-    settings = space.settings({})
-    w_opt = torch.optim.Adam(net.weight_parameters(), lr=float(settings.lr))
-    a_opt = torch.optim.Adam([net.alpha], lr=alpha_lr, betas=(0.5, 0.999), weight_decay=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    xt = torch.from_numpy(X)
-    yt = torch.from_numpy(y)
-    generator = torch.Generator().manual_seed(base_seed)
-    batch = min(int(settings.batch_size), len(half_w), len(half_a))
-    result = DartsResult(genotype=net.genotype())
-    previous = result.genotype
+    warmup = int(warmup_epochs if warmup_epochs is not None else max(1, epochs // 3))
+    min_arch = int(min_arch_epochs if min_arch_epochs is not None
+                   else max(1, (epochs - warmup) // 2))
+    base_seed = int(seed if seed is not None else getattr(space.config, "seed", 0) or 0)
+    start = time.perf_counter()
+    setup = _SupernetSetup.create(space, base_seed, alpha_lr)
+    net, device = setup.net, setup.device
+    result = DartsResult(genotype=net.genotype(allow_none))
+    previous: CellGenotype | None = None
     try:
         for epoch in range(epochs):
             net.beta = max(0.0, 1.0 - epoch / max(1, epochs - 1)) if darts_minus else 0.0
-            net.train()
-            w_order = torch.from_numpy(half_w)[torch.randperm(len(half_w), generator=generator)]
-            a_order = torch.from_numpy(half_a)[torch.randperm(len(half_a), generator=generator)]
-            for first in range(0, min(len(w_order), len(a_order)) - 1, batch):
-                if budget is not None:
-                    budget.check()
-                if epoch >= warmup:
-                    ia = a_order[first:first + batch]
-                    a_opt.zero_grad(set_to_none=True)
-                    loss_fn(net(xt[ia].to(device)), yt[ia].to(device)).backward()
-                    a_opt.step()
-                iw = w_order[first:first + batch]
-                w_opt.zero_grad(set_to_none=True)
-                loss_fn(net(xt[iw].to(device)), yt[iw].to(device)).backward()
-                nn.utils.clip_grad_norm_(net.weight_parameters(), 5.0)
-                w_opt.step()
-            genotype = net.genotype()
+            setup.train_epoch(train_alpha=epoch >= warmup, budget=budget)
+            genotype = net.genotype(allow_none)
             skips = genotype.ops.count("skip_connect")
             result.history.append({"epoch": epoch + 1, "genotype": genotype.to_string(),
                                    "skips": skips, "beta": net.beta,
                                    "alpha": net.alpha.detach().cpu().tolist()})
-            if epoch >= warmup and skips > max_skip:
+            if progress is not None:
+                progress("DARTS supernet search", epoch + 1, epochs)
+            if epoch + 1 >= warmup + min_arch and skips > max_skip and previous is not None:
                 result.genotype, result.stopped_early = previous, True
                 break
-            result.genotype = previous = genotype
-        if selection == "perturbation":
-            held_out = torch.from_numpy(half_a)
-            result.genotype = net.perturbation_genotype(xt[held_out].to(device),
-                                                        yt[held_out].to(device))
-            result.history.append({"selection": "perturbation",
-                                   "genotype": result.genotype.to_string()})
+            result.genotype = genotype
+            if epoch >= warmup:
+                previous = genotype
+        result.readouts = {"argmax": net.genotype(False).to_string(),
+                           "argmax-none": net.genotype(True).to_string()}
+        if result.stopped_early:
+            result.readouts["argmax" + ("-none" if allow_none else "")] = (
+                result.genotype.to_string())
+        if selection == "perturbation" or all_readouts:
+            held_out = torch.from_numpy(setup.half_a)
+            chosen = net.perturbation_genotype(setup.xt[held_out].to(device),
+                                               setup.yt[held_out].to(device),
+                                               allow_none=allow_none)
+            result.readouts["perturbation"] = chosen.to_string()
+            if selection == "perturbation":
+                result.genotype = chosen
+                result.history.append({"selection": "perturbation",
+                                       "genotype": chosen.to_string()})
     finally:
         net.to("cpu")
         release_device_memory(device)
     result.seconds = time.perf_counter() - start
     return result
+
+
+@dataclass
+class _SupernetSetup:
+    """A supernet on its device, its two optimisers and the weights/alpha halves of the data."""
+
+    net: DartsSupernet
+    device: torch.device
+    xt: torch.Tensor
+    yt: torch.Tensor
+    half_w: np.ndarray
+    half_a: np.ndarray
+    w_opt: torch.optim.Optimizer
+    a_opt: torch.optim.Optimizer
+    batch: int
+    generator: torch.Generator
+
+    @classmethod
+    def create(cls, space: NasCellSpace, seed: int, alpha_lr: float = 3e-3) -> _SupernetSetup:
+        """Split the trials' training rows in two halves and build the seeded supernet."""
+        from jupyter_automl.evaluate.torch_training import (
+            seed_everything,
+            select_device,
+            set_cpu_threads,
+            split_indices,
+        )
+
+        options = space.options
+        X, y = space.prepared()
+        train, _ = split_indices(y, space.task, float(options["val_fraction"]),
+                                 int(getattr(space.config, "seed", 0) or 0))
+        order = np.random.default_rng(seed).permutation(train)
+        half_w, half_a = order[: len(order) // 2], order[len(order) // 2:]
+        seed_everything(seed)
+        device = select_device(str(getattr(space.config, "device", "auto") or "auto"))
+        if device.type == "cpu":
+            set_cpu_threads(space.threads)
+        net = DartsSupernet(options["ops"], X.shape[1:], space.n_outputs,
+                            int(options["channels"]), int(options["n_cells"]),
+                            int(options["n_stages"]))
+        axes = (0, 2, 3)
+        mean = X[train].mean(axis=axes, keepdims=True)[0]
+        std = X[train].std(axis=axes, keepdims=True)[0]
+        net.scaling.mean.copy_(torch.from_numpy(mean))
+        net.scaling.scale.copy_(
+            torch.from_numpy(np.where(std > 1e-8, std, 1.0).astype(np.float32)))
+        net.to(device)
+        settings = space.settings({})
+        return cls(
+            net=net, device=device, xt=torch.from_numpy(X), yt=torch.from_numpy(y),
+            half_w=half_w, half_a=half_a,
+            w_opt=torch.optim.Adam(net.weight_parameters(), lr=float(settings.lr)),
+            a_opt=torch.optim.Adam([net.alpha], lr=alpha_lr, betas=(0.5, 0.999),
+                                   weight_decay=1e-3),
+            batch=min(int(settings.batch_size), len(half_w), len(half_a)),
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    def train_epoch(self, *, train_alpha: bool, budget: Any = None) -> None:
+        """One pass: per batch, an ``alpha`` step (after the warm-up), then a weights step."""
+        net, device, loss_fn = self.net, self.device, nn.CrossEntropyLoss()
+        net.train()
+        w_order = torch.from_numpy(self.half_w)[
+            torch.randperm(len(self.half_w), generator=self.generator)]
+        a_order = torch.from_numpy(self.half_a)[
+            torch.randperm(len(self.half_a), generator=self.generator)]
+        for first in range(0, min(len(w_order), len(a_order)) - 1, self.batch):
+            if budget is not None:
+                budget.check()
+            if train_alpha:
+                ia = a_order[first:first + self.batch]
+                self.a_opt.zero_grad(set_to_none=True)
+                loss_fn(net(self.xt[ia].to(device)), self.yt[ia].to(device)).backward()
+                self.a_opt.step()
+            iw = w_order[first:first + self.batch]
+            self.w_opt.zero_grad(set_to_none=True)
+            loss_fn(net(self.xt[iw].to(device)), self.yt[iw].to(device)).backward()
+            nn.utils.clip_grad_norm_(net.weight_parameters(), 5.0)
+            self.w_opt.step()
 
 
 class DartsSampler(optuna.samplers.BaseSampler):

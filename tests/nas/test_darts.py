@@ -18,40 +18,50 @@ def space() -> NasCellSpace:
                         digits_dataset(200))
 
 
-def test_supernet_mixes_every_op_and_never_derives_none() -> None:
+def test_supernet_mixes_every_op_and_none_wins_only_when_allowed() -> None:
     torch.manual_seed(0)
     net = DartsSupernet(CELL_OPS, (1, 8, 8), 10, channels=4)
     assert net(torch.randn(3, 1, 8, 8)).shape == (3, 10)
     assert all(p is not net.alpha for p in net.weight_parameters())
     with torch.no_grad():
         net.alpha.zero_()
-        net.alpha[:, CELL_OPS.index("none")] = 5.0
         net.alpha[:, CELL_OPS.index("nor_conv_3x3")] = 1.0
+        net.alpha[2, CELL_OPS.index("none")] = 5.0  # edge 2 <- 1 is better without an op
     assert net.genotype() == CellGenotype(("nor_conv_3x3",) * 6)
+    assert net.genotype(allow_none=True).ops == ("nor_conv_3x3",) * 2 + ("none",) + (
+        "nor_conv_3x3",) * 3
+    with torch.no_grad():
+        net.alpha[:, CELL_OPS.index("none")] = 5.0  # all none would cut the cell: not allowed
+    assert net.genotype(allow_none=True) == CellGenotype(("nor_conv_3x3",) * 6)
 
 
 def test_search_is_seeded_and_records_its_history(space) -> None:
-    first = darts_search(space, epochs=2, warmup_epochs=1)
+    first = darts_search(space, epochs=2, warmup_epochs=1, all_readouts=True)
     second = darts_search(space, epochs=2, warmup_epochs=1)
     assert first.genotype == second.genotype
     assert [h["genotype"] for h in first.history] == [h["genotype"] for h in second.history]
-    assert "none" not in first.genotype.ops
+    assert first.genotype.canonical().ops != ("none",) * 6
     assert first.history[0]["beta"] == 1.0 and first.history[-1]["beta"] == 0.0  # DARTS-
+    assert set(first.readouts) == {"argmax", "argmax-none", "perturbation"}
+    # the warm-up epoch leaves alpha at its start
+    assert max(abs(v) for row in first.history[0]["alpha"] for v in row) < 1e-2
 
 
-def test_skip_limit_stops_the_search_early(space) -> None:
-    # max_skip=-1: any cell breaks the limit, so the search stops after the warm-up epoch
-    # and returns the genotype derived before the limit was crossed
-    result = darts_search(space, epochs=4, warmup_epochs=1, max_skip=-1)
+def test_skip_limit_never_stops_before_alpha_has_trained(space) -> None:
+    # max_skip=-1: every cell breaks the limit; the stop waits for the warm-up (1 epoch) and
+    # min_arch_epochs (1), and returns a cell derived after alpha trained, never the start
+    result = darts_search(space, epochs=5, warmup_epochs=1, min_arch_epochs=1, max_skip=-1)
     assert result.stopped_early
-    assert len(result.history) == 2
-    assert result.genotype.to_string() == result.history[0]["genotype"]
+    assert len(result.history) == 3
+    assert result.genotype.to_string() == result.history[1]["genotype"]
+    late = darts_search(space, epochs=5, warmup_epochs=1, min_arch_epochs=3, max_skip=-1)
+    assert len(late.history) == 4
 
 
 def test_perturbation_selection(space) -> None:
     result = darts_search(space, epochs=2, warmup_epochs=1, selection="perturbation")
     assert result.history[-1]["selection"] == "perturbation"
-    assert "none" not in result.genotype.ops
+    assert result.genotype.canonical().ops != ("none",) * 6
 
 
 def test_sampler_proposes_the_derived_cell(space) -> None:
