@@ -52,14 +52,21 @@ CHECKPOINTS = (10, 25, 50)
 STRATEGIES: dict[str, dict[str, Any]] = {
     "random": {"strategy": "random"},
     "tpe": {"strategy": "tpe"},
-    "evolution-20/5": {"strategy": "evolution",
-                       "strategy_options": {"population_size": 20, "tournament_size": 5}},
-    "evolution-10/3": {"strategy": "evolution",
-                       "strategy_options": {"population_size": 10, "tournament_size": 3}},
+    "evolution-20/5": {
+        "strategy": "evolution",
+        "strategy_options": {"population_size": 20, "tournament_size": 5},
+    },
+    "evolution-10/3": {
+        "strategy": "evolution",
+        "strategy_options": {"population_size": 10, "tournament_size": 3},
+    },
     "synflow+random": {"strategy": "random", "proxy": "synflow"},
     "synflow+tpe": {"strategy": "tpe", "proxy": "synflow"},
-    "synflow+evo-10/3": {"strategy": "evolution", "proxy": "synflow",
-                         "strategy_options": {"population_size": 10, "tournament_size": 3}},
+    "synflow+evo-10/3": {
+        "strategy": "evolution",
+        "proxy": "synflow",
+        "strategy_options": {"population_size": 10, "tournament_size": 3},
+    },
 }
 
 
@@ -85,12 +92,16 @@ def table_accuracy(genotype: CellGenotype) -> tuple[float, float]:
     width = sum(_CONV.get(op, 0.0) for op in cell.ops)
     residual = any(all(op == "skip_connect" for op in path) for path in paths)
     pools = cell.ops.count("avg_pool_3x3")
-    quality = 1.25 * depth + 0.35 * width + (0.5 * depth if residual else -0.15 * depth) - 0.45 * pools
+    quality = (
+        1.25 * depth + 0.35 * width + (0.5 * depth if residual else -0.15 * depth) - 0.45 * pools
+    )
     mean = 0.62 + 0.325 / (1.0 + math.exp(-(quality - 2.0)))
     text = cell.to_string()
     true = mean + 0.004 * _noise(text, "cell")
-    return (min(0.999, true + 0.003 * _noise(text, "valid")),
-            min(0.999, true + 0.003 * _noise(text, "test")))
+    return (
+        min(0.999, true + 0.003 * _noise(text, "valid")),
+        min(0.999, true + 0.003 * _noise(text, "test")),
+    )
 
 
 def _paths(cell: CellGenotype) -> list[list[str]]:
@@ -116,8 +127,9 @@ class TabulatedCellSpace(NasCellSpace):
     def evaluate(self, trial: Any, params: dict, budget: Any) -> Evaluation:
         genotype = self.genotype(self.resolve(params))
         valid, test = table_accuracy(genotype)
-        return Evaluation(values=valid, user_attrs={"genotype": genotype.to_string(),
-                                                    "test_accuracy": test})
+        return Evaluation(
+            values=valid, user_attrs={"genotype": genotype.to_string(), "test_accuracy": test}
+        )
 
     def key_params(self, params: dict) -> dict:
         return {}  # the leaderboard's parameter count would build every network
@@ -129,29 +141,48 @@ def digits_images(n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     return X[order].reshape(-1, 1, 8, 8), y[order]
 
 
-def _space(cls: type[NasCellSpace], options: dict[str, Any], X: np.ndarray, y: np.ndarray,
-           seed: int, **extra: Any) -> NasCellSpace:
-    config = SearchConfig(space="nas-cell", storage="memory", display=False, device="cpu",
-                          seed=seed, epochs=3, batch_size=64, lr=0.01, optimizer="adam",
-                          weight_decay=0.0, pruner="none",
-                          **{k: v for k, v in options.items() if k != "space_options"},
-                          space_options={"channels": 8, "n_stages": 2,
-                                         **options.get("space_options", {})}, **extra)
-    data = Dataset(X=X, y=y, task="multiclass", source="arrays", classes=np.unique(y),
-                   kind="images")
+def _space(
+    cls: type[NasCellSpace],
+    options: dict[str, Any],
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    **extra: Any,
+) -> NasCellSpace:
+    config = SearchConfig(
+        space="nas-cell",
+        storage="memory",
+        display=False,
+        device="cpu",
+        seed=seed,
+        epochs=3,
+        batch_size=64,
+        lr=0.01,
+        optimizer="adam",
+        weight_decay=0.0,
+        pruner="none",
+        **{k: v for k, v in options.items() if k != "space_options"},
+        space_options={"channels": 8, "n_stages": 2, **options.get("space_options", {})},
+        **extra,
+    )
+    data = Dataset(
+        X=X, y=y, task="multiclass", source="arrays", classes=np.unique(y), kind="images"
+    )
     space = cls(config, data)
     space.check()
     return space
 
 
-def run_table(name: str, seed: int, budget: int, X: np.ndarray, y: np.ndarray
-              ) -> tuple[list[float], int, float]:
+def run_table(
+    name: str, seed: int, budget: int, X: np.ndarray, y: np.ndarray
+) -> tuple[list[float], int, float]:
     """One search: test accuracy of the best-by-validation cell after each trial."""
     options = STRATEGIES[name]
     space = _space(TabulatedCellSpace, options, X, y, seed, n_trials=budget)
     start = time.perf_counter()
-    sampler = make_sampler(options["strategy"], seed=seed,
-                           options=options.get("strategy_options"), space=space)
+    sampler = make_sampler(
+        options["strategy"], seed=seed, options=options.get("strategy_options"), space=space
+    )
     study = optuna.create_study(direction="maximize", sampler=sampler)
     for params in space.portfolio()[:budget]:
         study.enqueue_trial(params, skip_if_exists=True)
@@ -180,23 +211,32 @@ def table_part(args: argparse.Namespace) -> None:
             curves[name].append(curve)
             distinct[name].append(n_distinct)
             seconds[name].append(took)
-        print(f"  seed {seed}: " + ", ".join(f"{n} {curves[n][-1][-1]:.4f}" for n in names),
-              flush=True)
+        print(
+            f"  seed {seed}: " + ", ".join(f"{n} {curves[n][-1][-1]:.4f}" for n in names),
+            flush=True,
+        )
         if args.output:
             import json
 
             with open(args.output, "w") as handle:
                 json.dump({"curves": curves, "distinct": distinct, "seconds": seconds}, handle)
     checkpoints = [k for k in CHECKPOINTS if k <= budget]
-    header = ["strategy", *[f"k={k}" for k in checkpoints],
-              *[f"W/T/L k={k}" for k in checkpoints], "distinct", "s/run"]
+    header = [
+        "strategy",
+        *[f"k={k}" for k in checkpoints],
+        *[f"W/T/L k={k}" for k in checkpoints],
+        "distinct",
+        "s/run",
+    ]
     rows = []
     for name in names:
         arr = np.array(curves[name])
         cells = [name]
         for k in checkpoints:
             col = arr[:, k - 1]
-            cells.append(f"{100 * col.mean():.2f} ± {100 * col.std(ddof=1) / math.sqrt(len(col)):.2f}")
+            cells.append(
+                f"{100 * col.mean():.2f} ± {100 * col.std(ddof=1) / math.sqrt(len(col)):.2f}"
+            )
         for k in checkpoints:
             if name == "random":
                 cells.append("")
@@ -207,9 +247,11 @@ def table_part(args: argparse.Namespace) -> None:
         cells.append(f"{np.mean(distinct[name]):.1f}/{budget}")
         cells.append(f"{np.mean(seconds[name]):.1f}")
         rows.append(cells)
-    print(f"\nsynthetic NAS-Bench-201-style table, {args.seeds} seeds: test accuracy (%) of the "
-          "best-by-validation cell after k distinct architectures, mean ± s.e.; W/T/L: "
-          "seeds where it beats / ties / loses to random search's")
+    print(
+        f"\nsynthetic NAS-Bench-201-style table, {args.seeds} seeds: test accuracy (%) of the "
+        "best-by-validation cell after k distinct architectures, mean ± s.e.; W/T/L: "
+        "seeds where it beats / ties / loses to random search's"
+    )
     _print_table(header, rows)
 
 
@@ -240,36 +282,61 @@ def darts_part(args: argparse.Namespace) -> None:
     pool_scores = np.array(sorted(pool.values()))
     expected_best = _expected_max(pool_scores, 10)
     train_seconds = float(np.mean([s for _, s in trained.values()]))
-    print(f"  random pool: {len(pool)} cells, mean {pool_scores.mean():.4f}, "
-          f"expected best of 10 {expected_best:.4f}; one training {train_seconds:.2f} s",
-          flush=True)
-    rules = ("argmax", "argmax-none", "perturbation" + ("-none" if args.none else ""))
+    print(
+        f"  random pool: {len(pool)} cells, mean {pool_scores.mean():.4f}, "
+        f"expected best of 10 {expected_best:.4f}; one training {train_seconds:.2f} s",
+        flush=True,
+    )
+    rules: tuple[str, ...] = ("argmax", "argmax-none")
+    if args.method == "darts":
+        rules += ("perturbation" + ("-none" if args.none else ""),)
     scores: dict[str, list[float]] = {r: [] for r in rules}
     search_seconds = []
     for seed in range(args.seeds):
-        result = darts_search(space, seed=seed, epochs=args.darts_epochs, all_readouts=True,
-                              selection="argmax", allow_none=args.none)
+        result = darts_search(
+            space,
+            seed=seed,
+            epochs=args.darts_epochs,
+            all_readouts=True,
+            selection="argmax",
+            allow_none=args.none,
+            method=args.method,
+        )
         search_seconds.append(result.seconds)
         for rule in rules:
-            scores[rule].append(train(result.readouts[rule.replace("perturbation-none",
-                                                                   "perturbation")]))
-        print(f"  seed {seed}: search {result.seconds:.1f} s, stopped early "
-              f"{result.stopped_early}, " + ", ".join(f"{r} {scores[r][-1]:.4f} "
-                                                     f"({result.readouts[r.replace('perturbation-none', 'perturbation')]})"
-                                                     for r in rules),
-              flush=True)
+            scores[rule].append(
+                train(result.readouts[rule.replace("perturbation-none", "perturbation")])
+            )
+        print(
+            f"  seed {seed}: search {result.seconds:.1f} s, stopped early "
+            f"{result.stopped_early}, "
+            + ", ".join(
+                f"{r} {scores[r][-1]:.4f} "
+                f"({result.readouts[r.replace('perturbation-none', 'perturbation')]})"
+                for r in rules
+            ),
+            flush=True,
+        )
     header = ["selection", "mean ± s.e.", "> random best of 10", "percentile in pool"]
     rows = []
     for rule in rules:
         values = np.array(scores[rule])
         beats = int((values > expected_best).sum())
         percentile = np.mean([(pool_scores < v).mean() for v in values]) * 100
-        rows.append([rule, f"{values.mean():.4f} ± {values.std(ddof=1) / math.sqrt(len(values)):.4f}",
-                     f"{beats}/{len(values)}", f"{percentile:.0f}"])
+        rows.append(
+            [
+                rule,
+                f"{values.mean():.4f} ± {values.std(ddof=1) / math.sqrt(len(values)):.4f}",
+                f"{beats}/{len(values)}",
+                f"{percentile:.0f}",
+            ]
+        )
     rows.append(["random, best of 10", f"{expected_best:.4f}", "", ""])
-    print(f"\ndigits ({len(y)} samples, 20% validation), nas-cell channels 8, 2 stages, 3 epochs "
-          f"per training; DARTS {args.darts_epochs} epochs, {args.seeds} seeds. Search "
-          f"{np.mean(search_seconds):.1f} s per seed vs 10 trainings {10 * train_seconds:.1f} s")
+    print(
+        f"\ndigits ({len(y)} samples, 20% validation), nas-cell channels 8, 2 stages, 3 epochs "
+        f"per training; {args.method} {args.darts_epochs} epochs, {args.seeds} seeds. Search "
+        f"{np.mean(search_seconds):.1f} s per seed vs 10 trainings {10 * train_seconds:.1f} s"
+    )
     _print_table(header, rows)
 
 
@@ -297,8 +364,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000, help="digits used (darts part)")
     parser.add_argument("--pool", type=int, default=40, help="random cells trained (darts)")
     parser.add_argument("--darts-epochs", type=int, default=10)
-    parser.add_argument("--none", action="store_true",
-                        help="darts part: perturbation selection may choose `none`")
+    parser.add_argument("--method", choices=("darts", "gdas"), default="darts")
+    parser.add_argument(
+        "--none", action="store_true", help="darts part: perturbation selection may choose `none`"
+    )
     parser.add_argument("--quick", action="store_true", help="2 seeds, 10 architectures")
     parser.add_argument("--output", help="table part: write the curves as JSON after each seed")
     args = parser.parse_args()

@@ -115,7 +115,9 @@ class SearchConfig(BaseModel):
     lr: float | list[float] = 0.01
     optimizer: str | list[str] = "adamw"
     weight_decay: float | list[float] = 0.0005
-    proxy: Literal["none", "synflow", "params"] = "none"
+    proxy: Literal["auto", "none", "synflow", "params"] = Field(
+        "auto", description="Zero-cost screening before NAS trials; auto: synflow for nas-cell, "
+        "none elsewhere (chosen by benchmarks/nas.py).")
     objectives: list[str] | None = None
     space_options: dict[str, Any] = Field(default_factory=dict, description="Options of the chosen space.")
 
@@ -289,7 +291,7 @@ def _choices(key: str) -> tuple[str, ...]:
         "metric": METRICS,
         "models": MODEL_FAMILIES,
         "pruner": ("auto", "none", "median", "percentile", "hyperband"),
-        "proxy": ("none", "synflow", "params"),
+        "proxy": ("auto", "none", "synflow", "params"),
     }.get(key, ())
 
 

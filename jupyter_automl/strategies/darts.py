@@ -71,7 +71,11 @@ class MixedOp(nn.Module):
         self.names = tuple(ops)
         self.ops = nn.ModuleList(cell_op(op, channels) for op in ops)
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights: torch.Tensor,
+                index: int | None = None) -> torch.Tensor:
+        if index is not None:  # GDAS: only the sampled op runs; its weight is 1 going forward
+            chosen = self.ops[index](x) if self.names[index] != "none" else x.mul(0.0)
+            return weights[index] * chosen + sum(w for k, w in enumerate(weights) if k != index)
         return sum(w * op(x) for w, op, name in zip(weights, self.ops, self.names, strict=True)
                    if name != "none")  # `none` outputs zeros: its weight only dilutes others
 
@@ -83,13 +87,15 @@ class SearchCell(nn.Module):
         super().__init__()
         self.edges = nn.ModuleList(MixedOp(ops, channels) for _ in CellGenotype.edges())
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor, beta: float) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, beta: float,
+                indices: list[int] | None = None) -> torch.Tensor:
         nodes = [x]
         k = 0
         for i in range(1, CellGenotype.n_nodes):
             total = torch.zeros_like(x)
             for j in range(i):
-                total = total + self.edges[k](nodes[j], weights[k])
+                index = None if indices is None else indices[k]
+                total = total + self.edges[k](nodes[j], weights[k], index)
                 if beta > 0:
                     total = total + beta * nodes[j]
                 k += 1
@@ -132,6 +138,8 @@ class DartsSupernet(nn.Module):
                                   nn.Flatten(), nn.Linear(c, n_outputs))
         self.alpha = nn.Parameter(1e-3 * torch.randn(len(CellGenotype.edges()), len(ops)))
         self.beta = 1.0
+        self.sampling = False  # GDAS: sample one op per edge instead of mixing them all
+        self.tau = 10.0
         # 1 keeps an op in the mixture, 0 removes it (perturbation-based selection)
         self.register_buffer("keep", torch.ones(len(CellGenotype.edges()), len(ops)))
 
@@ -140,11 +148,27 @@ class DartsSupernet(nn.Module):
         return [p for name, p in self.named_parameters() if name != "alpha"]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights = torch.softmax(self.alpha, dim=-1) * self.keep
+        indices = None
+        if self.sampling and self.training:
+            weights, indices = self._gumbel_weights()
+        else:
+            weights = torch.softmax(self.alpha, dim=-1) * self.keep
         x = self.stem(self.scaling(x))
         for layer in self.layers:
-            x = layer(x, weights, self.beta) if isinstance(layer, SearchCell) else layer(x)
+            if isinstance(layer, SearchCell):
+                x = layer(x, weights, self.beta, indices)
+            else:
+                x = layer(x)
         return self.head(x)
+
+    def _gumbel_weights(self) -> tuple[torch.Tensor, list[int]]:
+        """GDAS: one op per edge drawn by Gumbel-max; straight-through one-hot weights."""
+        log_p = torch.log_softmax(self.alpha, dim=-1)
+        gumbel = -torch.empty_like(log_p).exponential_().log()
+        probs = torch.softmax((log_p + gumbel) / self.tau, dim=-1)
+        index = probs.argmax(-1)
+        hard = torch.zeros_like(probs).scatter_(-1, index.unsqueeze(-1), 1.0)
+        return hard - probs.detach() + probs, [int(i) for i in index]
 
     @torch.no_grad()
     def perturbation_genotype(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256,
@@ -223,6 +247,7 @@ class DartsResult:
 
 
 SELECTIONS = ("argmax", "perturbation")
+METHODS = ("darts", "gdas")
 
 
 def darts_search(
@@ -237,6 +262,7 @@ def darts_search(
     alpha_lr: float = 3e-3,
     selection: str | None = None,
     allow_none: bool | None = None,
+    method: str | None = None,
     all_readouts: bool = False,
     budget: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -275,6 +301,12 @@ def darts_search(
     allow_none : bool, optional
         Let ``none`` win an edge (space option ``darts_none``), as long as the cell stays
         connected.
+    method : {"darts", "gdas"}, optional
+        Space option ``darts_method``. ``darts``: every op of every edge runs, mixed by
+        ``softmax(alpha)`` (Liu et al., 2019). ``gdas`` (Dong & Yang, 2019): each step
+        draws one op per edge (Gumbel-max, temperature annealed from 10 to 0.1) and only
+        that op runs, so a step costs about what a single network's step costs; the cell
+        is the argmax of ``alpha`` (no DARTS- skip, no DARTS+ stop, no perturbation).
     all_readouts : bool
         Also compute the selections not asked for, into ``result.readouts`` (benchmarks).
     budget : object with ``check()``, optional
@@ -294,6 +326,13 @@ def darts_search(
     max_skip = int(max_skip if max_skip is not None else options["darts_max_skip"])
     selection = str(selection if selection is not None else options["darts_selection"])
     allow_none = bool(options["darts_none"] if allow_none is None else allow_none)
+    method = str(method if method is not None else options["darts_method"])
+    if method not in METHODS:
+        raise ConfigError("option 'space_options.darts_method': expected 'darts' or 'gdas', "
+                          f"got {method!r}")
+    gdas = method == "gdas"
+    if gdas:
+        selection = "argmax"
     if selection not in SELECTIONS:
         raise ConfigError("option 'space_options.darts_selection': expected 'argmax' or "
                           f"'perturbation', got {selection!r}")
@@ -306,11 +345,14 @@ def darts_search(
     start = time.perf_counter()
     setup = _SupernetSetup.create(space, base_seed, alpha_lr)
     net, device = setup.net, setup.device
+    net.sampling = gdas
     result = DartsResult(genotype=net.genotype(allow_none))
     previous: CellGenotype | None = None
     try:
         for epoch in range(epochs):
-            net.beta = max(0.0, 1.0 - epoch / max(1, epochs - 1)) if darts_minus else 0.0
+            progress_fraction = epoch / max(1, epochs - 1)
+            net.beta = max(0.0, 1.0 - progress_fraction) if darts_minus and not gdas else 0.0
+            net.tau = 10.0 * (0.1 / 10.0) ** progress_fraction  # GDAS: 10 -> 0.1
             setup.train_epoch(train_alpha=epoch >= warmup, budget=budget)
             genotype = net.genotype(allow_none)
             skips = genotype.ops.count("skip_connect")
@@ -319,7 +361,8 @@ def darts_search(
                                    "alpha": net.alpha.detach().cpu().tolist()})
             if progress is not None:
                 progress("DARTS supernet search", epoch + 1, epochs)
-            if epoch + 1 >= warmup + min_arch and skips > max_skip and previous is not None:
+            if (not gdas and epoch + 1 >= warmup + min_arch and skips > max_skip
+                    and previous is not None):
                 result.genotype, result.stopped_early = previous, True
                 break
             result.genotype = genotype
@@ -330,7 +373,7 @@ def darts_search(
         if result.stopped_early:
             result.readouts["argmax" + ("-none" if allow_none else "")] = (
                 result.genotype.to_string())
-        if selection == "perturbation" or all_readouts:
+        if selection == "perturbation" or (all_readouts and not gdas):
             held_out = torch.from_numpy(setup.half_a)
             chosen = net.perturbation_genotype(setup.xt[held_out].to(device),
                                                setup.yt[held_out].to(device),

@@ -71,9 +71,15 @@ class DistinctSampler(BaseSampler):
     [0, 1, 2, 3]
     """
 
-    def __init__(self, base: BaseSampler, distributions: Mapping[str, BaseDistribution],
-                 key: Callable[[Mapping[str, Any]], Any], *, seed: int | None = None,
-                 max_tries: int = 16) -> None:
+    def __init__(
+        self,
+        base: BaseSampler,
+        distributions: Mapping[str, BaseDistribution],
+        key: Callable[[Mapping[str, Any]], Any],
+        *,
+        seed: int | None = None,
+        max_tries: int = 16,
+    ) -> None:
         self.base = base
         self.distributions = dict(distributions)
         self.key = key
@@ -87,8 +93,9 @@ class DistinctSampler(BaseSampler):
     def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, BaseDistribution]:
         return dict(self.distributions)
 
-    def sample_relative(self, study: Any, trial: Any,
-                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+    def sample_relative(
+        self, study: Any, trial: Any, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
         if trial.system_attrs.get("fixed_params"):
             return {}  # enqueued: the user's (or the portfolio's) choice, repeat or not
         with self._lock:  # parallel trials must not pick the same new candidate
@@ -102,8 +109,9 @@ class DistinctSampler(BaseSampler):
                 logger.info("trial %d repeats a candidate: none unseen was found", trial.number)
         return {name: params[name] for name in search_space if name in params}
 
-    def sample_independent(self, study: Any, trial: Any, param_name: str,
-                           param_distribution: BaseDistribution) -> Any:
+    def sample_independent(
+        self, study: Any, trial: Any, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
         return self.base.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: Any, trial: Any) -> None:
@@ -118,7 +126,9 @@ class DistinctSampler(BaseSampler):
         self._rng.seed()
 
     # ------------------------------------------------------------------ proposals
-    def _propose_unseen(self, study: Any, trial: Any, seen: set[Any]) -> tuple[dict[str, Any], Any, int]:
+    def _propose_unseen(
+        self, study: Any, trial: Any, seen: set[Any]
+    ) -> tuple[dict[str, Any], Any, int]:
         """Ask ``base``, then mutate, then draw at random; the first unseen candidate wins."""
         params = self._propose(study, trial)
         key = self.key(params)
@@ -159,8 +169,10 @@ class DistinctSampler(BaseSampler):
                     changed[name] = self._other_value(study, trial, name, params[name])
                 yield changed
         for _ in range(64):
-            yield {name: self._random.sample_independent(study, trial, name, dist)
-                   for name, dist in self.distributions.items()}
+            yield {
+                name: self._random.sample_independent(study, trial, name, dist)
+                for name, dist in self.distributions.items()
+            }
 
     def _other_value(self, study: Any, trial: Any, name: str, value: Any) -> Any:
         """A value of parameter ``name`` other than ``value`` where there is one."""
@@ -190,7 +202,9 @@ class DistinctSampler(BaseSampler):
         stored = trial.system_attrs.get(KEY)
         if stored is not None:
             return _hashable(stored)
-        params = trial.params if trial.state.is_finished() else trial.system_attrs.get("fixed_params")
+        params = (
+            trial.params if trial.state.is_finished() else trial.system_attrs.get("fixed_params")
+        )
         return self.key(params) if params else None
 
 

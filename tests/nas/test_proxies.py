@@ -12,7 +12,7 @@ from jupyter_automl.evaluate import TrialBudget
 from jupyter_automl.spaces.nas.genotypes import CellGenotype
 from jupyter_automl.spaces.nas.modules import build_module
 from jupyter_automl.spaces.nas.proxies import params_score, screen, synflow_score
-from jupyter_automl.spaces.nas.spaces import NasCellSpace
+from jupyter_automl.spaces.nas.spaces import NasCellSpace, NasMlpSpace
 from tests.nas.conftest import digits_dataset, make_config
 
 
@@ -44,7 +44,8 @@ def test_synflow_screen_is_seeded() -> None:
     space = NasCellSpace(make_config(proxy="synflow", space_options={
         "channels": 4, "proxy_candidates": 12, "proxy_keep": 2}), digits_dataset(50))
     assert space.portfolio() == space.portfolio()
-    assert NasCellSpace(make_config(), digits_dataset(50)).portfolio() == []
+    assert NasCellSpace(make_config(proxy="none"), digits_dataset(50)).portfolio() == []
+    assert NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50)).portfolio() == []
 
 
 def test_unknown_proxy() -> None:

@@ -551,14 +551,32 @@ class TorchSpace(SearchSpace):
             assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
             picked.append(darts_search(self, budget=budget, progress=progress)
                           .genotype.to_params())
-        proxy = str(_option_value(self.config, "proxy", "none"))
+        proxy = self.proxy
         if proxy != "none":
             from jupyter_automl.spaces.nas.proxies import screen
 
-            picked.extend(screen(self, proxy, int(self.options["proxy_candidates"]),
+            picked.extend(screen(self, proxy, self._proxy_candidates(),
                                  int(self.options["proxy_keep"]), budget=budget,
                                  progress=progress))
         return picked
+
+    @property
+    def proxy(self) -> str:
+        """The zero-cost proxy that screens candidates: ``proxy: auto`` is ``synflow`` on
+        ``nas-cell`` (where ``benchmarks/nas.py`` measured it ahead of every plain strategy)
+        and ``none`` elsewhere."""
+        proxy = str(_option_value(self.config, "proxy", "auto"))
+        if proxy == "auto":
+            return "synflow" if self.name == "nas-cell" else "none"
+        return proxy
+
+    def _proxy_candidates(self) -> int:
+        """``proxy_candidates`` as given, else 200 or 20 per trial of a short search."""
+        given = _option_value(self.config, "space_options", {}) or {}
+        n_trials = _option_value(self.config, "n_trials", None)
+        if "proxy_candidates" in given or n_trials is None:
+            return int(self.options["proxy_candidates"])
+        return min(int(self.options["proxy_candidates"]), 20 * int(n_trials))
 
     def export_source(self, params: dict, model: Any) -> str:
         """Standalone PyTorch source: the network class, its construction and a training loop."""
@@ -606,7 +624,7 @@ class NasCellSpace(TorchSpace):
     OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(CELL_OPS), "n_cells": 1, "channels": 16,
                                          "n_stages": 3, "darts_epochs": 10,
                                          "darts_max_skip": 2, "darts_selection": "argmax",
-                                         "darts_none": True}
+                                         "darts_none": True, "darts_method": "darts"}
 
     def _check_options(self, options: Mapping[str, Any]) -> list[str]:
         return [
