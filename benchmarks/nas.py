@@ -62,6 +62,11 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     },
     "synflow+random": {"strategy": "random", "proxy": "synflow"},
     "synflow+tpe": {"strategy": "tpe", "proxy": "synflow"},
+    "synflow+evo-20/5": {
+        "strategy": "evolution",
+        "proxy": "synflow",
+        "strategy_options": {"population_size": 20, "tournament_size": 5},
+    },
     "synflow+evo-10/3": {
         "strategy": "evolution",
         "proxy": "synflow",
@@ -288,6 +293,8 @@ def darts_part(args: argparse.Namespace) -> None:
         flush=True,
     )
     rules: tuple[str, ...] = ("argmax", "argmax-none")
+    if args.method == "gdas":
+        rules += ("sampled",)
     if args.method == "darts":
         rules += ("perturbation" + ("-none" if args.none else ""),)
     scores: dict[str, list[float]] = {r: [] for r in rules}
@@ -301,6 +308,7 @@ def darts_part(args: argparse.Namespace) -> None:
             selection="argmax",
             allow_none=args.none,
             method=args.method,
+            warmup_epochs=args.warmup,
         )
         search_seconds.append(result.seconds)
         for rule in rules:
@@ -334,7 +342,7 @@ def darts_part(args: argparse.Namespace) -> None:
     rows.append(["random, best of 10", f"{expected_best:.4f}", "", ""])
     print(
         f"\ndigits ({len(y)} samples, 20% validation), nas-cell channels 8, 2 stages, 3 epochs "
-        f"per training; {args.method} {args.darts_epochs} epochs, {args.seeds} seeds. Search "
+        f"per training; {args.method} {args.darts_epochs} epochs (warm-up {args.warmup or 'a third'}), {args.seeds} seeds. Search "
         f"{np.mean(search_seconds):.1f} s per seed vs 10 trainings {10 * train_seconds:.1f} s"
     )
     _print_table(header, rows)
@@ -365,6 +373,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=40, help="random cells trained (darts)")
     parser.add_argument("--darts-epochs", type=int, default=10)
     parser.add_argument("--method", choices=("darts", "gdas"), default="darts")
+    parser.add_argument("--warmup", type=int, help="darts part: weights-only epochs")
     parser.add_argument(
         "--none", action="store_true", help="darts part: perturbation selection may choose `none`"
     )

@@ -1,12 +1,11 @@
 """DARTS: one-shot differentiable architecture search over the ``nas-cell`` space.
 
-A supernet holds every candidate op on every edge of the NAS-Bench-201 cell (a *mixed op*:
-the softmax of that edge's architecture weights ``alpha`` mixes the op outputs; ``alpha`` is
-shared by all cells). Training alternates, first-order (Liu et al., 2019, "DARTS (1st
-order)"): one step of the network weights on a training batch, one step of ``alpha`` on a
-batch of held-out data. The genotype is the argmax of ``alpha`` on each edge, excluding
-``none``; it is then retrained from scratch as a normal trial, so its score is comparable
-with every other strategy's.
+A supernet holds every candidate op on every edge of the NAS-Bench-201 cell (a *mixed op*;
+the architecture weights ``alpha`` are shared by all cells). Training alternates,
+first-order (Liu et al., 2019, "DARTS (1st order)"): one step of the network weights on a
+training batch, one step of ``alpha`` on a batch of held-out data. The derived cell is
+retrained from scratch as a normal trial, so its score is comparable with every other
+strategy's.
 
 Remedies against DARTS' collapse onto parameter-free skip connections (on NAS-Bench-201
 first-order DARTS ends with all-skip cells):
@@ -18,17 +17,34 @@ first-order DARTS ends with all-skip cells):
   derived; once it has more than ``max_skip`` skip connections the search stops and returns
   the genotype of the epoch before.
 
-Optionally (space option ``darts_selection: perturbation``) the cell is read from the supernet
-DARTS-PT style instead of by argmax: per edge, the op whose removal lowers the supernet's
-held-out accuracy most.
+Both train the weights alone for the first third of the epochs (a warm-up: ``alpha`` stays at
+its uniform start), and the DARTS+ stop is only checked once ``alpha`` has trained for
+``min_arch_epochs``, so it can never return the untrained start (a random cell).
 
-Measured on digits: in 10-epoch searches the argmax cell drifted to parameter-free ops
-(all-pool, or all-skip by the last epoch, DARTS- alone did not prevent it); the DARTS+ stop
-returns the last cell with at most ``max_skip`` skips. In ``benchmarks/nas.py`` (5 seeds) the
-argmax cell trains to about the accuracy of a random cell (0.838 vs 0.831 at 3 epochs),
-perturbation selection does better (0.893), and neither matches what evolution finds with a
-couple of dozen trained architectures. DARTS is cheap here (one supernet costs about a
-handful of trials), not strong.
+Two supernets (space option ``darts_method``):
+
+- ``darts``: every op of every edge runs, mixed by ``softmax(alpha)``;
+- ``gdas`` (Dong & Yang, 2019), the default: each step draws one op per edge by Gumbel-max
+  and runs only that op (straight-through gradients reach ``alpha``), so a step costs what
+  one network's step costs.
+
+Three ways to read the cell from the supernet (``darts_selection``, ``auto`` picks the
+measured best for the method: ``sampled`` for gdas, ``perturbation`` for darts):
+
+- ``argmax`` of ``alpha`` per edge;
+- ``perturbation`` (DARTS-PT, Wang et al., 2021): per edge, the op whose removal lowers the
+  supernet's held-out accuracy most;
+- ``sampled``: 50 cells drawn from ``softmax(alpha)`` (the argmax among them), each scored
+  as a single path with the shared weights on held-out data; the best wins.
+
+``none`` may win an edge with ``darts_none: true`` (never the whole cell); it is off by
+default because it did not help in ``benchmarks/nas.py``.
+
+Measured in ``benchmarks/nas.py darts`` (digits, real training, 6 seeds; see the README's NAS
+section for the tables): the supernets drift towards parameter-free ops (all-pool cells), the
+derived cells train to 0.84 (DARTS argmax), 0.89 (DARTS perturbation), 0.90 (GDAS argmax),
+0.92 (GDAS sampled), all below the 0.956 random search expects from its best of 10 trained
+cells. The GDAS search costs about half of 10 trainings; DARTS about as much as 10 to 30.
 
 ``strategy: darts`` in a search runs one search before the first trial (the space's
 ``portfolio``) and trains its cell as trial 0; further trials are random. For several DARTS
@@ -139,6 +155,7 @@ class DartsSupernet(nn.Module):
         self.alpha = nn.Parameter(1e-3 * torch.randn(len(CellGenotype.edges()), len(ops)))
         self.beta = 1.0
         self.sampling = False  # GDAS: sample one op per edge instead of mixing them all
+        self.fixed: list[int] | None = None  # run this one op per edge (path evaluation)
         self.tau = 10.0
         # 1 keeps an op in the mixture, 0 removes it (perturbation-based selection)
         self.register_buffer("keep", torch.ones(len(CellGenotype.edges()), len(ops)))
@@ -149,7 +166,11 @@ class DartsSupernet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         indices = None
-        if self.sampling and self.training:
+        if self.fixed is not None:  # one path of the supernet, as a single network
+            indices = self.fixed
+            weights = torch.zeros_like(self.alpha).scatter_(
+                -1, torch.tensor(indices, device=self.alpha.device).unsqueeze(-1), 1.0)
+        elif self.sampling and self.training:
             weights, indices = self._gumbel_weights()
         else:
             weights = torch.softmax(self.alpha, dim=-1) * self.keep
@@ -203,6 +224,41 @@ class DartsSupernet(nn.Module):
             return self.perturbation_genotype(x, y, batch_size, allow_none=False)
         return genotype
 
+    @torch.no_grad()
+    def sampled_genotype(self, x: torch.Tensor, y: torch.Tensor, n_samples: int = 50,
+                         allow_none: bool = True, batch_size: int = 256) -> CellGenotype:
+        """The best of ``n_samples`` cells drawn from ``softmax(alpha)``, scored with the
+        supernet's shared weights on ``(x, y)`` (one-shot evaluation, as SPOS and GDAS's
+        weight sharing allow: every path trained as a single network).
+
+        Batch norm uses the held-out batch's statistics (each path has its own). The argmax
+        cell is always among the candidates.
+        """
+        self.train()  # batch statistics: the running ones mix every path
+        probs = torch.softmax(self.alpha.detach(), dim=-1).cpu()
+        if not allow_none and "none" in self.op_names:
+            probs[:, self.op_names.index("none")] = 0.0
+        generator = torch.Generator().manual_seed(0)
+        candidates = {self.genotype(allow_none).canonical(): self.genotype(allow_none)}
+        for _ in range(20 * n_samples):
+            if len(candidates) >= n_samples:
+                break
+            picks = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+            cell = CellGenotype(tuple(self.op_names[int(i)] for i in picks))
+            if cell.canonical().ops != ("none",) * len(cell.ops):
+                candidates.setdefault(cell.canonical(), cell)
+        best, best_score = None, -1.0
+        try:
+            for cell in candidates.values():
+                self.fixed = [self.op_names.index(op) for op in cell.ops]
+                score = _accuracy(self, x, y, batch_size)
+                if score > best_score:
+                    best, best_score = cell, score
+        finally:
+            self.fixed = None
+        assert best is not None
+        return best
+
     def genotype(self, allow_none: bool = False) -> CellGenotype:
         """Argmax of ``alpha`` per edge.
 
@@ -246,7 +302,7 @@ class DartsResult:
     readouts: dict[str, str] = field(default_factory=dict)
 
 
-SELECTIONS = ("argmax", "perturbation")
+SELECTIONS = ("argmax", "perturbation", "sampled")
 METHODS = ("darts", "gdas")
 
 
@@ -278,7 +334,7 @@ def darts_search(
     ----------
     space : NasCellSpace
     epochs : int, optional
-        Search epochs, warm-up included (space option ``darts_epochs``, default 10).
+        Search epochs, warm-up included (space option ``darts_epochs``, default 20).
     seed : int, optional
         Defaults to the config's seed.
     max_skip : int, optional
@@ -293,11 +349,12 @@ def darts_search(
         after the warm-up, at least 1).
     alpha_lr : float
         Adam learning rate of ``alpha``.
-    selection : {"argmax", "perturbation"}, optional
+    selection : {"auto", "argmax", "perturbation", "sampled"}, optional
         How the final genotype is read from the supernet (space option
-        ``darts_selection``): the argmax of ``alpha`` (DARTS), or the op whose removal
-        lowers the supernet's held-out accuracy most (DARTS-PT, Wang et al., 2021), which
-        does not trust ``alpha``'s bias for parameter-free ops.
+        ``darts_selection``; ``auto``: ``sampled`` for gdas, ``perturbation`` for darts): the
+        argmax of ``alpha``; the op whose removal lowers the supernet's held-out accuracy
+        most (DARTS-PT, Wang et al., 2021); or the best of 50 cells drawn from
+        ``softmax(alpha)`` scored with the shared weights.
     allow_none : bool, optional
         Let ``none`` win an edge (space option ``darts_none``), as long as the cell stays
         connected.
@@ -331,11 +388,11 @@ def darts_search(
         raise ConfigError("option 'space_options.darts_method': expected 'darts' or 'gdas', "
                           f"got {method!r}")
     gdas = method == "gdas"
-    if gdas:
-        selection = "argmax"
+    if selection == "auto":
+        selection = "sampled" if gdas else "perturbation"
     if selection not in SELECTIONS:
-        raise ConfigError("option 'space_options.darts_selection': expected 'argmax' or "
-                          f"'perturbation', got {selection!r}")
+        raise ConfigError("option 'space_options.darts_selection': expected 'auto', 'argmax', "
+                          f"'perturbation' or 'sampled', got {selection!r}")
     if space.task == "regression":
         raise ConfigError("strategy: darts needs a classification task")
     warmup = int(warmup_epochs if warmup_epochs is not None else max(1, epochs // 3))
@@ -373,6 +430,14 @@ def darts_search(
         if result.stopped_early:
             result.readouts["argmax" + ("-none" if allow_none else "")] = (
                 result.genotype.to_string())
+        if selection == "sampled" or (all_readouts and gdas):
+            held_out = torch.from_numpy(setup.half_a)
+            chosen = net.sampled_genotype(setup.xt[held_out].to(device),
+                                          setup.yt[held_out].to(device),
+                                          allow_none=allow_none)
+            result.readouts["sampled"] = chosen.to_string()
+            if selection == "sampled":
+                result.genotype = chosen
         if selection == "perturbation" or (all_readouts and not gdas):
             held_out = torch.from_numpy(setup.half_a)
             chosen = net.perturbation_genotype(setup.xt[held_out].to(device),

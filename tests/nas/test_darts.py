@@ -36,8 +36,9 @@ def test_supernet_mixes_every_op_and_none_wins_only_when_allowed() -> None:
 
 
 def test_search_is_seeded_and_records_its_history(space) -> None:
-    first = darts_search(space, epochs=2, warmup_epochs=1, all_readouts=True)
-    second = darts_search(space, epochs=2, warmup_epochs=1)
+    first = darts_search(space, epochs=2, warmup_epochs=1, all_readouts=True, method="darts",
+                         selection="argmax")
+    second = darts_search(space, epochs=2, warmup_epochs=1, method="darts", selection="argmax")
     assert first.genotype == second.genotype
     assert [h["genotype"] for h in first.history] == [h["genotype"] for h in second.history]
     assert first.genotype.canonical().ops != ("none",) * 6
@@ -50,18 +51,39 @@ def test_search_is_seeded_and_records_its_history(space) -> None:
 def test_skip_limit_never_stops_before_alpha_has_trained(space) -> None:
     # max_skip=-1: every cell breaks the limit; the stop waits for the warm-up (1 epoch) and
     # min_arch_epochs (1), and returns a cell derived after alpha trained, never the start
-    result = darts_search(space, epochs=5, warmup_epochs=1, min_arch_epochs=1, max_skip=-1)
+    result = darts_search(space, epochs=5, warmup_epochs=1, min_arch_epochs=1, max_skip=-1,
+                          method="darts", selection="argmax")
     assert result.stopped_early
     assert len(result.history) == 3
     assert result.genotype.to_string() == result.history[1]["genotype"]
-    late = darts_search(space, epochs=5, warmup_epochs=1, min_arch_epochs=3, max_skip=-1)
+    late = darts_search(space, epochs=5, warmup_epochs=1, min_arch_epochs=3, max_skip=-1,
+                        method="darts", selection="argmax")
     assert len(late.history) == 4
 
 
 def test_perturbation_selection(space) -> None:
-    result = darts_search(space, epochs=2, warmup_epochs=1, selection="perturbation")
+    result = darts_search(space, epochs=2, warmup_epochs=1, selection="perturbation",
+                          method="darts")
     assert result.history[-1]["selection"] == "perturbation"
     assert result.genotype.canonical().ops != ("none",) * 6
+
+
+def test_gdas_runs_one_op_per_edge_and_reads_the_best_sampled_cell(space) -> None:
+    torch.manual_seed(0)
+    net = DartsSupernet(CELL_OPS, (1, 8, 8), 10, channels=4)
+    net.sampling = True
+    calls: list[str] = []
+    for edge in net.layers[0].edges:
+        for name, op in zip(edge.names, edge.ops, strict=True):
+            op.register_forward_hook(lambda *_, name=name: calls.append(name))
+    net.train()
+    net(torch.randn(4, 1, 8, 8)).sum().backward()
+    assert len(calls) <= 6  # one op (at most) per edge of the first cell, not five
+    assert net.alpha.grad is not None and net.alpha.grad.abs().sum() > 0
+    result = darts_search(space, epochs=3)  # the defaults: gdas, selection auto -> sampled
+    assert set(result.readouts) == {"argmax", "argmax-none", "sampled"}
+    assert result.genotype.to_string() == result.readouts["sampled"]
+    assert not result.stopped_early
 
 
 def test_sampler_proposes_the_derived_cell(space) -> None:
@@ -73,8 +95,11 @@ def test_sampler_proposes_the_derived_cell(space) -> None:
 
 
 def test_darts_errors(space) -> None:
-    with pytest.raises(ConfigError, match="darts_selection': expected 'argmax' or "
-                                          "'perturbation', got 'vote'"):
+    with pytest.raises(ConfigError, match="darts_method': expected 'darts' or 'gdas', "
+                                          "got 'enas'"):
+        darts_search(space, epochs=1, method="enas")
+    with pytest.raises(ConfigError, match="darts_selection': expected 'auto', 'argmax', "
+                                          "'perturbation' or 'sampled', got 'vote'"):
         darts_search(space, epochs=1, selection="vote")
     chain = NasChainSpace(make_config(space="nas-chain"), digits_dataset(50))
     with pytest.raises(ConfigError, match="darts searches the nas-cell space only"):
