@@ -430,29 +430,34 @@ def darts_search(
         if result.stopped_early:
             result.readouts["argmax" + ("-none" if allow_none else "")] = (
                 result.genotype.to_string())
-        if selection == "sampled" or (all_readouts and gdas):
-            held_out = torch.from_numpy(setup.half_a)
-            chosen = net.sampled_genotype(setup.xt[held_out].to(device),
-                                          setup.yt[held_out].to(device),
-                                          allow_none=allow_none)
-            result.readouts["sampled"] = chosen.to_string()
-            if selection == "sampled":
-                result.genotype = chosen
-        if selection == "perturbation" or (all_readouts and not gdas):
-            held_out = torch.from_numpy(setup.half_a)
-            chosen = net.perturbation_genotype(setup.xt[held_out].to(device),
-                                               setup.yt[held_out].to(device),
-                                               allow_none=allow_none)
-            result.readouts["perturbation"] = chosen.to_string()
-            if selection == "perturbation":
-                result.genotype = chosen
-                result.history.append({"selection": "perturbation",
-                                       "genotype": chosen.to_string()})
+        _held_out_readouts(setup, result, selection, allow_none,
+                           wanted=("sampled" if gdas else "perturbation") if all_readouts else None)
     finally:
         net.to("cpu")
         release_device_memory(device)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _held_out_readouts(setup: _SupernetSetup, result: DartsResult, selection: str,
+                       allow_none: bool, wanted: str | None) -> None:
+    """Read the cell by ``perturbation`` or ``sampled`` on the alpha half of the data.
+
+    ``selection`` (when one of the two) also becomes the result's genotype; ``wanted`` is
+    computed into ``readouts`` only (benchmarks).
+    """
+    held_out = torch.from_numpy(setup.half_a)
+    x, y = setup.xt[held_out].to(setup.device), setup.yt[held_out].to(setup.device)
+    readers = {"sampled": setup.net.sampled_genotype,
+               "perturbation": setup.net.perturbation_genotype}
+    for rule in dict.fromkeys([selection, wanted]):
+        if rule not in readers:
+            continue
+        chosen = readers[rule](x, y, allow_none=allow_none)
+        result.readouts[rule] = chosen.to_string()
+        if rule == selection:
+            result.genotype = chosen
+            result.history.append({"selection": rule, "genotype": chosen.to_string()})
 
 
 @dataclass
