@@ -301,6 +301,7 @@ def darts_part(args: argparse.Namespace) -> None:
             allow_none=args.none,
             method=args.method,
             warmup_epochs=args.warmup,
+            sample_uniform=args.sample_uniform,
         )
         search_seconds.append(result.seconds)
         # the machine's load changes: time two pool trainings right after the search
@@ -381,6 +382,8 @@ def main() -> None:
     parser.add_argument("--darts-epochs", type=int, default=10)
     parser.add_argument("--method", choices=("darts", "gdas"), default="darts")
     parser.add_argument("--warmup", type=int, help="darts part: weights-only epochs")
+    parser.add_argument("--sample-uniform", type=float, default=0.0,
+                        help="darts part: uniform share when sampling cells (gdas)")
     parser.add_argument(
         "--none", action="store_true", help="darts part: perturbation selection may choose `none`"
     )

@@ -226,16 +226,19 @@ class DartsSupernet(nn.Module):
 
     @torch.no_grad()
     def sampled_genotype(self, x: torch.Tensor, y: torch.Tensor, n_samples: int = 50,
-                         allow_none: bool = True, batch_size: int = 256) -> CellGenotype:
+                         allow_none: bool = True, batch_size: int = 256,
+                         uniform: float = 0.0) -> CellGenotype:
         """The best of ``n_samples`` cells drawn from ``softmax(alpha)``, scored with the
         supernet's shared weights on ``(x, y)`` (one-shot evaluation, as SPOS and GDAS's
         weight sharing allow: every path trained as a single network).
 
         Batch norm uses the held-out batch's statistics (each path has its own). The argmax
-        cell is always among the candidates.
+        cell is always among the candidates. ``uniform`` mixes that much of the uniform
+        distribution into ``softmax(alpha)`` (cells ``alpha`` is wrong about get a chance).
         """
         self.train()  # batch statistics: the running ones mix every path
         probs = torch.softmax(self.alpha.detach(), dim=-1).cpu()
+        probs = (1.0 - uniform) * probs + uniform / probs.shape[-1]
         if not allow_none and "none" in self.op_names:
             probs[:, self.op_names.index("none")] = 0.0
         generator = torch.Generator().manual_seed(0)
@@ -319,6 +322,7 @@ def darts_search(
     selection: str | None = None,
     allow_none: bool | None = None,
     method: str | None = None,
+    sample_uniform: float = 0.0,
     all_readouts: bool = False,
     budget: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -334,7 +338,7 @@ def darts_search(
     ----------
     space : NasCellSpace
     epochs : int, optional
-        Search epochs, warm-up included (space option ``darts_epochs``, default 20).
+        Search epochs, warm-up included (space option ``darts_epochs``, default 12).
     seed : int, optional
         Defaults to the config's seed.
     max_skip : int, optional
@@ -364,6 +368,9 @@ def darts_search(
         draws one op per edge (Gumbel-max, temperature annealed from 10 to 0.1) and only
         that op runs, so a step costs about what a single network's step costs; the cell
         is the argmax of ``alpha`` (no DARTS- skip, no DARTS+ stop, no perturbation).
+    sample_uniform : float
+        For ``selection: sampled``: the share of the uniform distribution mixed into
+        ``softmax(alpha)`` when drawing the candidate cells.
     all_readouts : bool
         Also compute the selections not asked for, into ``result.readouts`` (benchmarks).
     budget : object with ``check()``, optional
@@ -431,7 +438,8 @@ def darts_search(
             result.readouts["argmax" + ("-none" if allow_none else "")] = (
                 result.genotype.to_string())
         _held_out_readouts(setup, result, selection, allow_none,
-                           wanted=("sampled" if gdas else "perturbation") if all_readouts else None)
+                           wanted=("sampled" if gdas else "perturbation") if all_readouts else None,
+                           uniform=sample_uniform)
     finally:
         net.to("cpu")
         release_device_memory(device)
@@ -440,7 +448,7 @@ def darts_search(
 
 
 def _held_out_readouts(setup: _SupernetSetup, result: DartsResult, selection: str,
-                       allow_none: bool, wanted: str | None) -> None:
+                       allow_none: bool, wanted: str | None, uniform: float = 0.0) -> None:
     """Read the cell by ``perturbation`` or ``sampled`` on the alpha half of the data.
 
     ``selection`` (when one of the two) also becomes the result's genotype; ``wanted`` is
@@ -448,12 +456,13 @@ def _held_out_readouts(setup: _SupernetSetup, result: DartsResult, selection: st
     """
     held_out = torch.from_numpy(setup.half_a)
     x, y = setup.xt[held_out].to(setup.device), setup.yt[held_out].to(setup.device)
-    readers = {"sampled": setup.net.sampled_genotype,
-               "perturbation": setup.net.perturbation_genotype}
     for rule in dict.fromkeys([selection, wanted]):
-        if rule not in readers:
+        if rule == "sampled":
+            chosen = setup.net.sampled_genotype(x, y, allow_none=allow_none, uniform=uniform)
+        elif rule == "perturbation":
+            chosen = setup.net.perturbation_genotype(x, y, allow_none=allow_none)
+        else:
             continue
-        chosen = readers[rule](x, y, allow_none=allow_none)
         result.readouts[rule] = chosen.to_string()
         if rule == selection:
             result.genotype = chosen

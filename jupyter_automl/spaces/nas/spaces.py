@@ -616,14 +616,14 @@ class NasCellSpace(TorchSpace):
     stage, default 1; the benchmark uses 5), ``channels`` (default 16), ``n_stages``
     (default 3), ``val_fraction``, ``proxy_candidates``, ``proxy_keep``, and for
     ``strategy: darts`` ``darts_method`` (``gdas`` or ``darts``), ``darts_epochs``
-    (default 20), ``darts_max_skip`` (default 2), ``darts_selection`` (``auto``,
+    (default 12), ``darts_max_skip`` (default 2), ``darts_selection`` (``auto``,
     ``argmax``, ``perturbation`` or ``sampled``) and ``darts_none`` (default false).
     """
 
     name: ClassVar[str] = "nas-cell"
     genotype_cls: ClassVar[type[Genotype]] = CellGenotype
     OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(CELL_OPS), "n_cells": 1, "channels": 16,
-                                         "n_stages": 3, "darts_epochs": 20,
+                                         "n_stages": 3, "darts_epochs": 12,
                                          "darts_max_skip": 2, "darts_selection": "auto",
                                          "darts_none": False, "darts_method": "gdas"}
 
