@@ -40,11 +40,11 @@ measured best for the method: ``sampled`` for gdas, ``perturbation`` for darts):
 ``none`` may win an edge with ``darts_none: true`` (never the whole cell); it is off by
 default because it did not help in ``benchmarks/nas.py``.
 
-Measured in ``benchmarks/nas.py darts`` (digits, real training, 6 seeds; see the README's NAS
-section for the tables): the supernets drift towards parameter-free ops (all-pool cells), the
-derived cells train to 0.84 (DARTS argmax), 0.89 (DARTS perturbation), 0.90 (GDAS argmax),
-0.92 (GDAS sampled), all below the 0.956 random search expects from its best of 10 trained
-cells. The GDAS search costs about half of 10 trainings; DARTS about as much as 10 to 30.
+Measured in ``benchmarks/nas.py darts`` (digits, real training, 6 seeds; the README's NAS
+section has the table): the supernets drift towards parameter-free ops (all-pool cells); the
+derived cells train to 0.84 (DARTS argmax), 0.89 (DARTS perturbation), 0.88 (GDAS argmax) and
+0.936 (GDAS sampled, the default), against the 0.956 random search expects from its best of 10
+trained cells. The default search costs about 8 trainings, DARTS about 13.
 
 ``strategy: darts`` in a search runs one search before the first trial (the space's
 ``portfolio``) and trains its cell as trial 0; further trials are random. For several DARTS
