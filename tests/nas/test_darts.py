@@ -104,3 +104,15 @@ def test_darts_errors(space) -> None:
     chain = NasChainSpace(make_config(space="nas-chain"), digits_dataset(50))
     with pytest.raises(ConfigError, match="darts searches the nas-cell space only"):
         darts_search(chain, epochs=1)
+
+
+def test_darts_options_are_checked_before_any_work() -> None:
+    bad = {"darts_none": "yes", "darts_method": "gdsa", "darts_selection": "best"}
+    space = NasCellSpace(make_config(strategy="darts", space_options=bad), digits_dataset(50))
+    with pytest.raises(ConfigError) as info:
+        space.check()
+    message = str(info.value)
+    assert "'space_options.darts_none' must be true or false, got 'yes'" in message
+    assert "'space_options.darts_method': expected one of ['gdas', 'darts'], got 'gdsa'" in message
+    assert "did you mean 'gdas'" in message
+    assert "'space_options.darts_selection': expected one of" in message

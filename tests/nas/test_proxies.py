@@ -48,6 +48,14 @@ def test_synflow_screen_is_seeded() -> None:
     assert NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50)).portfolio() == []
 
 
+def test_proxy_auto_screens_cells_only() -> None:
+    assert NasCellSpace(make_config(), digits_dataset(50)).proxy == "synflow"
+    assert NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50)).proxy == "none"
+    assert NasCellSpace(make_config(proxy="params"), digits_dataset(50)).proxy == "params"
+    # a 3-trial search screens 60 cells, not 200
+    assert NasCellSpace(make_config(n_trials=3), digits_dataset(50))._proxy_candidates() == 60
+
+
 def test_unknown_proxy() -> None:
     space = NasCellSpace(make_config(), digits_dataset(50))
     with pytest.raises(ConfigError, match="proxy: expected 'none', 'synflow' or 'params'"):

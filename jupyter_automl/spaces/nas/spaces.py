@@ -602,6 +602,14 @@ def _check_subset(options: Mapping[str, Any], key: str, allowed: Sequence[Any]) 
     return []
 
 
+def _check_choice(options: Mapping[str, Any], key: str, allowed: Sequence[str]) -> list[str]:
+    value = options.get(key)
+    if value in allowed:
+        return []
+    return [f"option 'space_options.{key}': expected one of {list(allowed)}, got {value!r}"
+            f"{did_you_mean(str(value), allowed)}"]
+
+
 def _check_positive_int(options: Mapping[str, Any], key: str, high: int = 1 << 16) -> list[str]:
     value = options.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
@@ -637,6 +645,9 @@ class NasCellSpace(TorchSpace):
             *([] if isinstance(options.get("darts_none"), bool) else
               [f"option 'space_options.darts_none' must be true or false, "
                f"got {options.get('darts_none')!r}"]),
+            *_check_choice(options, "darts_method", ("gdas", "darts")),
+            *_check_choice(options, "darts_selection",
+                           ("auto", "argmax", "perturbation", "sampled")),
         ]
 
     def genotype(self, params: Mapping[str, Any]) -> CellGenotype:
