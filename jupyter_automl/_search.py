@@ -116,14 +116,14 @@ class Search:
         The portfolio's own work (proxy screening, a DARTS search) runs inside the time budget
         and reports its progress to observers that have ``on_progress(stage, done, total)``.
         """
+        import inspect
+
         from jupyter_automl.evaluate import TrialBudget
 
         if self.config.strategy == "rules":
             self.study.enqueue_trial(self.space.preset(), skip_if_exists=True)
             return
         limit = self.config.n_trials
-        import inspect
-
         portfolio = self.space.portfolio
         if "progress" in inspect.signature(portfolio).parameters:  # the NAS spaces
             candidates = portfolio(budget=TrialBudget(deadline, self.stop_event), progress=self._progress)

@@ -373,7 +373,9 @@ def darts_search(
         ``softmax(alpha)`` when drawing the candidate cells.
     all_readouts : bool
         Also compute the selections not asked for, into ``result.readouts`` (benchmarks).
-    budget : object with ``check()``, optional
+    budget : TrialBudget, optional
+        When it runs out (or the run is stopped) the search ends where it got to and the
+        cell is read from the supernet as it is (``stopped_early``).
     progress : callable, optional
         ``progress("DARTS supernet search", epoch, epochs)`` after every epoch.
 
@@ -381,6 +383,7 @@ def darts_search(
     -------
     DartsResult
     """
+    from jupyter_automl.evaluate import TrialTimeout
     from jupyter_automl.evaluate.torch_training import release_device_memory
 
     if space.name != "nas-cell":
@@ -417,7 +420,12 @@ def darts_search(
             progress_fraction = epoch / max(1, epochs - 1)
             net.beta = max(0.0, 1.0 - progress_fraction) if darts_minus and not gdas else 0.0
             net.tau = 10.0 * (0.1 / 10.0) ** progress_fraction  # GDAS: 10 -> 0.1
-            setup.train_epoch(train_alpha=epoch >= warmup, budget=budget)
+            try:
+                setup.train_epoch(train_alpha=epoch >= warmup, budget=budget)
+            except TrialTimeout as exc:  # out of time: read the cell from where it got to
+                result.history.append({"epoch": epoch + 1, "stopped": str(exc)})
+                result.stopped_early = True
+                break
             genotype = net.genotype(allow_none)
             skips = genotype.ops.count("skip_connect")
             result.history.append({"epoch": epoch + 1, "genotype": genotype.to_string(),

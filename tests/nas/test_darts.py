@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import time
+
 import optuna
 import pytest
 import torch
 
 from jupyter_automl._errors import ConfigError
+from jupyter_automl.evaluate import TrialBudget
 from jupyter_automl.spaces.nas.genotypes import CELL_OPS, CellGenotype
 from jupyter_automl.spaces.nas.spaces import NasCellSpace, NasChainSpace
 from jupyter_automl.strategies.darts import DartsSampler, DartsSupernet, darts_search
@@ -116,3 +119,12 @@ def test_darts_options_are_checked_before_any_work() -> None:
     assert "'space_options.darts_method': expected one of ['gdas', 'darts'], got 'gdsa'" in message
     assert "did you mean 'gdas'" in message
     assert "'space_options.darts_selection': expected one of" in message
+
+
+def test_out_of_budget_search_returns_the_cell_it_got_to(space) -> None:
+    start = time.monotonic()
+    result = darts_search(space, epochs=500, budget=TrialBudget(start + 1.5))
+    assert time.monotonic() - start < 30  # 500 epochs would take minutes
+    stops = [h for h in result.history if "stopped" in h]
+    assert result.stopped_early and len(stops) == 1 and stops[0]["epoch"] < 500
+    assert result.genotype.canonical().ops != ("none",) * 6

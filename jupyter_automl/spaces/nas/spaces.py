@@ -539,8 +539,8 @@ class TorchSpace(SearchSpace):
         Parameters
         ----------
         budget : TrialBudget, optional
-            The run's budget: the DARTS search and the screening count against it (the
-            screening takes at most a quarter of the time left when it starts).
+            The run's budget: the DARTS search and the screening count against it (DARTS
+            takes at most half of the time left when it starts, the screening a quarter).
         progress : callable, optional
             ``progress(stage, done, total)``, e.g. ``("screening 200 cells", 120, 200)``.
         """
@@ -549,7 +549,7 @@ class TorchSpace(SearchSpace):
             from jupyter_automl.strategies.darts import darts_search
 
             assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
-            picked.append(darts_search(self, budget=budget, progress=progress)
+            picked.append(darts_search(self, budget=_share_of(budget, 0.5), progress=progress)
                           .genotype.to_params())
         proxy = self.proxy
         if proxy != "none":
@@ -583,6 +583,16 @@ class TorchSpace(SearchSpace):
         from jupyter_automl.spaces.nas.export import export_source
 
         return export_source(self, self.resolve(params), model)
+
+
+def _share_of(budget: Any, share: float) -> Any:
+    """A budget that ends once ``share`` of ``budget``'s remaining time is used."""
+    if budget is None or getattr(budget, "deadline", None) is None:
+        return budget
+    from jupyter_automl.evaluate import TrialBudget
+
+    deadline = time.monotonic() + share * max(0.0, budget.remaining())
+    return TrialBudget(min(deadline, budget.deadline), budget.stop)
 
 
 def _closest(choices: Sequence[Any], wanted: Any) -> Any:
