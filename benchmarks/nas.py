@@ -21,8 +21,8 @@ trained random distinct cells (the mean of the maximum of 10 drawn without repla
 
 Run::
 
-    PYTHONPATH=. python benchmarks/nas.py table --seeds 30          # a few minutes
-    PYTHONPATH=. python benchmarks/nas.py darts --seeds 5 --pool 40   # ~10 min on one core
+    PYTHONPATH=. python benchmarks/nas.py table --seeds 30          # ~35 min on a loaded 2-core machine (SynFlow screening is most of it)
+    PYTHONPATH=. python benchmarks/nas.py darts --seeds 6 --method gdas --darts-epochs 12   # ~5 min
     PYTHONPATH=. python benchmarks/nas.py table --quick              # a smoke run
 """
 
