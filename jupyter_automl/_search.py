@@ -136,7 +136,8 @@ class Search:
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
         self.space = make_space(config, self.dataset, threads=self.threads)
         with quiet_optuna():  # Optuna warns that some sampler options are experimental
-            self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs, options=config.strategy_options)
+            self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs,
+                                        options=config.strategy_options, space=self.space)
         self.storage_url = storage_url(config.storage)
         self.storage = resolve_storage(config.storage)
         directions = self.space.directions
@@ -173,7 +174,6 @@ class Search:
             self.record.set_user_attr(f"{ATTR}:environment", environment(getattr(self.space, "device_name", "cpu")))
             self.record.set_user_attr(f"{ATTR}:fingerprint", self.dataset.fingerprint())  # last: marks it complete
         self.study = working_study(self.record, self.storage_url)
-        self._enqueue_first()
         self.stop_event = threading.Event()
         self.observers = list(observers or [])
         self.result = SearchResult(self.record, config, space=self.space, dataset=self.dataset,
@@ -188,14 +188,37 @@ class Search:
                                 metric=metric.name if metric is not None else ",".join(self.config.objectives or []),
                                 name=self.name, storage=self.storage_url)
 
-    def _enqueue_first(self) -> None:
-        """Queue the preset (rules) or the portfolio; skipped where a trial already has those params."""
+    def _enqueue_first(self, deadline: float | None) -> None:
+        """Queue the preset (rules) or the portfolio; skipped where a trial already has those params.
+
+        The portfolio's own work (proxy screening, a DARTS search) runs inside the time budget
+        and reports its progress to observers that have ``on_progress(stage, done, total)``.
+        """
+        import inspect
+
+        from jupyter_automl.evaluate import TrialBudget
+
         if self.config.strategy == "rules":
             self.study.enqueue_trial(self.space.preset(), skip_if_exists=True)
             return
         limit = self.config.n_trials
-        for params in self.space.portfolio()[: limit if limit is not None else None]:
+        portfolio = self.space.portfolio
+        if "progress" in inspect.signature(portfolio).parameters:  # the NAS spaces
+            candidates = portfolio(budget=TrialBudget(deadline, self.stop_event), progress=self._progress)
+        else:
+            candidates = portfolio()
+        for params in candidates[: limit if limit is not None else None]:
             self.study.enqueue_trial(params, skip_if_exists=True)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        for observer in self.observers:
+            hook = getattr(observer, "on_progress", None)
+            if hook is None:
+                continue
+            try:
+                hook(stage, done, total)
+            except Exception:  # a broken view must not end the search
+                logger.exception("observer %r failed on progress", observer)
 
     # ----------------------------------------------------------------------------- run
     def run(self) -> SearchResult:
@@ -242,6 +265,7 @@ class Search:
                        previous_trials=previous)
         for observer in self.observers:
             observer.on_start(info)
+        self._enqueue_first(deadline)
         with threadpool_limits(limits=self.threads), quiet_optuna(), warnings.catch_warnings():
             # candidates warn a lot (convergence, constant features...): the leaderboard says what matters
             for category in (UserWarning, RuntimeWarning, FutureWarning):

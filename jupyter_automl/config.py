@@ -31,7 +31,7 @@ StrategyName = Literal["rules", "random", "tpe", "gp", "evolution", "darts"]
 MetricName = Literal["auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"]
 ModelFamily = Literal["linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"]
 PrunerName = Literal["auto", "none", "median", "percentile", "hyperband"]
-ProxyName = Literal["none", "synflow", "params"]
+ProxyName = Literal["auto", "none", "synflow", "params"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 SPACES: tuple[str, ...] = get_args(SpaceName)
@@ -145,7 +145,9 @@ class SearchConfig(BaseModel):
     lr: float | list[float] = 0.01
     optimizer: str | list[str] = "adamw"
     weight_decay: float | list[float] = 0.0005
-    proxy: ProxyName = "none"
+    proxy: ProxyName = Field(
+        "auto", description="Zero-cost screening before NAS trials; auto: synflow for nas-cell, "
+        "none elsewhere (chosen by benchmarks/nas.py).")
     objectives: list[str] | None = None
     space_options: dict[str, Any] = Field(default_factory=dict, description="Options of the chosen space.")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_automl._errors import ConfigError, did_you_mean
+from jupyter_automl.strategies.distinct import DistinctSampler
 from jupyter_automl.strategies.evolution import RegularizedEvolutionSampler
 
-__all__ = ["RegularizedEvolutionSampler", "make_sampler", "make_pruner"]
+__all__ = ["DistinctSampler", "RegularizedEvolutionSampler", "make_sampler", "make_pruner"]
 
 _SAMPLER_OPTIONS = {
     "random": set(),
@@ -19,8 +20,21 @@ _SAMPLER_OPTIONS = {
 }
 
 
-def make_sampler(strategy: str, *, seed: int, n_jobs: int = 1, options: dict[str, Any] | None = None) -> Any:
-    """The Optuna sampler behind ``strategy`` (``darts`` searches first, then trains like ``random``)."""
+def make_sampler(strategy: str, *, seed: int, n_jobs: int = 1, options: dict[str, Any] | None = None,
+                 space: Any = None) -> Any:
+    """The Optuna sampler behind ``strategy`` (``darts`` searches first, then trains like ``random``).
+
+    With a ``space`` that can tell candidates apart (the NAS spaces' ``candidate_key`` and
+    ``distributions``), the sampler is wrapped in a :class:`DistinctSampler`: every sampled
+    trial is a candidate the study has not tried yet.
+    """
+    sampler = _base_sampler(strategy, seed=seed, n_jobs=n_jobs, options=options)
+    if space is None or not hasattr(space, "candidate_key"):
+        return sampler
+    return DistinctSampler(sampler, space.distributions(), space.candidate_key, seed=seed)
+
+
+def _base_sampler(strategy: str, *, seed: int, n_jobs: int, options: dict[str, Any] | None) -> Any:
     import optuna
 
     options = dict(options or {})

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import time
+
 import optuna
 import pytest
 import torch
 
+import jupyter_automl as ja
 from jupyter_automl._errors import ConfigError
+from jupyter_automl.evaluate import TrialBudget
 from jupyter_automl.spaces.nas.genotypes import CellGenotype
 from jupyter_automl.spaces.nas.modules import build_module
 from jupyter_automl.spaces.nas.proxies import params_score, screen, synflow_score
-from jupyter_automl.spaces.nas.spaces import NasCellSpace
+from jupyter_automl.spaces.nas.spaces import NasCellSpace, NasMlpSpace
 from tests.nas.conftest import digits_dataset, make_config
 
 
@@ -40,10 +44,63 @@ def test_synflow_screen_is_seeded() -> None:
     space = NasCellSpace(make_config(proxy="synflow", space_options={
         "channels": 4, "proxy_candidates": 12, "proxy_keep": 2}), digits_dataset(50))
     assert space.portfolio() == space.portfolio()
-    assert NasCellSpace(make_config(), digits_dataset(50)).portfolio() == []
+    assert NasCellSpace(make_config(proxy="none"), digits_dataset(50)).portfolio() == []
+    assert NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50)).portfolio() == []
+
+
+def test_proxy_auto_screens_cells_only() -> None:
+    assert NasCellSpace(make_config(), digits_dataset(50)).proxy == "synflow"
+    assert NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50)).proxy == "none"
+    assert NasCellSpace(make_config(proxy="params"), digits_dataset(50)).proxy == "params"
+    # a 3-trial search screens 60 cells, not 200
+    assert NasCellSpace(make_config(n_trials=3), digits_dataset(50))._proxy_candidates() == 60
 
 
 def test_unknown_proxy() -> None:
     space = NasCellSpace(make_config(), digits_dataset(50))
     with pytest.raises(ConfigError, match="proxy: expected 'none', 'synflow' or 'params'"):
         screen(space, "jacov")
+
+
+class _Progress:
+    """An observer that keeps the progress events (what a live view would show)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int, int]] = []
+
+    def on_start(self, run) -> None: ...
+
+    def on_trial(self, record, trial) -> None: ...
+
+    def on_end(self, result) -> None: ...
+
+    def on_progress(self, stage: str, done: int, total: int) -> None:
+        self.events.append((stage, done, total))
+
+
+def test_screening_reports_progress_to_observers() -> None:
+    X, y = digits_dataset(100).X.to_numpy().reshape(-1, 1, 8, 8), digits_dataset(100).y
+    observer = _Progress()
+    result = ja.search(X=X, y=y, space="nas-cell", strategy="random", proxy="params",
+                       space_options={"channels": 2, "n_stages": 1, "proxy_candidates": 100,
+                                      "proxy_keep": 2},
+                       n_trials=2, epochs=1, storage="memory", display=False, device="cpu",
+                       observers=[observer])
+    assert observer.events[-1] == ("screening 100 cells", 100, 100)
+    done = [d for _, d, _ in observer.events]
+    assert done == sorted(done) and len(done) >= 10
+    assert len(result.study.trials) == 2
+
+
+def test_screening_counts_against_the_time_budget() -> None:
+    space = NasCellSpace(make_config(proxy="synflow", space_options={"channels": 4}),
+                         digits_dataset(50))
+    events: list[tuple[str, int, int]] = []
+    budget = TrialBudget(time.monotonic() + 2.0)  # screening may take a quarter: 0.5 s
+    start = time.monotonic()
+    picked = screen(space, "synflow", 100_000, 3, budget=budget,
+                    progress=lambda *event: events.append(event))
+    assert time.monotonic() - start < 1.5
+    assert len(picked) == 3
+    stage, done, total = events[-1]
+    assert stage == "screening 100000 cells (stopped by the time budget)" and done < total

@@ -11,11 +11,16 @@ Every genotype has the same four entry points:
 - ``suggest(trial, options)``: define-by-run sampling through Optuna categorical and integer
   parameters only, so samplers that mutate one parameter (regularized evolution) mutate one
   edge or op at a time;
-- ``diagram()``: ``{"nodes": [{"id", "label"}], "edges": [{"source", "target", "op"}]}``.
+- ``diagram()``: ``{"nodes": [{"id", "label"}], "edges": [{"source", "target", "op"}]}``;
+- ``canonical()``: one representative of the genotypes that compute the same function
+  (isomorphic cells, edges that cannot reach the output), so a search can tell a cell it
+  has already trained from a new one.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +48,8 @@ class Genotype(Protocol):
     def to_string(self) -> str: ...
 
     def diagram(self) -> dict[str, list[dict[str, Any]]]: ...
+
+    def canonical(self) -> Genotype: ...
 
     @classmethod
     def from_string(cls, text: str) -> Genotype: ...
@@ -159,6 +166,38 @@ class CellGenotype:
         ops = list(options.get("ops", CELL_OPS))
         return cls(tuple(trial.suggest_categorical(f"edge_{i}_{j}", ops) for i, j in cls.edges()))
 
+    def canonical(self) -> CellGenotype:
+        """The representative of the cells that compute what this one computes.
+
+        Edges that carry nothing to the output become ``none``: an edge into a node that
+        does not reach the output, and an edge out of a node that no path from the input
+        feeds (its input is zero; a convolution adds only its batch norm's learnt constant).
+        A cell with no path from input to output is all ``none``. When the edge ``2 <- 1``
+        is ``none``, nodes 1 and 2 are interchangeable: the representative is the smaller
+        string of the two orders.
+
+        Examples
+        --------
+        >>> a = CellGenotype(("nor_conv_3x3", "skip_connect", "none",
+        ...                   "none", "avg_pool_3x3", "nor_conv_1x1"))
+        >>> b = CellGenotype(("skip_connect", "nor_conv_3x3", "none",
+        ...                   "none", "nor_conv_1x1", "avg_pool_3x3"))
+        >>> a.canonical() == b.canonical()
+        True
+        """
+        ops = list(_live_cell_ops(self.ops, self.edges(), self.n_nodes))
+        first = CellGenotype(tuple(ops))
+        index = {edge: k for k, edge in enumerate(self.edges())}
+        if ops[index[(2, 1)]] != "none":
+            return first
+        swap = {1: 2, 2: 1}
+        swapped = ["none"] * len(ops)
+        for (i, j), k in index.items():
+            if (i, j) != (2, 1):
+                swapped[index[(swap.get(i, i), swap.get(j, j))]] = ops[k]
+        second = CellGenotype(tuple(swapped))
+        return min(first, second, key=lambda g: g.to_string())
+
     def to_params(self) -> dict[str, str]:
         """The Optuna parameters that :meth:`suggest` would have drawn for this cell."""
         return {f"edge_{i}_{j}": op for (i, j), op in zip(self.edges(), self.ops, strict=True)}
@@ -173,6 +212,31 @@ class CellGenotype:
             if op != "none"
         ]
         return {"nodes": nodes, "edges": edges}
+
+
+def _live_cell_ops(ops: Sequence[str], edges: Sequence[tuple[int, int]],
+                   n_nodes: int) -> tuple[str, ...]:
+    """``ops`` with every edge that cannot carry the input to the output set to ``none``."""
+    ops = list(ops)
+    while True:
+        fed = {0}
+        for i in range(1, n_nodes):
+            if any(ops[k] != "none" and t == i and j in fed for k, (t, j) in enumerate(edges)):
+                fed.add(i)
+        feeds = {n_nodes - 1}
+        for j in range(n_nodes - 2, -1, -1):
+            if any(ops[k] != "none" and s == j and t in feeds
+                   for k, (t, s) in enumerate(edges)):
+                feeds.add(j)
+        dead = [k for k, (t, j) in enumerate(edges)
+                if ops[k] != "none" and (j not in fed or t not in feeds)]
+        if not dead:
+            break
+        for k in dead:
+            ops[k] = "none"
+    if n_nodes - 1 not in fed:
+        return ("none",) * len(ops)
+    return tuple(ops)
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,6 +367,14 @@ class DagGenotype:
                 return cls(tuple(map(tuple, matrix)), tuple(names))
             drop.add(max(j for j in range(1, n) if j not in drop and second[j] >= 0))
 
+    def canonical(self) -> DagGenotype:
+        """The representative of this cell's isomorphism class (NAS-Bench-101's notion).
+
+        Inner vertices are relabelled in every order that keeps the matrix upper triangular
+        (at most 5! = 120 orders); the smallest string is the representative.
+        """
+        return _canonical_dag(self)
+
     def diagram(self) -> dict[str, list[dict[str, Any]]]:
         """Vertices labelled by op; edges carry the op of the vertex they feed."""
         nodes = [{"id": str(k), "label": op} for k, op in enumerate(self.ops)]
@@ -313,6 +385,37 @@ class DagGenotype:
             if self.matrix[i][j]
         ]
         return {"nodes": nodes, "edges": edges}
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_dag(genotype: DagGenotype) -> DagGenotype:
+    """The smallest-string relabelling of ``genotype``'s inner vertices."""
+    n = len(genotype.ops)
+    best = genotype
+    best_text = genotype.to_string()
+    for order in itertools.permutations(range(1, n - 1)):
+        label = (0, *order, n - 1)  # old vertex k becomes vertex label[k]
+        matrix = [[0] * n for _ in range(n)]
+        ok = True
+        for i in range(n):
+            for j in range(n):
+                if genotype.matrix[i][j]:
+                    if label[i] >= label[j]:
+                        ok = False
+                        break
+                    matrix[label[i]][label[j]] = 1
+            if not ok:
+                break
+        if not ok:
+            continue
+        ops = [""] * n
+        for k, op in enumerate(genotype.ops):
+            ops[label[k]] = op
+        candidate = DagGenotype(tuple(map(tuple, matrix)), tuple(ops))
+        text = candidate.to_string()
+        if text < best_text:
+            best, best_text = candidate, text
+    return best
 
 
 def _prune_dag(
@@ -459,6 +562,10 @@ class ChainGenotype:
             trial.suggest_categorical("dropout", list(options.get("dropouts", (0.0, 0.1, 0.3)))),
         )
 
+    def canonical(self) -> ChainGenotype:
+        """Itself: two different chain strings are two different networks."""
+        return self
+
     def diagram(self) -> dict[str, list[dict[str, Any]]]:
         """A chain: input, one node per block, pooling head, output."""
         nodes = [{"id": "in", "label": "input"}]
@@ -542,6 +649,10 @@ class MlpGenotype:
             trial.suggest_categorical("dropout", list(options.get("dropouts", (0.0, 0.1, 0.3)))),
             trial.suggest_categorical("norm", list(options.get("norms", cls.NORMS))),
         )
+
+    def canonical(self) -> MlpGenotype:
+        """Itself: two different MLP strings are two different networks."""
+        return self
 
     def diagram(self) -> dict[str, list[dict[str, Any]]]:
         """Input, one node per hidden layer, output."""

@@ -11,7 +11,8 @@ before the strategy's own trials.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -60,8 +61,12 @@ _SCORERS = {"synflow": synflow_score, "params": params_score}
 
 
 def screen(space: TorchSpace, proxy: str, n_candidates: int = 200,
-           keep: int = 10, seed: int | None = None) -> list[dict[str, Any]]:
+           keep: int = 10, seed: int | None = None, *, budget: Any = None,
+           progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
     """Sample ``n_candidates`` architectures at random and return the ``keep`` best by proxy.
+
+    Candidates that are the same architecture (the space's ``candidate_key``) are scored
+    once.
 
     Parameters
     ----------
@@ -70,6 +75,12 @@ def screen(space: TorchSpace, proxy: str, n_candidates: int = 200,
     n_candidates, keep : int
     seed : int, optional
         Defaults to the config's seed.
+    budget : TrialBudget, optional
+        Screening stops early (keeping the best scored so far) once it has used a quarter
+        of the time that was left when it started, or when the run is stopped.
+    progress : callable, optional
+        Called as ``progress("screening 200 cells", done, total)`` about every 2 % of the
+        candidates and at the end.
 
     Returns
     -------
@@ -83,19 +94,44 @@ def screen(space: TorchSpace, proxy: str, n_candidates: int = 200,
     X, _ = space.prepared()
     scorer = _SCORERS[proxy]
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-    seen: dict[str, tuple[float, dict[str, Any]]] = {}
+    seen: dict[Any, tuple[float, dict[str, Any]]] = {}
+    stage = f"screening {n_candidates} {_UNIT.get(space.name, 'architectures')}"
+    limit = _screening_deadline(budget)
+    step = max(1, n_candidates // 50)
     state = torch.get_rng_state()
+    done = 0
     try:
-        for _ in range(n_candidates):
+        for done in range(1, n_candidates + 1):
+            if _out_of_time(budget, limit):
+                done -= 1
+                break
             trial = study.ask()
             genotype = space.genotype_cls.suggest(trial, space.options)
-            text = genotype.to_string()
+            key = genotype.canonical().to_string()
             study.tell(trial, 0.0)
-            if text in seen:
-                continue
-            model = space.build({"genotype": text})
-            seen[text] = (scorer(model, X.shape[1:]), dict(trial.params))
+            if key not in seen:
+                model = space.build({"genotype": genotype.to_string()})
+                seen[key] = (scorer(model, X.shape[1:]), dict(trial.params))
+            if progress is not None and (done % step == 0 or done == n_candidates):
+                progress(stage, done, n_candidates)
     finally:
         torch.set_rng_state(state)
+    if progress is not None and done < n_candidates:
+        progress(f"{stage} (stopped by the time budget)", done, n_candidates)
     ranked = sorted(seen.values(), key=lambda item: -item[0])
     return [params for _, params in ranked[:keep]]
+
+
+_UNIT = {"nas-cell": "cells", "nas-dag": "cells", "nas-chain": "networks", "nas-mlp": "MLPs"}
+
+
+def _screening_deadline(budget: Any) -> float | None:
+    """``time.monotonic()`` by which screening must end: a quarter of the time left."""
+    if budget is None or getattr(budget, "deadline", None) is None:
+        return None
+    return time.monotonic() + 0.25 * max(0.0, budget.remaining())
+
+
+def _out_of_time(budget: Any, limit: float | None) -> bool:
+    stopped = budget is not None and getattr(budget, "stop", None) is not None and budget.stop.is_set()
+    return stopped or (limit is not None and time.monotonic() >= limit)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -74,6 +74,36 @@ def _suggest_training(trial: optuna.Trial, name: str, value: Any) -> Any:
                                        log=float(low) > 0 and name in ("lr", "weight_decay"))
         return trial.suggest_categorical(name, values)
     return value
+
+
+class _DistributionRecorder:
+    """Stands in for an Optuna trial to record what :meth:`TorchSpace.sample` would draw.
+
+    Integers answer their upper bound, so the deepest conditional branch is taken.
+    """
+
+    def __init__(self) -> None:
+        self.distributions: dict[str, Any] = {}
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        from optuna.distributions import CategoricalDistribution
+
+        self.distributions[name] = CategoricalDistribution(list(choices))
+        return list(choices)[0]
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1,
+                    log: bool = False) -> int:
+        from optuna.distributions import IntDistribution
+
+        self.distributions[name] = IntDistribution(low, high, log=log, step=step)
+        return high
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        from optuna.distributions import FloatDistribution
+
+        self.distributions[name] = FloatDistribution(low, high, log=log, step=step)
+        return high
 
 
 class TorchSpace(SearchSpace):
@@ -292,6 +322,34 @@ class TorchSpace(SearchSpace):
                                              _option_value(self.config, name, default))
         return params
 
+    def distributions(self) -> dict[str, Any]:
+        """Every Optuna parameter :meth:`sample` can draw, with its distribution.
+
+        Conditional parameters (``units_2`` of a 3-layer MLP, ``width_3`` of a 4-block chain)
+        are included: the deepest branch is recorded. A sampler that draws the whole set at
+        once (:class:`~jupyter_automl.strategies.distinct.DistinctSampler`) uses this.
+        """
+        recorder = _DistributionRecorder()
+        self.sample(recorder)  # type: ignore[arg-type]
+        return recorder.distributions
+
+    def candidate_key(self, params: Mapping[str, Any]) -> str | None:
+        """What makes two candidates the same: the canonical genotype and searched options.
+
+        ``params`` are Optuna parameters; ``None`` when they do not describe a whole
+        candidate (a trial still being sampled).
+        """
+        import optuna
+
+        try:
+            genotype = self.genotype_cls.suggest(optuna.trial.FixedTrial(dict(params)),
+                                                 self.options)
+        except (ValueError, KeyError, ConfigError):
+            return None
+        training = {k: params[k] for k in TRAINING_DEFAULTS if k in params}
+        text = genotype.canonical().to_string()
+        return text if not training else text + " " + json.dumps(training, sort_keys=True)
+
     def describe(self, params: dict) -> str:
         return str(self.resolve(params)["genotype"])
 
@@ -470,32 +528,71 @@ class TorchSpace(SearchSpace):
         """Optuna params of this space's hand-picked architecture (the ``rules`` strategy)."""
         raise NotImplementedError
 
-    def portfolio(self) -> list[dict]:
+    def portfolio(self, budget: Any = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
         """Candidates the runner trains first.
 
         With ``proxy: synflow`` or ``params``: the best of ``proxy_candidates`` untrained
         random candidates by that proxy (``proxy_keep`` of them). With ``strategy: darts``
         (nas-cell): the genotype a supernet search derives, searched here, before any trial.
+
+        Parameters
+        ----------
+        budget : TrialBudget, optional
+            The run's budget: the DARTS search and the screening count against it (DARTS
+            takes at most half of the time left when it starts, the screening a quarter).
+        progress : callable, optional
+            ``progress(stage, done, total)``, e.g. ``("screening 200 cells", 120, 200)``.
         """
         picked: list[dict] = []
         if _option_value(self.config, "strategy", None) == "darts":
             from jupyter_automl.strategies.darts import darts_search
 
             assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
-            picked.append(darts_search(self).genotype.to_params())
-        proxy = str(_option_value(self.config, "proxy", "none"))
+            picked.append(darts_search(self, budget=_share_of(budget, 0.5), progress=progress)
+                          .genotype.to_params())
+        proxy = self.proxy
         if proxy != "none":
             from jupyter_automl.spaces.nas.proxies import screen
 
-            picked.extend(screen(self, proxy, int(self.options["proxy_candidates"]),
-                                 int(self.options["proxy_keep"])))
+            picked.extend(screen(self, proxy, self._proxy_candidates(),
+                                 int(self.options["proxy_keep"]), budget=budget,
+                                 progress=progress))
         return picked
+
+    @property
+    def proxy(self) -> str:
+        """The zero-cost proxy that screens candidates: ``proxy: auto`` is ``synflow`` on
+        ``nas-cell`` (where ``benchmarks/nas.py`` measured it ahead of every plain strategy)
+        and ``none`` elsewhere."""
+        proxy = str(_option_value(self.config, "proxy", "auto"))
+        if proxy == "auto":
+            return "synflow" if self.name == "nas-cell" else "none"
+        return proxy
+
+    def _proxy_candidates(self) -> int:
+        """``proxy_candidates`` as given, else 200 or 20 per trial of a short search."""
+        given = _option_value(self.config, "space_options", {}) or {}
+        n_trials = _option_value(self.config, "n_trials", None)
+        if "proxy_candidates" in given or n_trials is None:
+            return int(self.options["proxy_candidates"])
+        return min(int(self.options["proxy_candidates"]), 20 * int(n_trials))
 
     def export_source(self, params: dict, model: Any) -> str:
         """Standalone PyTorch source: the network class, its construction and a training loop."""
         from jupyter_automl.spaces.nas.export import export_source
 
         return export_source(self, self.resolve(params), model)
+
+
+def _share_of(budget: Any, share: float) -> Any:
+    """A budget that ends once ``share`` of ``budget``'s remaining time is used."""
+    if budget is None or getattr(budget, "deadline", None) is None:
+        return budget
+    from jupyter_automl.evaluate import TrialBudget
+
+    deadline = time.monotonic() + share * max(0.0, budget.remaining())
+    return TrialBudget(min(deadline, budget.deadline), budget.stop)
 
 
 def _closest(choices: Sequence[Any], wanted: Any) -> Any:
@@ -515,6 +612,14 @@ def _check_subset(options: Mapping[str, Any], key: str, allowed: Sequence[Any]) 
     return []
 
 
+def _check_choice(options: Mapping[str, Any], key: str, allowed: Sequence[str]) -> list[str]:
+    value = options.get(key)
+    if value in allowed:
+        return []
+    return [f"option 'space_options.{key}': expected one of {list(allowed)}, got {value!r}"
+            f"{did_you_mean(str(value), allowed)}"]
+
+
 def _check_positive_int(options: Mapping[str, Any], key: str, high: int = 1 << 16) -> list[str]:
     value = options.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
@@ -528,15 +633,17 @@ class NasCellSpace(TorchSpace):
     Space options: ``ops`` (subset of the five NAS-Bench-201 ops), ``n_cells`` (cells per
     stage, default 1; the benchmark uses 5), ``channels`` (default 16), ``n_stages``
     (default 3), ``val_fraction``, ``proxy_candidates``, ``proxy_keep``, and for
-    ``strategy: darts`` ``darts_epochs`` (default 15), ``darts_max_skip`` (default 2) and
-    ``darts_selection`` (``argmax`` or ``perturbation``).
+    ``strategy: darts`` ``darts_method`` (``gdas`` or ``darts``), ``darts_epochs``
+    (default 12), ``darts_max_skip`` (default 2), ``darts_selection`` (``auto``,
+    ``argmax``, ``perturbation`` or ``sampled``) and ``darts_none`` (default false).
     """
 
     name: ClassVar[str] = "nas-cell"
     genotype_cls: ClassVar[type[Genotype]] = CellGenotype
     OPTIONS: ClassVar[dict[str, Any]] = {"ops": list(CELL_OPS), "n_cells": 1, "channels": 16,
-                                         "n_stages": 3, "darts_epochs": 15,
-                                         "darts_max_skip": 2, "darts_selection": "argmax"}
+                                         "n_stages": 3, "darts_epochs": 12,
+                                         "darts_max_skip": 2, "darts_selection": "auto",
+                                         "darts_none": False, "darts_method": "gdas"}
 
     def _check_options(self, options: Mapping[str, Any]) -> list[str]:
         return [
@@ -545,6 +652,12 @@ class NasCellSpace(TorchSpace):
             *_check_positive_int(options, "channels", 4096),
             *_check_positive_int(options, "n_stages", 6),
             *_check_positive_int(options, "darts_epochs", 1000),
+            *([] if isinstance(options.get("darts_none"), bool) else
+              [f"option 'space_options.darts_none' must be true or false, "
+               f"got {options.get('darts_none')!r}"]),
+            *_check_choice(options, "darts_method", ("gdas", "darts")),
+            *_check_choice(options, "darts_selection",
+                           ("auto", "argmax", "perturbation", "sampled")),
         ]
 
     def genotype(self, params: Mapping[str, Any]) -> CellGenotype:
