@@ -130,6 +130,10 @@ class Search:
     # ----------------------------------------------------------------------------- run
     def run(self) -> SearchResult:
         """Run in the calling thread (the kernel's interrupt button stops it cleanly)."""
+        if any(getattr(o, "serves_widgets", False) for o in self.observers):  # a live view's Stop works
+            from jupyter_automl.ui.foreground import run_serving_widgets
+
+            return run_serving_widgets(self)
         try:
             self._run()
         except BaseException as exc:

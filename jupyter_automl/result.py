@@ -48,6 +48,7 @@ class SearchResult:
         self._stop: threading.Event | None = None
         self._error: BaseException | None = None
         self._meta: dict[str, Any] = {}
+        self._shown_in_cell: int | None = None  # the execution count of the cell its view ended in
         if dataset is not None:
             self._meta = {"task": dataset.task, "classes": dataset.classes}
 
@@ -200,17 +201,26 @@ class SearchResult:
         payload = self.payload()
         diagram_svg = None
         if payload.get("diagram"):
-            try:
-                from jupyter_automl.spaces.nas.diagram import diagram_svg as draw
+            from jupyter_automl.spaces.nas.diagram import diagram_svg as draw
 
-                diagram_svg = draw(payload["diagram"])
-            except ImportError:
-                diagram_svg = None
+            genotype = (payload.get("best") or {}).get("genotype")
+            diagram_svg = draw(payload["diagram"], layout=payload.get("diagram_layout"),
+                               title=str(genotype) if genotype else None)
         return {
             MIME_TYPE: payload,
             "text/html": payload_html(payload, diagram_svg=diagram_svg),
             "text/plain": payload_text(payload),
         }
+
+    def _ipython_display_(self) -> None:
+        """Display the result, unless its live view already put it in this very cell."""
+        from IPython import get_ipython
+        from IPython.display import display
+
+        shell = get_ipython()
+        if self._shown_in_cell is not None and shell is not None and shell.execution_count == self._shown_in_cell:
+            return  # `ja.search(...)` as a cell's last expression: the view's output is the result
+        display(self._repr_mimebundle_(), raw=True)
 
 
 def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -> Any:

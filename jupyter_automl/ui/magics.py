@@ -138,12 +138,13 @@ class AutoMLMagics(Magics):
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
         from jupyter_automl._search import Search
-        from jupyter_automl.ui import register_running
+        from jupyter_automl.ui import first_feedback, register_running
 
         if no_display:
             config = config.replace(display=False)
         try:
-            search = Search(config, namespace=self._user_ns)
+            with first_feedback(show=config.display is not False):  # "loading data…" at once
+                search = Search(config, namespace=self._user_ns)
         except AutoMLError as exc:
             raise UsageError(_one_line(exc)) from None
         register_running(search)
@@ -409,15 +410,16 @@ def _known_result(namespace: dict[str, Any], name: str) -> SearchResult | None:
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (``%load_ext jupyter_automl``).
 
-    In a kernel this also loads BokehJS into the page now, so the first search cell does not
-    spend its time budget importing Bokeh and sending BokehJS.
+    In a kernel this also imports Bokeh and prepares the BokehJS bundle now, so the first search
+    cell does not spend its time budget on them. Nothing is displayed: each live view loads
+    BokehJS in an output of its own that it empties when its search ends.
     """
     ipython.register_magics(AutoMLMagics)
     from jupyter_automl.ui import in_kernel
 
     if in_kernel():
         try:
-            from jupyter_automl.ui.live import load_bokehjs
+            from jupyter_automl.ui.live import bokehjs_bundle
         except ImportError:  # no live view without Bokeh; the magics still work
             return
-        load_bokehjs()
+        bokehjs_bundle()
