@@ -121,7 +121,7 @@ class first_feedback:
     def __exit__(self, *exc: object) -> None:
         handle = take_pending_output()
         if handle is not None:
-            handle.update({}, raw=True)
+            handle.update({"text/plain": ""}, raw=True)
 
 
 def take_pending_output() -> Any:

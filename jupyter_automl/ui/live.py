@@ -46,6 +46,7 @@ __all__ = ["LiveView", "bokehjs_bundle", "close_widgets"]
 
 _TABLE_FIELDS = ("rank", "trial", "model", "score", "std", "duration", "state", "params", "full")
 _bundles: dict[str, dict[str, Any]] = {}
+_EMPTY = {"text/plain": ""}  # what an emptied output holds: every front end shows nothing for it
 _bundles_lock = threading.Lock()
 
 # Canvas colours cannot follow CSS: mid greys and saturated marks read on Light and Dark alike.
@@ -127,6 +128,19 @@ def close_widgets(widget: Any) -> None:
         w.close()
 
     walk(widget)
+
+
+class _BokehView(BokehModel):
+    """jupyter_bokeh's ``BokehModel`` whose ``close()`` may run twice (ours, then ``__del__``'s):
+    the original raises ``KeyError`` the second time."""
+
+    _closed_once = False
+
+    def close(self) -> None:
+        if self._closed_once:
+            return
+        self._closed_once = True
+        super().close()
 
 
 @dataclass
@@ -353,7 +367,7 @@ class LiveView(Observer):
         )
         # one column fits a notebook's output area (about 900 px wide)
         self.layout = column(self.table, row(self.chart, self.diagram))
-        self.bokeh = BokehModel(self.layout)
+        self.bokeh = _BokehView(self.layout)
 
         self.title = widgets.HTML(self._title_html())
         self.progress = widgets.FloatProgress(
@@ -489,8 +503,8 @@ class LiveView(Observer):
             target = self._handle or self._view_handle
             target.update(bundle, raw=True)
             if target is not self._view_handle:
-                self._view_handle.update({}, raw=True)
-            self._loader_handle.update({}, raw=True)
+                self._view_handle.update(_EMPTY, raw=True)
+            self._loader_handle.update(_EMPTY, raw=True)
             result._shown_in_cell = _execution_count()
         close_widgets(self.widget)
         self.closed = True
