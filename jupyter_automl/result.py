@@ -212,15 +212,17 @@ class SearchResult:
             "text/plain": payload_text(payload),
         }
 
-    def _ipython_display_(self) -> None:
-        """Display the result, unless its live view already put it in this very cell."""
-        from IPython import get_ipython
-        from IPython.display import display
+    @property
+    def _ipython_display_(self) -> Any:
+        """IPython's display hook, present only when this result's live view already shows it in
+        the running cell (``ja.search(...)`` as the last expression): then it displays nothing.
+        Otherwise it does not exist, and IPython shows ``_repr_mimebundle_`` as usual."""
+        import sys
 
-        shell = get_ipython()
-        if self._shown_in_cell is not None and shell is not None and shell.execution_count == self._shown_in_cell:
-            return  # `ja.search(...)` as a cell's last expression: the view's output is the result
-        display(self._repr_mimebundle_(), raw=True)
+        shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+        if self._shown_in_cell is None or shell is None or shell.execution_count != self._shown_in_cell:
+            raise AttributeError("_ipython_display_")
+        return lambda: None
 
 
 def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -> Any:
