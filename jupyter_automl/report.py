@@ -81,12 +81,8 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
                 "params": dict(study.trials[b.number].params) if b.number < len(study.trials) else b.params,
                 "genotype": b.extra.get("genotype"), "diagram": b.diagram}
     counts = {s: sum(1 for r in records if r.state == s) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
-    from jupyter_automl.config import SearchConfig
 
-    try:
-        config_text = SearchConfig.from_dict(config).to_yaml() if config else ""
-    except Exception:  # a config written by a newer version: show what we can
-        config_text = ""
+    config_text = config_cell_text(config)
     return {
         "version": PAYLOAD_VERSION,
         "study": {
@@ -118,6 +114,32 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         "environment": attrs.get(f"{ATTR}:environment", {}),
         "fingerprint": attrs.get(f"{ATTR}:fingerprint", {}),
     }
+
+
+ARRAYS_VARIABLE = "Xy"
+
+
+def config_cell_text(config: dict[str, Any]) -> str:
+    """The body of the ``%%automl`` cell that reruns a search (``""`` when unreadable).
+
+    A search on arrays passed from Python has no ``data`` to write down: the text then reads
+    ``data: Xy`` with a comment, and runs once the notebook defines ``Xy = (X, y)``.
+
+    >>> print(config_cell_text({"space": "nas-cell", "n_trials": 4}).splitlines()[0])
+    data: Xy  # the search ran on arrays: define Xy = (X, y) in the notebook first
+    """
+    from jupyter_automl.config import SearchConfig
+
+    if not config:
+        return ""
+    try:
+        text = SearchConfig.from_dict(config).to_yaml()
+    except Exception:  # a config written by a newer version: show what we can
+        return ""
+    if config.get("data") is None:
+        text = (f"data: {ARRAYS_VARIABLE}  # the search ran on arrays: define {ARRAYS_VARIABLE} = (X, y) "
+                "in the notebook first\n") + text
+    return text
 
 
 def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:

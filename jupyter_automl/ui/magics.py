@@ -223,7 +223,7 @@ class AutoMLMagics(Magics):
         frame = pd.DataFrame(rows)[columns].sort_values(
             "started", ascending=False, na_position="last"
         )
-        return frame.reset_index(drop=True)
+        return _readable_listing(frame.reset_index(drop=True))
 
     def _load_study(self, name: str, storage: str | None, command: str) -> Any:
         import optuna
@@ -279,9 +279,10 @@ class AutoMLMagics(Magics):
         args, name, storage = self._name_and_storage(rest, "%automl config")
         study = self._load_study(name, storage, "%automl config")
         config = self._stored_config(study, "%automl config")
+        from jupyter_automl.report import config_cell_text
         from jupyter_automl.ui import cell_bundle
 
-        display(cell_bundle("%%automl\n" + config.to_yaml()), raw=True)
+        display(cell_bundle("%%automl\n" + config_cell_text(config.to_dict())), raw=True)
 
     def _cmd_resume(self, rest: str) -> None:
         args, name, storage = self._name_and_storage(
@@ -380,6 +381,21 @@ class AutoMLMagics(Magics):
         panel = Panel(data, namespace=self._user_ns)
         display(panel)
         return None
+
+
+def _readable_listing(frame: Any) -> Any:
+    """Scores as the leaderboards show them; start times to the minute, in UTC, in one line."""
+    import pandas as pd
+
+    from jupyter_automl.report import format_score
+
+    frame = frame.copy()
+    frame["best_score"] = [format_score(v) for v in frame["best_score"]]
+    started = pd.to_datetime(frame["started"], utc=True, errors="coerce")
+    frame["started"] = [
+        "" if pd.isna(t) else t.strftime("%Y-%m-%d\u00a0%H:%M") for t in started
+    ]  # a no-break space: the date and time never wrap apart
+    return frame
 
 
 def _views(search: Search) -> list[Any]:
