@@ -46,7 +46,9 @@ __all__ = ["LiveView", "bokehjs_bundle", "close_widgets"]
 
 _TABLE_FIELDS = ("rank", "trial", "model", "score", "std", "duration", "state", "params", "full")
 _bundles: dict[str, dict[str, Any]] = {}
-_EMPTY = {"text/plain": ""}  # what an emptied output holds: every front end shows nothing for it
+_EMPTY = {"text/plain": ""}
+#: seconds between showing the view (and BokehJS) and adding the Bokeh charts to it
+CHARTS_AFTER_S = 1.5  # what an emptied output holds: every front end shows nothing for it
 _bundles_lock = threading.Lock()
 
 # Canvas colours cannot follow CSS: mid greys and saturated marks read on Light and Dark alike.
@@ -252,6 +254,8 @@ class LiveView(Observer):
         self._view_handle: Any = None
         self._loader_handle: Any = None
         self._shown = False
+        self._shown_at: float | None = None
+        self._charts_placed = False
         self._build()
         if show:
             self.show()
@@ -389,7 +393,6 @@ class LiveView(Observer):
                     [self.progress, self.stop_button, self.status],
                     layout=widgets.Layout(align_items="center", grid_gap="8px"),
                 ),
-                self.bokeh,
             ],
             layout=widgets.Layout(width="100%"),
         )
@@ -405,8 +408,14 @@ class LiveView(Observer):
         )
 
     def show(self) -> None:
-        """Display the view in the cell (or the output widget), after the output loading BokehJS."""
+        """Display the view in the cell (or the output widget), after the output loading BokehJS.
+
+        The Bokeh charts join the view a moment later (:data:`CHARTS_AFTER_S`): the front end
+        evaluates BokehJS asynchronously (its renderer is loaded on first use), and a Bokeh view
+        created before that fails. The status line and the progress bar show at once.
+        """
         self._shown = True
+        self._shown_at = time.monotonic()
         if self.output is not None:
             self.output.outputs = ()
             self.output.append_display_data(_Raw(bokehjs_bundle()))
@@ -507,6 +516,7 @@ class LiveView(Observer):
             self._loader_handle.update(_EMPTY, raw=True)
             result._shown_in_cell = _execution_count()
         close_widgets(self.widget)
+        close_widgets(self.bokeh)  # also when the search ended before the charts joined the view
         self.closed = True
 
     def _on_stop_click(self, _button: widgets.Button) -> None:
@@ -558,9 +568,19 @@ class LiveView(Observer):
                     record.model, params_text(record.params or {}), str(note),
                     self._elapsed_of(record, trial))
 
+    def _place_charts(self) -> None:
+        """Add the Bokeh charts to the view once BokehJS had time to load in the page."""
+        if self._charts_placed:
+            return
+        if self._shown_at is not None and time.monotonic() - self._shown_at < CHARTS_AFTER_S:
+            return
+        self._charts_placed = True
+        self.widget.children = (*self.widget.children, self.bokeh)
+
     def _flush(self) -> None:
         """Drain the queue into the table, the chart, the diagram and the progress line."""
         cpu = time.thread_time()
+        self._place_charts()
         new: list[tuple[TrialRecord, Any]] = []
         while self._queue:
             new.append(self._queue.popleft())
