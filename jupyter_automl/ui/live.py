@@ -173,14 +173,6 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _ui_poll_available() -> bool:
-    try:
-        import jupyter_ui_poll  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class LiveView(Observer):
     """Live leaderboard, score chart, progress bar and Stop button of one search.
 
@@ -254,6 +246,7 @@ class LiveView(Observer):
         self._view_handle: Any = None
         self._loader_handle: Any = None
         self._shown = False
+        self._clicks_in_subshell = False  # the Stop button's clicks are served by a subshell
         self._shown_at: float | None = None
         self._charts_placed = False
         self._build()
@@ -264,13 +257,16 @@ class LiveView(Observer):
     def serves_widgets(self) -> bool:
         """``True`` when a foreground search should run in a worker thread while the kernel's
         main thread keeps serving widget messages (so the Stop button works): the view is shown
-        in a kernel's cell, this is the main thread, and jupyter-ui-poll is installed."""
+        in a kernel's cell, clicks cannot go to a subshell, and jupyter-ui-poll works here."""
+        from jupyter_automl.ui.foreground import ui_poll_works
+
         return (
             self._shown
             and self.output is None
+            and not self._clicks_in_subshell
             and in_kernel()
             and threading.current_thread() is threading.main_thread()
-            and _ui_poll_available()
+            and ui_poll_works()
         )
 
     # ------------------------------------------------------------------------- widgets
@@ -428,6 +424,9 @@ class LiveView(Observer):
         else:
             self._loader_handle = display(bokehjs_bundle(), raw=True, display_id=True)
         self._view_handle = display(self.widget, display_id=True)
+        from jupyter_automl.ui.foreground import serve_clicks_in_subshell
+
+        self._clicks_in_subshell = serve_clicks_in_subshell(self.stop_button)
 
     # ------------------------------------------------------------------------ observer
     def on_start(self, run: RunInfo) -> None:
@@ -435,7 +434,8 @@ class LiveView(Observer):
         self._sign = -1.0 if run.direction == "minimize" else 1.0
         register_running(self.search)
         self._activity = "starting the first trial…"
-        if threading.current_thread() is threading.main_thread() and self._shown and self.output is None:
+        if (threading.current_thread() is threading.main_thread() and self._shown
+                and self.output is None and not self._clicks_in_subshell):
             # a foreground search in the kernel's main thread: the click would only arrive at the end
             self.stop_button.disabled = True
             self.stop_button.button_style = ""
@@ -520,7 +520,7 @@ class LiveView(Observer):
         self.closed = True
 
     def _on_stop_click(self, _button: widgets.Button) -> None:
-        self.search.stop_event.set()
+        self.search.stop_event.set()  # the runner checks it before each trial and each batch
         self.stop_button.disabled = True
         self.stop_button.description = "Stopping…"
         self._activity = "stopping after the running trial…"
@@ -732,7 +732,7 @@ class LiveView(Observer):
             return html.escape(self._activity)
         number = max(self._running)
         model = shorten(self._running[number], 48)
-        epoch = _epoch_of(self.search, number)
+        epoch = _epoch_of(self.search, number) if str(self.search.config.space).startswith("nas") else None
         if epoch is not None:
             done, total = epoch
             of = f"/{total}" if total else ""
