@@ -304,3 +304,42 @@ def test_untrusted_executed_notebook_shows_the_static_result(run_notebook, open_
     last.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "untrusted-result.png"))
     assert page.blocked == []
+
+
+INTERRUPT_NB = "interrupt.ipynb"
+INTERRUPT_CELLS = [
+    "%load_ext jupyter_automl",
+    "%%automl r\ndata: sklearn:breast_cancer\nmodels: [linear, knn, svm]\ntime_budget: 60s\n"
+    "storage: memory\nseed: 0",
+    "print('after', r.stop_reason, r.best_model is not None)",
+]
+
+
+@pytest.mark.browser
+def test_interrupt_button_ends_a_foreground_search_cleanly(open_notebook, lab) -> None:
+    import time
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in INTERRUPT_CELLS]
+    nbformat.write(nb, lab["root"] / INTERRUPT_NB)
+    page = open_notebook(INTERRUPT_NB)
+    page.evaluate(RUN_CELL, 0)
+    t0 = time.monotonic()
+    page.evaluate(START_CELL, 1)
+    cell = _cell(page, 1)
+    cell.locator(".jupyter-automl-pending, .jupyter-automl-status").first.wait_for(timeout=30_000)
+    first = time.monotonic() - t0
+    cell.locator(".jupyter-automl-status", has_text="fitting trial").first.wait_for(timeout=30_000)
+    # on a loaded 2-core machine; both include the page's round trip
+    print(f"first feedback after {first:.2f} s, 'fitting trial' after {time.monotonic() - t0:.2f} s")
+    page.wait_for_function(f"({COUNT_IN_CELL})([1, '.slick-row']) >= 2", timeout=60_000)
+    page.evaluate("async () => await window.jupyterapp.commands.execute('notebook:interrupt-kernel')")
+    cell.locator(STATIC).first.wait_for(timeout=60_000)
+    page.evaluate(RUN_CELL, 2)
+    assert "after interrupted True" in _cell(page, 2).locator(".jp-OutputArea").inner_text()
+    assert cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert_clean(page, (1,))
+    assert page.blocked == [] and page.errors == []
