@@ -514,7 +514,10 @@ class LiveView(Observer):
             if target is not self._view_handle:
                 self._view_handle.update(_EMPTY, raw=True)
             self._loader_handle.update(_EMPTY, raw=True)
-            result._shown_in_cell = _execution_count()
+            if threading.current_thread() is threading.main_thread():
+                # a foreground search ends in its own cell: its returned result is shown already
+                # (a background one ends while some later cell runs: that cell may show it)
+                result._shown_in_cell = _execution_count()
         close_widgets(self.widget)
         close_widgets(self.bokeh)  # also when the search ended before the charts joined the view
         self.closed = True
