@@ -125,6 +125,9 @@ def run_serving_widgets(search: Search) -> SearchResult:
             except KeyboardInterrupt:
                 _raise_in(worker, KeyboardInterrupt)
     worker.join()
+    if any(getattr(o, "closed", False) for o in search.observers):  # the view shows the result here
+        shell = _kernel().shell if _kernel() is not None else None
+        result._shown_in_cell = getattr(shell, "execution_count", None)
     error = result._error
     if error is not None:
         if isinstance(error, KeyboardInterrupt):  # as Search.run: the trials are kept
