@@ -151,7 +151,7 @@ def _route_edges(raw_edges: list[Mapping[str, Any]], pairs: list[tuple[str, str]
         first = -1.0 if arcs % 2 else 1.0
         bends = [0.0] if forward and span <= 1 and repeat == 0 else []
         # an arc's apex (half its bend) clears the label of a straight edge under it
-        base = 40.0 if span <= 1 else 70.0 + 24.0 * (span - 2)
+        base = 40.0 if span <= 1 else 96.0 + 28.0 * (span - 2)
         bends += [sd * (base + _BEND_STEP * step) for step in range(12) for sd in (first, -first)]
         chosen: tuple[Point, list[Point], float] | None = None
         for bend in bends:
@@ -184,16 +184,22 @@ def _place_labels(routes: list[dict[str, Any]], node_boxes: list[Box]) -> list[d
         w = _text_w(r["op"])
         fallback = _label_box(_bezier(p0, c, p2, 0.5), w, r["_side"], 3.0)
         best = None
-        for gap in (3.0, 8.0, 14.0, 22.0):
-            for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
-                for side in (r["_side"], -r["_side"]):
-                    box = _label_box(_bezier(p0, c, p2, t), w, side, gap)
-                    if any(_overlaps(box, b) for b in placed + node_boxes):
-                        continue
-                    if any(box[0] <= x <= box[2] and box[1] <= y <= box[3] for x, y in all_pts):
-                        continue
-                    best = box
-                    break
+        # first beside the curve and clear of every curve; then clear of labels and boxes only
+        for avoid_curves in (True, False):
+            for gap in (3.0, 8.0, 14.0, 22.0, 32.0):
+                for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
+                    for side in (r["_side"], -r["_side"]):
+                        box = _label_box(_bezier(p0, c, p2, t), w, side, gap)
+                        if any(_overlaps(box, b) for b in placed + node_boxes):
+                            continue
+                        if avoid_curves and any(
+                            box[0] <= x <= box[2] and box[1] <= y <= box[3] for x, y in all_pts
+                        ):
+                            continue
+                        best = box
+                        break
+                    if best:
+                        break
                 if best:
                     break
             if best:
