@@ -326,6 +326,9 @@ def test_interrupt_button_ends_a_foreground_search_cleanly(open_notebook, lab) -
     nb.cells = [nbformat.v4.new_code_cell(c) for c in INTERRUPT_CELLS]
     nbformat.write(nb, lab["root"] / INTERRUPT_NB)
     page = open_notebook(INTERRUPT_NB)
+    page.evaluate("async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Dark'})")  # the live view in Dark
+    page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
     page.evaluate(RUN_CELL, 0)
     t0 = time.monotonic()
     page.evaluate(START_CELL, 1)
@@ -336,10 +339,16 @@ def test_interrupt_button_ends_a_foreground_search_cleanly(open_notebook, lab) -
     # on a loaded 2-core machine; both include the page's round trip
     print(f"first feedback after {first:.2f} s, 'fitting trial' after {time.monotonic() - t0:.2f} s")
     page.wait_for_function(f"({COUNT_IN_CELL})([1, '.slick-row']) >= 2", timeout=60_000)
+    ratio = contrast(page, cell.locator(".slick-cell").nth(2))  # a model name, in the shadow DOM
+    cell.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "live-dark.png"))
+    assert ratio >= 4.5, f"live table text contrast {ratio:.1f} in Dark"
     page.evaluate("async () => await window.jupyterapp.commands.execute('notebook:interrupt-kernel')")
     cell.locator(STATIC).first.wait_for(timeout=60_000)
     page.evaluate(RUN_CELL, 2)
     assert "after interrupted True" in _cell(page, 2).locator(".jp-OutputArea").inner_text()
     assert cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     assert_clean(page, (1,))
+    page.evaluate("async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Light'})")
     assert page.blocked == [] and page.errors == []
