@@ -137,16 +137,17 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     page = open_notebook(NB)
     page.evaluate(RUN_CELL, LOAD)
 
-    # foreground search: the status says what runs at once, rows appear, and Stop works
+    # foreground search: the status says what runs at once, then rows appear (the test of the
+    # foreground Stop is test_stop_and_interrupt_..., with a budget a loaded machine cannot exhaust)
     page.evaluate(START_CELL, FOREGROUND)
     fg = _cell(page, FOREGROUND)
-    fg.locator(".jupyter-automl-status", has_text="trial").first.wait_for(timeout=30_000)
-    page.wait_for_function(f"({COUNT_IN_CELL})([{FOREGROUND}, '.slick-row']) >= 1", timeout=90_000)
-    assert page.evaluate("window.Bokeh?.version") == "3.9.2"
+    fg.locator(".jupyter-automl-status, .jupyter-automl-pending").first.wait_for(timeout=30_000)
+    page.wait_for_function(
+        f"({COUNT_IN_CELL})([{FOREGROUND}, '.slick-row']) >= 1 || "
+        f"({COUNT_IN_CELL})([{FOREGROUND}, 'table.jp-AutoML-leaderboard']) >= 1",
+        timeout=90_000,
+    )
     page.screenshot(path=str(ARTIFACTS / "quickstart-live.png"))
-    stop = fg.locator("button.jupyter-button", has_text="Stop")
-    assert stop.is_enabled()  # the kernel is busy, but jupyter-ui-poll serves the click
-    stop.click()
     fg.locator(STATIC).first.wait_for(timeout=90_000)  # the result replaces the view
     page.wait_for_function(
         f"document.querySelectorAll('.jp-Notebook .jp-Cell')[{FOREGROUND}]"
@@ -186,8 +187,9 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
         outputs = saved["cells"][k]["outputs"]
         assert sum(RESULT_MIME in o.get("data", {}) for o in outputs) == 1
         assert not any(WIDGET_VIEW in o.get("data", {}) for o in outputs)
-        payload = next(o["data"][RESULT_MIME] for o in outputs if RESULT_MIME in o.get("data", {}))
-        assert payload["study"]["stop_reason"] == "stopped", k  # both Stops worked
+    background = next(o["data"][RESULT_MIME] for o in saved["cells"][BACKGROUND]["outputs"]
+                      if RESULT_MIME in o.get("data", {}))
+    assert background["study"]["stop_reason"] == "stopped"
     assert page.blocked == [] and page.errors == []
 
     page = reopen(page, lab, NB, (FOREGROUND, BACKGROUND))
@@ -312,11 +314,14 @@ INTERRUPT_CELLS = [
     "%%automl r\ndata: sklearn:breast_cancer\nmodels: [linear, knn, svm]\ntime_budget: 60s\n"
     "storage: memory\nseed: 0",
     "print('after', r.stop_reason, r.best_model is not None)",
+    "%%automl s\ndata: sklearn:breast_cancer\nmodels: [linear, knn, svm]\ntime_budget: 90s\n"
+    "storage: memory\nseed: 1",
+    "print('after', s.stop_reason, s.best_model is not None, s.elapsed_s < 80)",
 ]
 
 
 @pytest.mark.browser
-def test_interrupt_button_ends_a_foreground_search_cleanly(open_notebook, lab) -> None:
+def test_stop_and_interrupt_end_a_foreground_search_cleanly(open_notebook, lab) -> None:
     import time
 
     import nbformat
@@ -348,7 +353,18 @@ def test_interrupt_button_ends_a_foreground_search_cleanly(open_notebook, lab) -
     page.evaluate(RUN_CELL, 2)
     assert "after interrupted True" in _cell(page, 2).locator(".jp-OutputArea").inner_text()
     assert cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
-    assert_clean(page, (1,))
+
+    # the Stop button of a foreground search: the kernel is busy, the click still lands
+    page.evaluate(START_CELL, 3)
+    stopped = _cell(page, 3)
+    page.wait_for_function(f"({COUNT_IN_CELL})([3, '.slick-row']) >= 1", timeout=90_000)
+    stop = stopped.locator("button.jupyter-button", has_text="Stop")
+    assert stop.is_enabled()
+    stop.click()
+    stopped.locator(STATIC).first.wait_for(timeout=90_000)
+    page.evaluate(RUN_CELL, 4)
+    assert "after stopped True True" in _cell(page, 4).locator(".jp-OutputArea").inner_text()
+    assert_clean(page, (1, 3))
     page.evaluate("async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
                   "{theme: 'JupyterLab Light'})")
     assert page.blocked == [] and page.errors == []
