@@ -113,9 +113,13 @@ class first_feedback:
 
             text = "loading data…"
             _placement.pending = display(
-                {"text/plain": text,
-                 "text/html": f"<span class='jupyter-automl-pending' style='opacity:.7'>{text}</span>"},
-                raw=True, display_id=True)
+                {
+                    "text/plain": text,
+                    "text/html": f"<span class='jupyter-automl-pending' style='opacity:.7'>{text}</span>",
+                },
+                raw=True,
+                display_id=True,
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -38,7 +38,9 @@ _POLL_INTERVAL_S = 0.05  # between passes: clicks are read within this
 def _raise_in(thread: threading.Thread, exc_type: type[BaseException]) -> None:
     """Raise ``exc_type`` in ``thread`` at its next Python instruction (as SIGINT does in main)."""
     if thread.ident is not None and thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type))
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type)
+        )
 
 
 def _kernel() -> Any:

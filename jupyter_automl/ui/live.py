@@ -312,11 +312,21 @@ class LiveView(Observer):
             y_range=Range1d(start=0.0, end=1.0),
         )
         self.chart.scatter(
-            "x", "score", source=self.scatter_source, size=6, alpha=0.8, color=_POINT,
+            "x",
+            "score",
+            source=self.scatter_source,
+            size=6,
+            alpha=0.8,
+            color=_POINT,
             legend_label="trial",
         )
         self.chart.step(
-            "x", "best", source=self.best_source, mode="after", line_width=2, color=_BEST,
+            "x",
+            "best",
+            source=self.best_source,
+            mode="after",
+            line_width=2,
+            color=_BEST,
             legend_label="best so far",
         )
         legend = self.chart.legend[0]
@@ -330,8 +340,18 @@ class LiveView(Observer):
         # the architecture diagram slot (NAS): hidden until a trial carries a diagram
         self.diagram_nodes = ColumnDataSource({"x": [], "y": [], "w": [], "h": [], "label": []})
         self.diagram_edges = ColumnDataSource(
-            {"x0": [], "y0": [], "cx": [], "cy": [], "x1": [], "y1": [], "op": [], "color": [],
-             "lx": [], "ly": []}
+            {
+                "x0": [],
+                "y0": [],
+                "cx": [],
+                "cy": [],
+                "x1": [],
+                "y1": [],
+                "op": [],
+                "color": [],
+                "lx": [],
+                "ly": [],
+            }
         )
         self.diagram = figure(
             width=430,
@@ -350,20 +370,46 @@ class LiveView(Observer):
         self.diagram.outline_line_alpha = 0.0
         _transparent(self.diagram)
         self.diagram.quadratic(
-            "x0", "y0", "x1", "y1", "cx", "cy", source=self.diagram_edges, line_color="color",
+            "x0",
+            "y0",
+            "x1",
+            "y1",
+            "cx",
+            "cy",
+            source=self.diagram_edges,
+            line_color="color",
             line_width=2.5,
         )
         self.diagram.text(
-            "lx", "ly", text="op", source=self.diagram_edges, text_font_size="8pt",
-            text_align="center", text_baseline="middle", text_color="color",
+            "lx",
+            "ly",
+            text="op",
+            source=self.diagram_edges,
+            text_font_size="8pt",
+            text_align="center",
+            text_baseline="middle",
+            text_color="color",
         )
         self.diagram.rect(
-            "x", "y", width="w", height="h", source=self.diagram_nodes, fill_color=_AXIS_GREY,
-            fill_alpha=0.12, line_color=_AXIS_GREY, line_width=1.5,
+            "x",
+            "y",
+            width="w",
+            height="h",
+            source=self.diagram_nodes,
+            fill_color=_AXIS_GREY,
+            fill_alpha=0.12,
+            line_color=_AXIS_GREY,
+            line_width=1.5,
         )
         self.diagram.text(
-            "x", "y", text="label", source=self.diagram_nodes, text_font_size="8pt",
-            text_align="center", text_baseline="middle", text_color=_AXIS_GREY,
+            "x",
+            "y",
+            text="label",
+            source=self.diagram_nodes,
+            text_font_size="8pt",
+            text_align="center",
+            text_baseline="middle",
+            text_color=_AXIS_GREY,
         )
         # one column fits a notebook's output area (about 900 px wide)
         self.layout = column(self.table, row(self.chart, self.diagram))
@@ -417,7 +463,9 @@ class LiveView(Observer):
             self.output.append_display_data(_Raw(bokehjs_bundle()))
             self.output.append_display_data(self.widget)
             return
-        pending = take_pending_output()  # the cell's "loading data…" line, when the magic showed one
+        pending = (
+            take_pending_output()
+        )  # the cell's "loading data…" line, when the magic showed one
         if pending is not None:
             pending.update(bokehjs_bundle(), raw=True)
             self._loader_handle = pending
@@ -434,14 +482,20 @@ class LiveView(Observer):
         self._sign = -1.0 if run.direction == "minimize" else 1.0
         register_running(self.search)
         self._activity = "starting the first trial…"
-        if (threading.current_thread() is threading.main_thread() and self._shown
-                and self.output is None and not self._clicks_in_subshell):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and self._shown
+            and self.output is None
+            and not self._clicks_in_subshell
+        ):
             # a foreground search in the kernel's main thread: the click would only arrive at the end
             self.stop_button.disabled = True
             self.stop_button.button_style = ""
             self.stop_button.description = "Stop: use ■"
-            self.stop_button.tooltip = "this kernel cannot take clicks while the search runs " \
+            self.stop_button.tooltip = (
+                "this kernel cannot take clicks while the search runs "
                 "(pip install jupyter-ui-poll); the interrupt button (■) stops it"
+            )
         if run.previous_trials:
             self._load_previous()
         self.status.value = self._status_html()
@@ -567,9 +621,17 @@ class LiveView(Observer):
         if value is not None and not math.isfinite(value):
             value = None
         note = record.error or record.extra.get("reason") or ""
-        return _Row(record.number, record.state, value, record.score_std, record.duration_s,
-                    record.model, params_text(record.params or {}), str(note),
-                    self._elapsed_of(record, trial))
+        return _Row(
+            record.number,
+            record.state,
+            value,
+            record.score_std,
+            record.duration_s,
+            record.model,
+            params_text(record.params or {}),
+            str(note),
+            self._elapsed_of(record, trial),
+        )
 
     def _place_charts(self) -> None:
         """Add the Bokeh charts to the view once BokehJS had time to load in the page."""
@@ -587,7 +649,13 @@ class LiveView(Observer):
         new: list[tuple[TrialRecord, Any]] = []
         while self._queue:
             new.append(self._queue.popleft())
-        points: dict[str, list[Any]] = {"x": [], "score": [], "trial": [], "model": [], "score_text": []}
+        points: dict[str, list[Any]] = {
+            "x": [],
+            "score": [],
+            "trial": [],
+            "model": [],
+            "score_text": [],
+        }
         for record, trial in new:
             r = self._row(record, trial)
             if record.number not in self._rows:
@@ -601,7 +669,9 @@ class LiveView(Observer):
                 points["trial"].append(r.number)
                 points["model"].append(shorten(r.model, 60))
                 points["score_text"].append(format_score(r.value))
-                if self._best is None or self._sign * r.value > self._sign * (self._best.value or 0.0):
+                if self._best is None or self._sign * r.value > self._sign * (
+                    self._best.value or 0.0
+                ):
                     self._best = r
                     self._best_diagram = record.diagram
         if new:
@@ -626,7 +696,11 @@ class LiveView(Observer):
     def _best_line(self) -> dict[str, Any]:
         """Best so far in the order trials ended (as the static chart draws it)."""
         done = sorted(
-            (r for r in self._rows.values() if r.state == "COMPLETE" and r.value is not None and r.elapsed is not None),
+            (
+                r
+                for r in self._rows.values()
+                if r.state == "COMPLETE" and r.value is not None and r.elapsed is not None
+            ),
             key=lambda r: (r.elapsed, r.number),
         )
         xs: list[float] = []
@@ -680,17 +754,24 @@ class LiveView(Observer):
     def _draw_diagram(self, diagram: dict[str, Any]) -> None:
         lay = diagram_layout(diagram)
         self.diagram_nodes.data = {
-            "x": [n["x"] for n in lay["nodes"]], "y": [n["y"] for n in lay["nodes"]],
-            "w": [n["w"] for n in lay["nodes"]], "h": [n["h"] for n in lay["nodes"]],
+            "x": [n["x"] for n in lay["nodes"]],
+            "y": [n["y"] for n in lay["nodes"]],
+            "w": [n["w"] for n in lay["nodes"]],
+            "h": [n["h"] for n in lay["nodes"]],
             "label": [n["label"] for n in lay["nodes"]],
         }
         edges = lay["edges"]
         self.diagram_edges.data = {
-            "x0": [e["path"][0][0] for e in edges], "y0": [e["path"][0][1] for e in edges],
-            "cx": [e["path"][1][0] for e in edges], "cy": [e["path"][1][1] for e in edges],
-            "x1": [e["path"][2][0] for e in edges], "y1": [e["path"][2][1] for e in edges],
-            "op": [e["op"] for e in edges], "color": [e["color"] for e in edges],
-            "lx": [e["label"]["x"] for e in edges], "ly": [e["label"]["y"] for e in edges],
+            "x0": [e["path"][0][0] for e in edges],
+            "y0": [e["path"][0][1] for e in edges],
+            "cx": [e["path"][1][0] for e in edges],
+            "cy": [e["path"][1][1] for e in edges],
+            "x1": [e["path"][2][0] for e in edges],
+            "y1": [e["path"][2][1] for e in edges],
+            "op": [e["op"] for e in edges],
+            "color": [e["color"] for e in edges],
+            "lx": [e["label"]["x"] for e in edges],
+            "ly": [e["label"]["y"] for e in edges],
         }
         graph_h = min([item["y"] for item in lay["legend"]] or [lay["height"]]) - 6
         self.diagram.x_range.update(start=0.0, end=float(lay["width"]))
@@ -735,7 +816,11 @@ class LiveView(Observer):
             return html.escape(self._activity)
         number = max(self._running)
         model = shorten(self._running[number], 48)
-        epoch = _epoch_of(self.search, number) if str(self.search.config.space).startswith("nas") else None
+        epoch = (
+            _epoch_of(self.search, number)
+            if str(self.search.config.space).startswith("nas")
+            else None
+        )
         if epoch is not None:
             done, total = epoch
             of = f"/{total}" if total else ""

@@ -23,9 +23,11 @@ def test_cell_diagram_svg_has_every_node_edge_and_op_colour() -> None:
     assert len(root.findall(f".//{SVG}rect[@rx]")) == 4  # nodes
     paths = root.findall(f".//{SVG}path[@stroke]")
     assert len(paths) == 4  # `none` edges are not drawn
-    assert {p.get("stroke") for p in paths} == {op_color("nor_conv_3x3"),
-                                                op_color("skip_connect"),
-                                                op_color("nor_conv_1x1")}
+    assert {p.get("stroke") for p in paths} == {
+        op_color("nor_conv_3x3"),
+        op_color("skip_connect"),
+        op_color("nor_conv_1x1"),
+    }
     assert "<script" not in svg
 
 
@@ -38,8 +40,12 @@ def test_every_genotype_draws(cls) -> None:
 
 
 def test_labels_are_escaped() -> None:
-    svg = diagram_svg({"nodes": [{"id": "a", "label": "<b>&"}, {"id": "b", "label": "x"}],
-                       "edges": [{"source": "a", "target": "b", "op": "<op>"}]})
+    svg = diagram_svg(
+        {
+            "nodes": [{"id": "a", "label": "<b>&"}, {"id": "b", "label": "x"}],
+            "edges": [{"source": "a", "target": "b", "op": "<op>"}],
+        }
+    )
     ET.fromstring(svg)
     assert "&lt;b&gt;&amp;" in svg and "<op>" not in svg
     assert op_color("<op>") == op_color("<op>")
@@ -51,7 +57,9 @@ def test_empty_diagram() -> None:
 
 # ---------------------------------------------------------------------------- the one layout
 FULL_NB201 = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|"
-ISSUE_NB201 = "|none~0|+|skip_connect~0|none~1|+|none~0|nor_conv_1x1~1|none~2|"  # in→2 and 1→out only
+ISSUE_NB201 = (
+    "|none~0|+|skip_connect~0|none~1|+|none~0|nor_conv_1x1~1|none~2|"  # in→2 and 1→out only
+)
 
 
 def _boxes(layout: dict) -> tuple[list[tuple[float, ...]], list[tuple[float, ...]]]:
@@ -69,10 +77,15 @@ def _genotypes() -> list[tuple[str, dict]]:
     sampled = []
     for cls in (DagGenotype, ChainGenotype, MlpGenotype):  # NB101 DAGs, chains, MLPs
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
-        sampled += [(f"{cls.__name__}-{k}", cls.suggest(study.ask(), {}).diagram()) for k in range(4)]
-    return [("nb201-full", CellGenotype.from_string(FULL_NB201).diagram()),
-            ("nb201-issue", CellGenotype.from_string(ISSUE_NB201).diagram()),
-            ("nb201", CellGenotype.from_string(NB201).diagram()), *sampled]
+        sampled += [
+            (f"{cls.__name__}-{k}", cls.suggest(study.ask(), {}).diagram()) for k in range(4)
+        ]
+    return [
+        ("nb201-full", CellGenotype.from_string(FULL_NB201).diagram()),
+        ("nb201-issue", CellGenotype.from_string(ISSUE_NB201).diagram()),
+        ("nb201", CellGenotype.from_string(NB201).diagram()),
+        *sampled,
+    ]
 
 
 @pytest.mark.parametrize(("name", "diagram"), _genotypes(), ids=[n for n, _ in _genotypes()])
@@ -83,10 +96,10 @@ def test_layout_draws_every_edge_and_no_label_overlaps(name: str, diagram: dict)
     assert len(layout["nodes"]) == len(diagram["nodes"])
     labels, nodes = _boxes(layout)
     for i, a in enumerate(labels):
-        assert not any(_overlap(a, b) for b in labels[i + 1:]), f"{name}: labels overlap"
+        assert not any(_overlap(a, b) for b in labels[i + 1 :]), f"{name}: labels overlap"
         assert not any(_overlap(a, b) for b in nodes), f"{name}: a label covers a node"
     for i, a in enumerate(nodes):
-        assert not any(_overlap(a, b) for b in nodes[i + 1:]), f"{name}: nodes overlap"
+        assert not any(_overlap(a, b) for b in nodes[i + 1 :]), f"{name}: nodes overlap"
     width, height = layout["width"], layout["height"]
     for e in layout["edges"]:
         assert all(0 <= x <= width and 0 <= y <= height for x, y in e["path"][::2])

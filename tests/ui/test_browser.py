@@ -151,7 +151,9 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     fg.locator(STATIC).first.wait_for(timeout=90_000)  # the result replaces the view
     page.wait_for_function(
         f"document.querySelectorAll('.jp-Notebook .jp-Cell')[{FOREGROUND}]"
-        ".querySelector('.jupyter-automl-live') === null", timeout=30_000)
+        ".querySelector('.jupyter-automl-live') === null",
+        timeout=30_000,
+    )
 
     for k in (SUMMARY, PREDICT):
         page.evaluate(RUN_CELL, k)
@@ -181,14 +183,19 @@ def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     page.wait_for_function("window.jupyterapp.shell.currentWidget.context.model.dirty === false")
     saved = json.loads((lab["root"] / NB).read_text())
     size = (lab["root"] / NB).stat().st_size
-    print(f"quickstart saved in JupyterLab: {size / 1024:.0f} KiB (BokehJS served: {_serves_bokehjs(lab)})")
+    print(
+        f"quickstart saved in JupyterLab: {size / 1024:.0f} KiB (BokehJS served: {_serves_bokehjs(lab)})"
+    )
     assert size < 1_000_000
     for k in (FOREGROUND, BACKGROUND):
         outputs = saved["cells"][k]["outputs"]
         assert sum(RESULT_MIME in o.get("data", {}) for o in outputs) == 1
         assert not any(WIDGET_VIEW in o.get("data", {}) for o in outputs)
-    background = next(o["data"][RESULT_MIME] for o in saved["cells"][BACKGROUND]["outputs"]
-                      if RESULT_MIME in o.get("data", {}))
+    background = next(
+        o["data"][RESULT_MIME]
+        for o in saved["cells"][BACKGROUND]["outputs"]
+        if RESULT_MIME in o.get("data", {})
+    )
     assert background["study"]["stop_reason"] == "stopped"
     assert page.blocked == [] and page.errors == []
 
@@ -218,7 +225,11 @@ def test_nas_and_tabular_read_cleanly_after_reopen_in_light_and_dark(open_notebo
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(c) for c in NAS_CELLS]
     nbformat.write(nb, lab["root"] / NAS_NB)
     page = open_notebook(NAS_NB)
@@ -240,7 +251,11 @@ def test_nas_and_tabular_read_cleanly_after_reopen_in_light_and_dark(open_notebo
     size = (lab["root"] / NAS_NB).stat().st_size
     print(f"NAS + tabular saved in JupyterLab: {size / 1024:.0f} KiB")
     assert size < 1_000_000
-    payload = next(o["data"][RESULT_MIME] for o in saved["cells"][NAS]["outputs"] if RESULT_MIME in o.get("data", {}))
+    payload = next(
+        o["data"][RESULT_MIME]
+        for o in saved["cells"][NAS]["outputs"]
+        if RESULT_MIME in o.get("data", {})
+    )
     n_edges = len(payload["diagram"]["edges"])
     edges = _cell(page, NAS).locator("svg path.jp-AutoML-diagram-edge, svg path.ja-edge")
     assert edges.count() == n_edges  # every edge of the genotype is drawn
@@ -248,17 +263,25 @@ def test_nas_and_tabular_read_cleanly_after_reopen_in_light_and_dark(open_notebo
     page.screenshot(path=str(ARTIFACTS / "nas-reopened-light.png"))
 
     # JupyterLab Dark: the table text stays readable on its background
-    page.evaluate("async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Dark'})")
+    page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Dark'})"
+    )
     page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
     for k in (NAS, TAB):
-        td = _cell(page, k).locator(f"{STATIC.split(',')[0]} td, {STATIC.split(',')[1].strip()} td").first
+        td = (
+            _cell(page, k)
+            .locator(f"{STATIC.split(',')[0]} td, {STATIC.split(',')[1].strip()} td")
+            .first
+        )
         ratio = contrast(page, td)
         assert ratio >= 4.5, f"cell {k}: table text contrast {ratio:.1f} in Dark"
     _cell(page, NAS).scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "nas-reopened-dark.png"))
-    page.evaluate("async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Light'})")
+    page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Light'})"
+    )
     assert page.blocked == []
 
 
@@ -327,12 +350,18 @@ def test_stop_and_interrupt_end_a_foreground_search_cleanly(open_notebook, lab) 
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(c) for c in INTERRUPT_CELLS]
     nbformat.write(nb, lab["root"] / INTERRUPT_NB)
     page = open_notebook(INTERRUPT_NB)
-    page.evaluate("async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Dark'})")  # the live view in Dark
+    page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Dark'})"
+    )  # the live view in Dark
     page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
     page.evaluate(RUN_CELL, 0)
     t0 = time.monotonic()
@@ -342,17 +371,26 @@ def test_stop_and_interrupt_end_a_foreground_search_cleanly(open_notebook, lab) 
     first = time.monotonic() - t0
     cell.locator(".jupyter-automl-status", has_text="fitting trial").first.wait_for(timeout=30_000)
     # on a loaded 2-core machine; both include the page's round trip
-    print(f"first feedback after {first:.2f} s, 'fitting trial' after {time.monotonic() - t0:.2f} s")
+    print(
+        f"first feedback after {first:.2f} s, 'fitting trial' after {time.monotonic() - t0:.2f} s"
+    )
     page.wait_for_function(f"({COUNT_IN_CELL})([1, '.slick-row']) >= 2", timeout=60_000)
     ratio = contrast(page, cell.locator(".slick-cell").nth(2))  # a model name, in the shadow DOM
     cell.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "live-dark.png"))
     assert ratio >= 4.5, f"live table text contrast {ratio:.1f} in Dark"
-    page.evaluate("async () => await window.jupyterapp.commands.execute('notebook:interrupt-kernel')")
+    page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('notebook:interrupt-kernel')"
+    )
     cell.locator(STATIC).first.wait_for(timeout=60_000)
     page.evaluate(RUN_CELL, 2)
     assert "after interrupted True" in _cell(page, 2).locator(".jp-OutputArea").inner_text()
-    assert cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert (
+        cell.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).count()
+        == 0
+    )
 
     # the Stop button of a foreground search: the kernel is busy, the click still lands
     page.evaluate(START_CELL, 3)
@@ -365,6 +403,8 @@ def test_stop_and_interrupt_end_a_foreground_search_cleanly(open_notebook, lab) 
     page.evaluate(RUN_CELL, 4)
     assert "after stopped True True" in _cell(page, 4).locator(".jp-OutputArea").inner_text()
     assert_clean(page, (1, 3))
-    page.evaluate("async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Light'})")
+    page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Light'})"
+    )
     assert page.blocked == [] and page.errors == []

@@ -29,7 +29,11 @@ SEARCH_CELLS = (1, 2, 3)
 
 def write_search_notebook(path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
     nbformat.write(nb, path)
     return path
@@ -59,9 +63,13 @@ def test_executed_notebook_is_small_with_one_result_per_search(executed) -> None
         assert results_in(cell) == 1, f"cell {k}: {results_in(cell)} results"
         assert not any(WIDGET_VIEW in o.get("data", {}) for o in cell.outputs)
         assert not any(o.output_type == "execute_result" for o in cell.outputs)  # no second repr
-    streams = "".join(o.get("text", "") for c in nb.cells for o in c.outputs if o.output_type == "stream")
+    streams = "".join(
+        o.get("text", "") for c in nb.cells for o in c.outputs if o.output_type == "stream"
+    )
     assert "Traceback" not in streams and "Exception ignored" not in streams
-    payload = next(o.data[RESULT_MIME] for o in nb.cells[3].outputs if RESULT_MIME in o.get("data", {}))
+    payload = next(
+        o.data[RESULT_MIME] for o in nb.cells[3].outputs if RESULT_MIME in o.get("data", {})
+    )
     layout = payload["diagram_layout"]
     assert len(layout["edges"]) == len(payload["diagram"]["edges"])
     assert "True 2" in "".join(o.get("text", "") for o in nb.cells[4].outputs)

@@ -72,8 +72,10 @@ def _overlaps(a: Box, b: Box, pad: float = 2.0) -> bool:
 
 def _bezier(p0: Point, c: Point, p2: Point, t: float) -> Point:
     u = 1.0 - t
-    return (u * u * p0[0] + 2 * u * t * c[0] + t * t * p2[0],
-            u * u * p0[1] + 2 * u * t * c[1] + t * t * p2[1])
+    return (
+        u * u * p0[0] + 2 * u * t * c[0] + t * t * p2[0],
+        u * u * p0[1] + 2 * u * t * c[1] + t * t * p2[1],
+    )
 
 
 def _samples(p0: Point, c: Point, p2: Point, n: int = 24) -> list[Point]:
@@ -106,7 +108,9 @@ def _depths(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     return depth
 
 
-def _columns(ids: list[str], edges: list[tuple[str, str]], depth: dict[str, int]) -> list[list[str]]:
+def _columns(
+    ids: list[str], edges: list[tuple[str, str]], depth: dict[str, int]
+) -> list[list[str]]:
     """Nodes per column, ordered by the mean row of their inputs (one barycentre pass)."""
     n_cols = max(depth.values(), default=0) + 1
     cols: list[list[str]] = [[] for _ in range(n_cols)]
@@ -114,6 +118,7 @@ def _columns(ids: list[str], edges: list[tuple[str, str]], depth: dict[str, int]
         cols[depth[i]].append(i)
     row: dict[str, float] = {}
     for col in cols:
+
         def key(node: str) -> float:
             ins = [row[s] for s, t in edges if t == node and s in row]
             return sum(ins) / len(ins) if ins else float(ids.index(node))
@@ -124,9 +129,14 @@ def _columns(ids: list[str], edges: list[tuple[str, str]], depth: dict[str, int]
     return [c for c in cols if c]
 
 
-def _route_edges(raw_edges: list[Mapping[str, Any]], pairs: list[tuple[str, str]], ids: list[str],
-                 col_of: dict[str, int], centre: dict[str, Point], boxes: dict[str, Box]
-                 ) -> list[dict[str, Any]]:
+def _route_edges(
+    raw_edges: list[Mapping[str, Any]],
+    pairs: list[tuple[str, str]],
+    ids: list[str],
+    col_of: dict[str, int],
+    centre: dict[str, Point],
+    boxes: dict[str, Box],
+) -> list[dict[str, Any]]:
     """A curve per edge: straight between neighbouring columns when nothing is in the way, else
     an arc, alternately above and below, bent further until it crosses no box and runs along no
     other arc."""
@@ -134,7 +144,9 @@ def _route_edges(raw_edges: list[Mapping[str, Any]], pairs: list[tuple[str, str]
     routes: list[dict[str, Any] | None] = [None] * len(raw_edges)
     seen_pairs: dict[tuple[str, str], int] = {}
     arcs = 0
-    order = sorted(range(len(raw_edges)), key=lambda k: (abs(col_of[pairs[k][1]] - col_of[pairs[k][0]]), k))
+    order = sorted(
+        range(len(raw_edges)), key=lambda k: (abs(col_of[pairs[k][1]] - col_of[pairs[k][0]]), k)
+    )
     for k in order:
         s, t = pairs[k]
         forward = col_of[t] > col_of[s]
@@ -170,8 +182,15 @@ def _route_edges(raw_edges: list[Mapping[str, Any]], pairs: list[tuple[str, str]
         arcs += bend != 0.0
         curves.append(pts)
         op = str(raw_edges[k].get("op", ""))
-        routes[k] = {"source": s, "target": t, "op": op, "color": op_color(op),
-                     "path": [p0, c, p2], "_pts": pts, "_side": -1.0 if bend >= 0 else 1.0}
+        routes[k] = {
+            "source": s,
+            "target": t,
+            "op": op,
+            "color": op_color(op),
+            "path": [p0, c, p2],
+            "_pts": pts,
+            "_side": -1.0 if bend >= 0 else 1.0,
+        }
     return [r for r in routes if r is not None]
 
 
@@ -206,8 +225,12 @@ def _place_labels(routes: list[dict[str, Any]], node_boxes: list[Box]) -> list[d
                 break
         box = best or fallback
         placed.append(box)
-        r["label"] = {"x": (box[0] + box[2]) / 2, "y": (box[1] + box[3]) / 2,
-                      "w": box[2] - box[0], "h": box[3] - box[1]}
+        r["label"] = {
+            "x": (box[0] + box[2]) / 2,
+            "y": (box[1] + box[3]) / 2,
+            "w": box[2] - box[0],
+            "h": box[3] - box[1],
+        }
     return routes
 
 
@@ -251,8 +274,13 @@ def diagram_layout(diagram: Mapping[str, Any] | None) -> dict[str, Any]:
     nodes = [n for n in diagram.get("nodes", []) if isinstance(n, Mapping) and "id" in n]
     ids = list(dict.fromkeys(str(n["id"]) for n in nodes))
     labels = {str(n["id"]): str(n.get("label", n["id"])) for n in nodes}
-    raw_edges = [e for e in diagram.get("edges", []) if isinstance(e, Mapping)
-                 and str(e.get("source")) in labels and str(e.get("target")) in labels]
+    raw_edges = [
+        e
+        for e in diagram.get("edges", [])
+        if isinstance(e, Mapping)
+        and str(e.get("source")) in labels
+        and str(e.get("target")) in labels
+    ]
     pairs = [(str(e["source"]), str(e["target"])) for e in raw_edges]
     depth = _depths(ids, pairs)
     columns = _columns(ids, pairs, depth)
@@ -262,7 +290,11 @@ def diagram_layout(diagram: Mapping[str, Any] | None) -> dict[str, Any]:
     # the gap after a column fits the longest label of the edges leaving it
     gaps = []
     for k in range(len(columns)):
-        ops = [str(e.get("op", "")) for e, (s, _) in zip(raw_edges, pairs, strict=True) if col_of[s] == k]
+        ops = [
+            str(e.get("op", ""))
+            for e, (s, _) in zip(raw_edges, pairs, strict=True)
+            if col_of[s] == k
+        ]
         gaps.append(max([70.0, *(_text_w(op) + 30.0 for op in ops)]))
     centre: dict[str, Point] = {}
     x = 0.0
@@ -271,16 +303,28 @@ def diagram_layout(diagram: Mapping[str, Any] | None) -> dict[str, Any]:
         for r, node in enumerate(col):
             centre[node] = (x + width / 2, (r - (len(col) - 1) / 2) * ROW_GAP)
         x += width + gaps[k]
-    boxes = {i: (centre[i][0] - size[i][0] / 2, centre[i][1] - size[i][1] / 2,
-                 centre[i][0] + size[i][0] / 2, centre[i][1] + size[i][1] / 2) for i in ids}
+    boxes = {
+        i: (
+            centre[i][0] - size[i][0] / 2,
+            centre[i][1] - size[i][1] / 2,
+            centre[i][0] + size[i][0] / 2,
+            centre[i][1] + size[i][1] / 2,
+        )
+        for i in ids
+    }
 
     routes = _route_edges(raw_edges, pairs, ids, col_of, centre, boxes)
     out_edges = _place_labels(routes, list(boxes.values()))
     return _framed(ids, labels, centre, size, out_edges)
 
 
-def _framed(ids: list[str], labels: dict[str, str], centre: dict[str, Point],
-            size: dict[str, Point], edges: list[dict[str, Any]]) -> dict[str, Any]:
+def _framed(
+    ids: list[str],
+    labels: dict[str, str],
+    centre: dict[str, Point],
+    size: dict[str, Point],
+    edges: list[dict[str, Any]],
+) -> dict[str, Any]:
     """Shift everything to start at the margin, and add the legend under the graph."""
     xs: list[float] = []
     ys: list[float] = []
@@ -288,8 +332,14 @@ def _framed(ids: list[str], labels: dict[str, str], centre: dict[str, Point],
         xs += [centre[i][0] - size[i][0] / 2, centre[i][0] + size[i][0] / 2]
         ys += [centre[i][1] - size[i][1] / 2, centre[i][1] + size[i][1] / 2]
     for e in edges:
-        xs += [p[0] for p in e["_pts"]] + [e["label"]["x"] - e["label"]["w"] / 2, e["label"]["x"] + e["label"]["w"] / 2]
-        ys += [p[1] for p in e["_pts"]] + [e["label"]["y"] - e["label"]["h"] / 2, e["label"]["y"] + e["label"]["h"] / 2]
+        xs += [p[0] for p in e["_pts"]] + [
+            e["label"]["x"] - e["label"]["w"] / 2,
+            e["label"]["x"] + e["label"]["w"] / 2,
+        ]
+        ys += [p[1] for p in e["_pts"]] + [
+            e["label"]["y"] - e["label"]["h"] / 2,
+            e["label"]["y"] + e["label"]["h"] / 2,
+        ]
     if not xs:
         xs, ys = [0.0], [0.0]
     ox, oy = MARGIN - min(xs), MARGIN - min(ys)
@@ -297,22 +347,43 @@ def _framed(ids: list[str], labels: dict[str, str], centre: dict[str, Point],
     def r(v: float) -> float:
         return round(v, 1)
 
-    out_nodes = [{"id": i, "label": labels[i], "x": r(centre[i][0] + ox), "y": r(centre[i][1] + oy),
-                  "w": r(size[i][0]), "h": r(size[i][1])} for i in ids]
+    out_nodes = [
+        {
+            "id": i,
+            "label": labels[i],
+            "x": r(centre[i][0] + ox),
+            "y": r(centre[i][1] + oy),
+            "w": r(size[i][0]),
+            "h": r(size[i][1]),
+        }
+        for i in ids
+    ]
     for e in edges:
         e.pop("_pts")
         e.pop("_side")
         e["path"] = [[r(p[0] + ox), r(p[1] + oy)] for p in e["path"]]
-        e["label"] = {"x": r(e["label"]["x"] + ox), "y": r(e["label"]["y"] + oy),
-                      "w": r(e["label"]["w"]), "h": r(e["label"]["h"])}
+        e["label"] = {
+            "x": r(e["label"]["x"] + ox),
+            "y": r(e["label"]["y"] + oy),
+            "w": r(e["label"]["w"]),
+            "h": r(e["label"]["h"]),
+        }
     graph_h = max(ys) + oy + MARGIN
     ops = list(dict.fromkeys(e["op"] for e in edges))
-    legend = [{"op": op, "color": op_color(op), "x": MARGIN, "y": r(graph_h + LEGEND_ROW * k + 6)}
-              for k, op in enumerate(ops)]
+    legend = [
+        {"op": op, "color": op_color(op), "x": MARGIN, "y": r(graph_h + LEGEND_ROW * k + 6)}
+        for k, op in enumerate(ops)
+    ]
     width = max([max(xs) + ox + MARGIN, 160.0, *(MARGIN + 24 + _text_w(op) for op in ops)])
     height = graph_h + LEGEND_ROW * len(ops) + (MARGIN if ops else 0.0)
-    return {"version": LAYOUT_VERSION, "width": r(width), "height": r(height),
-            "nodes": out_nodes, "edges": edges, "legend": legend}
+    return {
+        "version": LAYOUT_VERSION,
+        "width": r(width),
+        "height": r(height),
+        "nodes": out_nodes,
+        "edges": edges,
+        "legend": legend,
+    }
 
 
 # --------------------------------------------------------------------------------------- SVG
@@ -320,8 +391,12 @@ def _framed(ids: list[str], labels: dict[str, str], centre: dict[str, Point],
 # SVG reads on JupyterLab Light and Dark, in nbconvert's HTML and after a sanitizer drops styles.
 
 
-def diagram_svg(diagram: Mapping[str, Any] | None, *, title: str | None = None,
-                layout: Mapping[str, Any] | None = None) -> str:
+def diagram_svg(
+    diagram: Mapping[str, Any] | None,
+    *,
+    title: str | None = None,
+    layout: Mapping[str, Any] | None = None,
+) -> str:
     """Draw an architecture as a standalone SVG string (no script; all text escaped).
 
     Parameters
@@ -350,14 +425,26 @@ def diagram_svg(diagram: Mapping[str, Any] | None, *, title: str | None = None,
         f'role="img" aria-label="architecture diagram" class="jupyter-automl-diagram">',
     ]
     colors = list(dict.fromkeys(e["color"] for e in lay["edges"]))
-    parts.append("<defs>" + "".join(
-        f'<marker id="ja-arrow-{c.lstrip("#")}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
-        f'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" '
-        f'fill="{c}"/></marker>' for c in colors) + "</defs>")
+    parts.append(
+        "<defs>"
+        + "".join(
+            f'<marker id="ja-arrow-{c.lstrip("#")}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+            f'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" '
+            f'fill="{c}"/></marker>'
+            for c in colors
+        )
+        + "</defs>"
+    )
     if title:
-        short = title if len(title) * CHAR_W < width - 20 else title[: max(8, int((width - 30) / CHAR_W))] + "…"
-        parts.append(f'<text x="{MARGIN:g}" y="15" font-size="11" fill="currentColor" fill-opacity="0.75">'
-                     f"<title>{escape(title)}</title>{escape(short)}</text>")
+        short = (
+            title
+            if len(title) * CHAR_W < width - 20
+            else title[: max(8, int((width - 30) / CHAR_W))] + "…"
+        )
+        parts.append(
+            f'<text x="{MARGIN:g}" y="15" font-size="11" fill="currentColor" fill-opacity="0.75">'
+            f"<title>{escape(title)}</title>{escape(short)}</text>"
+        )
     parts.append(f'<g transform="translate(0,{top:g})">')
     for e in lay["edges"]:
         (x0, y0), (cx, cy), (x1, y1) = e["path"]
@@ -366,20 +453,27 @@ def diagram_svg(diagram: Mapping[str, Any] | None, *, title: str | None = None,
         parts.append(
             f'<path class="ja-edge" d="M {x0:g} {y0:g} Q {cx:g} {cy:g} {x1:g} {y1:g}" fill="none" '
             f'stroke="{e["color"]}" stroke-width="2.5" marker-end="url(#ja-arrow-{marker})">'
-            f"<title>{escape(e['source'])} → {escape(e['target'])}: {op}</title></path>")
+            f"<title>{escape(e['source'])} → {escape(e['target'])}: {op}</title></path>"
+        )
         lab = e["label"]
-        parts.append(f'<text x="{lab["x"]:g}" y="{lab["y"] + 4:g}" text-anchor="middle" '
-                     f'fill="{e["color"]}">{op}</text>')
+        parts.append(
+            f'<text x="{lab["x"]:g}" y="{lab["y"] + 4:g}" text-anchor="middle" '
+            f'fill="{e["color"]}">{op}</text>'
+        )
     for n in lay["nodes"]:
         x, y, w, h = n["x"], n["y"], n["w"], n["h"]
-        parts.append(f'<g><rect x="{x - w / 2:g}" y="{y - h / 2:g}" width="{w:g}" height="{h:g}" '
-                     f'rx="{h / 2:g}" fill="currentColor" fill-opacity="0.07" stroke="currentColor" '
-                     f'stroke-opacity="0.6" stroke-width="1.5"/>'
-                     f'<text x="{x:g}" y="{y + 4:g}" text-anchor="middle" fill="currentColor">'
-                     f"{escape(n['label'])}</text></g>")
+        parts.append(
+            f'<g><rect x="{x - w / 2:g}" y="{y - h / 2:g}" width="{w:g}" height="{h:g}" '
+            f'rx="{h / 2:g}" fill="currentColor" fill-opacity="0.07" stroke="currentColor" '
+            f'stroke-opacity="0.6" stroke-width="1.5"/>'
+            f'<text x="{x:g}" y="{y + 4:g}" text-anchor="middle" fill="currentColor">'
+            f"{escape(n['label'])}</text></g>"
+        )
     for item in lay["legend"]:
         y = item["y"]
-        parts.append(f'<rect x="{item["x"]:g}" y="{y - 5:g}" width="14" height="10" fill="{item["color"]}"/>'
-                     f'<text x="{item["x"] + 20:g}" y="{y + 4:g}" fill="currentColor">{escape(item["op"])}</text>')
+        parts.append(
+            f'<rect x="{item["x"]:g}" y="{y - 5:g}" width="14" height="10" fill="{item["color"]}"/>'
+            f'<text x="{item["x"] + 20:g}" y="{y + 4:g}" fill="currentColor">{escape(item["op"])}</text>'
+        )
     parts.append("</g></svg>")
     return "".join(parts)
