@@ -59,7 +59,10 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
     for r in sorted(finished, key=lambda r: (r.elapsed_s if r.elapsed_s is not None else 0.0, r.number)):
         if r.state == "COMPLETE" and r.value is not None and (best_val is None or sign * r.value > sign * best_val):
             best_val = r.value
-        history.append({"trial": r.number, "elapsed_s": _finite(r.elapsed_s), "score": _finite(r.value),
+        # a pruned trial's value is its last partial score: the chart, like the live one,
+        # plots complete trials only
+        history.append({"trial": r.number, "elapsed_s": _finite(r.elapsed_s),
+                        "score": _finite(r.value) if r.state == "COMPLETE" else None,
                         "best": _finite(best_val), "state": r.state})
 
     if multi:
