@@ -11,6 +11,7 @@ import json
 import urllib.request
 
 import pytest
+from notebook_files import write_notebook
 
 from tests.conftest import ARTIFACTS, shutdown_sessions
 
@@ -221,17 +222,8 @@ NAS, TAB = 2, 3
 
 @pytest.mark.browser
 def test_nas_and_tabular_read_cleanly_after_reopen_in_light_and_dark(open_notebook, lab) -> None:
-    import nbformat
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in NAS_CELLS]
-    nbformat.write(nb, lab["root"] / NAS_NB)
+    write_notebook(lab["root"] / NAS_NB, NAS_CELLS)
     page = open_notebook(NAS_NB)
     for k in (0, 1):
         page.evaluate(RUN_CELL, k)
@@ -347,16 +339,7 @@ INTERRUPT_CELLS = [
 def test_stop_and_interrupt_end_a_foreground_search_cleanly(open_notebook, lab) -> None:
     import time
 
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in INTERRUPT_CELLS]
-    nbformat.write(nb, lab["root"] / INTERRUPT_NB)
+    write_notebook(lab["root"] / INTERRUPT_NB, INTERRUPT_CELLS)
     page = open_notebook(INTERRUPT_NB)
     page.evaluate(
         "async () => await window.jupyterapp.commands.execute('apputils:change-theme', "

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from notebook_files import write_notebook
 
 RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -27,18 +27,6 @@ CELLS = [
 SEARCH_CELLS = (1, 2, 3)
 
 
-def write_search_notebook(path: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nbformat.write(nb, path)
-    return path
-
-
 def results_in(cell: Any) -> int:
     return sum(1 for o in cell.outputs if RESULT_MIME in o.get("data", {}))
 
@@ -46,7 +34,7 @@ def results_in(cell: Any) -> int:
 @pytest.fixture
 def executed(nb_root: Path, run_notebook) -> tuple[Any, Path]:
     pytest.importorskip("torch")
-    write_search_notebook(nb_root / "searches.ipynb")
+    write_notebook(nb_root / "searches.ipynb", CELLS)
     nb = run_notebook("searches.ipynb")
     return nb, nb_root / "searches.executed.ipynb"
 
