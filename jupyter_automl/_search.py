@@ -192,7 +192,7 @@ class Search:
         """Queue the preset (rules) or the portfolio; skipped where a trial already has those params.
 
         The portfolio's own work (proxy screening, a DARTS search) runs inside the time budget
-        and reports its progress to observers that have ``on_progress(stage, done, total)``.
+        and reports its progress to observers as ``on_progress({"event": "stage", "stage", "done", "total"})``.
         """
         import inspect
 
@@ -211,18 +211,23 @@ class Search:
             self.study.enqueue_trial(params, skip_if_exists=True)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
+        event = {"event": "stage", "stage": stage, "done": done, "total": total}
         for observer in self.observers:
             hook = getattr(observer, "on_progress", None)
             if hook is None:
                 continue
             try:
-                hook(stage, done, total)
+                hook(event)
             except Exception:  # a broken view must not end the search
                 logger.exception("observer %r failed on progress", observer)
 
     # ----------------------------------------------------------------------------- run
     def run(self) -> SearchResult:
         """Run in the calling thread (the kernel's interrupt button stops it cleanly)."""
+        if any(getattr(o, "serves_widgets", False) for o in self.observers):  # a live view's Stop works
+            from jupyter_automl.ui.foreground import run_serving_widgets
+
+            return run_serving_widgets(self)
         try:
             self._run()
         except BaseException as exc:

@@ -13,7 +13,8 @@ from typing import Any
 
 from jupyter_automl.storage import ATTR
 
-__all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "study_payload", "payload_html", "payload_text", "best_so_far_svg"]
+__all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "study_payload", "payload_html", "payload_text", "best_so_far_svg",
+           "format_score", "format_param", "params_text", "shorten"]
 
 MIME_TYPE = "application/vnd.jupyter-automl.result.v1+json"
 PAYLOAD_VERSION = "1.0"
@@ -58,7 +59,10 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
     for r in sorted(finished, key=lambda r: (r.elapsed_s if r.elapsed_s is not None else 0.0, r.number)):
         if r.state == "COMPLETE" and r.value is not None and (best_val is None or sign * r.value > sign * best_val):
             best_val = r.value
-        history.append({"trial": r.number, "elapsed_s": _finite(r.elapsed_s), "score": _finite(r.value),
+        # a pruned trial's value is its last partial score: the chart, like the live one,
+        # plots complete trials only
+        history.append({"trial": r.number, "elapsed_s": _finite(r.elapsed_s),
+                        "score": _finite(r.value) if r.state == "COMPLETE" else None,
                         "best": _finite(best_val), "state": r.state})
 
     if multi:
@@ -80,12 +84,8 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
                 "params": dict(study.trials[b.number].params) if b.number < len(study.trials) else b.params,
                 "genotype": b.extra.get("genotype"), "diagram": b.diagram}
     counts = {s: sum(1 for r in records if r.state == s) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
-    from jupyter_automl.config import SearchConfig
 
-    try:
-        config_text = SearchConfig.from_dict(config).to_yaml() if config else ""
-    except Exception:  # a config written by a newer version: show what we can
-        config_text = ""
+    config_text = config_cell_text(config)
     return {
         "version": PAYLOAD_VERSION,
         "study": {
@@ -113,9 +113,36 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         "config": config,
         "config_text": config_text,
         "diagram": best.get("diagram") if best else None,
+        "diagram_layout": _layout(best.get("diagram") if best else None),
         "environment": attrs.get(f"{ATTR}:environment", {}),
         "fingerprint": attrs.get(f"{ATTR}:fingerprint", {}),
     }
+
+
+ARRAYS_VARIABLE = "Xy"
+
+
+def config_cell_text(config: dict[str, Any]) -> str:
+    """The body of the ``%%automl`` cell that reruns a search (``""`` when unreadable).
+
+    A search on arrays passed from Python has no ``data`` to write down: the text then reads
+    ``data: Xy`` with a comment, and runs once the notebook defines ``Xy = (X, y)``.
+
+    >>> print(config_cell_text({"space": "nas-cell", "n_trials": 4}).splitlines()[0])
+    data: Xy  # the search ran on arrays: define Xy = (X, y) in the notebook first
+    """
+    from jupyter_automl.config import SearchConfig
+
+    if not config:
+        return ""
+    try:
+        text = SearchConfig.from_dict(config).to_yaml()
+    except Exception:  # a config written by a newer version: show what we can
+        return ""
+    if config.get("data") is None:
+        text = (f"data: {ARRAYS_VARIABLE}  # the search ran on arrays: define {ARRAYS_VARIABLE} = (X, y) "
+                "in the notebook first\n") + text
+    return text
 
 
 def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
@@ -123,6 +150,7 @@ def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
            "score": _finite(r.value) if r.values is None or len(r.values) == 1 else [_finite(v) for v in r.values],
            "score_std": _finite(r.score_std), "duration_s": _finite(round(r.duration_s, 3)),
            "state": r.state, "params": r.params, "error": r.error or r.extra.get("reason")}
+    # the params stay on every row (pruned and failed too); the reason goes beside them
     if pareto:
         row["pareto"] = True
     if r.extra.get("epochs_run") is not None:  # NAS trials: how far training went before pruning
@@ -130,30 +158,90 @@ def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
     return row
 
 
-def _fmt(v: Any, digits: int = 4) -> str:
+def _layout(diagram: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The one diagram layout every renderer draws (see :mod:`jupyter_automl.spaces.nas.diagram`)."""
+    if not diagram:
+        return None
+    from jupyter_automl.spaces.nas.diagram import diagram_layout
+
+    return diagram_layout(diagram)
+
+
+# ------------------------------------------------------------------------------ formatting
+# one formatter for the live view, the static HTML, the text summary and the CLI
+
+
+def format_score(value: Any, digits: int = 4) -> str:
+    """A score (or any measured number): fixed decimals, or significant digits when tiny or huge.
+
+    >>> format_score(0.96667), format_score(1.0), format_score(12345.6), format_score(None)
+    ('0.9667', '1.0000', '1.235e+04', '–')
+    """
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_score(v, digits) for v in value)
+    v = _finite(value)
     if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.{digits}g}" if abs(v) >= 1e4 or (abs(v) < 1e-3 and v != 0) else f"{v:.{digits}f}"
-    if isinstance(v, list):
-        return ", ".join(_fmt(x, digits) for x in v)
-    return str(v)
+        return "–"
+    if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3):
+        return f"{v:.{digits}g}"
+    return f"{v:.{digits}f}"
 
 
-def _params_text(params: dict[str, Any], limit: int = 4) -> str:
-    items = list(params.items())
-    text = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in items[:limit])
+def format_param(value: Any) -> str:
+    """A parameter value: integers as integers, floats to 3 significant digits, the rest as text.
+
+    >>> format_param(1.0), format_param(0.012345), format_param(250), format_param("rbf")
+    ('1', '0.0123', '250', 'rbf')
+    """
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value.is_integer() and abs(value) < 1e6:
+            return str(int(value))
+        return f"{value:.3g}"
+    return str(value)
+
+
+def params_text(params: dict[str, Any] | None, limit: int = 4) -> str:
+    """``k=v, k=v, …``: the first ``limit`` key parameters, in the space's order.
+
+    >>> params_text({"C": 1.0, "kernel": "rbf", "gamma": 0.0123})
+    'C=1, kernel=rbf, gamma=0.0123'
+    """
+    items = list((params or {}).items())
+    text = ", ".join(f"{k}={format_param(v)}" for k, v in items[:limit])
     return text + (", …" if len(items) > limit else "")
 
 
-def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: int = 180, direction: str = "maximize") -> str:
-    """An inline SVG: every trial's score against time (dots) and the best so far (a step line)."""
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (the caller shows the full text on hover).
+
+    >>> shorten("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|", 20)
+    '|nor_conv_3x3~0|+|s…'
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    return "" if v is None else format_score(v, digits) if isinstance(v, (float, list)) else str(v)
+
+
+def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: int = 190, direction: str = "maximize") -> str:
+    """An inline SVG: every trial's score against time (dots) and the best so far (a step line).
+
+    Text and frame take the surrounding text colour (``currentColor``), so the chart reads on a
+    light or a dark page, and after a sanitizer strips style attributes.
+    """
     pts = [(h["elapsed_s"], h["score"], h["best"]) for h in history if h.get("score") is not None and h.get("elapsed_s") is not None]
-    pad_l, pad_r, pad_t, pad_b = 48, 10, 10, 28
+    pad_l, pad_r, pad_t, pad_b = 52, 10, 10, 30
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-             'role="img" aria-label="best score so far against time" style="font: 10px sans-serif">',
-             f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="#fafafa" stroke="#ccc"/>']
+             'role="img" aria-label="best score so far against time" font-family="sans-serif" font-size="10" '
+             'class="jupyter-automl-chart">',
+             f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="currentColor" fill-opacity="0.04" '
+             'stroke="currentColor" stroke-opacity="0.3"/>']
     if pts:
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts] + [p[2] for p in pts if p[2] is not None]
@@ -170,8 +258,9 @@ def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: 
         def sy(y: float) -> float:
             return pad_t + h - (y - y0) / (y1 - y0) * h
 
-        for x, y, _ in pts:
-            parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.5" fill="#7aa6da" fill-opacity="0.7"/>')
+        for (x, y, _), row in zip(pts, [hh for hh in history if hh.get("score") is not None and hh.get("elapsed_s") is not None], strict=True):
+            parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="#4c8bd6" fill-opacity="0.8">'
+                         f'<title>trial {row.get("trial")}: {html.escape(format_score(y))}</title></circle>')
         line = []
         prev = None
         for x, _, b in pts:
@@ -183,18 +272,69 @@ def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: 
             prev = b
         if prev is not None:
             line.append(f"{sx(x1):.1f},{sy(prev):.1f}")
-            parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="#d62728" stroke-width="2"/>')
+            parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="#e0474c" stroke-width="2"/>')
         for frac in (0.0, 0.5, 1.0):
             yv = y0 + margin + frac * (y1 - y0 - 2 * margin)
-            parts.append(f'<text x="{pad_l - 4}" y="{sy(yv) + 3:.1f}" text-anchor="end">{html.escape(_fmt(yv, 3))}</text>')
-        parts.append(f'<text x="{pad_l}" y="{height - 8}">0 s</text>')
-        parts.append(f'<text x="{pad_l + w}" y="{height - 8}" text-anchor="end">{x1:.1f} s</text>')
+            parts.append(f'<text x="{pad_l - 4}" y="{sy(yv) + 3:.1f}" text-anchor="end" fill="currentColor">'
+                         f'{html.escape(format_score(yv, 3))}</text>')
+        parts.append(f'<text x="{pad_l}" y="{height - 10}" fill="currentColor">0 s</text>')
+        parts.append(f'<text x="{pad_l + w}" y="{height - 10}" text-anchor="end" fill="currentColor">{x1:.1f} s</text>')
     else:
-        parts.append(f'<text x="{pad_l + w / 2}" y="{pad_t + h / 2}" text-anchor="middle" fill="#888">no finished trial yet</text>')
-    parts.append(f'<text x="{pad_l + w / 2}" y="{height - 8}" text-anchor="middle" fill="#555">time · '
-                 f'<tspan fill="#d62728">best so far</tspan></text>')
+        parts.append(f'<text x="{pad_l + w / 2}" y="{pad_t + h / 2}" text-anchor="middle" fill="currentColor" '
+                     'fill-opacity="0.6">no finished trial yet</text>')
+    parts.append(f'<text x="{pad_l + w / 2}" y="{height - 10}" text-anchor="middle" fill="currentColor" fill-opacity="0.75">'
+                 'time · <tspan fill="#e0474c" fill-opacity="1">best so far</tspan></text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+# the static HTML sets no text or background colour of its own: it inherits the page's (Lab
+# Light or Dark, nbconvert, GitHub), and lines and muted text use neutral greys with alpha
+_TH = 'style="text-align:left;padding:2px 8px;border-bottom:1px solid rgba(128,128,128,0.6)"'
+_TD = 'style="padding:1px 8px;border-bottom:1px solid rgba(128,128,128,0.2);vertical-align:top"'
+_TD_NUM = 'style="padding:1px 8px;border-bottom:1px solid rgba(128,128,128,0.2);vertical-align:top;text-align:right;font-variant-numeric:tabular-nums"'
+_MUTED = 'style="opacity:0.7;font-size:11px"'
+
+
+def _cell(text: str, *, numeric: bool = False, full: str | None = None) -> str:
+    title = f' title="{html.escape(full)}"' if full and full != text else ""
+    return f"<td {_TD_NUM if numeric else _TD}{title}>{html.escape(text)}</td>"
+
+
+def _params_cell(row: dict[str, Any]) -> str:
+    """The key params, then the prune or failure reason beside them (never instead of them)."""
+    e = html.escape
+    params = params_text(row.get("params") or {})
+    full = params_text(row.get("params") or {}, limit=1000)
+    note = row.get("error")
+    title = f' title="{e(full)}"' if full != params else ""
+    inner = e(params)
+    if note:
+        inner += (" " if inner else "") + f'<span class="jupyter-automl-note" {_MUTED} title="{e(str(note))}">' \
+                 f"· {e(shorten(str(note), 60))}</span>"
+    return f'<td {_TD} class="jupyter-automl-params"{title}>{inner}</td>'
+
+
+def _leaderboard_html(payload: dict[str, Any], rows: int) -> str:
+    cols = [("rank", True), ("trial", True), ("model", False), ("score", True), ("± std", True),
+            ("time (s)", True), ("state", False), ("params", False)]
+    body = []
+    for row in payload["leaderboard"]["rows"][:rows]:
+        model = str(row.get("model"))
+        body.append("<tr>" + "".join([
+            _cell(_fmt(row.get("rank")), numeric=True), _cell(str(row.get("trial")), numeric=True),
+            _cell(shorten(model, 40), full=model), _cell(format_score(row.get("score")), numeric=True),
+            _cell(format_score(row.get("score_std")), numeric=True),
+            _cell(format_score(row.get("duration_s"), 2), numeric=True), _cell(str(row.get("state"))),
+            _params_cell(row)]) + "</tr>")
+    shown = min(rows, len(payload["leaderboard"]["rows"]))
+    more = payload["leaderboard"].get("total_rows", len(payload["leaderboard"]["rows"])) - shown
+    table = ('<table class="jupyter-automl-leaderboard" style="border-collapse:collapse;font-size:12px;max-width:100%">'
+             "<thead><tr>" + "".join(f"<th {_TH}>{c}</th>" for c, _ in cols)
+             + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+    if more > 0:
+        table += f"<div {_MUTED}>… {more} more trials (result.leaderboard has them all)</div>"
+    return table
 
 
 def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | None = None) -> str:
@@ -207,27 +347,17 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
             f"({s.get('n_complete', 0)} complete, {s.get('n_pruned', 0)} pruned, {s.get('n_failed', 0)} failed) · "
             f"{e(str(s.get('state')))}")
     if best:
-        head += f"<br>best: <b>{e(_fmt(best.get('score')))}</b> ± {e(_fmt(best.get('score_std')))} — trial {best.get('trial')} ({e(str(best.get('model')))})"
-    cols = ["rank", "trial", "model", "score", "± std", "time (s)", "state", "params"]
-    body = []
-    for row in payload["leaderboard"]["rows"][:rows]:
-        detail = row.get("error") or _params_text(row.get("params") or {})
-        body.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in [
-            _fmt(row.get("rank")), row.get("trial"), row.get("model"), _fmt(row.get("score")), _fmt(row.get("score_std")),
-            _fmt(row.get("duration_s"), 2), row.get("state"), detail]) + "</tr>")
-    more = payload["leaderboard"].get("total_rows", len(payload["leaderboard"]["rows"])) - min(rows, len(payload["leaderboard"]["rows"]))
-    table = ('<table class="jupyter-automl-leaderboard" style="border-collapse:collapse;font-size:12px">'
-             "<thead><tr>" + "".join(f'<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #999">{c}</th>' for c in cols)
-             + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
-    if more > 0:
-        table += f'<div style="color:#666;font-size:11px">… {more} more trials (result.leaderboard has them all)</div>'
+        model = str(best.get("model"))
+        head += (f"<br>best: <b>{e(format_score(best.get('score')))}</b> ± {e(format_score(best.get('score_std')))}"
+                 f' — trial {best.get("trial")} (<span title="{e(model)}">{e(shorten(model, 60))}</span>)')
     chart = best_so_far_svg(payload.get("history", []), direction=str(s.get("direction")))
     parts = [f'<div class="jupyter-automl-result" style="font-family:sans-serif;font-size:13px">'
              f'<div style="margin-bottom:6px">{head}</div>',
              '<div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start">',
-             f"<div>{table}</div><div>{chart}</div>"]
+             f'<div style="max-width:100%;overflow-x:auto">{_leaderboard_html(payload, rows)}</div><div>{chart}</div>']
     if diagram_svg:
-        parts.append(f"<div>{diagram_svg}</div>")
+        parts.append(f'<div style="max-width:100%;overflow-x:auto"><div {_MUTED}>architecture of the best trial</div>'
+                     f"{diagram_svg}</div>")
     parts.append("</div>")
     if payload.get("config_text"):
         parts.append("<details><summary>%%automl</summary><pre>%%automl\n" + e(payload["config_text"]) + "</pre></details>")
@@ -242,12 +372,12 @@ def payload_text(payload: dict[str, Any], rows: int = 10) -> str:
     lines = [f"SearchResult {s.get('name')}: {s.get('space')}/{s.get('strategy')}, {s.get('metric')}, "
              f"{s.get('n_trials', 0)} trials ({s.get('n_failed', 0)} failed), {s.get('state')}"]
     if best:
-        lines.append(f"best {s.get('metric')} {_fmt(best.get('score'))} ± {_fmt(best.get('score_std'))} "
+        lines.append(f"best {s.get('metric')} {format_score(best.get('score'))} ± {format_score(best.get('score_std'))} "
                      f"(trial {best.get('trial')}, {best.get('model')})")
     lines.append(f"{'rank':>4}  {'trial':>5}  {'model':<24} {'score':>8}  {'state':<8}")
     for row in payload["leaderboard"]["rows"][:rows]:
-        lines.append(f"{_fmt(row.get('rank')):>4}  {row.get('trial'):>5}  {str(row.get('model'))[:24]:<24} "
-                     f"{_fmt(row.get('score')):>8}  {row.get('state'):<8}")
+        lines.append(f"{_fmt(row.get('rank')):>4}  {row.get('trial'):>5}  {shorten(str(row.get('model')), 24):<24} "
+                     f"{format_score(row.get('score')):>8}  {row.get('state'):<8}")
     return "\n".join(lines)
 
 

@@ -56,6 +56,7 @@ class SearchResult:
         self._stop: threading.Event | None = stop_event
         self._error: BaseException | None = None
         self._meta: dict[str, Any] = {}
+        self._shown_in_cell: int | None = None  # the execution count of the cell its view ended in
         if dataset is not None:
             self._meta = {"task": dataset.task, "classes": dataset.classes}
 
@@ -247,17 +248,28 @@ class SearchResult:
         payload = self.payload()
         diagram_svg = None
         if payload.get("diagram"):
-            try:
-                from jupyter_automl.spaces.nas.diagram import diagram_svg as draw
+            from jupyter_automl.spaces.nas.diagram import diagram_svg as draw
 
-                diagram_svg = draw(payload["diagram"])
-            except ImportError:
-                diagram_svg = None
+            genotype = (payload.get("best") or {}).get("genotype")
+            diagram_svg = draw(payload["diagram"], layout=payload.get("diagram_layout"),
+                               title=str(genotype) if genotype else None)
         return {
             MIME_TYPE: payload,
             "text/html": payload_html(payload, diagram_svg=diagram_svg),
             "text/plain": payload_text(payload),
         }
+
+    @property
+    def _ipython_display_(self) -> Any:
+        """IPython's display hook, present only when this result's live view already shows it in
+        the running cell (``ja.search(...)`` as the last expression): then it displays nothing.
+        Otherwise it does not exist, and IPython shows ``_repr_mimebundle_`` as usual."""
+        import sys
+
+        shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+        if self._shown_in_cell is None or shell is None or shell.execution_count != self._shown_in_cell:
+            raise AttributeError("_ipython_display_")
+        return lambda: None
 
 
 def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -> Any:

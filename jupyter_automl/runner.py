@@ -96,6 +96,11 @@ class Observer:
     def on_trial(self, record: TrialRecord, trial: Any) -> None:
         """A trial finished (``trial`` is the Optuna ``FrozenTrial``, already in storage)."""
 
+    def on_progress(self, event: dict[str, Any]) -> None:
+        """Something started or moved on: ``{"event": "trial", "trial": N, "model": "..."}`` before a
+        trial fits; ``{"event": "stage", "stage": "screening 200 cells", "done": 120, "total": 200}``
+        while the search prepares (proxy screening, a DARTS supernet)."""
+
     def on_end(self, result: Any) -> None:
         """The run ended and the final model is fitted (``result`` is the ``SearchResult``)."""
 
@@ -215,6 +220,7 @@ class Runner:
         try:
             params = self.space.sample(trial)
             info["model"] = self.space.describe(params)
+            self._progress({"event": "trial", "trial": trial.number, "model": info["model"]})
             info["key_params"] = _jsonable(self.space.key_params(params))
             self.budget.deadline = None if self.deadline is None else self.deadline - self.reserve
             evaluation = self.space.evaluate(trial, params, self.budget)
@@ -257,6 +263,14 @@ class Runner:
                 logger.exception("observer %r failed", observer)
         if interrupted:
             raise KeyboardInterrupt
+
+    def _progress(self, event: dict[str, Any]) -> None:
+        """Tell observers what starts (views show it before the first trial ends)."""
+        for observer in self.observers:
+            try:
+                getattr(observer, "on_progress", lambda _e: None)(event)
+            except Exception:  # a broken view must not fail the trial
+                logger.exception("observer %r failed", observer)
 
     def _keep(self, frozen: Any) -> None:
         """Copy a finished trial to the record (when trials run in memory), once."""

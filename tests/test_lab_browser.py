@@ -76,11 +76,15 @@ def test_saved_notebook_renders_the_leaderboard_without_a_kernel(lab, e2e_page, 
     newer[MIME_TYPE]["version"] = "2.0"
     # a newer minor version with an architecture diagram and fields this renderer does not know
     nas = copy.deepcopy(saved_result)
-    nas[MIME_TYPE].update(version="1.9", carbon={"grams": 3}, diagram={
+    from jupyter_automl.spaces.nas.diagram import diagram_layout
+
+    diagram = {
         "nodes": [{"id": "in", "label": "input"}, {"id": "c", "label": "conv3x3"},
                   {"id": "p", "label": "maxpool"}, {"id": "out", "label": "output"}],
         "edges": [{"source": "in", "target": "c", "op": "conv"}, {"source": "in", "target": "p", "op": "pool"},
-                  {"source": "c", "target": "out", "op": "sum"}, {"source": "p", "target": "out", "op": "sum"}]})
+                  {"source": "c", "target": "out", "op": "sum"}, {"source": "p", "target": "out", "op": "sum"}]}
+    nas[MIME_TYPE].update(version="1.9", carbon={"grams": 3}, diagram=diagram,
+                          diagram_layout=diagram_layout(diagram))
     _write_notebook(lab["root"] / "saved.ipynb",
                     [_result_cell(saved_result, 1), _result_cell(newer, 2), _result_cell(nas, 3)], kernelspec=None)
     page = e2e_page
@@ -96,6 +100,11 @@ def test_saved_notebook_renders_the_leaderboard_without_a_kernel(lab, e2e_page, 
     assert view.locator(".jp-AutoML-name").inner_text() == "saved-study"
     first = [c.inner_text() for c in rows.nth(0).locator("td").all()]
     assert first[0] == "1" and first[6] == "COMPLETE"
+    # one formatter: the renderer's cells read as the static HTML's
+    from jupyter_automl.report import format_score, params_text
+
+    row = saved_result[MIME_TYPE]["leaderboard"]["rows"][0]
+    assert first[3] == format_score(row["score"]) and first[7] == params_text(row["params"])
     assert view.locator("svg.jp-AutoML-chart circle.jp-AutoML-chart-dot").count() == 4
     assert view.locator("svg.jp-AutoML-chart polyline.jp-AutoML-chart-best").count() == 1
     assert "%%automl\ndata: sklearn:iris" in view.locator(".jp-AutoML-config-text").text_content()

@@ -95,6 +95,46 @@ def live_view(search: Search) -> Observer | None:
     return LiveView(search)
 
 
+class first_feedback:
+    """Show "loading data…" in the cell at once; the live view then takes over that output.
+
+    Data loading and the first import of Bokeh take seconds on a large file: the line says what
+    the cell is doing meanwhile. If no view takes the output (bad input, no front end), it is
+    emptied when the block ends.
+    """
+
+    def __init__(self, show: bool = True) -> None:
+        self.show = show and in_kernel() and not getattr(_placement, "suppress", False)
+
+    def __enter__(self) -> first_feedback:
+        _placement.pending = None
+        if self.show:
+            from IPython.display import display
+
+            text = "loading data…"
+            _placement.pending = display(
+                {
+                    "text/plain": text,
+                    "text/html": f"<span class='jupyter-automl-pending' style='opacity:.7'>{text}</span>",
+                },
+                raw=True,
+                display_id=True,
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        handle = take_pending_output()
+        if handle is not None:
+            handle.update({"text/plain": ""}, raw=True)
+
+
+def take_pending_output() -> Any:
+    """The "loading data…" output of :class:`first_feedback`, for the live view to reuse (once)."""
+    handle = getattr(_placement, "pending", None)
+    _placement.pending = None
+    return handle
+
+
 class suppress_auto_view:
     """Within this block, ``Search`` attaches no live view of its own (the caller places one)."""
 

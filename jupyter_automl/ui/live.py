@@ -9,10 +9,11 @@ record); one flusher thread drains the queue a few times per second and is the o
 the Bokeh document while the search runs, so thousands of fast trials cost the search little and
 send the front end a handful of messages per second.
 
-When the search ends, the Bokeh widget state is re-snapshotted (``update_from_model``) so a
-saved notebook with widget state shows the final table, and the static result bundle (JSON,
-HTML with an SVG chart, text) replaces the placeholder under the view: it needs no kernel, no
-widget state and no JavaScript.
+When the search ends (finished, stopped, interrupted or failed) the view finishes in place: the
+static result bundle (JSON, HTML with SVG, text) replaces the view's output, the output that
+loaded BokehJS is emptied, and every widget is closed. A saved notebook then holds one result
+per search, no widget view and no BokehJS, and reads the same with or without a kernel,
+widget state or JavaScript.
 """
 
 from __future__ import annotations
@@ -27,41 +28,81 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import numpy as np
 from bokeh.layouts import column, row
-from bokeh.models import ColumnDataSource, DataTable, NumberFormatter, Range1d, TableColumn
+from bokeh.models import ColumnDataSource, DataTable, InlineStyleSheet, Range1d, TableColumn
 from bokeh.plotting import figure
 from IPython.display import display
 from jupyter_bokeh.widgets import BokehModel
 
+from jupyter_automl.report import format_score, params_text, shorten
 from jupyter_automl.runner import Observer, RunInfo, TrialRecord
-from jupyter_automl.ui import register_running, unregister_running
+from jupyter_automl.spaces.nas.diagram import diagram_layout
+from jupyter_automl.ui import in_kernel, register_running, take_pending_output, unregister_running
 
 if TYPE_CHECKING:
     from jupyter_automl._search import Search
     from jupyter_automl.result import SearchResult
 
-__all__ = ["LiveView", "load_bokehjs", "diagram_layout"]
+__all__ = ["LiveView", "bokehjs_bundle", "close_widgets"]
 
-_TABLE_FIELDS = ("rank", "trial", "model", "score", "std", "duration", "state", "params")
-_bokehjs_loaded = False
-_bokehjs_lock = threading.Lock()
+_TABLE_FIELDS = ("rank", "trial", "model", "score", "std", "duration", "state", "params", "full")
+_bundles: dict[str, dict[str, Any]] = {}
+_EMPTY = {"text/plain": ""}
+#: seconds between showing the view (and BokehJS) and adding the Bokeh charts to it
+CHARTS_AFTER_S = 1.5  # what an emptied output holds: every front end shows nothing for it
+_bundles_lock = threading.Lock()
+
+# Canvas colours cannot follow CSS: mid greys and saturated marks read on Light and Dark alike.
+_AXIS_GREY = "#8c8c8c"
+_GRID_GREY = "#8c8c8c"
+_POINT = "#4c8bd6"
+_BEST = "#e0474c"
+# The DataTable lives in a shadow root; CSS custom properties inherit into it, so the rows take
+# JupyterLab's theme colours, and fall back to the page's text colour outside Lab.
+_TABLE_CSS = """
+:host { color: var(--jp-ui-font-color1, inherit); }
+.slick-header-columns, .slick-header-column, .slick-headerrow {
+  background: var(--jp-layout-color2, transparent) !important;
+  color: var(--jp-ui-font-color1, inherit) !important;
+  border-color: var(--jp-border-color2, rgba(128,128,128,.4)) !important;
+}
+.grid-canvas, .slick-viewport, .slick-pane { background: var(--jp-layout-color1, transparent) !important; }
+.slick-row, .slick-row.odd, .slick-row.even, .slick-cell {
+  background: var(--jp-layout-color1, transparent) !important;
+  color: var(--jp-ui-font-color1, inherit) !important;
+  border-color: var(--jp-border-color3, rgba(128,128,128,.2)) !important;
+}
+.slick-row.odd .slick-cell { background: var(--jp-layout-color2, rgba(128,128,128,.08)) !important; }
+.slick-cell.selected, .slick-row.active .slick-cell {
+  background: var(--jp-brand-color3, rgba(76,139,214,.25)) !important;
+}
+.slick-cell { font-variant-numeric: tabular-nums; }
+"""
 
 
-def load_bokehjs() -> None:
-    """Put BokehJS into the page once per kernel.
+def bokehjs_bundle() -> dict[str, Any]:
+    """The display bundle that puts BokehJS into the page (what ``output_notebook`` publishes).
 
     Under a Jupyter server that runs the jupyter-automl server extension, BokehJS is loaded from
-    that server (the notebook keeps a few script URLs); anywhere else it is inlined (about 8 MB
-    in the outputs), since Bokeh's default CDN may not be reachable. ``JUPYTER_AUTOML_BOKEH=inline``
-    forces inline resources (see :mod:`jupyter_automl.server.bokeh_resources`).
+    that server (a few script URLs); anywhere else it is inlined (about 8 MB), since Bokeh's
+    default CDN may not be reachable (see :mod:`jupyter_automl.server.bokeh_resources`). The view
+    shows it in its own output and empties that output when the search ends, so a saved notebook
+    never keeps BokehJS. Computed once per resources mode.
     """
-    global _bokehjs_loaded
-    with _bokehjs_lock:
-        if _bokehjs_loaded:
-            return
-        from bokeh.io import output_notebook
+    resources = _resources()
+    key = f"{resources.mode}:{getattr(resources, 'root_url', '')}"
+    with _bundles_lock:
+        if key not in _bundles:
+            from bokeh.io import output_notebook
+            from IPython.utils.capture import capture_output
 
-        output_notebook(resources=_resources(), hide_banner=True)
-        _bokehjs_loaded = True
+            with capture_output(stdout=False, stderr=False, display=True) as captured:
+                output_notebook(resources=resources, hide_banner=True)
+            data: dict[str, Any] = {}
+            for out in captured.outputs:
+                data.update(out.data)
+            data["text/plain"] = ""
+            _bundles[key] = data
+        return _bundles[key]
 
 
 def _resources() -> Any:
@@ -74,6 +115,36 @@ def _resources() -> Any:
     return bokeh_resources()
 
 
+def close_widgets(widget: Any) -> None:
+    """Close ``widget``, its children and its layout and style models (their state is not saved)."""
+    seen: set[int] = set()
+
+    def walk(w: Any) -> None:
+        if not isinstance(w, widgets.Widget) or id(w) in seen:
+            return
+        seen.add(id(w))
+        for name in w.keys:
+            value = getattr(w, name, None)
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                walk(item)
+        w.close()
+
+    walk(widget)
+
+
+class _BokehView(BokehModel):
+    """jupyter_bokeh's ``BokehModel`` whose ``close()`` may run twice (ours, then ``__del__``'s):
+    the original raises ``KeyError`` the second time."""
+
+    _closed_once = False
+
+    def close(self) -> None:
+        if self._closed_once:
+            return
+        self._closed_once = True
+        super().close()
+
+
 @dataclass
 class _Row:
     number: int
@@ -83,7 +154,8 @@ class _Row:
     duration: float
     model: str
     params: str
-    elapsed: float
+    note: str
+    elapsed: float | None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -101,91 +173,6 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _fmt_score(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return (
-        f"{value:.4g}"
-        if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3)
-        else f"{value:.4f}"
-    )
-
-
-def _params_text(params: dict[str, Any], limit: int = 4) -> str:
-    items = list(params.items())
-    parts = []
-    for key, value in items[:limit]:
-        parts.append(f"{key}={_fmt_score(value) if isinstance(value, float) else value}")
-    return ", ".join(parts) + (", …" if len(items) > limit else "")
-
-
-def diagram_layout(diagram: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
-    """Place an architecture diagram in layers: each node one column right of its deepest input.
-
-    Parameters
-    ----------
-    diagram : dict
-        ``{"nodes": [{"id", "label"}], "edges": [{"source", "target", "op"}]}``.
-
-    Returns
-    -------
-    dict
-        Column data for Bokeh: ``nodes`` (x, y, label) and ``edges`` (xs, ys, mx, my, op).
-
-    Examples
-    --------
-    >>> d = {"nodes": [{"id": "in", "label": "input"}, {"id": "out", "label": "output"}],
-    ...      "edges": [{"source": "in", "target": "out", "op": "conv3x3"}]}
-    >>> diagram_layout(d)["nodes"]["x"]
-    [0.0, 1.0]
-    """
-    nodes = [n for n in diagram.get("nodes", []) if isinstance(n, dict) and "id" in n]
-    ids = [str(n["id"]) for n in nodes]
-    edges = [
-        e
-        for e in diagram.get("edges", [])
-        if str(e.get("source")) in ids and str(e.get("target")) in ids
-    ]
-    inputs: dict[str, list[str]] = {i: [] for i in ids}
-    for e in edges:
-        inputs[str(e["target"])].append(str(e["source"]))
-    depth: dict[str, int] = {}
-
-    def level(node: str, seen: frozenset[str]) -> int:
-        if node in depth:
-            return depth[node]
-        if node in seen:  # a cycle: draw it, do not recurse forever
-            return 0
-        value = 1 + max((level(s, seen | {node}) for s in inputs[node]), default=-1)
-        depth[node] = value
-        return value
-
-    for node in ids:
-        level(node, frozenset())
-    per_level: dict[int, list[str]] = {}
-    for node in ids:
-        per_level.setdefault(depth[node], []).append(node)
-    pos: dict[str, tuple[float, float]] = {}
-    for lvl, members in per_level.items():
-        for k, node in enumerate(members):
-            pos[node] = (float(lvl), (len(members) - 1) / 2.0 - k)
-    labels = {str(n["id"]): str(n.get("label", n["id"])) for n in nodes}
-    node_data: dict[str, list[Any]] = {
-        "x": [pos[i][0] for i in ids],
-        "y": [pos[i][1] for i in ids],
-        "label": [labels[i] for i in ids],
-    }
-    edge_data: dict[str, list[Any]] = {"xs": [], "ys": [], "mx": [], "my": [], "op": []}
-    for e in edges:
-        (x0, y0), (x1, y1) = pos[str(e["source"])], pos[str(e["target"])]
-        edge_data["xs"].append([x0, x1])
-        edge_data["ys"].append([y0, y1])
-        edge_data["mx"].append((x0 + x1) / 2)
-        edge_data["my"].append((y0 + y1) / 2)
-        edge_data["op"].append(str(e.get("op", "")))
-    return {"nodes": node_data, "edges": edge_data}
-
-
 class LiveView(Observer):
     """Live leaderboard, score chart, progress bar and Stop button of one search.
 
@@ -194,7 +181,8 @@ class LiveView(Observer):
     search : Search
         The search to watch (its ``stop_event`` is set by the Stop button).
     output : ipywidgets.Output, optional
-        Show the view and then the result in this widget (the panel does) instead of the cell.
+        Show the view in this widget (the panel does) instead of the cell; it is emptied when
+        the search ends.
     show : bool
         Display the view now. ``False`` builds it without showing (tests, benchmarks).
     interval : float
@@ -202,8 +190,8 @@ class LiveView(Observer):
     max_rows : int
         Rows of the live table (the best ones); ``result.leaderboard`` has them all.
     result_handle : IPython DisplayHandle, optional
-        The output the static result replaces at the end (the panel's); by default a placeholder
-        shown under the view.
+        The output the static result goes to at the end (the panel's); by default the result
+        replaces the view's own output.
 
     Examples
     --------
@@ -236,13 +224,15 @@ class LiveView(Observer):
         self.flushes = 0  # front-end updates sent (the benchmark reads it)
         self.flush_cpu_s = 0.0  # CPU seconds spent in them
         self.finish_cpu_s = 0.0  # CPU seconds of the final update
-        self._queue: deque[tuple[TrialRecord, float]] = deque()
+        self.closed = False  # the widgets are closed and the result shown in their place
+        self._queue: deque[tuple[TrialRecord, Any]] = deque()
         self._rows: dict[int, _Row] = {}
         self._lock = threading.RLock()  # the Bokeh document has one writer at a time
         self._closing = threading.Event()
         self._flusher: threading.Thread | None = None
         self._finished = False
         self._run: RunInfo | None = None
+        self._t0_wall: float | None = None  # start of the first trial: the chart's time zero
         self._sign = 1.0 if search.space.directions[0] == "maximize" else -1.0
         self._best: _Row | None = None
         self._best_diagram: dict[str, Any] | None = None
@@ -250,35 +240,49 @@ class LiveView(Observer):
         self._counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0}
         self._xmax, self._ymin, self._ymax = 0.0, math.inf, -math.inf
         self._new_done = 0
+        self._activity = "preparing the search…"
+        self._running: dict[int, str] = {}  # trials started and not yet finished: their model
         self._handle: Any = result_handle
+        self._view_handle: Any = None
+        self._loader_handle: Any = None
+        self._shown = False
+        self._clicks_in_subshell = False  # the Stop button's clicks are served by a subshell
+        self._shown_at: float | None = None
+        self._charts_placed = False
         self._build()
         if show:
             self.show()
 
+    @property
+    def serves_widgets(self) -> bool:
+        """``True`` when a foreground search should run in a worker thread while the kernel's
+        main thread keeps serving widget messages (so the Stop button works): the view is shown
+        in a kernel's cell, clicks cannot go to a subshell, and jupyter-ui-poll works here."""
+        from jupyter_automl.ui.foreground import ui_poll_works
+
+        return (
+            self._shown
+            and self.output is None
+            and not self._clicks_in_subshell
+            and in_kernel()
+            and threading.current_thread() is threading.main_thread()
+            and ui_poll_works()
+        )
+
     # ------------------------------------------------------------------------- widgets
     def _build(self) -> None:
         metric = getattr(getattr(self.search.space, "metric", None), "name", "score")
+        self.metric = metric
         self.table_source = ColumnDataSource({f: [] for f in _TABLE_FIELDS})
-        score_fmt = NumberFormatter(format="0.0000", nan_format="–")
         columns = [
-            TableColumn(
-                field="rank",
-                title="#",
-                width=30,
-                formatter=NumberFormatter(format="0", nan_format=""),
-            ),
-            TableColumn(field="trial", title="trial", width=45),
-            TableColumn(field="model", title="model", width=160),
-            TableColumn(field="score", title=metric, formatter=score_fmt, width=95),
-            TableColumn(field="std", title="± std", formatter=score_fmt, width=60),
-            TableColumn(
-                field="duration",
-                title="time (s)",
-                formatter=NumberFormatter(format="0.00"),
-                width=60,
-            ),
+            TableColumn(field="rank", title="#", width=30),
+            TableColumn(field="trial", title="trial", width=40),
+            TableColumn(field="model", title="model", width=170),
+            TableColumn(field="score", title=metric, width=80),
+            TableColumn(field="std", title="± std", width=60),
+            TableColumn(field="duration", title="time (s)", width=60),
             TableColumn(field="state", title="state", width=75),
-            TableColumn(field="params", title="key params", width=280),
+            TableColumn(field="params", title="key params", width=320),
         ]
         self.table = DataTable(
             source=self.table_source,
@@ -286,21 +290,22 @@ class LiveView(Observer):
             width=860,
             height=240,
             index_position=None,
-            sortable=True,
+            sortable=False,  # the rows are the ranking, formatted as the static table is
             reorderable=False,
+            stylesheets=[InlineStyleSheet(css=_TABLE_CSS)],
         )
         empty = np.zeros(0)
         self.scatter_source = ColumnDataSource(
-            {"x": empty, "score": empty, "trial": empty, "model": []}
+            {"x": empty, "score": empty, "trial": empty, "model": [], "score_text": []}
         )
         self.best_source = ColumnDataSource({"x": empty, "best": empty})
         self.chart = figure(
             width=430,
             height=260,
             title=f"{metric} against time",
-            x_axis_label="seconds",
+            x_axis_label="seconds since the first trial",
             tools="pan,wheel_zoom,box_zoom,reset,hover",
-            tooltips=[("trial", "@trial"), ("model", "@model"), (metric, "@score{0.0000}")],
+            tooltips=[("trial", "@trial"), ("model", "@model"), (metric, "@score_text")],
             toolbar_location="above",
             # set from the data at each update: auto ranges lag behind streamed points
             x_range=Range1d(start=0.0, end=1.0),
@@ -311,8 +316,8 @@ class LiveView(Observer):
             "score",
             source=self.scatter_source,
             size=6,
-            alpha=0.6,
-            color="#7aa6da",
+            alpha=0.8,
+            color=_POINT,
             legend_label="trial",
         )
         self.chart.step(
@@ -321,16 +326,33 @@ class LiveView(Observer):
             source=self.best_source,
             mode="after",
             line_width=2,
-            color="#d62728",
+            color=_BEST,
             legend_label="best so far",
         )
         legend = self.chart.legend[0]
         legend.orientation = "horizontal"
         legend.label_text_font_size = "9pt"
+        legend.background_fill_alpha = 0.0
+        legend.border_line_alpha = 0.0
+        legend.label_text_color = _AXIS_GREY
         self.chart.add_layout(legend, "below")  # never over the points
+        _transparent(self.chart)
         # the architecture diagram slot (NAS): hidden until a trial carries a diagram
-        self.diagram_nodes = ColumnDataSource({"x": [], "y": [], "label": []})
-        self.diagram_edges = ColumnDataSource({"xs": [], "ys": [], "mx": [], "my": [], "op": []})
+        self.diagram_nodes = ColumnDataSource({"x": [], "y": [], "w": [], "h": [], "label": []})
+        self.diagram_edges = ColumnDataSource(
+            {
+                "x0": [],
+                "y0": [],
+                "cx": [],
+                "cy": [],
+                "x1": [],
+                "y1": [],
+                "op": [],
+                "color": [],
+                "lx": [],
+                "ly": [],
+            }
+        )
         self.diagram = figure(
             width=430,
             height=220,
@@ -340,27 +362,44 @@ class LiveView(Observer):
             visible=False,
             x_axis_type=None,
             y_axis_type=None,
+            match_aspect=True,
+            x_range=Range1d(0, 1),
+            y_range=Range1d(1, 0),  # the layout's y grows downwards, as in SVG
         )
         self.diagram.grid.visible = False
-        self.diagram.multi_line("xs", "ys", source=self.diagram_edges, color="#999", line_width=1.5)
+        self.diagram.outline_line_alpha = 0.0
+        _transparent(self.diagram)
+        self.diagram.quadratic(
+            "x0",
+            "y0",
+            "x1",
+            "y1",
+            "cx",
+            "cy",
+            source=self.diagram_edges,
+            line_color="color",
+            line_width=2.5,
+        )
         self.diagram.text(
-            "mx",
-            "my",
+            "lx",
+            "ly",
             text="op",
             source=self.diagram_edges,
             text_font_size="8pt",
             text_align="center",
-            text_baseline="bottom",
-            color="#555",
+            text_baseline="middle",
+            text_color="color",
         )
-        self.diagram.scatter(
+        self.diagram.rect(
             "x",
             "y",
+            width="w",
+            height="h",
             source=self.diagram_nodes,
-            marker="square",
-            size=26,
-            color="#cfe3f7",
-            line_color="#3b73b9",
+            fill_color=_AXIS_GREY,
+            fill_alpha=0.12,
+            line_color=_AXIS_GREY,
+            line_width=1.5,
         )
         self.diagram.text(
             "x",
@@ -370,16 +409,17 @@ class LiveView(Observer):
             text_font_size="8pt",
             text_align="center",
             text_baseline="middle",
+            text_color=_AXIS_GREY,
         )
         # one column fits a notebook's output area (about 900 px wide)
         self.layout = column(self.table, row(self.chart, self.diagram))
-        self.bokeh = BokehModel(self.layout)
+        self.bokeh = _BokehView(self.layout)
 
         self.title = widgets.HTML(self._title_html())
         self.progress = widgets.FloatProgress(
             value=0.0, min=0.0, max=1.0, bar_style="info", layout=widgets.Layout(width="420px")
         )
-        self.status = widgets.HTML("starting…")
+        self.status = widgets.HTML(self._status_html())
         self.stop_button = widgets.Button(
             description="Stop",
             button_style="danger",
@@ -395,7 +435,6 @@ class LiveView(Observer):
                     [self.progress, self.stop_button, self.status],
                     layout=widgets.Layout(align_items="center", grid_gap="8px"),
                 ),
-                self.bokeh,
             ],
             layout=widgets.Layout(width="100%"),
         )
@@ -411,51 +450,78 @@ class LiveView(Observer):
         )
 
     def show(self) -> None:
-        """Display the view (and a placeholder the result replaces) in the cell or the output widget."""
+        """Display the view in the cell (or the output widget), after the output loading BokehJS.
+
+        The Bokeh charts join the view a moment later (:data:`CHARTS_AFTER_S`): the front end
+        evaluates BokehJS asynchronously (its renderer is loaded on first use), and a Bokeh view
+        created before that fails. The status line and the progress bar show at once.
+        """
+        self._shown = True
+        self._shown_at = time.monotonic()
         if self.output is not None:
-            with self.output:
-                load_bokehjs()
+            self.output.outputs = ()
+            self.output.append_display_data(_Raw(bokehjs_bundle()))
             self.output.append_display_data(self.widget)
             return
-        load_bokehjs()
-        display(self.widget)
-        if self._handle is not None:
-            return
-        placeholder = {
-            "text/plain": "search running: the result appears here when it ends",
-            "text/html": "<div class='jupyter-automl-pending' style='color:#666;font-size:12px'>"
-            "search running: the result appears here when it ends</div>",
-        }
-        self._handle = display(placeholder, raw=True, display_id=True)
+        pending = (
+            take_pending_output()
+        )  # the cell's "loading data…" line, when the magic showed one
+        if pending is not None:
+            pending.update(bokehjs_bundle(), raw=True)
+            self._loader_handle = pending
+        else:
+            self._loader_handle = display(bokehjs_bundle(), raw=True, display_id=True)
+        self._view_handle = display(self.widget, display_id=True)
+        from jupyter_automl.ui.foreground import serve_clicks_in_subshell
+
+        self._clicks_in_subshell = serve_clicks_in_subshell(self.stop_button)
 
     # ------------------------------------------------------------------------ observer
     def on_start(self, run: RunInfo) -> None:
         self._run = run
         self._sign = -1.0 if run.direction == "minimize" else 1.0
         register_running(self.search)
-        if threading.current_thread() is threading.main_thread():
-            # a foreground search keeps the kernel busy: the click would only arrive at the end
+        self._activity = "starting the first trial…"
+        if (
+            threading.current_thread() is threading.main_thread()
+            and self._shown
+            and self.output is None
+            and not self._clicks_in_subshell
+        ):
+            # a foreground search in the kernel's main thread: the click would only arrive at the end
             self.stop_button.disabled = True
             self.stop_button.button_style = ""
             self.stop_button.description = "Stop: use ■"
             self.stop_button.tooltip = (
-                "a foreground search stops with the kernel's interrupt button (■)"
+                "this kernel cannot take clicks while the search runs "
+                "(pip install jupyter-ui-poll); the interrupt button (■) stops it"
             )
         if run.previous_trials:
             self._load_previous()
+        self.status.value = self._status_html()
         self._flusher = threading.Thread(
             target=self._flush_loop, name=f"automl-view-{run.study_name}", daemon=True
         )
         self._flusher.start()
 
+    def on_progress(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "trial":
+            self._running[int(event["trial"])] = str(event.get("model", ""))
+        elif event.get("event") == "stage":
+            self._activity = f"{event.get('stage')}: {event.get('done')}/{event.get('total')}"
+
     def on_trial(self, record: TrialRecord, trial: Any) -> None:
-        self._queue.append((record, time.monotonic()))
+        self._running.pop(record.number, None)
+        self._queue.append((record, trial))
 
     def on_end(self, result: SearchResult) -> None:
         self.finish(result)
 
     def finish(self, result: SearchResult) -> None:
-        """Final update: last rows, saved widget state, then the static result. Safe to call twice."""
+        """Final update, then the static result in the view's place and the widgets closed.
+
+        Safe to call twice (the magics call it after ``on_end``).
+        """
         with self._lock:
             if self._finished:
                 return
@@ -466,6 +532,7 @@ class LiveView(Observer):
             self._flusher.join()
         unregister_running(self.search)
         with self._lock:
+            self._running.clear()
             self._flush()
             error = getattr(result, "_error", None)
             if error is not None:
@@ -484,21 +551,39 @@ class LiveView(Observer):
             self.stop_button.description = (
                 "Stopped" if reason in ("stopped", "interrupted") else "Done"
             )
-            # the saved widget state then holds the final rows (streams are not saved)
-            self.bokeh.update_from_model(self.layout)
-        self._show_result(result)
+        if self._shown:
+            self._finish_in_place(result)
         self.finish_cpu_s = time.thread_time() - cpu
 
-    def _show_result(self, result: SearchResult) -> None:
-        if self._handle is not None:
-            self._handle.update(result._repr_mimebundle_(), raw=True)
-        elif self.output is not None:
-            self.output.append_display_data(result)
+    def _finish_in_place(self, result: SearchResult) -> None:
+        """The static result where the view was; no BokehJS and no widget left behind."""
+        bundle = result._repr_mimebundle_()
+        if self.output is not None:
+            self.output.outputs = ()
+            if self._handle is not None:
+                self._handle.update(bundle, raw=True)
+            else:
+                self.output.append_display_data(_Raw(bundle))
+        else:
+            target = self._handle or self._view_handle
+            target.update(bundle, raw=True)
+            if target is not self._view_handle:
+                self._view_handle.update(_EMPTY, raw=True)
+            self._loader_handle.update(_EMPTY, raw=True)
+            if threading.current_thread() is threading.main_thread():
+                # a foreground search ends in its own cell: its returned result is shown already
+                # (a background one ends while some later cell runs: that cell may show it)
+                result._shown_in_cell = _execution_count()
+        close_widgets(self.widget)
+        close_widgets(self.bokeh)  # also when the search ended before the charts joined the view
+        self.closed = True
 
     def _on_stop_click(self, _button: widgets.Button) -> None:
-        self.search.stop_event.set()
+        self.search.stop_event.set()  # the runner checks it before each trial and each batch
         self.stop_button.disabled = True
         self.stop_button.description = "Stopping…"
+        self._activity = "stopping after the running trial…"
+        self.status.value = self._status_html()
 
     # ------------------------------------------------------------------------ updates
     def _flush_loop(self) -> None:
@@ -517,62 +602,89 @@ class LiveView(Observer):
 
         for t in self.search.study.get_trials(deepcopy=False):
             if t.state.is_finished():
-                self._queue.append(
-                    (trial_record(t, self.search.space), self._run.started if self._run else 0.0)
-                )
+                self._queue.append((trial_record(t, self.search.space), t))
+
+    def _elapsed_of(self, record: TrialRecord, trial: Any) -> float | None:
+        """Seconds from the first trial's start to this trial's end: the static chart's clock."""
+        start = getattr(trial, "datetime_start", None)
+        end = getattr(trial, "datetime_complete", None)
+        if start is not None and (self._t0_wall is None or start.timestamp() < self._t0_wall):
+            self._t0_wall = start.timestamp()
+        if end is not None and self._t0_wall is not None:
+            return max(0.0, end.timestamp() - self._t0_wall)
+        return record.elapsed_s if record.elapsed_s is not None else self._elapsed()
+
+    def _row(self, record: TrialRecord, trial: Any) -> _Row:
+        value = (
+            record.value
+            if record.value is not None
+            else (record.values[0] if record.values else None)
+        )
+        if value is not None and not math.isfinite(value):
+            value = None
+        note = record.error or record.extra.get("reason") or ""
+        return _Row(
+            record.number,
+            record.state,
+            value,
+            record.score_std,
+            record.duration_s,
+            record.model,
+            params_text(record.params or {}),
+            str(note),
+            self._elapsed_of(record, trial),
+        )
+
+    def _place_charts(self) -> None:
+        """Add the Bokeh charts to the view once BokehJS had time to load in the page."""
+        if self._charts_placed:
+            return
+        if self._shown_at is not None and time.monotonic() - self._shown_at < CHARTS_AFTER_S:
+            return
+        self._charts_placed = True
+        self.widget.children = (*self.widget.children, self.bokeh)
 
     def _flush(self) -> None:
         """Drain the queue into the table, the chart, the diagram and the progress line."""
         cpu = time.thread_time()
-        new: list[tuple[TrialRecord, float]] = []
+        self._place_charts()
+        new: list[tuple[TrialRecord, Any]] = []
         while self._queue:
             new.append(self._queue.popleft())
-        started = self._run.started if self._run is not None else time.monotonic()
-        points: dict[str, list[Any]] = {"x": [], "score": [], "trial": [], "model": []}
-        best_points: dict[str, list[Any]] = {"x": [], "best": []}
-        for record, at in new:
-            value = (
-                record.value
-                if record.value is not None
-                else (record.values[0] if record.values else None)
-            )
-            if value is not None and not math.isfinite(value):
-                value = None
-            r = _Row(
-                record.number,
-                record.state,
-                value,
-                record.score_std,
-                record.duration_s,
-                record.model,
-                _params_text(record.params or {}),
-                max(0.0, at - started),
-            )
+        points: dict[str, list[Any]] = {
+            "x": [],
+            "score": [],
+            "trial": [],
+            "model": [],
+            "score_text": [],
+        }
+        for record, trial in new:
+            r = self._row(record, trial)
             if record.number not in self._rows:
                 self._counts[record.state] = self._counts.get(record.state, 0) + 1
-                if at > started:
+                if self._run is None or self._run.previous_trials <= record.number:
                     self._new_done += 1
             self._rows[record.number] = r
-            if r.state == "COMPLETE" and value is not None:
+            if r.state == "COMPLETE" and r.value is not None and r.elapsed is not None:
                 points["x"].append(r.elapsed)
-                points["score"].append(value)
+                points["score"].append(r.value)
                 points["trial"].append(r.number)
-                points["model"].append(r.model)
-                if self._best is None or self._sign * value > self._sign * (
+                points["model"].append(shorten(r.model, 60))
+                points["score_text"].append(format_score(r.value))
+                if self._best is None or self._sign * r.value > self._sign * (
                     self._best.value or 0.0
                 ):
                     self._best = r
                     self._best_diagram = record.diagram
-                best_points["x"].append(r.elapsed)
-                best_points["best"].append(self._best.value)
         if new:
             if points["x"]:
                 # numbers go as arrays: Bokeh sends those as binary buffers, not one JSON value each
-                numeric = {k: np.asarray(v, dtype=float) for k, v in points.items() if k != "model"}
-                self.scatter_source.stream({**numeric, "model": points["model"]}, rollover=20_000)
-                self.best_source.stream(
-                    {k: np.asarray(v, dtype=float) for k, v in best_points.items()}, rollover=20_000
+                numeric = {k: np.asarray(points[k], dtype=float) for k in ("x", "score", "trial")}
+                self.scatter_source.stream(
+                    {**numeric, "model": points["model"], "score_text": points["score_text"]},
+                    rollover=20_000,
                 )
+                self.best_source.data = self._best_line()
                 self._fit_ranges(points["x"], points["score"])
             # the table is sorted by score, so a new row can land anywhere: send the shown rows again
             self.table_source.data = self._table_data()
@@ -582,6 +694,26 @@ class LiveView(Observer):
         self.status.value = self._status_html()
         self.flushes += 1
         self.flush_cpu_s += time.thread_time() - cpu
+
+    def _best_line(self) -> dict[str, Any]:
+        """Best so far in the order trials ended (as the static chart draws it)."""
+        done = sorted(
+            (
+                r
+                for r in self._rows.values()
+                if r.state == "COMPLETE" and r.value is not None and r.elapsed is not None
+            ),
+            key=lambda r: (r.elapsed, r.number),
+        )
+        xs: list[float] = []
+        best: list[float] = []
+        current: float | None = None
+        for r in done:
+            if current is None or self._sign * (r.value or 0.0) > self._sign * current:
+                current = r.value
+            xs.append(r.elapsed or 0.0)
+            best.append(current or 0.0)
+        return {"x": np.asarray(xs, dtype=float), "best": np.asarray(best, dtype=float)}
 
     def _fit_ranges(self, xs: list[float], ys: list[float]) -> None:
         """Frame every point seen so far, with a margin."""
@@ -593,35 +725,61 @@ class LiveView(Observer):
         self.chart.y_range.update(start=self._ymin - pad, end=self._ymax + pad)
         self.chart.x_range.update(start=0.0, end=max(1.0, 1.08 * self._xmax + 0.1))
 
-    def _table_data(self) -> dict[str, Any]:
+    def _ranked(self) -> list[_Row]:
+        """Complete trials best first, then the others by trial number (as the static table)."""
         complete = sorted(
             (r for r in self._rows.values() if r.state == "COMPLETE" and r.value is not None),
             key=lambda r: (-self._sign * (r.value or 0.0), r.number),
         )
         others = sorted(
             (r for r in self._rows.values() if not (r.state == "COMPLETE" and r.value is not None)),
-            key=lambda r: -r.number,
+            key=lambda r: r.number,
         )
-        shown = (complete + others)[: self.max_rows]
-        nan = float("nan")
-        data: dict[str, Any] = {f: [] for f in _TABLE_FIELDS}
+        return complete + others
+
+    def _table_data(self) -> dict[str, Any]:
+        shown = self._ranked()[: self.max_rows]
+        data: dict[str, list[Any]] = {f: [] for f in _TABLE_FIELDS}
         for rank, r in enumerate(shown, start=1):
-            data["rank"].append(rank if r.state == "COMPLETE" and r.value is not None else nan)
+            ranked = r.state == "COMPLETE" and r.value is not None
+            data["rank"].append(str(rank) if ranked else "")
             data["trial"].append(r.number)
-            data["model"].append(r.model)
-            data["score"].append(r.value if r.value is not None else nan)
-            data["std"].append(r.std if r.std is not None else nan)
-            data["duration"].append(round(r.duration, 3))
+            data["model"].append(shorten(r.model, 32))
+            data["score"].append(format_score(r.value))
+            data["std"].append(format_score(r.std))
+            data["duration"].append(format_score(r.duration, 2))
             data["state"].append(r.state)
-            data["params"].append(r.params)
-        for key in ("rank", "trial", "score", "std", "duration"):
-            data[key] = np.asarray(data[key], dtype=float if key != "trial" else int)
+            data["params"].append(r.params + (f" · {shorten(r.note, 60)}" if r.note else ""))
+            data["full"].append(r.model)
         return data
 
     def _draw_diagram(self, diagram: dict[str, Any]) -> None:
-        placed = diagram_layout(diagram)
-        self.diagram_nodes.data = placed["nodes"]
-        self.diagram_edges.data = placed["edges"]
+        lay = diagram_layout(diagram)
+        self.diagram_nodes.data = {
+            "x": [n["x"] for n in lay["nodes"]],
+            "y": [n["y"] for n in lay["nodes"]],
+            "w": [n["w"] for n in lay["nodes"]],
+            "h": [n["h"] for n in lay["nodes"]],
+            "label": [n["label"] for n in lay["nodes"]],
+        }
+        edges = lay["edges"]
+        self.diagram_edges.data = {
+            "x0": [e["path"][0][0] for e in edges],
+            "y0": [e["path"][0][1] for e in edges],
+            "cx": [e["path"][1][0] for e in edges],
+            "cy": [e["path"][1][1] for e in edges],
+            "x1": [e["path"][2][0] for e in edges],
+            "y1": [e["path"][2][1] for e in edges],
+            "op": [e["op"] for e in edges],
+            "color": [e["color"] for e in edges],
+            "lx": [e["label"]["x"] for e in edges],
+            "ly": [e["label"]["y"] for e in edges],
+        }
+        graph_h = min([item["y"] for item in lay["legend"]] or [lay["height"]]) - 6
+        self.diagram.x_range.update(start=0.0, end=float(lay["width"]))
+        self.diagram.y_range.update(start=float(graph_h), end=0.0)
+        self.diagram.width = int(min(860, max(240, lay["width"] + 20)))
+        self.diagram.height = int(min(420, max(120, graph_h + 50)))
         self.diagram.visible = True
         self._diagram_shown = diagram
 
@@ -652,6 +810,25 @@ class LiveView(Observer):
             etas.append(elapsed / self._new_done * remaining)
         return min(etas) if etas else None
 
+    def _now_running(self) -> str:
+        """What the search is doing now: the running trial, and its epoch when it reports them."""
+        import html
+
+        if not self._running:
+            return html.escape(self._activity)
+        number = max(self._running)
+        model = shorten(self._running[number], 48)
+        epoch = (
+            _epoch_of(self.search, number)
+            if str(self.search.config.space).startswith("nas")
+            else None
+        )
+        if epoch is not None:
+            done, total = epoch
+            of = f"/{total}" if total else ""
+            return f"epoch {done}{of} of trial {number}: {html.escape(model)}"
+        return f"fitting trial {number}: {html.escape(model)}"
+
     def _status_html(self, final: str | None = None) -> str:
         import html
 
@@ -672,6 +849,7 @@ class LiveView(Observer):
             f"{done}{of} trials" + (f" ({', '.join(extra)})" if extra else ""),
         ]
         if final is None:
+            parts.append(self._now_running())
             eta = self._eta()
             if eta is not None:
                 parts.append(f"ETA {_fmt_seconds(eta)}")
@@ -686,7 +864,57 @@ class LiveView(Observer):
             )
         if self._best is not None:
             parts.append(
-                f"best <b>{_fmt_score(self._best.value)}</b> (trial {self._best.number}, "
-                f"{html.escape(self._best.model)})"
+                f"best <b>{format_score(self._best.value)}</b> (trial {self._best.number}, "
+                f"{html.escape(shorten(self._best.model, 48))})"
             )
         return "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span>"
+
+
+class _Raw:
+    """A display bundle given as is (``Output.append_display_data`` takes objects)."""
+
+    def __init__(self, bundle: dict[str, Any]) -> None:
+        self.bundle = bundle
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return self.bundle
+
+
+def _transparent(fig: Any) -> None:
+    """No canvas background: the figure shows the notebook's (Light or Dark) through it."""
+    fig.background_fill_alpha = 0.0
+    fig.border_fill_alpha = 0.0
+    fig.outline_line_color = _GRID_GREY
+    fig.outline_line_alpha = 0.3
+    fig.title.text_color = _AXIS_GREY
+    for axis in fig.axis:
+        axis.axis_label_text_color = _AXIS_GREY
+        axis.major_label_text_color = _AXIS_GREY
+        axis.axis_line_color = _GRID_GREY
+        axis.major_tick_line_color = _GRID_GREY
+        axis.minor_tick_line_color = None
+    for grid in fig.grid:
+        grid.grid_line_color = _GRID_GREY
+        grid.grid_line_alpha = 0.2
+
+
+def _epoch_of(search: Search, number: int) -> tuple[int, int | None] | None:
+    """Epochs reported so far by running trial ``number`` (NAS reports one value per epoch)."""
+    import optuna
+
+    try:
+        running = search.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    except Exception:  # a storage that cannot answer now: no epoch line
+        return None
+    for t in running:
+        if t.number == number and t.intermediate_values:
+            total = t.params.get("epochs", getattr(search.config, "epochs", None))
+            return len(t.intermediate_values), total if isinstance(total, int) else None
+    return None
+
+
+def _execution_count() -> int | None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return None if shell is None else shell.execution_count

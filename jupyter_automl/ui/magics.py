@@ -130,12 +130,13 @@ class AutoMLMagics(Magics):
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
         from jupyter_automl._search import Search, choose_observers
-        from jupyter_automl.ui import register_running
+        from jupyter_automl.ui import first_feedback, register_running
 
         if no_display:
             config = config.replace(display=False)
         try:
-            search = Search(config, namespace=self._user_ns)
+            with first_feedback(show=config.display is not False):  # "loading data…" at once
+                search = Search(config, namespace=self._user_ns)
             search.observers.extend(choose_observers(config, search))
         except AutoMLError as exc:
             raise UsageError(one_line(exc)) from None
@@ -215,7 +216,7 @@ class AutoMLMagics(Magics):
         frame = pd.DataFrame(rows)[columns].sort_values(
             "started", ascending=False, na_position="last"
         )
-        return frame.reset_index(drop=True)
+        return _readable_listing(frame.reset_index(drop=True))
 
     def _load_study(self, name: str, storage: str | None, command: str) -> Any:
         import optuna
@@ -271,9 +272,10 @@ class AutoMLMagics(Magics):
         args, name, storage = self._name_and_storage(rest, "%automl config")
         study = self._load_study(name, storage, "%automl config")
         config = self._stored_config(study, "%automl config")
+        from jupyter_automl.report import config_cell_text
         from jupyter_automl.ui import cell_bundle
 
-        display(cell_bundle("%%automl\n" + config.to_yaml()), raw=True)
+        display(cell_bundle("%%automl\n" + config_cell_text(config.to_dict())), raw=True)
 
     def _cmd_resume(self, rest: str) -> None:
         args, name, storage = self._name_and_storage(
@@ -374,6 +376,21 @@ class AutoMLMagics(Magics):
         return None
 
 
+def _readable_listing(frame: Any) -> Any:
+    """Scores as the leaderboards show them; start times to the minute, in UTC, in one line."""
+    import pandas as pd
+
+    from jupyter_automl.report import format_score
+
+    frame = frame.copy()
+    frame["best_score"] = [format_score(v) for v in frame["best_score"]]
+    started = pd.to_datetime(frame["started"], utc=True, errors="coerce")
+    frame["started"] = [
+        "" if pd.isna(t) else t.strftime("%Y-%m-%d\u00a0%H:%M") for t in started
+    ]  # a no-break space: the date and time never wrap apart
+    return frame
+
+
 def _views(search: Search) -> list[Any]:
     from jupyter_automl.ui.live import LiveView
 
@@ -402,15 +419,16 @@ def _known_result(namespace: dict[str, Any], name: str) -> SearchResult | None:
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (``%load_ext jupyter_automl``).
 
-    In a kernel this also loads BokehJS into the page now, so the first search cell does not
-    spend its time budget importing Bokeh and sending BokehJS.
+    In a kernel this also imports Bokeh and prepares the BokehJS bundle now, so the first search
+    cell does not spend its time budget on them. Nothing is displayed: each live view loads
+    BokehJS in an output of its own that it empties when its search ends.
     """
     ipython.register_magics(AutoMLMagics)
     from jupyter_automl.ui import in_kernel
 
     if in_kernel():
         try:
-            from jupyter_automl.ui.live import load_bokehjs
+            from jupyter_automl.ui.live import bokehjs_bundle
         except ImportError:  # no live view without Bokeh; the magics still work
             return
-        load_bokehjs()
+        bokehjs_bundle()

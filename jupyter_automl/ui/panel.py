@@ -180,7 +180,7 @@ class Panel:
 
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.stop_button = widgets.Button(
-            description="Stop", button_style="danger", icon="stop", disabled=True
+            description="Stop", icon="stop", disabled=True, tooltip="no search is running"
         )
         self.show_button = widgets.Button(
             description="Show as %%automl", icon="code", layout=widgets.Layout(width="auto")
@@ -380,7 +380,7 @@ class Panel:
         register_running(search)
         self.search = search
         self.run_button.disabled = True
-        self.stop_button.disabled = False
+        self._stop_enabled(True)
         self.result = search.start()
         return self.result
 
@@ -388,14 +388,22 @@ class Panel:
         """Stop the running search after its current trial (the best model is still fitted)."""
         if self.search is not None and not self.search.result.done:
             self.search.stop_event.set()
-            self.stop_button.disabled = True
+            self._stop_enabled(False)
             self.message.value = "stopping after the running trial…"
 
     def _ended(self, result: SearchResult) -> None:
         self.run_button.disabled = False
-        self.stop_button.disabled = True
+        self._stop_enabled(False)
         reason = result.stop_reason or "ended"
         self.message.value = f"ended ({reason}): the result is in <code>.result</code> of the panel"
+
+    def _stop_enabled(self, enabled: bool) -> None:
+        """A live Stop is red; an idle one is grey and says why it is off."""
+        self.stop_button.disabled = not enabled
+        self.stop_button.button_style = "danger" if enabled else ""
+        self.stop_button.tooltip = (
+            "stop the search after the running trial" if enabled else "no search is running"
+        )
 
     def _error(self, exc: BaseException) -> None:
         import html
@@ -410,9 +418,6 @@ class Panel:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        from jupyter_automl.ui.live import load_bokehjs
-
-        load_bokehjs()  # in the cell: a button click's output would land nowhere
         display(self.widget)
         self._handle = display({"text/plain": ""}, raw=True, display_id=True)
 

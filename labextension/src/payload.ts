@@ -65,6 +65,30 @@ export interface IDiagram {
   edges: { source: string; target: string; op: string }[];
 }
 
+/** The diagram placed once by Python (`diagram_layout`): pixels, y downwards. */
+export interface IDiagramLayout {
+  width: number;
+  height: number;
+  nodes: {
+    id: string;
+    label: string;
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+  }[];
+  edges: {
+    source: string;
+    target: string;
+    op: string;
+    color: string;
+    /** Start, control and end point of a quadratic Bézier curve. */
+    path: [number, number][];
+    label: { x: number; y: number; w: number; h: number };
+  }[];
+  legend: { op: string; color: string; x: number; y: number }[];
+}
+
 export interface IResultPayload {
   version: string;
   study: IStudyInfo;
@@ -75,6 +99,9 @@ export interface IResultPayload {
   config: IJSONObject;
   configText: string;
   diagram: IDiagram | null;
+  diagramLayout: IDiagramLayout | null;
+  /** The genotype of the best trial (NAS), shown in full above its diagram. */
+  genotype: string | null;
 }
 
 export type ParseOutcome =
@@ -221,6 +248,99 @@ export function parseDiagram(value: unknown): IDiagram | null {
   return nodes.length ? { nodes, edges } : null;
 }
 
+function point(value: unknown): [number, number] | null {
+  if (Array.isArray(value) && value.length === 2) {
+    const x = num(value[0]);
+    const y = num(value[1]);
+    return x === null || y === null ? null : [x, y];
+  }
+  return null;
+}
+
+const COLOR = /^#[0-9a-fA-F]{3,8}$/;
+
+/** The layout, or `null` when it is absent or malformed (nothing in it becomes markup). */
+export function parseLayout(value: unknown): IDiagramLayout | null {
+  if (
+    !isObject(value) ||
+    !Array.isArray(value.nodes) ||
+    !Array.isArray(value.edges)
+  ) {
+    return null;
+  }
+  const nodes: IDiagramLayout['nodes'] = [];
+  for (const n of value.nodes) {
+    const o = obj(n);
+    const [x, y, w, h] = [num(o.x), num(o.y), num(o.w), num(o.h)];
+    if (
+      str(o.id) === null ||
+      x === null ||
+      y === null ||
+      w === null ||
+      h === null
+    ) {
+      return null;
+    }
+    nodes.push({
+      id: str(o.id) as string,
+      label: str(o.label) ?? '',
+      x,
+      y,
+      w,
+      h
+    });
+  }
+  const edges: IDiagramLayout['edges'] = [];
+  for (const e of value.edges) {
+    const o = obj(e);
+    const path = Array.isArray(o.path) ? o.path.map(point) : [];
+    const label = obj(o.label);
+    const [lx, ly, lw, lh] = [
+      num(label.x),
+      num(label.y),
+      num(label.w),
+      num(label.h)
+    ];
+    if (
+      path.length !== 3 ||
+      path.some(p => p === null) ||
+      lx === null ||
+      ly === null
+    ) {
+      return null;
+    }
+    const color = str(o.color) ?? '';
+    edges.push({
+      source: str(o.source) ?? '',
+      target: str(o.target) ?? '',
+      op: str(o.op) ?? '',
+      color: COLOR.test(color) ? color : '#888888',
+      path: path as [number, number][],
+      label: { x: lx, y: ly, w: lw ?? 0, h: lh ?? 0 }
+    });
+  }
+  const legend: IDiagramLayout['legend'] = [];
+  for (const item of Array.isArray(value.legend) ? value.legend : []) {
+    const o = obj(item);
+    const color = str(o.color) ?? '';
+    const [x, y] = [num(o.x), num(o.y)];
+    if (x !== null && y !== null) {
+      legend.push({
+        op: str(o.op) ?? '',
+        color: COLOR.test(color) ? color : '#888888',
+        x,
+        y
+      });
+    }
+  }
+  const width = num(value.width);
+  const height = num(value.height);
+  if (width === null || height === null) {
+    return null;
+  }
+  return { width, height, nodes, edges, legend };
+}
+
 /**
  * Parse a result payload. Any `1.x` version is read (fields added by newer minor versions are
  * ignored); another major version gives `unsupported`.
@@ -277,12 +397,14 @@ export function parsePayload(data: unknown): ParseOutcome {
       history: parseHistory(data.history),
       config: obj(data.config),
       configText: str(data.config_text) ?? '',
-      diagram: parseDiagram(data.diagram)
+      diagram: parseDiagram(data.diagram),
+      diagramLayout: parseLayout(data.diagram_layout),
+      genotype: isObject(data.best) ? str(data.best.genotype) : null
     }
   };
 }
 
-/** `4 significant digits`, like the Python side's `_fmt`. */
+/** Any number, compactly (integers as integers); times and counts. */
 export function formatNumber(
   value: number | null | undefined,
   digits = 4
@@ -293,31 +415,80 @@ export function formatNumber(
   if (Number.isInteger(value) && Math.abs(value) < 1e6) {
     return String(value);
   }
+  return formatFixed(value, digits);
+}
+
+/** Python's `{:.Ng}`: `0.0123`, `1.235e+04`, `1e-05`. */
+export function formatG(value: number, precision: number): string {
+  if (value === 0) {
+    return '0';
+  }
+  const exp = Math.floor(Math.log10(Math.abs(value)));
+  const trim = (t: string) => (t.includes('.') ? t.replace(/\.?0+$/, '') : t);
+  if (exp < -4 || exp >= precision) {
+    const [mantissa, e] = value.toExponential(precision - 1).split('e');
+    const n = Number(e);
+    return `${trim(mantissa)}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  return trim(value.toPrecision(precision));
+}
+
+function formatFixed(value: number, digits: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e4 || (abs < 1e-3 && value !== 0)) {
-    return value.toPrecision(digits);
+    return formatG(value, digits);
   }
   return value.toFixed(digits);
 }
 
-export function formatScore(score: ILeaderboardRow['score']): string {
-  if (Array.isArray(score)) {
-    return score.map(s => formatNumber(s)).join(', ');
+/** A score, as the Python side's `format_score`: `0.9667`, `1.0000`, `–` when missing. */
+export function formatScoreValue(
+  value: number | null | undefined,
+  digits = 4
+): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) {
+    return '–';
   }
-  return formatNumber(score);
+  return formatFixed(value, digits);
 }
 
-/** `k=v, k=v, …` of a row's key parameters. */
+export function formatScore(score: ILeaderboardRow['score']): string {
+  if (Array.isArray(score)) {
+    return score.map(s => formatScoreValue(s)).join(', ');
+  }
+  return formatScoreValue(score);
+}
+
+/** A parameter value, as the Python side's `format_param`: `1`, `0.0123`, `rbf`. */
+export function formatParam(value: JSONValue | undefined): string {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && Math.abs(value) < 1e6) {
+      return String(value);
+    }
+    return formatG(value, 3);
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'boolean') {
+    return value ? 'True' : 'False';
+  }
+  return value === null ? 'None' : JSON.stringify(value);
+}
+
+/** `k=v, k=v, …` of a row's key parameters (the Python side's `params_text`). */
 export function paramsText(params: IJSONObject, limit = 4): string {
   const items = Object.entries(params).filter(([, v]) => v !== undefined);
   const text = items
     .slice(0, limit)
-    .map(
-      ([k, v]) =>
-        `${k}=${typeof v === 'number' ? formatNumber(v, 3) : typeof v === 'string' ? v : JSON.stringify(v)}`
-    )
+    .map(([k, v]) => `${k}=${formatParam(v)}`)
     .join(', ');
   return items.length > limit ? `${text}, …` : text;
+}
+
+/** `text` cut to `limit` characters with an ellipsis (the full text goes in a tooltip). */
+export function shorten(text: string, limit = 40): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
 export type SortKey =

@@ -10,10 +10,11 @@ import {
   ILeaderboardRow,
   IResultPayload,
   SortKey,
-  formatNumber,
   formatScore,
+  formatScoreValue,
   paramsText,
   parsePayload,
+  shorten,
   sortRows
 } from './payload';
 import { architectureDiagram, bestSoFarChart } from './svg';
@@ -39,6 +40,8 @@ interface IColumn {
   title: string;
   cell: (row: ILeaderboardRow) => string;
   numeric?: boolean;
+  /** The full text, as a tooltip, where the cell shortens it. */
+  full?: (row: ILeaderboardRow) => string;
 }
 
 const COLUMNS: IColumn[] = [
@@ -49,7 +52,12 @@ const COLUMNS: IColumn[] = [
     numeric: true
   },
   { key: 'trial', title: 'trial', cell: r => String(r.trial), numeric: true },
-  { key: 'model', title: 'model', cell: r => r.model },
+  {
+    key: 'model',
+    title: 'model',
+    cell: r => shorten(r.model, 40),
+    full: r => r.model
+  },
   {
     key: 'score',
     title: 'score',
@@ -59,17 +67,23 @@ const COLUMNS: IColumn[] = [
   {
     key: 'scoreStd',
     title: '± std',
-    cell: r => formatNumber(r.scoreStd),
+    cell: r => formatScoreValue(r.scoreStd),
     numeric: true
   },
   {
     key: 'durationS',
     title: 'time (s)',
-    cell: r => formatNumber(r.durationS, 2),
+    cell: r => formatScoreValue(r.durationS, 2),
     numeric: true
   },
   { key: 'state', title: 'state', cell: r => r.state },
-  { key: null, title: 'params', cell: r => r.error ?? paramsText(r.params) }
+  // the params stay on every row; a prune or failure reason goes beside them
+  {
+    key: null,
+    title: 'params',
+    cell: r => paramsText(r.params),
+    full: r => paramsText(r.params, 1000)
+  }
 ];
 
 /** The `%%automl` cell that reproduces a result. */
@@ -132,7 +146,23 @@ export class ResultView extends Widget {
       box.appendChild(
         h('div', 'jp-AutoML-section-title', 'architecture of the best trial')
       );
-      box.appendChild(architectureDiagram(payload.diagram));
+      if (payload.genotype) {
+        const g = h('div', 'jp-AutoML-genotype', payload.genotype);
+        g.title = payload.genotype;
+        box.appendChild(g);
+      }
+      if (payload.diagramLayout) {
+        box.appendChild(architectureDiagram(payload.diagramLayout));
+      } else {
+        box.appendChild(
+          h(
+            'div',
+            'jp-AutoML-muted',
+            `${payload.diagram.nodes.length} nodes, ${payload.diagram.edges.length} edges ` +
+              '(saved without a layout by an older jupyter-automl: its HTML shows the drawing)'
+          )
+        );
+      }
       this.node.appendChild(box);
     }
     if (payload.configText) {
@@ -170,12 +200,17 @@ export class ResultView extends Widget {
       const b = payload.best;
       const best = h('div', 'jp-AutoML-best');
       best.appendChild(document.createTextNode('best: '));
-      best.appendChild(h('b', '', formatNumber(b.score)));
+      best.appendChild(h('b', '', formatScoreValue(b.score)));
+      const model = b.model ?? '?';
       best.appendChild(
         document.createTextNode(
-          ` ± ${formatNumber(b.scoreStd)} — trial ${b.trial ?? '?'} (${b.model ?? '?'})`
+          ` ± ${formatScoreValue(b.scoreStd)} — trial ${b.trial ?? '?'} (`
         )
       );
+      const name = h('span', 'jp-AutoML-model', shorten(model, 60));
+      name.title = model;
+      best.appendChild(name);
+      best.appendChild(document.createTextNode(')'));
       head.appendChild(best);
     }
     return head;
@@ -263,7 +298,19 @@ export class ResultView extends Widget {
       r.dataset.trial = String(row.trial);
       for (const col of COLUMNS) {
         const td = h('td', col.numeric ? 'jp-AutoML-num' : '', col.cell(row));
+        const full = col.full?.(row);
+        if (full && full !== td.textContent) {
+          td.title = full;
+        }
         if (col.key === null && row.error) {
+          const note = h(
+            'span',
+            'jp-AutoML-note',
+            `· ${shorten(row.error, 60)}`
+          );
+          note.title = row.error;
+          td.appendChild(document.createTextNode(td.textContent ? ' ' : ''));
+          td.appendChild(note);
           td.classList.add('jp-AutoML-error');
         }
         r.appendChild(td);

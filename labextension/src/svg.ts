@@ -1,7 +1,7 @@
 /**
  * SVG drawn with the DOM (no innerHTML): the best-so-far chart and the architecture diagram.
  */
-import { IDiagram, IHistoryPoint, formatNumber } from './payload';
+import { IDiagramLayout, IHistoryPoint, formatNumber } from './payload';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -183,112 +183,93 @@ export function bestSoFarChart(
   return svg;
 }
 
-/** Layers of a DAG by longest path from a source (cycles are broken by input order). */
-export function layers(diagram: IDiagram): string[][] {
-  const depth = new Map<string, number>(diagram.nodes.map(n => [n.id, 0]));
-  for (let pass = 0; pass < diagram.nodes.length; pass++) {
-    let changed = false;
-    for (const e of diagram.edges) {
-      const d = (depth.get(e.source) ?? 0) + 1;
-      if (d > (depth.get(e.target) ?? 0) && d < diagram.nodes.length) {
-        depth.set(e.target, d);
-        changed = true;
-      }
-    }
-    if (!changed) {
-      break;
-    }
-  }
-  const out: string[][] = [];
-  for (const n of diagram.nodes) {
-    const d = depth.get(n.id) ?? 0;
-    (out[d] = out[d] ?? []).push(n.id);
-  }
-  return out.filter(layer => layer && layer.length);
-}
-
-/** The architecture as boxes in layers, left to right, with labelled edges. */
-export function architectureDiagram(diagram: IDiagram): SVGSVGElement {
-  const boxW = 110;
-  const boxH = 28;
-  const gapX = 70;
-  const gapY = 22;
-  const ls = layers(diagram);
-  const rows = Math.max(...ls.map(l => l.length));
-  const width = ls.length * boxW + (ls.length - 1) * gapX + 20;
-  const height = rows * boxH + (rows - 1) * gapY + 20;
-  const pos = new Map<string, { x: number; y: number }>();
-  ls.forEach((layer, i) => {
-    const offset = ((rows - layer.length) * (boxH + gapY)) / 2;
-    layer.forEach((id, j) =>
-      pos.set(id, {
-        x: 10 + i * (boxW + gapX),
-        y: 10 + offset + j * (boxH + gapY)
-      })
-    );
-  });
+/**
+ * The architecture, drawn from the layout Python computed once (`diagram_layout`): the same
+ * curves, boxes and label anchors as the static SVG and the live Bokeh view. Nothing is placed
+ * here; text and boxes take the theme's colours from CSS, edges keep their op colour.
+ */
+export function architectureDiagram(layout: IDiagramLayout): SVGSVGElement {
   const svg = el('svg', {
-    width,
-    height,
-    viewBox: `0 0 ${width} ${height}`,
+    width: layout.width,
+    height: layout.height,
+    viewBox: `0 0 ${layout.width} ${layout.height}`,
     role: 'img',
     class: 'jp-AutoML-diagram'
   });
   svg.setAttribute('aria-label', 'architecture of the best trial');
-  for (const e of diagram.edges) {
-    const a = pos.get(e.source);
-    const b = pos.get(e.target);
-    if (!a || !b) {
-      continue;
-    }
-    const x1 = a.x + boxW;
-    const y1 = a.y + boxH / 2;
-    const x2 = b.x;
-    const y2 = b.y + boxH / 2;
-    const mid = (x1 + x2) / 2;
-    svg.appendChild(
-      el('path', {
-        d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`,
-        class: 'jp-AutoML-diagram-edge'
-      })
-    );
-    if (e.op) {
-      svg.appendChild(
-        el(
-          'text',
-          {
-            x: mid,
-            y: (y1 + y2) / 2 - 3,
-            'text-anchor': 'middle',
-            class: 'jp-AutoML-diagram-op'
-          },
-          e.op
-        )
+  const defs = el('defs');
+  const markers = new Map<string, string>();
+  for (const e of layout.edges) {
+    if (!markers.has(e.color)) {
+      const id = `jp-AutoML-arrow-${e.color.slice(1)}-${Math.random().toString(36).slice(2, 8)}`;
+      markers.set(e.color, id);
+      const marker = el('marker', {
+        id,
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerWidth: 8,
+        markerHeight: 8,
+        markerUnits: 'userSpaceOnUse',
+        orient: 'auto'
+      });
+      marker.appendChild(
+        el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: e.color })
       );
+      defs.appendChild(marker);
     }
   }
-  for (const n of diagram.nodes) {
-    const p = pos.get(n.id);
-    if (!p) {
-      continue;
-    }
+  svg.appendChild(defs);
+  for (const e of layout.edges) {
+    const [[x0, y0], [cx, cy], [x1, y1]] = e.path;
+    const path = el('path', {
+      d: `M ${x0} ${y0} Q ${cx} ${cy} ${x1} ${y1}`,
+      class: 'jp-AutoML-diagram-edge',
+      stroke: e.color,
+      'marker-end': `url(#${markers.get(e.color)})`
+    });
+    path.appendChild(el('title', {}, `${e.source} → ${e.target}: ${e.op}`));
+    svg.appendChild(path);
+    svg.appendChild(
+      el(
+        'text',
+        {
+          x: e.label.x,
+          y: e.label.y + 4,
+          'text-anchor': 'middle',
+          class: 'jp-AutoML-diagram-op',
+          fill: e.color
+        },
+        e.op
+      )
+    );
+  }
+  for (const n of layout.nodes) {
     svg.appendChild(
       el('rect', {
-        x: p.x,
-        y: p.y,
-        width: boxW,
-        height: boxH,
-        rx: 5,
+        x: n.x - n.w / 2,
+        y: n.y - n.h / 2,
+        width: n.w,
+        height: n.h,
+        rx: n.h / 2,
         class: 'jp-AutoML-diagram-node'
       })
     );
     svg.appendChild(
-      el(
-        'text',
-        { x: p.x + boxW / 2, y: p.y + boxH / 2 + 4, 'text-anchor': 'middle' },
-        n.label
-      )
+      el('text', { x: n.x, y: n.y + 4, 'text-anchor': 'middle' }, n.label)
     );
+  }
+  for (const item of layout.legend) {
+    svg.appendChild(
+      el('rect', {
+        x: item.x,
+        y: item.y - 5,
+        width: 14,
+        height: 10,
+        fill: item.color
+      })
+    );
+    svg.appendChild(el('text', { x: item.x + 20, y: item.y + 4 }, item.op));
   }
   return svg;
 }

@@ -1,7 +1,10 @@
 import {
   formatNumber,
+  formatParam,
+  formatScoreValue,
   majorVersion,
   paramsText,
+  parseLayout,
   parsePayload,
   sortRows
 } from '../src/payload';
@@ -201,7 +204,7 @@ describe('helpers', () => {
     expect(formatNumber(0.0001234)).toBe('0.0001234');
     expect(formatNumber(null)).toBe('');
     expect(paramsText({ a: 1.23456, b: 'x', c: 3, d: 4, e: 5 })).toBe(
-      'a=1.235, b=x, c=3, d=4, …'
+      'a=1.23, b=x, c=3, d=4, …'
     );
   });
 
@@ -221,5 +224,64 @@ describe('helpers', () => {
     expect(sortRows(rows, 'durationS', true).map(r => r.trial)).toEqual([
       1, 0, 2
     ]);
+  });
+});
+
+describe('one formatter with the Python side', () => {
+  it('formats scores as report.format_score does', () => {
+    // the values report.format_score gives for the same inputs
+    expect(
+      [0.96667, 1.0, 12345.6, null, 10000.0, 2.5e-5].map(v =>
+        formatScoreValue(v)
+      )
+    ).toEqual(['0.9667', '1.0000', '1.235e+04', '–', '1e+04', '2.5e-05']);
+  });
+
+  it('formats params as report.format_param does', () => {
+    expect(
+      [0.012345, 1e-5, 123456.7, 1.23456, 2.0, true].map(v => formatParam(v))
+    ).toEqual(['0.0123', '1e-05', '1.23e+05', '1.23', '2', 'True']);
+  });
+});
+
+describe('the diagram layout from Python', () => {
+  const LAYOUT = {
+    version: 1,
+    width: 214.8,
+    height: 83.0,
+    nodes: [
+      { id: '0', label: 'in', x: 32.0, y: 28.0, w: 40.0, h: 26.0 },
+      { id: '1', label: 'out', x: 182.8, y: 28.0, w: 40.0, h: 26.0 }
+    ],
+    edges: [
+      {
+        source: '0',
+        target: '1',
+        op: 'nor_conv_3x3',
+        color: '#0072B2',
+        path: [
+          [52.0, 28.0],
+          [107.4, 28.0],
+          [162.8, 28.0]
+        ],
+        label: { x: 107.4, y: 18.5, w: 80.8, h: 13.0 }
+      }
+    ],
+    legend: [{ op: 'nor_conv_3x3', color: '#0072B2', x: 12.0, y: 59.0 }]
+  };
+
+  it('is read as it is: the renderer draws it, it places nothing', () => {
+    const layout = parseLayout(LAYOUT);
+    expect(layout?.edges[0].path).toEqual(LAYOUT.edges[0].path);
+    expect(layout?.nodes.map(n => n.id)).toEqual(['0', '1']);
+  });
+
+  it('refuses a malformed layout and an unsafe colour', () => {
+    expect(parseLayout({ ...LAYOUT, edges: [{ path: [[0, 0]] }] })).toBeNull();
+    const bad = parseLayout({
+      ...LAYOUT,
+      edges: [{ ...LAYOUT.edges[0], color: 'red;stroke:url(x)' }]
+    });
+    expect(bad?.edges[0].color).toBe('#888888');
   });
 });

@@ -1,4 +1,4 @@
-import { chartGeometry, layers } from '../src/svg';
+import { chartGeometry } from '../src/svg';
 
 describe('best-so-far chart geometry', () => {
   it('draws a step line that never goes down for a maximized score', () => {
@@ -29,34 +29,5 @@ describe('best-so-far chart geometry', () => {
         10
       ).dots
     ).toEqual([]);
-  });
-});
-
-describe('diagram layers', () => {
-  it('puts each node after its inputs', () => {
-    const diagram = {
-      nodes: ['in', 'a', 'b', 'out'].map(id => ({ id, label: id })),
-      edges: [
-        { source: 'in', target: 'a', op: 'conv' },
-        { source: 'in', target: 'b', op: 'skip' },
-        { source: 'a', target: 'b', op: 'pool' },
-        { source: 'b', target: 'out', op: '' }
-      ]
-    };
-    expect(layers(diagram)).toEqual([['in'], ['a'], ['b'], ['out']]);
-  });
-
-  it('survives a cycle', () => {
-    const diagram = {
-      nodes: [
-        { id: 'x', label: 'x' },
-        { id: 'y', label: 'y' }
-      ],
-      edges: [
-        { source: 'x', target: 'y', op: '' },
-        { source: 'y', target: 'x', op: '' }
-      ]
-    };
-    expect(layers(diagram).flat().sort()).toEqual(['x', 'y']);
   });
 });

@@ -74,8 +74,9 @@ class _Progress:
 
     def on_end(self, result) -> None: ...
 
-    def on_progress(self, stage: str, done: int, total: int) -> None:
-        self.events.append((stage, done, total))
+    def on_progress(self, event: dict) -> None:
+        if event["event"] == "stage":
+            self.events.append((event["stage"], event["done"], event["total"]))
 
 
 def test_screening_reports_progress_to_observers() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from typing import Any
 
@@ -13,10 +11,12 @@ from conditions import wait_until
 import jupyter_automl as ja
 from jupyter_automl._search import Search
 from jupyter_automl.config import SearchConfig
+from jupyter_automl.report import format_score, params_text
 from jupyter_automl.runner import RunInfo, TrialRecord
 from jupyter_automl.spaces._base import Evaluation, SearchSpace
+from jupyter_automl.spaces.nas.diagram import diagram_layout
 from jupyter_automl.ui import live_view
-from jupyter_automl.ui.live import LiveView, diagram_layout
+from jupyter_automl.ui.live import LiveView
 
 
 def _search(**options: Any) -> Search:
@@ -31,50 +31,32 @@ def _search(**options: Any) -> Search:
     return Search(SearchConfig.from_dict({**base, **options}))
 
 
-def _saved_table(view: LiveView) -> dict[str, list[Any]]:
-    """The leaderboard rows inside the BokehModel's saved state (what a saved notebook keeps)."""
-    bundle = json.loads(json.dumps(view.bokeh.render_bundle, default=str))
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "map" and isinstance(node.get("entries"), list):
-                keys = [k for k, _ in node["entries"] if isinstance(k, str)]
-                if {"rank", "state", "model"} <= set(keys):
-                    found.append({k: v for k, v in node["entries"]})
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(bundle)
-    assert found, "no leaderboard data in the saved widget state"
-    return found[0]
-
-
-def test_rows_sorted_by_score_and_final_state_saved() -> None:
+def test_rows_sorted_by_score_and_formatted_as_the_static_table() -> None:
     search = _search(n_trials=4)
     view = LiveView(search, show=False, interval=0.05)
     search.observers.append(view)
     result = search.run()
 
     data = view.table_source.data
-    assert list(data["rank"]) == [1, 2, 3, 4] and data["state"] == ["COMPLETE"] * 4
-    assert list(data["score"]) == sorted(data["score"], reverse=True)
-    assert data["score"][0] == pytest.approx(result.best_score)
-    assert sorted(data["trial"]) == [0, 1, 2, 3]
-    assert len(view.scatter_source.data["x"]) == 4
+    assert list(data["rank"]) == ["1", "2", "3", "4"] and data["state"] == ["COMPLETE"] * 4
+    static = result.payload()["leaderboard"]["rows"]
+    # one formatter: the live rows read exactly as the static ones, in the same order
+    assert list(data["trial"]) == [r["trial"] for r in static]
+    assert data["score"] == [format_score(r["score"]) for r in static]
+    assert data["params"] == [params_text(r["params"]) for r in static]
+    assert data["score"][0] == format_score(result.best_score)
+    scores = view.scatter_source.data["score"]
+    assert len(scores) == 4
     assert view.best_source.data["best"][-1] == pytest.approx(result.best_score)
     y = view.chart.y_range  # the chart frames every score
-    assert y.start < min(data["score"]) <= max(data["score"]) < y.end
+    assert y.start < min(scores) <= max(scores) < y.end
+    # the same clock as the static chart: seconds from the first trial's start
+    static_x = sorted(h["elapsed_s"] for h in result.payload()["history"])
+    assert sorted(view.scatter_source.data["x"]) == pytest.approx(static_x, abs=0.01)
     assert view.chart.x_range.end >= max(view.scatter_source.data["x"])
     assert view.progress.value == 1.0 and view.progress.bar_style == "success"
     assert view.stop_button.description == "Done" and view.stop_button.disabled
     assert "4 / 4 trials" in view.status.value and "finished" in view.status.value
-
-    saved = _saved_table(view)  # update_from_model re-snapshotted the streamed rows
-    assert saved["model"] == data["model"] and saved["state"] == ["COMPLETE"] * 4
 
 
 def test_stop_button_stops_a_background_search() -> None:
@@ -152,21 +134,16 @@ def test_diagram_slot_draws_the_best_trials_architecture() -> None:
     assert view.diagram.visible
     assert view.diagram_nodes.data["label"] == ["input", "node 1", "node 2", "output"]
     assert view.diagram_edges.data["op"] == ["conv3x3", "skip", "maxpool", "concat"]
+    # the live view draws the one layout: the same curves and label anchors as the static SVG
+    layout = diagram_layout(CELL)
+    assert view.diagram_edges.data["cx"] == [e["path"][1][0] for e in layout["edges"]]
+    assert view.diagram_edges.data["ly"] == [e["label"]["y"] for e in layout["edges"]]
     assert list(view.table_source.data["trial"]) == [1, 2, 0, 3]
     ranks = view.table_source.data["rank"]
-    assert list(ranks[:3]) == [1, 2, 3] and math.isnan(ranks[3])  # shown blank
+    assert list(ranks) == ["1", "2", "3", ""]  # a failed trial has no rank
+    # a failed row keeps its params and shows the reason beside them
+    assert view.table_source.data["params"][3] == "depth=3 · boom"
     assert "1 failed" in view.status.value
-
-
-def test_diagram_layout_places_nodes_in_layers() -> None:
-    placed = diagram_layout(CELL)
-    assert placed["nodes"]["x"] == [0.0, 1.0, 2.0, 3.0]  # b depends on a: one layer further
-    assert placed["edges"]["xs"][0] == [0.0, 1.0]
-    cyclic = {
-        "nodes": [{"id": 1}, {"id": 2}],
-        "edges": [{"source": 1, "target": 2}, {"source": 2, "target": 1}],
-    }
-    assert len(diagram_layout(cyclic)["nodes"]["x"]) == 2
 
 
 def test_thousands_of_fast_trials_are_batched() -> None:
@@ -179,7 +156,7 @@ def test_thousands_of_fast_trials_are_batched() -> None:
     assert view.flushes <= 5  # not one update per trial
     assert len(view.scatter_source.data["x"]) == 2000
     assert len(view.table_source.data["trial"]) == view.max_rows
-    assert view.table_source.data["score"][0] == pytest.approx(1999 / 2000)
+    assert view.table_source.data["score"][0] == format_score(1999 / 2000)
     assert view.progress.value == 1.0
 
 

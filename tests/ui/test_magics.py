@@ -206,3 +206,31 @@ def test_interrupted_foreground_cell_still_binds_a_fitted_result(
     result = ip.user_ns["stopped"]
     assert result.stop_reason == "interrupted" and result.done
     assert result.n_trials == 2 and result.best_model is not None
+
+
+def test_list_reads_like_the_leaderboards(ip) -> None:
+    ip.run_cell_magic("automl", "first --no-display", FAST + "name: listed\n")
+    listing = ip.run_line_magic("automl", "list")
+    from jupyter_automl.report import format_score
+
+    row = listing.loc[0]
+    assert row["best_score"] == format_score(ip.user_ns["first"].best_score)  # 4 decimals, not 6
+    date, _, clock = row["started"].partition("\u00a0")  # date and time never wrap apart
+    assert len(date) == 10 and len(clock) == 5
+
+
+def test_config_of_an_array_search_is_a_cell_that_runs(ip, capsys: pytest.CaptureFixture[str]) -> None:
+    from sklearn.datasets import load_iris
+
+    import jupyter_automl as ja
+
+    X, y = load_iris(return_X_y=True)
+    result = ja.search(X=X, y=y, models=["linear"], n_trials=2, name="arrays", display=False)
+    ip.run_line_magic("automl", "config arrays")
+    text = capsys.readouterr().out
+    assert text.startswith("%%automl\ndata: Xy  # the search ran on arrays: define Xy = (X, y)")
+    assert result.payload()["config_text"].startswith("data: Xy")
+    ip.user_ns["Xy"] = (X, y)
+    body = text.split("\n", 1)[1].replace("name: arrays\n", "name: arrays-again\n")
+    ip.run_cell_magic("automl", "again --no-display", body)  # the pasted cell runs as it is
+    assert ip.user_ns["again"].n_trials == 2

@@ -118,16 +118,23 @@ def test_run_and_stop_drive_the_live_view(wine: pd.DataFrame) -> None:
         time_budget="60s",
         storage="memory",
     )
+    assert panel.stop_button.disabled and panel.stop_button.button_style == ""  # idle: grey
     panel.run_button.click()
     result = panel.result
     assert result is not None and panel.run_button.disabled and not panel.stop_button.disabled
+    assert panel.stop_button.button_style == "danger"
     wait_until(lambda: result.n_trials >= 1)
+    kinds = [set(o.get("data", {})) for o in panel.output.outputs]
+    assert any(WIDGET_VIEW in k for k in kinds), "the live view is shown under the form"
     panel.stop_button.click()
     result.wait(timeout=60)
     assert result.stop_reason == "stopped" and result.best_model is not None
     assert not panel.run_button.disabled and panel.stop_button.disabled
+    assert panel.stop_button.button_style == ""
     assert "ended (stopped)" in panel.message.value
     kinds = [set(o.get("data", {})) for o in panel.output.outputs]
-    assert any(WIDGET_VIEW in k for k in kinds), "the live view is shown under the form"
-    assert any(RESULT_MIME in k for k in kinds), "the static result follows it"
+    # the view finished in place: only the static result is left, and its widgets are closed
+    assert kinds == [{RESULT_MIME, "text/html", "text/plain"}]
+    view = [o for o in panel.search.observers if hasattr(o, "closed")][0]
+    assert view.closed and view.widget.comm is None
     assert panel.search.config == panel.config()  # the form's config, untouched
