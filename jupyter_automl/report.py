@@ -16,7 +16,7 @@ from jupyter_automl.storage import ATTR
 __all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "study_payload", "payload_html", "payload_text", "best_so_far_svg"]
 
 MIME_TYPE = "application/vnd.jupyter-automl.result.v1+json"
-PAYLOAD_VERSION = "1.0"
+PAYLOAD_VERSION = "1.1"  # 1.1: "insight" (held-out score, model and search charts)
 _MAX_ROWS = 200
 
 
@@ -115,6 +115,7 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         "diagram": best.get("diagram") if best else None,
         "environment": attrs.get(f"{ATTR}:environment", {}),
         "fingerprint": attrs.get(f"{ATTR}:fingerprint", {}),
+        "insight": attrs.get(f"{ATTR}:insight"),  # 1.1; None for studies of older versions
     }
 
 
@@ -229,6 +230,9 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
     if diagram_svg:
         parts.append(f"<div>{diagram_svg}</div>")
     parts.append("</div>")
+    from jupyter_automl.insight.svg import insight_html
+
+    parts.append(insight_html(payload))
     if payload.get("config_text"):
         parts.append("<details><summary>%%automl</summary><pre>%%automl\n" + e(payload["config_text"]) + "</pre></details>")
     parts.append("</div>")
@@ -244,6 +248,10 @@ def payload_text(payload: dict[str, Any], rows: int = 10) -> str:
     if best:
         lines.append(f"best {s.get('metric')} {_fmt(best.get('score'))} ± {_fmt(best.get('score_std'))} "
                      f"(trial {best.get('trial')}, {best.get('model')})")
+    from jupyter_automl.insight.svg import insight_text
+
+    if insight_text(payload):
+        lines.append(insight_text(payload))
     lines.append(f"{'rank':>4}  {'trial':>5}  {'model':<24} {'score':>8}  {'state':<8}")
     for row in payload["leaderboard"]["rows"][:rows]:
         lines.append(f"{_fmt(row.get('rank')):>4}  {row.get('trial'):>5}  {str(row.get('model'))[:24]:<24} "

@@ -484,10 +484,19 @@ class LiveView(Observer):
             self.stop_button.description = (
                 "Stopped" if reason in ("stopped", "interrupted") else "Done"
             )
+            self._add_model_section(result)
             # the saved widget state then holds the final rows (streams are not saved)
             self.bokeh.update_from_model(self.layout)
         self._show_result(result)
         self.finish_cpu_s = time.thread_time() - cpu
+
+    def _add_model_section(self, result: SearchResult) -> None:
+        """The best model's charts (held-out confusion matrix or residuals, importances) under the table."""
+        from jupyter_automl.ui.insight_figures import model_figures
+
+        figures = model_figures(getattr(result, "insight", None))
+        if figures:
+            self.layout.children.append(row(*figures[:4]))
 
     def _show_result(self, result: SearchResult) -> None:
         if self._handle is not None:

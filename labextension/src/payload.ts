@@ -75,6 +75,8 @@ export interface IResultPayload {
   config: IJSONObject;
   configText: string;
   diagram: IDiagram | null;
+  /** Payload 1.1: held-out score and charts (drawn by `insight.ts`); `null` in 1.0. */
+  insight: unknown;
 }
 
 export type ParseOutcome =
@@ -277,7 +279,8 @@ export function parsePayload(data: unknown): ParseOutcome {
       history: parseHistory(data.history),
       config: obj(data.config),
       configText: str(data.config_text) ?? '',
-      diagram: parseDiagram(data.diagram)
+      diagram: parseDiagram(data.diagram),
+      insight: isObject(data.insight) ? data.insight : null
     }
   };
 }
