@@ -25,9 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from jupyter_automl.insight.holdout import HoldoutSplit, score_predictions, split_holdout, task_metrics
+from jupyter_automl.insight.holdout import (
+    HoldoutSplit,
+    score_predictions,
+    split_holdout,
+    task_metrics,
+)
 
-__all__ = ["INSIGHT_VERSION", "HoldoutSplit", "split_holdout", "conclude", "insight_allowance", "chart_names"]
+__all__ = [
+    "INSIGHT_VERSION",
+    "HoldoutSplit",
+    "split_holdout",
+    "conclude",
+    "insight_allowance",
+    "chart_names",
+]
 
 logger = logging.getLogger("jupyter_automl")
 
@@ -45,7 +57,11 @@ def chart_names(insight: dict[str, Any] | None) -> list[str]:
     """Names of the stored charts, model section first."""
     if not insight:
         return []
-    return [c["name"] for section in ("model", "search") for c in (insight.get(section) or {}).get("charts", [])]
+    return [
+        c["name"]
+        for section in ("model", "search")
+        for c in (insight.get(section) or {}).get("charts", [])
+    ]
 
 
 def predictions(space: Any, model: Any, X: Any, task: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -92,40 +108,67 @@ class _Conclusion:
         split = self.split
         assert split is not None and self.metric is not None
         task, classes = self.full.task, self.full.classes
-        scores = score_predictions(split.test.y, labels, proba, task_metrics(task, self.metric), classes)
+        scores = score_predictions(
+            split.test.y, labels, proba, task_metrics(task, self.metric), classes
+        )
         ensemble = self.search.result.ensemble
         record: dict[str, Any] = {
-            "fraction": split.fraction, "n_rows": int(len(split.test_index)),
-            "n_search_rows": int(len(split.train_index)), "metric": self.metric.name,
-            "direction": self.metric.direction, "cv_score": float(self.best.values[0]),
-            "score": scores[self.metric.name], "scores": scores, "model": "best trial",
+            "fraction": split.fraction,
+            "n_rows": int(len(split.test_index)),
+            "n_search_rows": int(len(split.train_index)),
+            "metric": self.metric.name,
+            "direction": self.metric.direction,
+            "cv_score": float(self.best.values[0]),
+            "score": scores[self.metric.name],
+            "scores": scores,
+            "model": "best trial",
             "trial": int(self.best.number),
         }
         if ensemble is not None:
-            record.update(model="ensemble", ensemble_cv_score=ensemble["score"], ensemble_score=scores[self.metric.name])
+            record.update(
+                model="ensemble",
+                ensemble_cv_score=ensemble["score"],
+                ensemble_score=scores[self.metric.name],
+            )
             single = getattr(self.fitted, "named_estimators_", {}).get(f"trial_{self.best.number}")
             record["score"] = None
-            if single is not None:  # the best trial is a member, already fitted on the searched rows
+            if (
+                single is not None
+            ):  # the best trial is a member, already fitted on the searched rows
                 s_labels, s_proba = predictions(self.space, single, split.test.X, task)
-                record["score"] = score_predictions(split.test.y, s_labels, s_proba, [self.metric], classes)[self.metric.name]
+                record["score"] = score_predictions(
+                    split.test.y, s_labels, s_proba, [self.metric], classes
+                )[self.metric.name]
             ensemble["holdout_score"] = scores[self.metric.name]
         return record
 
     # ------------------------------------------------------------------------------- charts
-    def model_charts(self, y: np.ndarray, labels: np.ndarray, proba: np.ndarray | None, note: str) -> list[dict[str, Any]]:
+    def model_charts(
+        self, y: np.ndarray, labels: np.ndarray, proba: np.ndarray | None, note: str
+    ) -> list[dict[str, Any]]:
         from jupyter_automl.insight.model import classification_charts, regression_charts
 
         if self.full.task == "regression":
             return regression_charts(y, labels, note, self.seed)
         return classification_charts(y, labels, proba, np.asarray(self.full.classes), note)
 
-    def importance(self, model: Any, X: Any, y: np.ndarray, note: str, allowance: float) -> dict[str, Any] | None:
+    def importance(
+        self, model: Any, X: Any, y: np.ndarray, note: str, allowance: float
+    ) -> dict[str, Any] | None:
         from jupyter_automl.insight.model import permutation_chart
 
         if self.metric is None or self.full.kind != "table":
             return None
-        chart, why = permutation_chart(model, X, y, _scorer(self.space, self.metric, self.full.classes), seed=self.seed,
-                                       allowance=allowance, note=note, metric_name=self.metric.name)
+        chart, why = permutation_chart(
+            model,
+            X,
+            y,
+            _scorer(self.space, self.metric, self.full.classes),
+            seed=self.seed,
+            allowance=allowance,
+            note=note,
+            metric_name=self.metric.name,
+        )
         if why:
             self.notes.append(why)
         return chart
@@ -152,37 +195,65 @@ class _Conclusion:
             holdout = self.holdout_record(labels, proba)
             keep = sample_rows(len(y), MAX_ROWS, self.seed)
             source = "held-out rows"
-            note = f"{len(keep)} held-out rows" + ("" if len(keep) == len(y) else f" (sampled from {len(y)})")
-            charts = self.model_charts(y[keep], labels[keep], None if proba is None else proba[keep], note)
+            note = f"{len(keep)} held-out rows" + (
+                "" if len(keep) == len(y) else f" (sampled from {len(y)})"
+            )
+            charts = self.model_charts(
+                y[keep], labels[keep], None if proba is None else proba[keep], note
+            )
             X_imp = X.iloc[keep] if hasattr(X, "iloc") else X[keep]
-            chart = self.importance(self.fitted, X_imp, y[keep], note, deadline - time.perf_counter())
+            chart = self.importance(
+                self.fitted, X_imp, y[keep], note, deadline - time.perf_counter()
+            )
             charts += [chart] if chart else []
-            return {"source": source, "n_rows": int(len(keep)), "n_total": int(len(y)), "charts": charts}, holdout
+            return {
+                "source": source,
+                "n_rows": int(len(keep)),
+                "n_total": int(len(y)),
+                "charts": charts,
+            }, holdout
         oof = self.oof_rows()
         charts = []
         n = 0
         if oof is not None:
             y, labels, proba = oof
             n = len(y)
-            charts = self.model_charts(y, labels, proba, f"out-of-fold predictions of trial {self.best.number}, {n} rows")
+            charts = self.model_charts(
+                y, labels, proba, f"out-of-fold predictions of trial {self.best.number}, {n} rows"
+            )
         else:
-            self.notes.append("no held-out rows (holdout: none) and no out-of-fold predictions: no model charts")
-        return {"source": "out-of-fold predictions" if oof is not None else None, "n_rows": n, "n_total": n,
-                "charts": charts}, None
+            self.notes.append(
+                "no held-out rows (holdout: none) and no out-of-fold predictions: no model charts"
+            )
+        return {
+            "source": "out-of-fold predictions" if oof is not None else None,
+            "n_rows": n,
+            "n_total": n,
+            "charts": charts,
+        }, None
 
     def search_section(self) -> dict[str, Any]:
         from jupyter_automl.insight.search import search_charts
 
         objectives = list(getattr(self.space, "objectives", None) or [])
-        return {"charts": search_charts(self.search.study, metric=self.metric.name if self.metric else "score",
-                                        objectives=objectives)}
+        return {
+            "charts": search_charts(
+                self.search.study,
+                metric=self.metric.name if self.metric else "score",
+                objectives=objectives,
+            )
+        }
 
     # -------------------------------------------------------------------------------- refit
     def refit_on_all(self) -> Any:
         """The same model trained on every row (the held-out ones too), as the search promised."""
         from sklearn.base import clone, is_classifier, is_regressor
 
-        if is_classifier(self.fitted) or is_regressor(self.fitted) or hasattr(self.fitted, "get_params"):
+        if (
+            is_classifier(self.fitted)
+            or is_regressor(self.fitted)
+            or hasattr(self.fitted, "get_params")
+        ):
             return clone(self.fitted).fit(self.full.X, self.full.y)
         from jupyter_automl.evaluate import TrialBudget
 
@@ -197,10 +268,17 @@ class _Conclusion:
         t_model = time.perf_counter() - t0
         search = self.search_section()
         t_search = time.perf_counter() - t0 - t_model
-        insight = {"version": INSIGHT_VERSION, "holdout": holdout,
-                   "holdout_skipped": getattr(self.search, "holdout_skipped", None) if self.split is None else None,
-                   "model": model, "search": search, "notes": self.notes,
-                   "seconds": {"model": round(t_model, 3), "search": round(t_search, 3)}}
+        insight = {
+            "version": INSIGHT_VERSION,
+            "holdout": holdout,
+            "holdout_skipped": getattr(self.search, "holdout_skipped", None)
+            if self.split is None
+            else None,
+            "model": model,
+            "search": search,
+            "notes": self.notes,
+            "seconds": {"model": round(t_model, 3), "search": round(t_search, 3)},
+        }
         final = self.fitted
         if self.split is not None:
             t1 = time.perf_counter()

@@ -49,7 +49,9 @@ def holdout_skip_reason(dataset: Any, fraction: float) -> str | None:
     return None
 
 
-def split_holdout(dataset: Any, fraction: float | None, seed: int) -> tuple[HoldoutSplit | None, str | None]:
+def split_holdout(
+    dataset: Any, fraction: float | None, seed: int
+) -> tuple[HoldoutSplit | None, str | None]:
     """Seeded split (stratified for classification); ``(None, reason)`` when there is none."""
     from sklearn.model_selection import train_test_split
 
@@ -60,7 +62,9 @@ def split_holdout(dataset: Any, fraction: float | None, seed: int) -> tuple[Hold
         return None, reason
     positions = np.arange(dataset.n_samples)
     stratify = None if dataset.task == "regression" else dataset.y
-    train, test = train_test_split(positions, test_size=fraction, random_state=seed, stratify=stratify)
+    train, test = train_test_split(
+        positions, test_size=fraction, random_state=seed, stratify=stratify
+    )
     train, test = np.sort(train), np.sort(test)
     return HoldoutSplit(fraction, train, test, _rows(dataset, train), _rows(dataset, test)), None
 
@@ -82,8 +86,13 @@ def task_metrics(task: str, first: Metric | None = None) -> list[Metric]:
     return metrics
 
 
-def score_predictions(y: np.ndarray, labels: np.ndarray, proba: np.ndarray | None, metrics: list[Metric],
-                      classes: np.ndarray | None) -> dict[str, float | None]:
+def score_predictions(
+    y: np.ndarray,
+    labels: np.ndarray,
+    proba: np.ndarray | None,
+    metrics: list[Metric],
+    classes: np.ndarray | None,
+) -> dict[str, float | None]:
     """``{metric: score}`` from labels (or values) and class probabilities; ``None`` where one cannot apply."""
     out: dict[str, float | None] = {}
     for metric in metrics:

@@ -41,7 +41,9 @@ def _label(value: Any) -> str:
     return str(value.item() if hasattr(value, "item") else value)
 
 
-def confusion_chart(y: np.ndarray, labels: np.ndarray, classes: np.ndarray, note: str) -> dict[str, Any]:
+def confusion_chart(
+    y: np.ndarray, labels: np.ndarray, classes: np.ndarray, note: str
+) -> dict[str, Any]:
     """Counts (``counts``) and row-normalised shares (``values``) of ``confusion_matrix``."""
     from sklearn.metrics import confusion_matrix
 
@@ -49,10 +51,18 @@ def confusion_chart(y: np.ndarray, labels: np.ndarray, classes: np.ndarray, note
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)
     names = [_label(c) for c in classes]
-    return {"name": "confusion_matrix", "kind": "heatmap", "title": "Confusion matrix",
-            "x_label": "predicted", "y_label": "actual", "x_labels": names, "y_labels": names,
-            "counts": counts.astype(int).tolist(), "values": np.round(shares, 4).tolist(),
-            "note": f"{note}; rows sum to 100%"}
+    return {
+        "name": "confusion_matrix",
+        "kind": "heatmap",
+        "title": "Confusion matrix",
+        "x_label": "predicted",
+        "y_label": "actual",
+        "x_labels": names,
+        "y_labels": names,
+        "counts": counts.astype(int).tolist(),
+        "values": np.round(shares, 4).tolist(),
+        "note": f"{note}; rows sum to 100%",
+    }
 
 
 def _one_vs_rest(classes: np.ndarray) -> list[int]:
@@ -62,7 +72,9 @@ def _one_vs_rest(classes: np.ndarray) -> list[int]:
     return list(range(len(classes))) if len(classes) <= MAX_CURVE_CLASSES else []
 
 
-def roc_chart(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str) -> dict[str, Any] | None:
+def roc_chart(
+    y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str
+) -> dict[str, Any] | None:
     from sklearn.metrics import roc_auc_score, roc_curve
 
     series = []
@@ -73,15 +85,28 @@ def roc_chart(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str) 
         fpr, tpr, _ = roc_curve(positive, proba[:, k])
         x, v = _thin(fpr, tpr)
         auc = roc_auc_score(positive, proba[:, k])
-        series.append({"label": f"{_label(classes[k])} (AUC {auc:.3f})", "x": x, "y": v, "mode": "line"})
+        series.append(
+            {"label": f"{_label(classes[k])} (AUC {auc:.3f})", "x": x, "y": v, "mode": "line"}
+        )
     if not series:
         return None
-    return {"name": "roc", "kind": "xy", "title": "ROC curve", "x_label": "false positive rate",
-            "y_label": "true positive rate", "series": series, "diagonal": True,
-            "x_range": [0, 1], "y_range": [0, 1], "note": note}
+    return {
+        "name": "roc",
+        "kind": "xy",
+        "title": "ROC curve",
+        "x_label": "false positive rate",
+        "y_label": "true positive rate",
+        "series": series,
+        "diagonal": True,
+        "x_range": [0, 1],
+        "y_range": [0, 1],
+        "note": note,
+    }
 
 
-def pr_chart(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str) -> dict[str, Any] | None:
+def pr_chart(
+    y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str
+) -> dict[str, Any] | None:
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     series = []
@@ -92,14 +117,27 @@ def pr_chart(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str) -
         precision, recall, _ = precision_recall_curve(positive, proba[:, k])
         x, v = _thin(recall[::-1], precision[::-1])
         ap = average_precision_score(positive, proba[:, k])
-        series.append({"label": f"{_label(classes[k])} (AP {ap:.3f})", "x": x, "y": v, "mode": "line"})
+        series.append(
+            {"label": f"{_label(classes[k])} (AP {ap:.3f})", "x": x, "y": v, "mode": "line"}
+        )
     if not series:
         return None
-    return {"name": "precision_recall", "kind": "xy", "title": "Precision-recall curve", "x_label": "recall",
-            "y_label": "precision", "series": series, "x_range": [0, 1], "y_range": [0, 1.02], "note": note}
+    return {
+        "name": "precision_recall",
+        "kind": "xy",
+        "title": "Precision-recall curve",
+        "x_label": "recall",
+        "y_label": "precision",
+        "series": series,
+        "x_range": [0, 1],
+        "y_range": [0, 1.02],
+        "note": note,
+    }
 
 
-def calibration_chart(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str) -> dict[str, Any]:
+def calibration_chart(
+    y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str
+) -> dict[str, Any]:
     """Binary: the positive class; more classes: the predicted class's probability (top-label)."""
     from sklearn.calibration import calibration_curve
 
@@ -110,13 +148,23 @@ def calibration_chart(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, not
         confidence, what = proba.max(axis=1), "probability of the predicted class"
     observed, predicted = calibration_curve(hit, confidence, n_bins=10, strategy="uniform")
     x, v = _thin(predicted, observed)
-    return {"name": "calibration", "kind": "xy", "title": "Calibration", "x_label": f"mean predicted {what}",
-            "y_label": "observed frequency", "diagonal": True, "x_range": [0, 1], "y_range": [0, 1],
-            "series": [{"label": "model", "x": x, "y": v, "mode": "line+points"}], "note": note}
+    return {
+        "name": "calibration",
+        "kind": "xy",
+        "title": "Calibration",
+        "x_label": f"mean predicted {what}",
+        "y_label": "observed frequency",
+        "diagonal": True,
+        "x_range": [0, 1],
+        "y_range": [0, 1],
+        "series": [{"label": "model", "x": x, "y": v, "mode": "line+points"}],
+        "note": note,
+    }
 
 
-def classification_charts(y: np.ndarray, labels: np.ndarray, proba: np.ndarray | None, classes: np.ndarray,
-                          note: str) -> list[dict[str, Any]]:
+def classification_charts(
+    y: np.ndarray, labels: np.ndarray, proba: np.ndarray | None, classes: np.ndarray, note: str
+) -> list[dict[str, Any]]:
     """Confusion matrix, then (with probabilities) ROC, precision-recall and calibration."""
     charts = []
     if len(classes) <= MAX_MATRIX_CLASSES:
@@ -130,19 +178,35 @@ def classification_charts(y: np.ndarray, labels: np.ndarray, proba: np.ndarray |
     return charts
 
 
-def regression_charts(y: np.ndarray, predicted: np.ndarray, note: str, seed: int) -> list[dict[str, Any]]:
+def regression_charts(
+    y: np.ndarray, predicted: np.ndarray, note: str, seed: int
+) -> list[dict[str, Any]]:
     """Predicted against actual (with the identity line) and residuals against predicted."""
     keep = sample_rows(len(y), MAX_POINTS, seed)
     actual, pred = np.asarray(y, float)[keep], np.asarray(predicted, float)[keep]
     shown = note if len(keep) == len(y) else f"{note}; {len(keep)} points drawn"
     r = lambda a: [round(float(v), 5) for v in a]  # noqa: E731
     return [
-        {"name": "predicted_vs_actual", "kind": "xy", "title": "Predicted vs actual", "x_label": "actual",
-         "y_label": "predicted", "diagonal": True, "note": shown,
-         "series": [{"label": "rows", "x": r(actual), "y": r(pred), "mode": "points"}]},
-        {"name": "residuals", "kind": "xy", "title": "Residuals vs predicted", "x_label": "predicted",
-         "y_label": "actual − predicted", "zero_line": True, "note": shown,
-         "series": [{"label": "rows", "x": r(pred), "y": r(actual - pred), "mode": "points"}]},
+        {
+            "name": "predicted_vs_actual",
+            "kind": "xy",
+            "title": "Predicted vs actual",
+            "x_label": "actual",
+            "y_label": "predicted",
+            "diagonal": True,
+            "note": shown,
+            "series": [{"label": "rows", "x": r(actual), "y": r(pred), "mode": "points"}],
+        },
+        {
+            "name": "residuals",
+            "kind": "xy",
+            "title": "Residuals vs predicted",
+            "x_label": "predicted",
+            "y_label": "actual − predicted",
+            "zero_line": True,
+            "note": shown,
+            "series": [{"label": "rows", "x": r(pred), "y": r(actual - pred), "mode": "points"}],
+        },
     ]
 
 
@@ -154,8 +218,17 @@ def importance_repeats(predict_seconds: float, n_features: int, allowance: float
     return int(min(5, allowance // per_repeat))
 
 
-def permutation_chart(model: Any, X: Any, y: np.ndarray, scorer: Any, *, seed: int, allowance: float,
-                      note: str, metric_name: str) -> tuple[dict[str, Any] | None, str | None]:
+def permutation_chart(
+    model: Any,
+    X: Any,
+    y: np.ndarray,
+    scorer: Any,
+    *,
+    seed: int,
+    allowance: float,
+    note: str,
+    metric_name: str,
+) -> tuple[dict[str, Any] | None, str | None]:
     """``permutation_importance`` of the top features, or ``(None, why it was skipped)``.
 
     The number of repeats is chosen so the whole computation fits in ``allowance`` seconds, from
@@ -169,14 +242,28 @@ def permutation_chart(model: Any, X: Any, y: np.ndarray, scorer: Any, *, seed: i
     n_features = X.shape[1]
     repeats = importance_repeats(one, n_features, allowance - one)
     if repeats == 0:
-        return None, (f"permutation importance skipped: {n_features} features × {one:.2f} s per scoring "
-                      f"would overrun the {allowance:.1f} s kept for insight")
-    found = permutation_importance(model, X, y, scoring=scorer, n_repeats=repeats, random_state=seed, n_jobs=1)
+        return None, (
+            f"permutation importance skipped: {n_features} features × {one:.2f} s per scoring "
+            f"would overrun the {allowance:.1f} s kept for insight"
+        )
+    found = permutation_importance(
+        model, X, y, scoring=scorer, n_repeats=repeats, random_state=seed, n_jobs=1
+    )
     order = np.argsort(-found.importances_mean)[:TOP_FEATURES]
-    names = [str(c) for c in X.columns] if hasattr(X, "columns") else [f"x{i}" for i in range(n_features)]
-    return {"name": "permutation_importance", "kind": "bars", "title": "Permutation feature importance",
-            "x_label": f"drop in {metric_name} when shuffled", "labels": [names[i] for i in order],
-            "values": [round(float(found.importances_mean[i]), 6) for i in order],
-            "errors": [round(float(found.importances_std[i]), 6) for i in order],
-            "n_repeats": repeats, "n_features": n_features,
-            "note": f"{note}; {repeats} shuffles per feature, top {len(order)} of {n_features}"}, None
+    names = (
+        [str(c) for c in X.columns]
+        if hasattr(X, "columns")
+        else [f"x{i}" for i in range(n_features)]
+    )
+    return {
+        "name": "permutation_importance",
+        "kind": "bars",
+        "title": "Permutation feature importance",
+        "x_label": f"drop in {metric_name} when shuffled",
+        "labels": [names[i] for i in order],
+        "values": [round(float(found.importances_mean[i]), 6) for i in order],
+        "errors": [round(float(found.importances_std[i]), 6) for i in order],
+        "n_repeats": repeats,
+        "n_features": n_features,
+        "note": f"{note}; {repeats} shuffles per feature, top {len(order)} of {n_features}",
+    }, None

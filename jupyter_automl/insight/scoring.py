@@ -21,7 +21,9 @@ def _search_metric(result: Any, task: str) -> Any:
     return get_metric(str(name).split(",")[0], task)
 
 
-def evaluate_result(result: Any, X: Any, y: Any, *, only_search_metric: bool = False) -> dict[str, float | None]:
+def evaluate_result(
+    result: Any, X: Any, y: Any, *, only_search_metric: bool = False
+) -> dict[str, float | None]:
     """``{metric: score}`` of ``result``'s model on ``(X, y)``, the search's metric first.
 
     A metric that cannot apply (probabilities of a model without ``predict_proba``, ROC AUC on
@@ -32,17 +34,23 @@ def evaluate_result(result: Any, X: Any, y: Any, *, only_search_metric: bool = F
 
     task = result._meta.get("task")
     if task is None:
-        raise DataError("this result does not know its task (a result of an older version): score it with scikit-learn")
+        raise DataError(
+            "this result does not know its task (a result of an older version): score it with scikit-learn"
+        )
     y = _as_1d(y)
     if len(y) != len(X):
-        raise DataError(f"X has {len(X)} rows but y has {len(y)} values: they must have the same length")
+        raise DataError(
+            f"X has {len(X)} rows but y has {len(y)} values: they must have the same length"
+        )
     classes = result.classes_
     if task == "regression":
         y = y.astype(float)
     elif classes is not None:
         unknown = sorted({str(v) for v in np.unique(y)} - {str(c) for c in classes})
         if unknown:
-            raise DataError(f"y has labels the model never saw: {unknown[:5]}; it knows {[str(c) for c in classes][:10]}")
+            raise DataError(
+                f"y has labels the model never saw: {unknown[:5]}; it knows {[str(c) for c in classes][:10]}"
+            )
         y = _labels_like(y, classes)
     first = _search_metric(result, task)
     metrics = [first] if only_search_metric else task_metrics(task, first)

@@ -42,16 +42,20 @@ def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
 def _open(chart: dict[str, Any], width: int, height: int) -> list[str]:
     name = _e(str(chart.get("name", "chart")))
     title = _e(str(chart.get("title", "")))
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="ja-chart ja-chart-{name}" data-chart="{name}" '
-            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{title}" '
-            'style="font: 10px sans-serif; color: inherit">',
-            f'<text x="{_PAD["l"]}" y="14" fill="currentColor" style="font-weight:bold;font-size:11px">{title}</text>']
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="ja-chart ja-chart-{name}" data-chart="{name}" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{title}" '
+        'style="font: 10px sans-serif; color: inherit">',
+        f'<text x="{_PAD["l"]}" y="14" fill="currentColor" style="font-weight:bold;font-size:11px">{title}</text>',
+    ]
 
 
 def _close(parts: list[str], chart: dict[str, Any], height: int) -> str:
     if chart.get("note"):
-        parts.append(f'<text x="4" y="{height - 3}" fill="currentColor" fill-opacity="0.6" '
-                     f'style="font-size:9px">{_e(str(chart["note"]))}</text>')
+        parts.append(
+            f'<text x="4" y="{height - 3}" fill="currentColor" fill-opacity="0.6" '
+            f'style="font-size:9px">{_e(str(chart["note"]))}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -88,43 +92,69 @@ def xy_svg(chart: dict[str, Any], width: int = _W, height: int = _H) -> str:
         return top + h - (y - y0) / (y1 - y0) * h
 
     parts = _open(chart, width, height)
-    parts.append(f'<rect class="ja-frame" x="{left}" y="{top}" width="{w}" height="{h}" fill="none" '
-                 'stroke="currentColor" stroke-opacity="0.3"/>')
+    parts.append(
+        f'<rect class="ja-frame" x="{left}" y="{top}" width="{w}" height="{h}" fill="none" '
+        'stroke="currentColor" stroke-opacity="0.3"/>'
+    )
     x_ticks = chart.get("x_ticks") or [[t, _fmt(t)] for t in _ticks(x0, x1)]
-    for x, label in x_ticks:
-        parts.append(f'<text x="{sx(x):.1f}" y="{top + h + 12}" text-anchor="middle" fill="currentColor">'
-                     f'{_e(str(label))[:14]}</text>')
+    stagger = bool(chart.get("x_ticks")) and len(x_ticks) > 4  # long category names on two rows
+    for k, (x, label) in enumerate(x_ticks):
+        parts.append(
+            f'<text x="{sx(x):.1f}" y="{top + h + 12 + (11 if stagger and k % 2 else 0)}" text-anchor="middle" fill="currentColor">'
+            f"{_e(str(label))[:14]}</text>"
+        )
     for y in _ticks(y0, y1):
-        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="currentColor" '
-                     f'stroke-opacity="0.08"/><text x="{left - 4}" y="{sy(y) + 3:.1f}" text-anchor="end" '
-                     f'fill="currentColor">{_fmt(y)}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + w}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="currentColor" '
+            f'stroke-opacity="0.08"/><text x="{left - 4}" y="{sy(y) + 3:.1f}" text-anchor="end" '
+            f'fill="currentColor">{_fmt(y)}</text>'
+        )
     if chart.get("diagonal"):
         lo, hi = max(x0, y0), min(x1, y1)
-        parts.append(f'<line class="ja-diagonal" x1="{sx(lo):.1f}" y1="{sy(lo):.1f}" x2="{sx(hi):.1f}" '
-                     f'y2="{sy(hi):.1f}" stroke="currentColor" stroke-opacity="0.4" stroke-dasharray="4 3"/>')
+        parts.append(
+            f'<line class="ja-diagonal" x1="{sx(lo):.1f}" y1="{sy(lo):.1f}" x2="{sx(hi):.1f}" '
+            f'y2="{sy(hi):.1f}" stroke="currentColor" stroke-opacity="0.4" stroke-dasharray="4 3"/>'
+        )
     if chart.get("zero_line") and y0 < 0 < y1:
-        parts.append(f'<line class="ja-zero" x1="{left}" x2="{left + w}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" '
-                     'stroke="currentColor" stroke-opacity="0.4" stroke-dasharray="4 3"/>')
+        parts.append(
+            f'<line class="ja-zero" x1="{left}" x2="{left + w}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" '
+            'stroke="currentColor" stroke-opacity="0.4" stroke-dasharray="4 3"/>'
+        )
     for i, s in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
-        pts = [(sx(x), sy(y)) for x, y in zip(s["x"], s["y"]) if x is not None and y is not None]
+        pts = [
+            (sx(x), sy(y))
+            for x, y in zip(s["x"], s["y"], strict=True)
+            if x is not None and y is not None
+        ]
         mode = s.get("mode", "line")
         if "line" in mode and len(pts) > 1:
-            parts.append(f'<polyline class="ja-line" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}" '
-                         f'fill="none" stroke="{color}" stroke-width="1.8"/>')
+            parts.append(
+                f'<polyline class="ja-line" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}" '
+                f'fill="none" stroke="{color}" stroke-width="1.8"/>'
+            )
         if "points" in mode:
             r = 2.2 if mode == "points" else 2.6
-            parts.extend(f'<circle class="ja-point" cx="{a:.1f}" cy="{b:.1f}" r="{r}" fill="{color}" '
-                         'fill-opacity="0.65"/>' for a, b in pts)
+            parts.extend(
+                f'<circle class="ja-point" cx="{a:.1f}" cy="{b:.1f}" r="{r}" fill="{color}" '
+                'fill-opacity="0.65"/>'
+                for a, b in pts
+            )
         if len(series) > 1:
             ly = top + 10 + 11 * i
-            parts.append(f'<rect x="{left + 6}" y="{ly - 6}" width="8" height="3" fill="{color}"/>'
-                         f'<text class="ja-legend" x="{left + 18}" y="{ly}" fill="currentColor">'
-                         f'{_e(str(s.get("label", "")))[:40]}</text>')
-    parts.append(f'<text x="{left + w / 2}" y="{height - 14}" text-anchor="middle" fill="currentColor">'
-                 f'{_e(str(chart.get("x_label", "")))}</text>')
-    parts.append(f'<text transform="translate(11 {top + h / 2}) rotate(-90)" text-anchor="middle" '
-                 f'fill="currentColor">{_e(str(chart.get("y_label", "")))}</text>')
+            parts.append(
+                f'<rect x="{left + 6}" y="{ly - 6}" width="8" height="3" fill="{color}"/>'
+                f'<text class="ja-legend" x="{left + 18}" y="{ly}" fill="currentColor">'
+                f"{_e(str(s.get('label', '')))[:40]}</text>"
+            )
+    parts.append(
+        f'<text x="{left + w / 2}" y="{height - 14}" text-anchor="middle" fill="currentColor">'
+        f"{_e(str(chart.get('x_label', '')))}</text>"
+    )
+    parts.append(
+        f'<text transform="translate(11 {top + h / 2}) rotate(-90)" text-anchor="middle" '
+        f'fill="currentColor">{_e(str(chart.get("y_label", "")))}</text>'
+    )
     return _close(parts, chart, height)
 
 
@@ -134,30 +164,40 @@ def bars_svg(chart: dict[str, Any], width: int = _W) -> str:
     errors = chart.get("errors") or [0.0] * len(values)
     left, bar = 130, 14
     height = _PAD["t"] + bar * len(values) + 44
-    lo = min([0.0] + [v - e for v, e in zip(values, errors)])
-    hi = max([1e-12] + [v + e for v, e in zip(values, errors)])
+    lo = min([0.0] + [v - e for v, e in zip(values, errors, strict=True)])
+    hi = max([1e-12] + [v + e for v, e in zip(values, errors, strict=True)])
     w = width - left - _PAD["r"]
 
     def sx(x: float) -> float:
         return left + (x - lo) / (hi - lo) * w
 
     parts = _open(chart, width, height)
-    for i, (label, v, err) in enumerate(zip(labels, values, errors)):
+    for i, (label, v, err) in enumerate(zip(labels, values, errors, strict=True)):
         y = _PAD["t"] + i * bar
         x_a, x_b = sorted((sx(0.0), sx(v)))
-        parts.append(f'<text x="{left - 4}" y="{y + bar - 4}" text-anchor="end" fill="currentColor">'
-                     f'{_e(str(label))[:22]}</text>')
-        parts.append(f'<rect class="ja-bar" x="{x_a:.1f}" y="{y + 2}" width="{max(x_b - x_a, 0.5):.1f}" '
-                     f'height="{bar - 4}" fill="{PALETTE[0]}" fill-opacity="0.8"><title>{_e(str(label))}: '
-                     f'{_fmt(v, 4)}</title></rect>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y + bar - 4}" text-anchor="end" fill="currentColor">'
+            f"{_e(str(label))[:22]}</text>"
+        )
+        parts.append(
+            f'<rect class="ja-bar" x="{x_a:.1f}" y="{y + 2}" width="{max(x_b - x_a, 0.5):.1f}" '
+            f'height="{bar - 4}" fill="{PALETTE[0]}" fill-opacity="0.8"><title>{_e(str(label))}: '
+            f"{_fmt(v, 4)}</title></rect>"
+        )
         if err:
-            parts.append(f'<line class="ja-error" x1="{sx(v - err):.1f}" x2="{sx(v + err):.1f}" '
-                         f'y1="{y + bar / 2:.1f}" y2="{y + bar / 2:.1f}" stroke="currentColor" stroke-opacity="0.7"/>')
+            parts.append(
+                f'<line class="ja-error" x1="{sx(v - err):.1f}" x2="{sx(v + err):.1f}" '
+                f'y1="{y + bar / 2:.1f}" y2="{y + bar / 2:.1f}" stroke="currentColor" stroke-opacity="0.7"/>'
+            )
     axis_y = _PAD["t"] + bar * len(values) + 2
     for t in _ticks(lo, hi, 3):
-        parts.append(f'<text x="{sx(t):.1f}" y="{axis_y + 10}" text-anchor="middle" fill="currentColor">{_fmt(t)}</text>')
-    parts.append(f'<text x="{left + w / 2}" y="{axis_y + 24}" text-anchor="middle" fill="currentColor">'
-                 f'{_e(str(chart.get("x_label", "")))}</text>')
+        parts.append(
+            f'<text x="{sx(t):.1f}" y="{axis_y + 10}" text-anchor="middle" fill="currentColor">{_fmt(t)}</text>'
+        )
+    parts.append(
+        f'<text x="{left + w / 2}" y="{axis_y + 24}" text-anchor="middle" fill="currentColor">'
+        f"{_e(str(chart.get('x_label', '')))}</text>"
+    )
     return _close(parts, chart, height)
 
 
@@ -169,27 +209,39 @@ def heatmap_svg(chart: dict[str, Any], width: int = _W) -> str:
     cell = max(14, min(48, (width - left - _PAD["r"]) // max(1, len(cols))))
     height = top + cell * len(rows) + 46
     parts = _open(chart, width, height)
-    parts.append(f'<text x="{left + cell * len(cols) / 2}" y="{top - 4}" text-anchor="middle" fill="currentColor">'
-                 f'{_e(str(chart.get("x_label", "")))}</text>')
+    parts.append(
+        f'<text x="{left + cell * len(cols) / 2}" y="{top - 4}" text-anchor="middle" fill="currentColor">'
+        f"{_e(str(chart.get('x_label', '')))}</text>"
+    )
     for j, name in enumerate(cols):
-        parts.append(f'<text x="{left + cell * (j + 0.5):.1f}" y="{top + cell * len(rows) + 12}" text-anchor="middle" '
-                     f'fill="currentColor">{_e(str(name))[:8]}</text>')
+        parts.append(
+            f'<text x="{left + cell * (j + 0.5):.1f}" y="{top + cell * len(rows) + 12}" text-anchor="middle" '
+            f'fill="currentColor">{_e(str(name))[:8]}</text>'
+        )
     for i, name in enumerate(rows):
         y = top + i * cell
-        parts.append(f'<text x="{left - 4}" y="{y + cell / 2 + 3:.1f}" text-anchor="end" fill="currentColor">'
-                     f'{_e(str(name))[:10]}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y + cell / 2 + 3:.1f}" text-anchor="end" fill="currentColor">'
+            f"{_e(str(name))[:10]}</text>"
+        )
         for j in range(len(cols)):
             share = float(values[i][j]) if i < len(values) else 0.0
             count = int(counts[i][j]) if i < len(counts) else 0
-            parts.append(f'<rect class="ja-cell" data-count="{count}" x="{left + j * cell}" y="{y}" width="{cell - 1}" '
-                         f'height="{cell - 1}" fill="{PALETTE[0]}" fill-opacity="{0.06 + 0.9 * share:.3f}">'
-                         f'<title>{_e(str(name))} → {_e(str(cols[j]))}: {count} ({100 * share:.1f}%)</title></rect>')
+            parts.append(
+                f'<rect class="ja-cell" data-count="{count}" x="{left + j * cell}" y="{y}" width="{cell - 1}" '
+                f'height="{cell - 1}" fill="{PALETTE[0]}" fill-opacity="{0.06 + 0.9 * share:.3f}">'
+                f"<title>{_e(str(name))} → {_e(str(cols[j]))}: {count} ({100 * share:.1f}%)</title></rect>"
+            )
             if cell >= 26:
                 ink = "#fff" if share > 0.55 else "currentColor"
-                parts.append(f'<text x="{left + (j + 0.5) * cell:.1f}" y="{y + cell / 2 + 3:.1f}" text-anchor="middle" '
-                             f'fill="{ink}" style="font-size:9px">{count}</text>')
-    parts.append(f'<text transform="translate(11 {top + cell * len(rows) / 2}) rotate(-90)" text-anchor="middle" '
-                 f'fill="currentColor">{_e(str(chart.get("y_label", "")))}</text>')
+                parts.append(
+                    f'<text x="{left + (j + 0.5) * cell:.1f}" y="{y + cell / 2 + 3:.1f}" text-anchor="middle" '
+                    f'fill="{ink}" style="font-size:9px">{count}</text>'
+                )
+    parts.append(
+        f'<text transform="translate(11 {top + cell * len(rows) / 2}) rotate(-90)" text-anchor="middle" '
+        f'fill="currentColor">{_e(str(chart.get("y_label", "")))}</text>'
+    )
     return _close(parts, chart, height)
 
 
@@ -211,22 +263,32 @@ def holdout_line(insight: dict[str, Any]) -> str:
         return f"no held-out score ({skipped})" if skipped else ""
     text = f"held-out {h['metric']} {_fmt(h.get('score'), 4)} on {h['n_rows']} rows (CV {_fmt(h.get('cv_score'), 4)})"
     if h.get("model") == "ensemble":
-        text += (f"; ensemble held-out {_fmt(h.get('ensemble_score'), 4)} "
-                 f"(CV {_fmt(h.get('ensemble_cv_score'), 4)})")
+        text += (
+            f"; ensemble held-out {_fmt(h.get('ensemble_score'), 4)} "
+            f"(CV {_fmt(h.get('ensemble_cv_score'), 4)})"
+        )
     return text
 
 
 def _scores_table(h: dict[str, Any]) -> str:
-    cells = "".join(f"<td style='padding:1px 8px'>{_e(k)}</td><td style='padding:1px 8px'><b>{_fmt(v, 4)}</b></td>"
-                    for k, v in (h.get("scores") or {}).items())
-    return f'<table class="jupyter-automl-holdout" style="font-size:12px"><tr>{cells}</tr></table>' if cells else ""
+    cells = "".join(
+        f"<td style='padding:1px 8px'>{_e(k)}</td><td style='padding:1px 8px'><b>{_fmt(v, 4)}</b></td>"
+        for k, v in (h.get("scores") or {}).items()
+    )
+    return (
+        f'<table class="jupyter-automl-holdout" style="font-size:12px"><tr>{cells}</tr></table>'
+        if cells
+        else ""
+    )
 
 
 def _section(title: str, summary: str, charts: list[dict[str, Any]], extra: str = "") -> str:
     body = "".join(f"<div>{chart_svg(c)}</div>" for c in charts)
-    return (f'<details open class="jupyter-automl-section jupyter-automl-section-{_e(title)}">'
-            f"<summary><b>{_e(title)}</b> {_e(summary)}</summary>{extra}"
-            f'<div style="display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start">{body}</div></details>')
+    return (
+        f'<details open class="jupyter-automl-section jupyter-automl-section-{_e(title)}">'
+        f"<summary><b>{_e(title)}</b> {_e(summary)}</summary>{extra}"
+        f'<div style="display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start">{body}</div></details>'
+    )
 
 
 def insight_html(payload: dict[str, Any]) -> str:
@@ -236,13 +298,25 @@ def insight_html(payload: dict[str, Any]) -> str:
         return ""
     model = insight.get("model") or {}
     search = insight.get("search") or {}
-    notes = "".join(f'<div style="color:#888;font-size:11px">{_e(str(n))}</div>' for n in insight.get("notes") or [])
+    notes = "".join(
+        f'<div style="color:#888;font-size:11px">{_e(str(n))}</div>'
+        for n in insight.get("notes") or []
+    )
     h = insight.get("holdout") or {}
-    parts = ['<div class="jupyter-automl-insight" style="margin-top:6px">',
-             '<div class="jupyter-automl-sections" style="font-size:11px;color:#888">leaderboard · model · search</div>',
-             _section("model", "— " + holdout_line(insight), model.get("charts") or [], _scores_table(h) + notes),
-             _section("search", f"— {len(search.get('charts') or [])} charts", search.get("charts") or []),
-             "</div>"]
+    parts = [
+        '<div class="jupyter-automl-insight" style="margin-top:6px">',
+        '<div class="jupyter-automl-sections" style="font-size:11px;color:#888">leaderboard · model · search</div>',
+        _section(
+            "model",
+            "— " + holdout_line(insight),
+            model.get("charts") or [],
+            _scores_table(h) + notes,
+        ),
+        _section(
+            "search", f"— {len(search.get('charts') or [])} charts", search.get("charts") or []
+        ),
+        "</div>",
+    ]
     return "".join(parts)
 
 

@@ -16,14 +16,20 @@ __all__ = ["chart_figure", "model_figures"]
 
 
 def _xy(chart: dict[str, Any]) -> Any:
-    fig = figure(title=chart.get("title"), width=380, height=300, x_axis_label=chart.get("x_label"),
-                 y_axis_label=chart.get("y_label"), toolbar_location="right")
+    fig = figure(
+        title=chart.get("title"),
+        width=380,
+        height=300,
+        x_axis_label=chart.get("x_label"),
+        y_axis_label=chart.get("y_label"),
+        toolbar_location="right",
+    )
     for key, axis in (("x_range", "x_range"), ("y_range", "y_range")):
         if chart.get(key):
             setattr(fig, axis, Range1d(*chart[key]))
     if chart.get("diagonal"):
         xs = [v for s in chart["series"] for v in s["x"] + s["y"]] or [0, 1]
-        lo, hi = (chart.get("x_range") or [min(xs), max(xs)])
+        lo, hi = chart.get("x_range") or [min(xs), max(xs)]
         fig.line([lo, hi], [lo, hi], line_dash="dashed", color="gray")
     if chart.get("zero_line"):
         xs = [v for s in chart["series"] for v in s["x"]] or [0, 1]
@@ -32,9 +38,19 @@ def _xy(chart: dict[str, Any]) -> Any:
         color = PALETTE[i % len(PALETTE)]
         source = ColumnDataSource({"x": s["x"], "y": s["y"]})
         if "line" in s.get("mode", "line"):
-            fig.line("x", "y", source=source, color=color, line_width=2, legend_label=s.get("label", ""))
+            fig.line(
+                "x", "y", source=source, color=color, line_width=2, legend_label=s.get("label", "")
+            )
         if "points" in s.get("mode", ""):
-            fig.scatter("x", "y", source=source, color=color, alpha=0.6, size=5, legend_label=s.get("label", ""))
+            fig.scatter(
+                "x",
+                "y",
+                source=source,
+                color=color,
+                alpha=0.6,
+                size=5,
+                legend_label=s.get("label", ""),
+            )
     if chart.get("x_ticks"):
         fig.xaxis.ticker = [t[0] for t in chart["x_ticks"]]
         fig.xaxis.major_label_overrides = {t[0]: str(t[1]) for t in chart["x_ticks"]}
@@ -49,10 +65,22 @@ def _bars(chart: dict[str, Any]) -> Any:
     labels = list(reversed(chart.get("labels") or []))
     values = list(reversed(chart.get("values") or []))
     errors = list(reversed(chart.get("errors") or [0.0] * len(values)))
-    source = ColumnDataSource({"label": labels, "value": values, "lo": [v - e for v, e in zip(values, errors)],
-                               "hi": [v + e for v, e in zip(values, errors)]})
-    fig = figure(title=chart.get("title"), y_range=FactorRange(*labels), width=420, height=60 + 18 * len(labels),
-                 x_axis_label=chart.get("x_label"), toolbar_location=None)
+    source = ColumnDataSource(
+        {
+            "label": labels,
+            "value": values,
+            "lo": [v - e for v, e in zip(values, errors, strict=True)],
+            "hi": [v + e for v, e in zip(values, errors, strict=True)],
+        }
+    )
+    fig = figure(
+        title=chart.get("title"),
+        y_range=FactorRange(*labels),
+        width=420,
+        height=60 + 18 * len(labels),
+        x_axis_label=chart.get("x_label"),
+        toolbar_location=None,
+    )
     fig.hbar(y="label", right="value", height=0.7, source=source, color=PALETTE[0])
     if chart.get("errors"):
         fig.segment(x0="lo", x1="hi", y0="label", y1="label", source=source, color="black")
@@ -69,15 +97,46 @@ def _heatmap(chart: dict[str, Any]) -> Any:
             data["actual"].append(actual)
             data["share"].append(chart["values"][i][j])
             data["count"].append(chart["counts"][i][j])
-    fig = figure(title=chart.get("title"), x_range=xs, y_range=list(reversed(ys)), width=380, height=340,
-                 x_axis_label=chart.get("x_label"), y_axis_label=chart.get("y_label"), toolbar_location=None)
+    fig = figure(
+        title=chart.get("title"),
+        x_range=xs,
+        y_range=list(reversed(ys)),
+        width=380,
+        height=340,
+        x_axis_label=chart.get("x_label"),
+        y_axis_label=chart.get("y_label"),
+        toolbar_location=None,
+    )
     mapper = LinearColorMapper(palette="Blues256", low=1.0, high=0.0)
     source = ColumnDataSource(data)
-    fig.rect("pred", "actual", 1, 1, source=source, fill_color={"field": "share", "transform": mapper}, line_color=None)
-    fig.text("pred", "actual", text="count", source=source, text_align="center", text_baseline="middle",
-             text_font_size="10px")
-    fig.add_tools(HoverTool(tooltips=[("actual", "@actual"), ("predicted", "@pred"), ("rows", "@count"),
-                                      ("share of row", "@share{0.0%}")]))
+    fig.rect(
+        "pred",
+        "actual",
+        1,
+        1,
+        source=source,
+        fill_color={"field": "share", "transform": mapper},
+        line_color=None,
+    )
+    fig.text(
+        "pred",
+        "actual",
+        text="count",
+        source=source,
+        text_align="center",
+        text_baseline="middle",
+        text_font_size="10px",
+    )
+    fig.add_tools(
+        HoverTool(
+            tooltips=[
+                ("actual", "@actual"),
+                ("predicted", "@pred"),
+                ("rows", "@count"),
+                ("share of row", "@share{0.0%}"),
+            ]
+        )
+    )
     return fig
 
 

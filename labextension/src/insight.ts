@@ -178,15 +178,21 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
   const xTicks: [number, string][] = given.length
     ? given.map(t => [Number(t[0]), text(t[1])])
     : ticks(x0, x1).map(t => [t, fmt(t)]);
-  for (const [x, label] of xTicks) {
+  // long category names (model families) on two rows
+  const stagger = given.length > 4;
+  xTicks.forEach(([x, label], k) => {
     svg.appendChild(
       el(
         'text',
-        { x: sx(x).toFixed(1), y: PAD.t + ht + 12, 'text-anchor': 'middle' },
+        {
+          x: sx(x).toFixed(1),
+          y: PAD.t + ht + 12 + (stagger && k % 2 ? 11 : 0),
+          'text-anchor': 'middle'
+        },
         label.slice(0, 14)
       )
     );
-  }
+  });
   for (const y of ticks(y0, y1)) {
     svg.appendChild(
       el(
@@ -232,7 +238,9 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
     if (mode.includes('line') && pts.length > 1) {
       svg.appendChild(
         el('polyline', {
-          points: pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' '),
+          points: pts
+            .map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`)
+            .join(' '),
           class: 'jp-AutoML-insight-line',
           stroke: color
         })
@@ -254,7 +262,13 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
     if (series.length > 1) {
       const ly = PAD.t + 10 + 11 * i;
       svg.appendChild(
-        el('rect', { x: PAD.l + 6, y: ly - 6, width: 8, height: 3, fill: color })
+        el('rect', {
+          x: PAD.l + 6,
+          y: ly - 6,
+          width: 8,
+          height: 3,
+          fill: color
+        })
       );
       svg.appendChild(
         el(
@@ -366,7 +380,11 @@ export function heatmapChart(chart: Record<string, Json>): SVGSVGElement {
   svg.appendChild(
     el(
       'text',
-      { x: left + (cell * cols.length) / 2, y: top - 4, 'text-anchor': 'middle' },
+      {
+        x: left + (cell * cols.length) / 2,
+        y: top - 4,
+        'text-anchor': 'middle'
+      },
       text(chart.x_label)
     )
   );
@@ -405,7 +423,11 @@ export function heatmapChart(chart: Record<string, Json>): SVGSVGElement {
       });
       rect.dataset.count = String(count);
       rect.appendChild(
-        el('title', {}, `${name} → ${col}: ${count} (${(100 * share).toFixed(1)}%)`)
+        el(
+          'title',
+          {},
+          `${name} → ${col}: ${count} (${(100 * share).toFixed(1)}%)`
+        )
       );
       svg.appendChild(rect);
       if (cell >= 26) {
@@ -479,7 +501,10 @@ function section(
   charts: Json[],
   extra: HTMLElement[] = []
 ): HTMLDetailsElement {
-  const box = h('details', `jp-AutoML-insight-section jp-AutoML-section-${title}`);
+  const box = h(
+    'details',
+    `jp-AutoML-insight-section jp-AutoML-section-${title}`
+  );
   box.open = true;
   const head = h('summary');
   head.appendChild(h('b', '', title));
@@ -502,7 +527,11 @@ export function insightSections(insight: Json): HTMLElement | null {
   const search = rec(i.search);
   const box = h('div', 'jp-AutoML-insight');
   box.appendChild(
-    h('div', 'jp-AutoML-sections jp-AutoML-muted', 'leaderboard · model · search')
+    h(
+      'div',
+      'jp-AutoML-sections jp-AutoML-muted',
+      'leaderboard · model · search'
+    )
   );
   const extra: HTMLElement[] = [];
   const scores = rec(rec(i.holdout).scores);
@@ -511,7 +540,9 @@ export function insightSections(insight: Json): HTMLElement | null {
     const tr = h('tr');
     for (const [k, v] of Object.entries(scores)) {
       tr.appendChild(h('td', '', k));
-      tr.appendChild(h('td', 'jp-AutoML-num', fmt(typeof v === 'number' ? v : null, 4)));
+      tr.appendChild(
+        h('td', 'jp-AutoML-num', fmt(typeof v === 'number' ? v : null, 4))
+      );
     }
     table.appendChild(tr);
     extra.push(table);

@@ -25,14 +25,26 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture(scope="module")
 def bc(tmp_path_factory):
     storage = f"sqlite:///{tmp_path_factory.mktemp('insight') / 'studies.db'}"
-    return ja.search(data="sklearn:breast_cancer", n_trials=10, seed=0, storage=storage, name="bc-insight",
-                     display=False)
+    return ja.search(
+        data="sklearn:breast_cancer",
+        n_trials=10,
+        seed=0,
+        storage=storage,
+        name="bc-insight",
+        display=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def diabetes():
-    return ja.search(data="sklearn:diabetes", n_trials=5, seed=1, storage="memory", display=False,
-                     models=["linear", "hist_gradient_boosting", "random_forest"])
+    return ja.search(
+        data="sklearn:diabetes",
+        n_trials=5,
+        seed=1,
+        storage="memory",
+        display=False,
+        models=["linear", "hist_gradient_boosting", "random_forest"],
+    )
 
 
 def _chart(result, name):
@@ -45,7 +57,11 @@ def _searched_model(result):
     ds = result.dataset
     train = np.setdiff1d(np.arange(ds.n_samples), result.holdout_index)
     model = result.space._pipeline(dict(result.best_trial.params))
-    return model.fit(ds.X.iloc[train], ds.y[train]), ds.X.iloc[result.holdout_index], ds.y[result.holdout_index]
+    return (
+        model.fit(ds.X.iloc[train], ds.y[train]),
+        ds.X.iloc[result.holdout_index],
+        ds.y[result.holdout_index],
+    )
 
 
 def test_holdout_is_stratified_and_never_searched(bc):
@@ -73,7 +89,9 @@ def test_confusion_matrix_is_sklearns_on_the_held_out_rows(bc):
     chart = _chart(bc, "confusion_matrix")
     expected = confusion_matrix(y_test, model.predict(X_test), labels=bc.classes_)
     assert chart["counts"] == expected.tolist()
-    np.testing.assert_allclose(chart["values"], expected / expected.sum(axis=1, keepdims=True), atol=1e-4)
+    np.testing.assert_allclose(
+        chart["values"], expected / expected.sum(axis=1, keepdims=True), atol=1e-4
+    )
     assert chart["x_labels"] == [str(c) for c in bc.classes_]
 
 
@@ -85,8 +103,15 @@ def test_importances_are_sklearns_permutation_importance_with_the_same_seed(bc):
     def scorer(est, X, y):
         return metric(y, est.predict_proba(X), bc.classes_)
 
-    found = permutation_importance(model, X_test, y_test, scoring=scorer, n_repeats=chart["n_repeats"],
-                                   random_state=bc.config.seed, n_jobs=1)
+    found = permutation_importance(
+        model,
+        X_test,
+        y_test,
+        scoring=scorer,
+        n_repeats=chart["n_repeats"],
+        random_state=bc.config.seed,
+        n_jobs=1,
+    )
     order = np.argsort(-found.importances_mean)[:15]
     assert chart["labels"] == [str(X_test.columns[i]) for i in order]
     np.testing.assert_allclose(chart["values"], found.importances_mean[order], atol=1e-6)
@@ -95,12 +120,21 @@ def test_importances_are_sklearns_permutation_importance_with_the_same_seed(bc):
 
 def test_curves_and_search_charts_are_there(bc):
     names = chart_names(bc.insight)
-    assert names[:5] == ["confusion_matrix", "roc", "precision_recall", "calibration", "permutation_importance"]
+    assert names[:5] == [
+        "confusion_matrix",
+        "roc",
+        "precision_recall",
+        "calibration",
+        "permutation_importance",
+    ]
     assert {"param_importance", "score_by_family"} <= set(names)
     roc = _chart(bc, "roc")["series"][0]
     assert roc["x"][0] == 0.0 and roc["x"][-1] == 1.0 and roc["y"][-1] == 1.0
     importance = _chart(bc, "param_importance")
-    assert sum(importance["values"]) == pytest.approx(1.0, abs=1e-3) and "model" in importance["labels"]
+    assert (
+        sum(importance["values"]) == pytest.approx(1.0, abs=1e-3)
+        and "model" in importance["labels"]
+    )
 
 
 def test_score_and_evaluate_any_labelled_data(bc):
@@ -117,7 +151,9 @@ def test_score_and_evaluate_any_labelled_data(bc):
 
 def test_the_study_keeps_the_insight_for_show_without_a_refit(bc):
     study = optuna.load_study(study_name="bc-insight", storage=bc.storage_url)
-    shown = SearchResult(study, SearchConfig.from_dict(bc.config.to_dict()), storage_url=bc.storage_url)
+    shown = SearchResult(
+        study, SearchConfig.from_dict(bc.config.to_dict()), storage_url=bc.storage_url
+    )
     payload = shown.payload()
     assert payload["version"] == PAYLOAD_VERSION == "1.1"
     assert payload["insight"]["holdout"]["score"] == bc.insight["holdout"]["score"]
@@ -132,15 +168,23 @@ def test_every_chart_is_an_svg_with_its_marks(bc, diabetes):
             root = ET.fromstring(chart_svg(chart))
             assert root.tag == f"{SVG}svg" and root.get("data-chart") == name
             assert not root.findall(f".//{SVG}script")
-            marks = {"heatmap": "rect[@class='ja-cell']", "bars": "rect[@class='ja-bar']"}.get(chart["kind"])
+            marks = {"heatmap": "rect[@class='ja-cell']", "bars": "rect[@class='ja-bar']"}.get(
+                chart["kind"]
+            )
             if marks:
-                expected = len(chart["labels"]) if chart["kind"] == "bars" else len(chart["x_labels"]) ** 2
+                expected = (
+                    len(chart["labels"]) if chart["kind"] == "bars" else len(chart["x_labels"]) ** 2
+                )
                 assert len(root.findall(f".//{SVG}{marks}")) == expected
             else:
-                drawn = root.findall(f".//{SVG}polyline[@class='ja-line']") + root.findall(f".//{SVG}circle")
+                drawn = root.findall(f".//{SVG}polyline[@class='ja-line']") + root.findall(
+                    f".//{SVG}circle"
+                )
                 assert drawn, name
     html = payload_html(bc.payload())
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="ja-chart') == len(chart_names(bc.insight))
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="ja-chart') == len(
+        chart_names(bc.insight)
+    )
     assert "<script" not in html and "leaderboard · model · search" in html
 
 
@@ -151,8 +195,11 @@ def test_regression_charts_are_the_held_out_residuals(diabetes):
     assert len(chart["series"][0]["x"]) == len(diabetes.holdout_index) == 89
     pred = _chart(diabetes, "predicted_vs_actual")["series"][0]
     np.testing.assert_allclose(pred["x"], ds.y[diabetes.holdout_index], atol=1e-4)
-    np.testing.assert_allclose(chart["y"] if "y" in chart else chart["series"][0]["y"],
-                               np.asarray(pred["x"]) - np.asarray(pred["y"]), atol=1e-3)
+    np.testing.assert_allclose(
+        chart["y"] if "y" in chart else chart["series"][0]["y"],
+        np.asarray(pred["x"]) - np.asarray(pred["y"]),
+        atol=1e-3,
+    )
 
 
 def test_an_older_payload_without_insight_still_renders(bc):
@@ -185,7 +232,10 @@ def test_holdout_none_draws_out_of_fold_charts_and_small_data_skips_it():
     r = ja.search(data="sklearn:iris", n_trials=3, holdout="none", storage="memory", display=False)
     assert r.insight["holdout"] is None and r.holdout_index is None and r.holdout_score is None
     assert r.insight["model"]["source"] == "out-of-fold predictions"
-    assert _chart(r, "confusion_matrix")["counts"] and np.sum(_chart(r, "confusion_matrix")["counts"]) == 150
+    assert (
+        _chart(r, "confusion_matrix")["counts"]
+        and np.sum(_chart(r, "confusion_matrix")["counts"]) == 150
+    )
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 3)), np.repeat([0, 1], 15)
     small = ja.search(X=X, y=y, n_trials=2, storage="memory", display=False)
@@ -197,16 +247,22 @@ def test_multi_objective_and_epoch_charts_from_a_study():
     from jupyter_automl.insight.search import search_charts
     from jupyter_automl.storage import ATTR
 
-    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0)
+    )
     for k in range(8):
         trial = study.ask()
         trial.suggest_int("width", 8, 64)
         trial.set_user_attr(ATTR, {"history": [0.5 + 0.05 * e + 0.01 * k for e in range(4)]})
         study.tell(trial, [0.6 + 0.03 * k, 1000.0 * (k % 3 + 1)])
-    charts = {c["name"]: c for c in search_charts(study, metric="accuracy", objectives=["accuracy", "params"])}
+    charts = {
+        c["name"]: c
+        for c in search_charts(study, metric="accuracy", objectives=["accuracy", "params"])
+    }
     front = charts["pareto_front"]["series"][1]
-    assert {(x, y) for x, y in zip(front["x"], front["y"])} == {(t.values[1], round(t.values[0], 6))
-                                                                for t in study.best_trials}
+    assert {(x, y) for x, y in zip(front["x"], front["y"], strict=True)} == {
+        (t.values[1], round(t.values[0], 6)) for t in study.best_trials
+    }
     curves = charts["epoch_curves"]["series"]
     assert len(curves) == 5 and curves[0]["label"] == "trial 7" and curves[0]["x"] == [1, 2, 3, 4]
 
