@@ -1,0 +1,33 @@
+"""The insight where a notebook user sees it: the live view's model section, ``%automl show``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jupyter_automl._search import Search
+from jupyter_automl.config import SearchConfig
+from jupyter_automl.ui.live import LiveView
+
+
+def test_live_view_fills_the_model_section_when_the_search_ends() -> None:
+    search = Search(SearchConfig.from_dict(dict(data="sklearn:iris", strategy="random", models=["linear", "knn"],
+                                                n_trials=3, seed=0, storage="memory", display=False)))
+    view = LiveView(search, show=False, interval=0.05)
+    search.observers.append(view)
+    result = search.run()
+    titles = [c.title.text for c in view.layout.children[-1].children]
+    assert titles[:4] == ["Confusion matrix", "ROC curve", "Precision-recall curve", "Calibration"]
+    saved = json.dumps(view.bokeh.render_bundle, default=str)  # in the saved widget state too
+    assert "Confusion matrix" in saved
+    assert result.insight["holdout"]["n_rows"] == 30
+
+
+def test_show_displays_the_stored_insight_without_a_refit(ip, capsys: pytest.CaptureFixture[str]) -> None:
+    ip.run_cell_magic("automl", "first --no-display",
+                      "data: sklearn:iris\nstrategy: random\nmodels: [linear]\nn_trials: 2\nname: flowers\n")
+    capsys.readouterr()
+    ip.run_line_magic("automl", "show flowers")
+    out = capsys.readouterr().out
+    assert "held-out accuracy" in out and "on 30 rows (CV " in out
