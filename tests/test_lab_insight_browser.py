@@ -26,10 +26,17 @@ def bundles() -> list[dict]:
     import jupyter_automl as ja
     from jupyter_automl.report import MIME_TYPE
 
-    clf = ja.search(data="sklearn:breast_cancer", n_trials=8, seed=0, storage="memory", name="bc",
-                    display=False)._repr_mimebundle_()
-    reg = ja.search(data="sklearn:diabetes", n_trials=4, seed=0, storage="memory", name="diabetes",
-                    display=False)._repr_mimebundle_()
+    clf = ja.search(
+        data="sklearn:breast_cancer", n_trials=8, seed=0, storage="memory", name="bc", display=False
+    )._repr_mimebundle_()
+    reg = ja.search(
+        data="sklearn:diabetes",
+        n_trials=4,
+        seed=0,
+        storage="memory",
+        name="diabetes",
+        display=False,
+    )._repr_mimebundle_()
     old = copy.deepcopy(clf)
     old[MIME_TYPE]["version"] = "1.0"
     del old[MIME_TYPE]["insight"]
@@ -40,7 +47,9 @@ def _notebook(path: Path, bundles: list[dict]) -> None:
     nb = nbformat.v4.new_notebook()
     for count, bundle in enumerate(bundles, start=1):
         cell = nbformat.v4.new_code_cell("result", execution_count=count)
-        cell.outputs = [nbformat.v4.new_output("execute_result", data=bundle, execution_count=count)]
+        cell.outputs = [
+            nbformat.v4.new_output("execute_result", data=bundle, execution_count=count)
+        ]
         nb.cells.append(cell)
     nbformat.write(nb, path)
 
@@ -70,10 +79,18 @@ def test_renderer_shows_every_section_light_and_dark(lab, e2e_page, bundles) -> 
     summary = clf.locator(".jp-AutoML-section-model summary").inner_text()
     assert summary.startswith("model — held-out roc_auc ") and "on 114 rows (CV " in summary
     assert clf.locator("svg[data-chart=confusion_matrix] rect.jp-AutoML-insight-cell").count() == 4
-    counts = [int(c) for c in clf.locator("rect.jp-AutoML-insight-cell").evaluate_all("es => es.map(e => e.dataset.count)")]
+    counts = [
+        int(c)
+        for c in clf.locator("rect.jp-AutoML-insight-cell").evaluate_all(
+            "es => es.map(e => e.dataset.count)"
+        )
+    ]
     assert sum(counts) == 114
     assert clf.locator("svg[data-chart=roc] polyline.jp-AutoML-insight-line").count() == 1
-    assert clf.locator("svg[data-chart=permutation_importance] rect.jp-AutoML-insight-bar").count() == 15
+    assert (
+        clf.locator("svg[data-chart=permutation_importance] rect.jp-AutoML-insight-bar").count()
+        == 15
+    )
     assert clf.locator("table.jp-AutoML-holdout td").count() == 10  # five metrics, name and value
     assert reg.locator("svg[data-chart=residuals] circle.jp-AutoML-insight-point").count() == 89
     assert "held-out r2" in reg.locator(".jp-AutoML-section-model summary").inner_text()
@@ -84,8 +101,12 @@ def test_renderer_shows_every_section_light_and_dark(lab, e2e_page, bundles) -> 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     light_ink = page.evaluate(_LUMINANCE, ".jp-AutoML-insight-title")
     clf.screenshot(path=str(ARTIFACTS / "lab-insight-light.png"))
-    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
-    page.wait_for_function("document.body.dataset.jpThemeName === 'JupyterLab Dark'", timeout=30_000)
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    page.wait_for_function(
+        "document.body.dataset.jpThemeName === 'JupyterLab Dark'", timeout=30_000
+    )
     page.wait_for_function(f"({_LUMINANCE})('.jp-AutoML-insight-title') > 0.5", timeout=10_000)
     clf.screenshot(path=str(ARTIFACTS / "lab-insight-dark.png"))
     reg.screenshot(path=str(ARTIFACTS / "lab-insight-regression-dark.png"))

@@ -47,10 +47,10 @@ INSIGHT_VERSION = 1
 
 
 def insight_allowance(time_budget: float | None, elapsed: float = 0.0) -> float:
-    """Seconds the insight may take: 3 % of the budget (at least 0.3 s), 5 % of the run without one."""
+    """Seconds the insight may take: 3 % of the budget (at least 0.3 s); without one 5 % of the run, at least 5 s."""
     if time_budget is not None:
         return max(0.3, 0.03 * time_budget)
-    return max(1.0, 0.05 * elapsed)
+    return max(5.0, 0.05 * elapsed)
 
 
 def chart_names(insight: dict[str, Any] | None) -> list[str]:
@@ -247,13 +247,9 @@ class _Conclusion:
     # -------------------------------------------------------------------------------- refit
     def refit_on_all(self) -> Any:
         """The same model trained on every row (the held-out ones too), as the search promised."""
-        from sklearn.base import clone, is_classifier, is_regressor
+        from sklearn.base import BaseEstimator, clone
 
-        if (
-            is_classifier(self.fitted)
-            or is_regressor(self.fitted)
-            or hasattr(self.fitted, "get_params")
-        ):
+        if isinstance(self.fitted, BaseEstimator):  # pipelines, voting ensembles
             return clone(self.fitted).fit(self.full.X, self.full.y)
         from jupyter_automl.evaluate import TrialBudget
 

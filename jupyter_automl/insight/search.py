@@ -53,9 +53,14 @@ def importance_chart(
     ):  # constant scores, a single distinct param...
         return None
     found = {k: v for k, v in found.items() if math.isfinite(v)}
-    if not found:
+    # parameters of a family tried once or twice come out at ~0: they would only crowd the chart
+    shown = {k: v for k, v in found.items() if v >= 0.005}
+    if not shown:
         return None
-    top = sorted(found.items(), key=lambda kv: -kv[1])[:_TOP_PARAMS]
+    top = sorted(shown.items(), key=lambda kv: -kv[1])[:_TOP_PARAMS]
+    left_out = len(found) - len(top)
+    if left_out:
+        note += f"; {left_out} more below 0.005 or past the top {_TOP_PARAMS}"
     return {
         "name": name,
         "kind": "bars",

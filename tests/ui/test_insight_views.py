@@ -12,8 +12,19 @@ from jupyter_automl.ui.live import LiveView
 
 
 def test_live_view_fills_the_model_section_when_the_search_ends() -> None:
-    search = Search(SearchConfig.from_dict(dict(data="sklearn:iris", strategy="random", models=["linear", "knn"],
-                                                n_trials=3, seed=0, storage="memory", display=False)))
+    search = Search(
+        SearchConfig.from_dict(
+            dict(
+                data="sklearn:iris",
+                strategy="random",
+                models=["linear", "knn"],
+                n_trials=3,
+                seed=0,
+                storage="memory",
+                display=False,
+            )
+        )
+    )
     view = LiveView(search, show=False, interval=0.05)
     search.observers.append(view)
     result = search.run()
@@ -24,9 +35,14 @@ def test_live_view_fills_the_model_section_when_the_search_ends() -> None:
     assert result.insight["holdout"]["n_rows"] == 30
 
 
-def test_show_displays_the_stored_insight_without_a_refit(ip, capsys: pytest.CaptureFixture[str]) -> None:
-    ip.run_cell_magic("automl", "first --no-display",
-                      "data: sklearn:iris\nstrategy: random\nmodels: [linear]\nn_trials: 2\nname: flowers\n")
+def test_show_displays_the_stored_insight_without_a_refit(
+    ip, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_cell_magic(
+        "automl",
+        "first --no-display",
+        "data: sklearn:iris\nstrategy: random\nmodels: [linear]\nn_trials: 2\nname: flowers\n",
+    )
     capsys.readouterr()
     ip.run_line_magic("automl", "show flowers")
     out = capsys.readouterr().out
