@@ -269,3 +269,30 @@ def test_insight_stays_within_its_share_of_the_budget():
     seconds = r.insight["seconds"]
     assert seconds["model"] + seconds["search"] < 0.05 * 15 + 0.3
     assert r.elapsed_s < 15 * 1.1
+
+
+def test_ensemble_reports_both_held_out_scores_and_loaded_results_evaluate(tmp_path):
+    r = ja.search(
+        data="sklearn:wine",
+        n_trials=8,
+        ensemble=True,
+        seed=0,
+        storage="memory",
+        display=False,
+        models=["linear", "knn", "random_forest", "extra_trees"],
+    )
+    h = r.insight["holdout"]
+    if r.ensemble is None:  # the greedy ensemble did not beat the best trial on these folds
+        assert h["model"] == "best trial"
+    else:
+        assert h["model"] == "ensemble" and type(r.best_model).__name__ == "VotingClassifier"
+        assert (
+            h["ensemble_cv_score"] == r.ensemble["score"]
+            and h["ensemble_score"] == r.ensemble["holdout_score"]
+        )
+        assert r.holdout_score == h["ensemble_score"] and h["score"] is not None
+    ds = r.dataset
+    loaded = ja.load(r.save(tmp_path / "wine.joblib"))
+    assert loaded.holdout_score == r.holdout_score and loaded.insight == r.insight
+    assert loaded.evaluate(ds.X, ds.y) == r.evaluate(ds.X, ds.y)
+    assert list(loaded.evaluate(ds.X, ds.y))[0] == "accuracy"
