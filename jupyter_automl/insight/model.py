@@ -72,22 +72,44 @@ def _one_vs_rest(classes: np.ndarray) -> list[int]:
     return list(range(len(classes))) if len(classes) <= MAX_CURVE_CLASSES else []
 
 
-def roc_chart(
-    y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str
-) -> dict[str, Any] | None:
-    from sklearn.metrics import roc_auc_score, roc_curve
-
+def _ovr_series(
+    y: np.ndarray, proba: np.ndarray, classes: np.ndarray, curve: Any
+) -> list[dict[str, Any]]:
+    """One curve per class of :func:`_one_vs_rest`; ``curve(positive, scores) -> (x, y, summary)``."""
     series = []
     for k in _one_vs_rest(classes):
         positive = y == classes[k]
         if positive.all() or not positive.any():
             continue
-        fpr, tpr, _ = roc_curve(positive, proba[:, k])
-        x, v = _thin(fpr, tpr)
-        auc = roc_auc_score(positive, proba[:, k])
+        x, v, summary = curve(positive, proba[:, k])
         series.append(
-            {"label": f"{_label(classes[k])} (AUC {auc:.3f})", "x": x, "y": v, "mode": "line"}
+            {"label": f"{_label(classes[k])} ({summary})", "x": x, "y": v, "mode": "line"}
         )
+    return series
+
+
+def _roc(positive: np.ndarray, scores: np.ndarray) -> tuple[list[float], list[float], str]:
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fpr, tpr, _ = roc_curve(positive, scores)
+    return (*_thin(fpr, tpr), f"AUC {roc_auc_score(positive, scores):.3f}")
+
+
+def _pr(positive: np.ndarray, scores: np.ndarray) -> tuple[list[float], list[float], str]:
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    precision, recall, _ = precision_recall_curve(positive, scores)
+    return (
+        *_thin(recall[::-1], precision[::-1]),
+        f"AP {average_precision_score(positive, scores):.3f}",
+    )
+
+
+def roc_chart(
+    y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str
+) -> dict[str, Any] | None:
+    """``roc_curve`` of the positive class (binary) or of each class against the rest."""
+    series = _ovr_series(y, proba, classes, _roc)
     if not series:
         return None
     return {
@@ -107,19 +129,8 @@ def roc_chart(
 def pr_chart(
     y: np.ndarray, proba: np.ndarray, classes: np.ndarray, note: str
 ) -> dict[str, Any] | None:
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    series = []
-    for k in _one_vs_rest(classes):
-        positive = y == classes[k]
-        if positive.all() or not positive.any():
-            continue
-        precision, recall, _ = precision_recall_curve(positive, proba[:, k])
-        x, v = _thin(recall[::-1], precision[::-1])
-        ap = average_precision_score(positive, proba[:, k])
-        series.append(
-            {"label": f"{_label(classes[k])} (AP {ap:.3f})", "x": x, "y": v, "mode": "line"}
-        )
+    """``precision_recall_curve``, as :func:`roc_chart`."""
+    series = _ovr_series(y, proba, classes, _pr)
     if not series:
         return None
     return {
