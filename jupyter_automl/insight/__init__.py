@@ -79,7 +79,8 @@ def _scorer(space: Any, metric: Any, classes: np.ndarray | None) -> Any:
     """``scorer(model, X, y)`` of the search's metric, greater is better (for permutation importance)."""
     sign = 1.0 if metric.greater_is_better else -1.0
 
-    def score(model: Any, X: Any, y: np.ndarray) -> float:
+    def score(scored: Any, X: Any, y: np.ndarray) -> float:
+        model = scored.model  # a _Scored: NAS modules have no fit() for sklearn to find
         if metric.needs == "label" or classes is None:
             prediction = np.asarray(space.predict(model, X))
         else:
@@ -87,6 +88,16 @@ def _scorer(space: Any, metric: Any, classes: np.ndarray | None) -> Any:
         return sign * metric(y, prediction, classes)
 
     return score
+
+
+class _Scored:
+    """A fitted model as ``permutation_importance`` wants an estimator (with ``fit``); it only scores it."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def fit(self, *args: Any, **kwargs: Any) -> _Scored:
+        return self
 
 
 class _Conclusion:
@@ -160,7 +171,7 @@ class _Conclusion:
         if self.metric is None or self.full.kind != "table":
             return None
         chart, why = permutation_chart(
-            model,
+            _Scored(model),
             X,
             y,
             _scorer(self.space, self.metric, self.full.classes),

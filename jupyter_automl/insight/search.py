@@ -76,8 +76,8 @@ def family_chart(trials: list[Any], direction: str, metric: str) -> dict[str, An
     """Every complete trial's score, one column of points per model family (best family first)."""
     by_family: dict[str, list[float]] = {}
     for t in trials:
-        family = str(t.params.get("model", t.user_attrs.get(ATTR, {}).get("model", "?")))
-        by_family.setdefault(family, []).append(float(t.values[0]))
+        if "model" in t.params:  # tabular trials; a NAS trial's "model" is its architecture
+            by_family.setdefault(str(t.params["model"]), []).append(float(t.values[0]))
     if len(by_family) < 2:
         return None
     sign = -1.0 if direction == "minimize" else 1.0

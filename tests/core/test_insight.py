@@ -296,3 +296,27 @@ def test_ensemble_reports_both_held_out_scores_and_loaded_results_evaluate(tmp_p
     assert loaded.holdout_score == r.holdout_score and loaded.insight == r.insight
     assert loaded.evaluate(ds.X, ds.y) == r.evaluate(ds.X, ds.y)
     assert list(loaded.evaluate(ds.X, ds.y))[0] == "accuracy"
+
+
+def test_nas_two_objectives_pareto_front_epoch_curves_and_held_out_score():
+    pytest.importorskip("torch")
+    r = ja.search(
+        data="sklearn:breast_cancer",
+        space="nas-mlp",
+        strategy="random",
+        n_trials=4,
+        epochs=3,
+        objectives=["accuracy", "params"],
+        seed=0,
+        storage="memory",
+        display=False,
+    )
+    names = chart_names(r.insight)
+    assert {"confusion_matrix", "permutation_importance", "pareto_front", "epoch_curves"} <= set(
+        names
+    )
+    front = _chart(r, "pareto_front")
+    assert front["x_label"] == "params" and len(front["series"][1]["x"]) == len(r.study.best_trials)
+    assert len(_chart(r, "epoch_curves")["series"][0]["y"]) == 3
+    assert 0.8 < r.insight["holdout"]["score"] <= 1.0 and r.insight["holdout"]["n_rows"] == 114
+    assert len(r.predict(r.dataset.X)) == 569  # refit on every row through the space
