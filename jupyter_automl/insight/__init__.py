@@ -75,6 +75,13 @@ def predictions(space: Any, model: Any, X: Any, task: str) -> tuple[np.ndarray, 
         return labels, None
 
 
+def decision_scores(model: Any, X: Any, proba: np.ndarray | None) -> np.ndarray | None:
+    """What ROC AUC scores when there are no probabilities: the decision function (an SVC's)."""
+    if proba is not None or not hasattr(model, "decision_function"):
+        return None
+    return np.asarray(model.decision_function(X))
+
+
 def _scorer(space: Any, metric: Any, classes: np.ndarray | None) -> Any:
     """``scorer(model, X, y)`` of the search's metric, greater is better (for permutation importance)."""
     sign = 1.0 if metric.greater_is_better else -1.0
@@ -84,7 +91,12 @@ def _scorer(space: Any, metric: Any, classes: np.ndarray | None) -> Any:
         if metric.needs == "label" or classes is None:
             prediction = np.asarray(space.predict(model, X))
         else:
-            prediction = np.asarray(space.predict_proba(model, X))
+            try:
+                prediction = np.asarray(space.predict_proba(model, X))
+            except (
+                AttributeError
+            ):  # an SVC without probabilities: its decision function, as in the search
+                prediction = np.asarray(model.decision_function(X))
         return sign * metric(y, prediction, classes)
 
     return score
@@ -120,7 +132,12 @@ class _Conclusion:
         assert split is not None and self.metric is not None
         task, classes = self.full.task, self.full.classes
         scores = score_predictions(
-            split.test.y, labels, proba, task_metrics(task, self.metric), classes
+            split.test.y,
+            labels,
+            proba,
+            task_metrics(task, self.metric),
+            classes,
+            decision_scores(self.fitted, split.test.X, proba),
         )
         ensemble = self.search.result.ensemble
         record: dict[str, Any] = {
@@ -148,7 +165,12 @@ class _Conclusion:
             ):  # the best trial is a member, already fitted on the searched rows
                 s_labels, s_proba = predictions(self.space, single, split.test.X, task)
                 record["score"] = score_predictions(
-                    split.test.y, s_labels, s_proba, [self.metric], classes
+                    split.test.y,
+                    s_labels,
+                    s_proba,
+                    [self.metric],
+                    classes,
+                    decision_scores(single, split.test.X, s_proba),
                 )[self.metric.name]
             ensemble["holdout_score"] = scores[self.metric.name]
         return record

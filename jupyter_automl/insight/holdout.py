@@ -92,11 +92,15 @@ def score_predictions(
     proba: np.ndarray | None,
     metrics: list[Metric],
     classes: np.ndarray | None,
+    scores: np.ndarray | None = None,
 ) -> dict[str, float | None]:
-    """``{metric: score}`` from labels (or values) and class probabilities; ``None`` where one cannot apply."""
+    """``{metric: score}`` from labels (or values), class probabilities and, for a classifier without
+    probabilities, its decision function (``scores``); ``None`` where a metric cannot apply."""
     out: dict[str, float | None] = {}
     for metric in metrics:
-        prediction = labels if metric.needs == "label" else proba
+        prediction = {"label": labels, "proba": proba}.get(
+            metric.needs, proba if proba is not None else scores
+        )
         if prediction is None:
             out[metric.name] = None
             continue

@@ -61,7 +61,12 @@ def evaluate_result(
             proba = np.asarray(result.predict_proba(X))
         except (AttributeError, NotImplementedError):
             proba = None
-    return score_predictions(y, labels, proba, metrics, classes)
+    scores = None
+    if proba is None and task != "regression" and hasattr(result.best_model, "decision_function"):
+        scores = np.asarray(
+            result.best_model.decision_function(result._frame(X))
+        )  # an SVC's ROC AUC
+    return score_predictions(y, labels, proba, metrics, classes, scores)
 
 
 def _labels_like(y: np.ndarray, classes: np.ndarray) -> np.ndarray:

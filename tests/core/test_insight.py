@@ -320,3 +320,19 @@ def test_nas_two_objectives_pareto_front_epoch_curves_and_held_out_score():
     assert len(_chart(r, "epoch_curves")["series"][0]["y"]) == 3
     assert 0.8 < r.insight["holdout"]["score"] <= 1.0 and r.insight["holdout"]["n_rows"] == 114
     assert len(r.predict(r.dataset.X)) == 569  # refit on every row through the space
+
+
+def test_a_classifier_without_probabilities_is_scored_by_its_decision_function():
+    r = ja.search(
+        data="sklearn:breast_cancer",
+        models=["svm"],
+        n_trials=2,
+        seed=0,
+        storage="memory",
+        display=False,
+    )
+    h = r.insight["holdout"]
+    assert 0.9 < h["score"] == h["scores"]["roc_auc"] and h["scores"]["log_loss"] is None
+    assert chart_names(r.insight)[:2] == ["confusion_matrix", "permutation_importance"]  # no curves
+    ds = r.dataset
+    assert r.evaluate(ds.X, ds.y)["log_loss"] is None and r.score(ds.X, ds.y) > 0.9
