@@ -72,6 +72,7 @@ def test_renderer_shows_every_section_light_and_dark(lab, e2e_page, bundles) -> 
     clf, reg, old = (views.nth(i) for i in range(3))
     for view, bundle in ((clf, bundles[0]), (reg, bundles[1])):
         assert view.locator(".jp-AutoML-sections").inner_text() == "leaderboard · model · search"
+        assert view.locator(".jp-AutoML-sections a.jp-AutoML-section-link").count() == 3
         names = [c["name"] for c in _charts(bundle)]
         drawn = view.locator("svg.jp-AutoML-insight-chart")
         assert [drawn.nth(i).get_attribute("data-chart") for i in range(drawn.count())] == names
@@ -97,6 +98,13 @@ def test_renderer_shows_every_section_light_and_dark(lab, e2e_page, bundles) -> 
     # the 1.0 payload: the leaderboard as before, no section
     assert old.locator("table.jp-AutoML-leaderboard tbody tr").count() == 8
     assert old.locator(".jp-AutoML-insight").count() == 0
+
+    # the section row: "search" opens a closed section and brings it into view
+    search = clf.locator("details.jp-AutoML-section-search")
+    search.locator("summary").click()
+    assert search.get_attribute("open") is None
+    clf.locator("a.jp-AutoML-section-link", has_text="search").click()
+    assert search.get_attribute("open") == ""
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     light_ink = page.evaluate(_LUMINANCE, ".jp-AutoML-insight-title")

@@ -526,13 +526,8 @@ export function insightSections(insight: Json): HTMLElement | null {
   const model = rec(i.model);
   const search = rec(i.search);
   const box = h('div', 'jp-AutoML-insight');
-  box.appendChild(
-    h(
-      'div',
-      'jp-AutoML-sections jp-AutoML-muted',
-      'leaderboard · model · search'
-    )
-  );
+  const nav = h('div', 'jp-AutoML-sections jp-AutoML-muted');
+  box.appendChild(nav);
   const extra: HTMLElement[] = [];
   const scores = rec(rec(i.holdout).scores);
   if (Object.keys(scores).length) {
@@ -550,12 +545,45 @@ export function insightSections(insight: Json): HTMLElement | null {
   for (const note of arr(i.notes)) {
     extra.push(h('div', 'jp-AutoML-muted', text(note)));
   }
-  box.appendChild(
-    section('model', `— ${holdoutLine(insight)}`, arr(model.charts), extra)
+  const modelBox = section(
+    'model',
+    `— ${holdoutLine(insight)}`,
+    arr(model.charts),
+    extra
   );
+  box.appendChild(modelBox);
   const searchCharts = arr(search.charts);
-  box.appendChild(
-    section('search', `— ${searchCharts.length} charts`, searchCharts)
+  const searchBox = section(
+    'search',
+    `— ${searchCharts.length} charts`,
+    searchCharts
   );
+  box.appendChild(searchBox);
+  sectionRow(nav, box, { model: modelBox, search: searchBox });
   return box;
+}
+
+/** `leaderboard · model · search`: each name scrolls to its section (and opens it). */
+function sectionRow(
+  nav: HTMLElement,
+  box: HTMLElement,
+  sections: Record<string, HTMLDetailsElement>
+): void {
+  ['leaderboard', 'model', 'search'].forEach((name, k) => {
+    if (k > 0) {
+      nav.appendChild(document.createTextNode(' · '));
+    }
+    const link = h('a', 'jp-AutoML-section-link', name);
+    link.tabIndex = 0;
+    link.addEventListener('click', () => {
+      const target =
+        sections[name] ??
+        box.closest('.jp-AutoML-result')?.querySelector('.jp-AutoML-board');
+      if (target instanceof HTMLDetailsElement) {
+        target.open = true;
+      }
+      target?.scrollIntoView({ block: 'nearest' });
+    });
+    nav.appendChild(link);
+  });
 }
