@@ -131,10 +131,15 @@ class Search:
         self.config = config
         source = data if data is not None else config.data
         self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace)
+        from jupyter_automl.insight import split_holdout
+
+        # the held-out rows never reach a trial: the search (and its space) sees the rest
+        self.holdout, self.holdout_skipped = split_holdout(self.dataset, config.holdout, config.seed)
+        search_data = self.holdout.train if self.holdout is not None else self.dataset
         self.n_jobs = cores() if config.n_jobs == -1 else config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
-        self.space = make_space(config, self.dataset, threads=self.threads)
+        self.space = make_space(config, search_data, threads=self.threads)
         with quiet_optuna():  # Optuna warns that some sampler options are experimental
             self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs,
                                         options=config.strategy_options, space=self.space)
@@ -178,6 +183,7 @@ class Search:
         self.observers = list(observers or [])
         self.result = SearchResult(self.record, config, space=self.space, dataset=self.dataset,
                                    storage_url=self.storage_url, stop_event=self.stop_event)
+        self.result.holdout_index = None if self.holdout is None else self.holdout.test_index
 
     def _check_resume(self) -> None:
         """A resumed study keeps its task, space, metric, models and objectives (see ``resume.py``)."""
@@ -261,6 +267,11 @@ class Search:
         runner_config = config if n_trials == config.n_trials else config.model_copy(update={"n_trials": n_trials})
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
                              stop=self.stop_event, n_jobs=self.n_jobs, record=self.record)
+        from jupyter_automl.insight import insight_allowance
+
+        # the end of the run fits twice with a held-out split (searched rows, then all) and draws the insight
+        self.runner.refits = 2.0 if self.holdout is not None else 1.0
+        self.runner.extra_reserve = insight_allowance(config.time_budget)
         previous = sum(1 for t in self.study.get_trials(deepcopy=False) if t.state.is_finished())
         self.record.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
         metric = getattr(self.space, "metric", None)
@@ -299,12 +310,15 @@ class Search:
             return
         # the runner kept back the time the refit needs; a model slightly late beats no model at all
         budget = TrialBudget(None)
+        model = None
         if self.config.ensemble and len(self.space.directions) == 1:
             model = self._ensemble(best, budget)
-            if model is not None:
-                self.result.best_model = model
-                return
-        self.result.best_model = self.space.fit_final(dict(best.params), budget)
+        if model is None:
+            model = self.space.fit_final(dict(best.params), budget)
+        from jupyter_automl.insight import conclude
+
+        # held-out score and insight of the model fitted on the searched rows, then the refit on all rows
+        self.result.best_model, self.result.insight = conclude(self, best, model)
 
     def _ensemble(self, best: Any, budget: Any) -> Any:
         from jupyter_automl.ensemble import greedy_ensemble, voting_model
@@ -317,7 +331,7 @@ class Search:
         oofs = {n: o for n, o in oofs.items() if n in values}
         if len(oofs) < 2:
             return None
-        weights, score = greedy_ensemble(oofs, values, self.dataset.y, self.space.metric, self.dataset.classes)
+        weights, score = greedy_ensemble(oofs, values, self.space.data.y, self.space.metric, self.dataset.classes)
         sign = 1.0 if self.space.metric.greater_is_better else -1.0
         if len(weights) < 2 or sign * score <= sign * best.value:
             self.result.ensemble = None
@@ -329,7 +343,7 @@ class Search:
             return None
         members = [(n, self.space._pipeline(canonical_params(dict(trials[n].params)))) for n in weights]
         model = voting_model(members, list(weights.values()), self.dataset.task)
-        model.fit(self.dataset.X, self.dataset.y)
+        model.fit(self.space.data.X, self.space.data.y)  # the searched rows; conclude() refits on all
         self.result.ensemble = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},
                                 "best_single": float(best.value)}
         return model

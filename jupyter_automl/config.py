@@ -115,6 +115,10 @@ class SearchConfig(BaseModel):
     metric: MetricName = "auto"
     models: list[ModelFamily] | None = Field(None, description="Model families to search (default: all that apply).")
     ensemble: bool = Field(False, description="Greedy ensemble of the best trials, kept if it scores better.")
+    holdout: float | None = Field(
+        0.2, description="Fraction of rows kept out of the search (stratified) to score the best model on "
+        "data it never saw, before it is refit on all rows; 'none' to search on every row."
+    )
     # how long
     time_budget: float | None = Field(
         None, description="Seconds for the whole run including the final refit; '90s', '5m' work. "
@@ -155,6 +159,15 @@ class SearchConfig(BaseModel):
     @classmethod
     def _parse_time_budget(cls, value: Any) -> float | None:
         return parse_duration(value)
+
+    @field_validator("holdout", mode="before")
+    @classmethod
+    def _parse_holdout(cls, value: Any) -> float | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "no", "off", "false")):
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.05 <= float(value) <= 0.5:
+            raise ValueError(f"expected a fraction of the rows between 0.05 and 0.5 (e.g. 0.2) or 'none', got {value!r}")
+        return float(value)
 
     @field_validator("n_jobs")
     @classmethod

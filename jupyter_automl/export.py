@@ -23,15 +23,20 @@ def write_export(result: Any, path: Path) -> Path:
         trials = {t.number: t for t in result.study.get_trials(deepcopy=False)}
         source = tabular_script(space, None, study=result.study.study_name, trial=best.number,
                                 members=[(int(n), _canon(trials[int(n)].params), int(w)) for n, w in members.items()],
-                                score=result.ensemble["score"])
+                                score=result.ensemble["score"], holdout=_holdout(result))
     elif hasattr(space, "numeric"):
         source = tabular_script(space, _canon(best.params), study=result.study.study_name, trial=best.number,
-                                score=best.value)
+                                score=best.value, holdout=_holdout(result))
     else:
         source = space.export_source(dict(best.params), result.best_model)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source)
     return path
+
+
+def _holdout(result: Any) -> float | None:
+    """The held-out fraction when the search kept rows out (the script re-makes the same split)."""
+    return result.config.holdout if getattr(result, "holdout_index", None) is not None else None
 
 
 def _canon(params: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +46,8 @@ def _canon(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def tabular_script(space: Any, params: dict[str, Any] | None, *, study: str = "", trial: int | None = None,
-                   members: list[tuple[int, dict[str, Any], int]] | None = None, score: float | None = None) -> str:
+                   members: list[tuple[int, dict[str, Any], int]] | None = None, score: float | None = None,
+                   holdout: float | None = None) -> str:
     """The text of a script that loads the data, re-scores and fits the pipeline, and pickles it."""
     from jupyter_automl.spaces.tabular import pipeline_source
 
@@ -124,18 +130,43 @@ def tabular_script(space: Any, params: dict[str, Any] | None, *, study: str = ""
               f"    python {{this file}} [DATA]   # re-scores with the same folds, fits on all data, pickles to best_model.pkl\n"
               '"""\n')
     imports.add(f"from sklearn.model_selection import {splitter}, cross_val_score")
+    if holdout is not None:
+        imports.update({"import numpy as np", "from sklearn.metrics import get_scorer",
+                        "from sklearn.model_selection import train_test_split"})
     lines = [header, "import pickle", "import sys", ""]
     lines += sorted(imports)
     lines += ["", "", load, "", "def make_model():", '    """The pipeline, with the hyperparameters the search found."""', body, "", "",
               "def main():",
               "    X, y = load_data(sys.argv[1] if len(sys.argv) > 1 else None)",
               "    model = make_model()",
+              *_holdout_lines(holdout, classify, config.seed),
               f"    folds = {splitter}({folds}, shuffle=True, random_state={config.seed})",
-              f"    scores = {sign} * cross_val_score(model, X, y, cv=folds, scoring={scoring!r})",
+              f"    scores = {sign} * cross_val_score(model, X_search, y_search, cv=folds, scoring={scoring!r})",
               f"    print(f'cross-validated {space.metric.name}: {{scores.mean():.6f}} +- {{scores.std():.6f}}')",
+              *_held_out_score_lines(holdout, scoring, sign, space.metric.name),
               "    model.fit(X, y)",
               "    with open('best_model.pkl', 'wb') as f:",
               "        pickle.dump(model, f)",
               "    print('fitted model written to best_model.pkl')",
               "", "", "if __name__ == '__main__':", "    main()", ""]
     return "\n".join(lines)
+
+
+def _holdout_lines(holdout: float | None, classify: bool, seed: int) -> list[str]:
+    """The script's copy of the search's held-out split (the same rows, in the same order)."""
+    if holdout is None:
+        return ["    X_search, y_search = X, y"]
+    return ["    # the rows the search kept out (holdout), split as it did; the search scored the rest",
+            f"    search, held = train_test_split(np.arange(len(y)), test_size={holdout!r}, random_state={seed}, "
+            f"stratify={'y' if classify else 'None'})",
+            "    search, held = np.sort(search), np.sort(held)",
+            "    rows = lambda a, i: a.iloc[i] if hasattr(a, 'iloc') else a[i]  # noqa: E731",
+            "    X_search, y_search, X_held, y_held = rows(X, search), y[search], rows(X, held), y[held]"]
+
+
+def _held_out_score_lines(holdout: float | None, scoring: str, sign: int, metric: str) -> list[str]:
+    if holdout is None:
+        return []
+    return ["    model.fit(X_search, y_search)",
+            f"    held_out = {sign} * get_scorer({scoring!r})(model, X_held, y_held)",
+            f"    print(f'held-out {metric}: {{held_out:.6f}} on {{len(y_held)}} rows')"]

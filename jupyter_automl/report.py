@@ -17,7 +17,7 @@ __all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "study_payload", "payload_html", "pay
            "format_score", "format_param", "params_text", "shorten"]
 
 MIME_TYPE = "application/vnd.jupyter-automl.result.v1+json"
-PAYLOAD_VERSION = "1.0"
+PAYLOAD_VERSION = "1.1"  # 1.1: "insight" (held-out score, model and search charts)
 _MAX_ROWS = 200
 
 
@@ -116,6 +116,7 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         "diagram_layout": _layout(best.get("diagram") if best else None),
         "environment": attrs.get(f"{ATTR}:environment", {}),
         "fingerprint": attrs.get(f"{ATTR}:fingerprint", {}),
+        "insight": attrs.get(f"{ATTR}:insight"),  # 1.1; None for studies of older versions
     }
 
 
@@ -359,6 +360,9 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
         parts.append(f'<div style="max-width:100%;overflow-x:auto"><div {_MUTED}>architecture of the best trial</div>'
                      f"{diagram_svg}</div>")
     parts.append("</div>")
+    from jupyter_automl.insight.svg import insight_html
+
+    parts.append(insight_html(payload))
     if payload.get("config_text"):
         parts.append("<details><summary>%%automl</summary><pre>%%automl\n" + e(payload["config_text"]) + "</pre></details>")
     parts.append("</div>")
@@ -374,6 +378,10 @@ def payload_text(payload: dict[str, Any], rows: int = 10) -> str:
     if best:
         lines.append(f"best {s.get('metric')} {format_score(best.get('score'))} ± {format_score(best.get('score_std'))} "
                      f"(trial {best.get('trial')}, {best.get('model')})")
+    from jupyter_automl.insight.svg import insight_text
+
+    if insight_text(payload):
+        lines.append(insight_text(payload))
     lines.append(f"{'rank':>4}  {'trial':>5}  {'model':<24} {'score':>8}  {'state':<8}")
     for row in payload["leaderboard"]["rows"][:rows]:
         lines.append(f"{_fmt(row.get('rank')):>4}  {row.get('trial'):>5}  {shorten(str(row.get('model')), 24):<24} "

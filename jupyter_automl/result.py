@@ -57,6 +57,8 @@ class SearchResult:
         self._error: BaseException | None = None
         self._meta: dict[str, Any] = {}
         self._shown_in_cell: int | None = None  # the execution count of the cell its view ended in
+        self.insight: dict[str, Any] | None = None  # held-out score and charts (jupyter_automl.insight)
+        self.holdout_index: np.ndarray | None = None  # rows of `dataset` kept out of the search
         if dataset is not None:
             self._meta = {"task": dataset.task, "classes": dataset.classes}
 
@@ -194,7 +196,56 @@ class SearchResult:
         payload = study_payload(self.study, storage=self.storage_url, max_rows=max_rows)
         if self.ensemble is not None:
             payload["ensemble"] = self.ensemble
+        if self.insight is not None and not payload.get("insight"):
+            payload["insight"] = self.insight
         return payload
+
+    # ------------------------------------------------------------------ scores and insight
+    @property
+    def holdout_score(self) -> float | None:
+        """The final model's score on the rows kept out of the search (``holdout``), or ``None``."""
+        holdout = (self.payload().get("insight") or {}).get("holdout") or {}
+        return holdout.get("ensemble_score") if holdout.get("model") == "ensemble" else holdout.get("score")
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float | None]:
+        """Score labelled data with the search's metric (first) and every other metric of the task.
+
+        Examples
+        --------
+        >>> import jupyter_automl as ja
+        >>> r = ja.search(data="sklearn:iris", n_trials=2, storage="memory", display=False)
+        >>> sorted(r.evaluate(r.dataset.X, r.dataset.y))
+        ['accuracy', 'balanced_accuracy', 'f1_macro', 'log_loss', 'roc_auc']
+        """
+        from jupyter_automl.insight.scoring import evaluate_result
+
+        return evaluate_result(self, X, y)
+
+    def score(self, X: Any, y: Any) -> float | None:
+        """The search's metric on labelled data (as in the leaderboard: higher or lower is better)."""
+        from jupyter_automl.insight.scoring import evaluate_result
+
+        return next(iter(evaluate_result(self, X, y, only_search_metric=True).values()))
+
+    def plot(self, name: str) -> Any:
+        """The Bokeh figure of one stored insight chart (``result.plot("confusion_matrix")``).
+
+        The names are those of ``jupyter_automl.insight.chart_names(result.insight)``; the charts
+        were computed at the end of the search, so nothing is refit here. Needs bokeh.
+        """
+        from jupyter_automl.insight import chart_names
+
+        insight = self.payload().get("insight")
+        names = chart_names(insight)
+        if name not in names:
+            from jupyter_automl._errors import did_you_mean
+
+            raise AutoMLError(f"no chart {name!r} in this result{did_you_mean(name, names)}; "
+                              f"charts: {', '.join(names) or 'none (a result of an older version, or no trial)'}")
+        from jupyter_automl.ui.insight_figures import chart_figure  # bokeh lives in ui
+
+        chart = next(c for s in ("model", "search") for c in insight[s]["charts"] if c["name"] == name)
+        return chart_figure(chart)
 
     def export(self, path: str | Path) -> Path:
         """Write a standalone script that trains the best model without jupyter-automl."""
@@ -352,6 +403,7 @@ class LoadedResult(SearchResult):
         self._meta = state["meta"]
         self.ensemble = state.get("ensemble")
         self.stop_reason = state.get("stop_reason")
+        self.insight = state["payload"].get("insight")
         self._done.set()
 
     def payload(self, max_rows: int = 200) -> dict[str, Any]:

@@ -126,6 +126,8 @@ class Runner:
         self.n_jobs = n_jobs
         self.budget = TrialBudget(deadline, self.stop)
         self.reserve = 0.0  # seconds kept back for the final refit
+        self.refits = 1.0  # final fits the end of the run makes (2 with a held-out split)
+        self.extra_reserve = 0.0  # seconds kept back for the insight of the best model
         self.stop_reason: str | None = None
         self.oof: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -319,7 +321,7 @@ class Runner:
         fold = info.get("fold_seconds") or info.get("fit_seconds_estimate")
         if fold:
             folds = max(2, int(getattr(self.config, "cv", 5)))
-            self.reserve = 1.3 * float(fold) * folds / (folds - 1) + 0.2
+            self.reserve = (1.3 * float(fold) * folds / (folds - 1) + 0.2) * self.refits + self.extra_reserve
 
 
 def _jsonable(value: Any) -> Any:

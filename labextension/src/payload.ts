@@ -102,6 +102,8 @@ export interface IResultPayload {
   diagramLayout: IDiagramLayout | null;
   /** The genotype of the best trial (NAS), shown in full above its diagram. */
   genotype: string | null;
+  /** Payload 1.1: held-out score and charts (drawn by `insight.ts`); `null` in 1.0. */
+  insight: unknown;
 }
 
 export type ParseOutcome =
@@ -399,7 +401,8 @@ export function parsePayload(data: unknown): ParseOutcome {
       configText: str(data.config_text) ?? '',
       diagram: parseDiagram(data.diagram),
       diagramLayout: parseLayout(data.diagram_layout),
-      genotype: isObject(data.best) ? str(data.best.genotype) : null
+      genotype: isObject(data.best) ? str(data.best.genotype) : null,
+      insight: isObject(data.insight) ? data.insight : null
     }
   };
 }

@@ -18,6 +18,7 @@ import {
   sortRows
 } from './payload';
 import { architectureDiagram, bestSoFarChart } from './svg';
+import { insightSections } from './insight';
 import { CELL_MAGIC, RESULT_MIME_TYPE } from './tokens';
 
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -164,6 +165,10 @@ export class ResultView extends Widget {
         );
       }
       this.node.appendChild(box);
+    }
+    const insight = insightSections(payload.insight);
+    if (insight) {
+      this.node.appendChild(insight);
     }
     if (payload.configText) {
       this.node.appendChild(this._config(payload));

@@ -1,0 +1,27 @@
+import { holdoutLine, ticks } from '../src/insight';
+
+describe('insight helpers', () => {
+  it('puts round ticks inside the range', () => {
+    expect(ticks(0, 1)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(ticks(0.989, 0.996, 3)).toEqual([0.99, 0.9925, 0.995]);
+    expect(ticks(2, 2)).toEqual([2]);
+  });
+
+  it('writes the held-out line as the Python side does', () => {
+    const insight = {
+      holdout: {
+        metric: 'roc_auc',
+        score: 0.97316,
+        n_rows: 114,
+        cv_score: 0.99592
+      }
+    };
+    expect(holdoutLine(insight)).toBe(
+      'held-out roc_auc 0.9732 on 114 rows (CV 0.9959)'
+    );
+    expect(
+      holdoutLine({ holdout: null, holdout_skipped: 'only 30 rows' })
+    ).toBe('no held-out score (only 30 rows)');
+    expect(holdoutLine(null)).toBe('');
+  });
+});
