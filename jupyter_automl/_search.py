@@ -61,7 +61,8 @@ class Search:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         source = data if data is not None else config.data
-        self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace)
+        self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace,
+                                    metric=config.metric)
         self.n_jobs = cores() if config.n_jobs == -1 else config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
@@ -95,6 +96,7 @@ class Search:
             metric = getattr(self.space, "metric", None)
             self.record.set_user_attr(f"{ATTR}:config", config.to_dict())
             self.record.set_user_attr(f"{ATTR}:task", self.dataset.task)
+            self.record.set_user_attr(f"{ATTR}:task_reason", self.dataset.task_reason)
             self.record.set_user_attr(f"{ATTR}:metric", metric.name if metric is not None else ",".join(config.objectives or []))
             from jupyter_automl.storage import environment
 
@@ -194,48 +196,18 @@ class Search:
             self.result._done.set()
 
     def _finish(self, deadline: float | None) -> None:
-        """Refit the best candidate (or a better ensemble) on all the data."""
+        """The space fits the final model (the best trial, or what it builds from the trials)."""
         from jupyter_automl.evaluate import TrialBudget
 
         best = best_trial_of(self.study)
         if best is None:
             return
-        # the runner kept back the time the refit needs; a model slightly late beats no model at all
-        budget = TrialBudget(None)
-        if self.config.ensemble and len(self.space.directions) == 1:
-            model = self._ensemble(best, budget)
-            if model is not None:
-                self.result.best_model = model
-                return
-        self.result.best_model = self.space.fit_final(dict(best.params), budget)
-
-    def _ensemble(self, best: Any, budget: Any) -> Any:
-        from jupyter_automl.ensemble import greedy_ensemble, voting_model
-        from jupyter_automl.spaces.tabular import TabularSpace, _canonical
-
-        if not isinstance(self.space, TabularSpace):
-            return None
-        oofs = self.runner.oof
-        values = {t.number: t.value for t in self.study.get_trials(deepcopy=False) if t.number in oofs and t.value is not None}
-        oofs = {n: o for n, o in oofs.items() if n in values}
-        if len(oofs) < 2:
-            return None
-        weights, score = greedy_ensemble(oofs, values, self.dataset.y, self.space.metric, self.dataset.classes)
-        sign = 1.0 if self.space.metric.greater_is_better else -1.0
-        if len(weights) < 2 or sign * score <= sign * best.value:
-            self.result.ensemble = None
-            return None
-        trials = {t.number: t for t in self.study.get_trials(deepcopy=False)}
-        expected = sum(self.space.fold_seconds_estimate(dict(trials[n].params)) for n in weights) * 1.3
-        if budget.remaining() < expected:
-            logger.info("ensemble skipped: %.1f s left, %.1f s needed to fit it", budget.remaining(), expected)
-            return None
-        members = [(n, self.space._pipeline(_canonical(dict(trials[n].params)))) for n in weights]
-        model = voting_model(members, list(weights.values()), self.dataset.task)
-        model.fit(self.dataset.X, self.dataset.y)
-        self.result.ensemble = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},
-                                "best_single": float(best.value)}
-        return model
+        trials = [t for t in self.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+        final = self.space.final_model(best, trials, self.runner.oof, TrialBudget(deadline))
+        self.result.best_model = final.model
+        self.result.final = final.description
+        self.result.ensemble = final.ensemble
+        self.result.threshold = final.threshold
 
 
 def _split_options(options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

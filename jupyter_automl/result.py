@@ -42,6 +42,8 @@ class SearchResult:
         self.best_model: Any = None
         self.stop_reason: str | None = None
         self.ensemble: dict[str, Any] | None = None
+        self.threshold: dict[str, Any] | None = None  # tuned decision threshold of a binary model
+        self.final: dict[str, Any] | None = None  # the space's description of the final model
         self.elapsed_s: float | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -49,7 +51,8 @@ class SearchResult:
         self._error: BaseException | None = None
         self._meta: dict[str, Any] = {}
         if dataset is not None:
-            self._meta = {"task": dataset.task, "classes": dataset.classes}
+            self._meta = {"task": dataset.task, "classes": dataset.classes,
+                          "task_reason": getattr(dataset, "task_reason", "")}
 
     # ------------------------------------------------------------------ state of the run
     @property
@@ -139,6 +142,16 @@ class SearchResult:
         return self.space.predict_proba(model, X) if self.space is not None else model.predict_proba(X)
 
     @property
+    def task(self) -> str | None:
+        """The task searched: ``binary``, ``multiclass`` or ``regression``."""
+        return self._meta.get("task")
+
+    @property
+    def task_reason(self) -> str:
+        """Why that task: the option given, the metric, or what the target looks like."""
+        return str(self._meta.get("task_reason") or "")
+
+    @property
     def classes_(self) -> np.ndarray | None:
         return self._meta.get("classes")
 
@@ -154,6 +167,10 @@ class SearchResult:
         payload = study_payload(self.study, storage=self.storage_url, max_rows=max_rows)
         if self.ensemble is not None:
             payload["ensemble"] = self.ensemble
+        if self.threshold is not None:
+            payload["threshold"] = self.threshold
+        if self._meta.get("task_reason"):
+            payload["task_reason"] = self._meta["task_reason"]
         return payload
 
     def export(self, path: str | Path) -> Path:
@@ -184,6 +201,7 @@ class SearchResult:
             "storage": self.storage_url,
             "payload": self.payload(),
             "ensemble": self.ensemble,
+            "threshold": self.threshold,
             "stop_reason": self.stop_reason,
         }
         joblib.dump(state, path)
@@ -267,6 +285,7 @@ class LoadedResult(SearchResult):
         self.best_model = state["model"]
         self._meta = state["meta"]
         self.ensemble = state.get("ensemble")
+        self.threshold = state.get("threshold")
         self.stop_reason = state.get("stop_reason")
         self._done.set()
 

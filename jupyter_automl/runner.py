@@ -301,6 +301,10 @@ class Runner:
             best = self.study.best_trial
         except ValueError:
             return
+        reserve = self.space.reserve_seconds(best) if hasattr(self.space, "reserve_seconds") else None
+        if reserve is not None:  # the space knows what its final step costs (refit, ensemble)
+            self.reserve = float(reserve)
+            return
         info = best.user_attrs.get(ATTR, {})
         fold = info.get("fold_seconds") or info.get("fit_seconds_estimate")
         if fold:

@@ -1,0 +1,102 @@
+"""The tabular search's final model: the best pipeline, or a greedy ensemble, with a tuned threshold.
+
+Runs once after the trials, inside the run's time budget (the runner keeps back
+:meth:`TabularSpace.reserve_seconds`): the ensemble is only fitted when its expected fit time
+fits in what is left, and kept only when it scores better than the best single pipeline on
+the out-of-fold predictions; the decision threshold is tuned on those same predictions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from jupyter_automl.ensemble import greedy_ensemble, voting_model
+from jupyter_automl.evaluate.threshold import THRESHOLD_METRICS, tune_threshold
+from jupyter_automl.spaces._base import FinalModel
+from jupyter_automl.spaces.tabular.pipeline import canonical_params
+
+__all__ = ["fit_final_model"]
+
+logger = logging.getLogger("jupyter_automl")
+
+
+def _refit_estimate(trial: Any) -> float:
+    from jupyter_automl.storage import ATTR
+
+    return float(trial.user_attrs.get(ATTR, {}).get("refit_seconds_estimate") or 0.0)
+
+
+def _pick_ensemble(space: Any, best: Any, trials: dict[int, Any], oof: dict[int, np.ndarray],
+                   budget: Any) -> tuple[dict[int, int], float, np.ndarray, dict[str, Any]] | None:
+    """(weights by trial, score, combined out-of-fold predictions, record) or ``None``."""
+    base = oof.get(best.number)
+    if base is None:
+        return None
+    rows = np.isfinite(base).reshape(len(base), -1).all(axis=1)
+    usable = {n: o[rows] for n, o in oof.items()
+              if n in trials and trials[n].value is not None and np.isfinite(o[rows]).all()}
+    if len(usable) < 2:
+        return None
+    values = {n: float(trials[n].value) for n in usable}
+    y = space.data.y[rows]
+    weights, score = greedy_ensemble(usable, values, y, space.metric, space.data.classes)
+    sign = 1.0 if space.metric.greater_is_better else -1.0
+    if len(weights) < 2 or sign * score <= sign * float(best.value):
+        return None
+    expected = 1.3 * sum(_refit_estimate(trials[n]) for n in weights)
+    if budget.remaining() < expected:
+        logger.info("ensemble skipped: %.1f s left, %.1f s needed to fit it", budget.remaining(), expected)
+        return None
+    combined = np.full(base.shape, np.nan)
+    total = sum(weights.values())
+    combined[rows] = sum(usable[n] * w for n, w in weights.items()) / total
+    record = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},
+              "best_single": float(best.value)}
+    return weights, float(score), combined, record
+
+
+def _threshold(space: Any, predictions: np.ndarray | None) -> dict[str, Any] | None:
+    data = space.data
+    if data.task != "binary" or space.metric.name not in THRESHOLD_METRICS or predictions is None:
+        return None
+    rows = np.isfinite(predictions).reshape(len(predictions), -1).all(axis=1)
+    return tune_threshold(data.y[rows], predictions[rows], data.classes, space.metric)
+
+
+def fit_final_model(space: Any, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any) -> FinalModel:
+    """Fit the final model of a tabular search on all the data; see the module docstring."""
+    by_number = {t.number: t for t in trials}
+    by_number[best.number] = best
+    weights: dict[int, int] = {best.number: 1}
+    score = float(best.value) if best.value is not None else None
+    predictions = oof.get(best.number)
+    ensemble = None
+    if space.config.ensemble and len(space.directions) == 1:
+        picked = _pick_ensemble(space, best, by_number, oof, budget)
+        if picked is not None:
+            weights, score, predictions, ensemble = picked
+    threshold = _threshold(space, predictions)
+    members = [(n, canonical_params(dict(by_number[n].params))) for n in weights]
+    if len(members) == 1:
+        model = space._pipeline(members[0][1])
+    else:
+        model = voting_model([(n, space._pipeline(p)) for n, p in members], list(weights.values()),
+                             space.data.task)
+    if threshold is not None:
+        from sklearn.model_selection import FixedThresholdClassifier
+
+        model = FixedThresholdClassifier(model, threshold=threshold["threshold"], response_method="predict_proba")
+    model.fit(space.data.X, space.data.y)
+    fidelity = space.fidelity
+    description = {
+        "trial": best.number,
+        "members": [{"trial": n, "params": p, "weight": int(weights[n])} for n, p in members],
+        "threshold": None if threshold is None else threshold["threshold"],
+        "score": score,
+        "folds": fidelity.folds if fidelity.method == "cv" else 3,
+        "evaluation": "Cross-validated" if fidelity.method == "cv" else "Holdout",
+    }
+    return FinalModel(model, description=description, ensemble=ensemble, threshold=threshold)
