@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import warnings
@@ -66,6 +67,8 @@ class Search:
         self.n_jobs = cores() if config.n_jobs == -1 else config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
+        if os.environ.get("OMP_NUM_THREADS", "").isdigit():  # never more threads than the user allows:
+            self.threads = max(1, min(self.threads, int(os.environ["OMP_NUM_THREADS"])))  # spin-waits on busy cores
         self.space = make_space(config, self.dataset, threads=self.threads)
         self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs, options=config.strategy_options)
         self.storage_url = storage_url(config.storage)

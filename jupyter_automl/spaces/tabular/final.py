@@ -42,13 +42,20 @@ def _pick_ensemble(space: Any, best: Any, trials: dict[int, Any], oof: dict[int,
         return None
     values = {n: float(trials[n].value) for n in usable}
     y = space.data.y[rows]
-    weights, score = greedy_ensemble(usable, values, y, space.metric, space.data.classes)
     sign = 1.0 if space.metric.greater_is_better else -1.0
-    if len(weights) < 2 or sign * score <= sign * float(best.value):
-        return None
-    expected = 1.3 * sum(_refit_estimate(trials[n]) for n in weights)
-    if budget.remaining() < expected:
-        logger.info("ensemble skipped: %.1f s left, %.1f s needed to fit it", budget.remaining(), expected)
+    while len(usable) >= 2:  # the best ensemble whose members can be refit in the time left
+        weights, score = greedy_ensemble(usable, values, y, space.metric, space.data.classes)
+        if len(weights) < 2 or sign * score <= sign * float(best.value):
+            logger.info("ensemble not kept: %s %.5f against the best single %.5f", space.metric.name, score,
+                        best.value)
+            return None
+        expected = 1.3 * sum(_refit_estimate(trials[n]) for n in weights)
+        if budget.remaining() >= expected:
+            break
+        dearest = max((n for n in weights if n != best.number), key=lambda n: _refit_estimate(trials[n]))
+        logger.info("ensemble without trial %d: %.1f s left, %.1f s needed", dearest, budget.remaining(), expected)
+        usable = {n: o for n, o in usable.items() if n != dearest}
+    else:
         return None
     combined = np.full(base.shape, np.nan)
     total = sum(weights.values())

@@ -15,8 +15,8 @@ from jupyter_automl._errors import ConfigError
 __all__ = ["build_pipeline", "canonical_params", "pipeline_source", "pipeline_steps", "EARLY_STOPPING"]
 
 #: Gradient boosting without a searched iteration count stops on a validation split instead.
-EARLY_STOPPING = {"max_iter": 1000, "early_stopping": True, "validation_fraction": 0.1,
-                  "n_iter_no_change": 15}
+EARLY_STOPPING = {"max_iter": 300, "early_stopping": True, "validation_fraction": 0.1,
+                  "n_iter_no_change": 10}
 #: HistGradientBoosting's native categorical support takes at most this many categories.
 NATIVE_MAX_CATEGORIES = 254
 
