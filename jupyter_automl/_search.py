@@ -44,6 +44,7 @@ class Search:
 
     def __init__(self, config: SearchConfig, *, data: Any = None, X: Any = None, y: Any = None,
                  namespace: dict[str, Any] | None = None, observers: list[Any] | None = None) -> None:
+        self.started = time.monotonic()  # the time budget covers everything from here, imports included
         import optuna
 
         from jupyter_automl.data import load_dataset
@@ -57,7 +58,6 @@ class Search:
         )
         from jupyter_automl.strategies import make_pruner, make_sampler
 
-        self.started = time.monotonic()
         self.config = config
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

@@ -67,7 +67,7 @@ class Dataset:
         if self.kind != "table":
             return [], []
         if self._columns is None:
-            flags = [_is_categorical(self.X[c]) for c in self.X.columns]
+            flags = [_is_categorical_dtype(t) for t in self.X.dtypes]  # no column is sliced out
             self._columns = ([c for c, f in zip(self.X.columns, flags) if not f],
                              [c for c, f in zip(self.X.columns, flags) if f])
         return self._columns
@@ -95,12 +95,12 @@ class Dataset:
         return self._fingerprint
 
 
-def _is_categorical(col: pd.Series) -> bool:
+def _is_categorical_dtype(dtype: Any) -> bool:
     return bool(
-        isinstance(col.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(col.dtype)
-        or pd.api.types.is_string_dtype(col.dtype)
-        or pd.api.types.is_bool_dtype(col.dtype)
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
     )
 
 

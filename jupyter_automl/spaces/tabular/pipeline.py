@@ -156,9 +156,9 @@ def _make(parts: list[Step]) -> Any:
     return Pipeline([(p.rsplit(".", 1)[1].lower(), _resolve(p)(**_kwargs(k))) for p, k in parts])
 
 
-def build_pipeline(params: dict[str, Any], numeric: list[str], categorical: list[str], task: str,
+def build_pipeline(params: dict[str, Any], numeric: list[Any], categorical: list[Any], task: str,
                    *, seed: int = 0, threads: int = 1) -> Any:
-    """The scikit-learn ``Pipeline`` described by ``params``."""
+    """The scikit-learn ``Pipeline`` described by ``params``; columns by name or by position."""
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
 

@@ -247,9 +247,11 @@ class TabularSpace(SearchSpace):
 
     # -------------------------------------------------------------------------- scoring
     def _pipeline(self, params: dict[str, Any], threads: int | None = None) -> Any:
+        # columns by position: scikit-learn looks names up one list.index at a time (quadratic)
+        position = {c: i for i, c in enumerate(self.data.X.columns)}
         return build_pipeline(
-            canonical_params(params), self.numeric, self.categorical, self.data.task,
-            seed=self.config.seed, threads=threads or self.threads,
+            canonical_params(params), [position[c] for c in self.numeric], [position[c] for c in self.categorical],
+            self.data.task, seed=self.config.seed, threads=threads or self.threads,
         )
 
     def _size(self, params: dict[str, Any]) -> float:
