@@ -22,6 +22,10 @@ __all__ = ["fit_final_model"]
 
 logger = logging.getLogger("jupyter_automl")
 
+#: Ensemble weights are chosen on at most this many out-of-fold rows (each round scores every
+#: candidate: on 16,000 rows ROC AUC alone took 45 s of a 60 s budget on a busy machine).
+SELECTION_ROWS = 4000
+
 
 def _refit_estimate(trial: Any) -> float:
     from jupyter_automl.storage import ATTR
@@ -43,11 +47,16 @@ def _pick_ensemble(space: Any, best: Any, trials: dict[int, Any], oof: dict[int,
     values = {n: float(trials[n].value) for n in usable}
     y = space.data.y[rows]
     sign = 1.0 if space.metric.greater_is_better else -1.0
+    chosen = _selection_rows(y, space.data.task, space.config.seed)
+    selection = {n: o[chosen] for n, o in usable.items()}
+    single = _score(usable, {best.number: 1}, y, space)  # scored as the ensemble is, on the same rows
+    rounds_budget = _Leaving(budget, 1.3 * _refit_estimate(best))
     while len(usable) >= 2:  # the best ensemble whose members can be refit in the time left
-        weights, score = greedy_ensemble(usable, values, y, space.metric, space.data.classes)
-        if len(weights) < 2 or sign * score <= sign * float(best.value):
-            logger.info("ensemble not kept: %s %.5f against the best single %.5f", space.metric.name, score,
-                        best.value)
+        weights, _ = greedy_ensemble(selection, values, y[chosen], space.metric, space.data.classes,
+                                     rounds=20, candidates=10, budget=rounds_budget)
+        score = _score(usable, weights, y, space)
+        if len(weights) < 2 or sign * score <= sign * single:
+            logger.info("ensemble not kept: %s %.5f against the best single %.5f", space.metric.name, score, single)
             return None
         expected = 1.3 * sum(_refit_estimate(trials[n]) for n in weights)
         if budget.remaining() >= expected:
@@ -55,14 +64,45 @@ def _pick_ensemble(space: Any, best: Any, trials: dict[int, Any], oof: dict[int,
         dearest = max((n for n in weights if n != best.number), key=lambda n: _refit_estimate(trials[n]))
         logger.info("ensemble without trial %d: %.1f s left, %.1f s needed", dearest, budget.remaining(), expected)
         usable = {n: o for n, o in usable.items() if n != dearest}
+        selection = {n: o for n, o in selection.items() if n != dearest}
     else:
         return None
     combined = np.full(base.shape, np.nan)
     total = sum(weights.values())
     combined[rows] = sum(usable[n] * w for n, w in weights.items()) / total
     record = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},
-              "best_single": float(best.value)}
+              "best_single": float(single)}
     return weights, float(score), combined, record
+
+
+class _Leaving:
+    """A budget that ends ``keep`` seconds before ``budget`` does (room for the refit after)."""
+
+    def __init__(self, budget: Any, keep: float) -> None:
+        self.budget, self.keep = budget, keep
+
+    def remaining(self) -> float:
+        return self.budget.remaining() - self.keep
+
+
+def _selection_rows(y: np.ndarray, task: str, seed: int) -> np.ndarray:
+    """At most :data:`SELECTION_ROWS` rows (stratified) on which the ensemble weights are chosen."""
+    if len(y) <= SELECTION_ROWS:
+        return np.arange(len(y))
+    from sklearn.model_selection import train_test_split
+
+    rows, _ = train_test_split(np.arange(len(y)), train_size=SELECTION_ROWS, random_state=seed,
+                               stratify=None if task == "regression" else y)
+    return np.sort(rows)
+
+
+def _score(usable: dict[int, np.ndarray], weights: dict[int, int], y: np.ndarray, space: Any) -> float:
+    """The weighted ensemble's score on all the rows that have predictions."""
+    from jupyter_automl.ensemble import score_oof
+
+    total = sum(weights.values())
+    average = sum(usable[n] * w for n, w in weights.items()) / total
+    return score_oof(average, y, space.metric, space.data.classes)
 
 
 def _threshold(space: Any, predictions: np.ndarray | None) -> dict[str, Any] | None:
