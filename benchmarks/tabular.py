@@ -218,13 +218,25 @@ def _run_untuned_hgb(
     text = make_column_selector(dtype_exclude="number")(X_train)
     numeric = [c for c in X_train.columns if c not in text]
     encode = ColumnTransformer(
-        [("num", "passthrough", numeric),
-         ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                encoded_missing_value=-1, max_categories=255), text)]
+        [
+            ("num", "passthrough", numeric),
+            (
+                "cat",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=-1,
+                    encoded_missing_value=-1,
+                    max_categories=255,
+                ),
+                text,
+            ),
+        ]
     )
     cls = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
     categorical = list(range(len(numeric), len(numeric) + len(text))) or None
-    model = Pipeline([("encode", encode), ("model", cls(categorical_features=categorical, random_state=seed))])
+    model = Pipeline(
+        [("encode", encode), ("model", cls(categorical_features=categorical, random_state=seed))]
+    )
     model.fit(X_train, y_train)
     return model, {"n_trials": 1, "best": {"estimator": cls.__name__}}
 

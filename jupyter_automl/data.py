@@ -68,8 +68,8 @@ class Dataset:
             return [], []
         if self._columns is None:
             flags = [_is_categorical_dtype(t) for t in self.X.dtypes]  # no column is sliced out
-            self._columns = ([c for c, f in zip(self.X.columns, flags) if not f],
-                             [c for c, f in zip(self.X.columns, flags) if f])
+            self._columns = ([c for c, f in zip(self.X.columns, flags, strict=True) if not f],
+                             [c for c, f in zip(self.X.columns, flags, strict=True) if f])
         return self._columns
 
     def fingerprint(self) -> dict[str, Any]:

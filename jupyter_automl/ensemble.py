@@ -18,9 +18,17 @@ def score_oof(pred: np.ndarray, y: np.ndarray, metric: Metric, classes: np.ndarr
     return metric(y, pred, classes)
 
 
-def greedy_ensemble(oofs: dict[int, np.ndarray], scores: dict[int, float], y: np.ndarray, metric: Metric,
-                    classes: np.ndarray | None, *, rounds: int = 30, candidates: int = 15,
-                    budget: Any = None) -> tuple[dict[int, int], float]:
+def greedy_ensemble(
+    oofs: dict[int, np.ndarray],
+    scores: dict[int, float],
+    y: np.ndarray,
+    metric: Metric,
+    classes: np.ndarray | None,
+    *,
+    rounds: int = 30,
+    candidates: int = 15,
+    budget: Any = None,
+) -> tuple[dict[int, int], float]:
     """Pick trials with replacement, each round the one that most improves the averaged prediction.
 
     Returns ``({trial number: times picked}, ensemble score)``; the best round is kept, so the

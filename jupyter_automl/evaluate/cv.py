@@ -15,16 +15,24 @@ from typing import Any
 
 import numpy as np
 
-from jupyter_automl.evaluate.metrics import Metric
 from jupyter_automl.evaluate.evaluation import Evaluation
+from jupyter_automl.evaluate.metrics import Metric
 
-__all__ = ["Fidelity", "choose_fidelity", "cross_validate", "fold_splits", "holdout_split",
-           "holdout_validate", "predict_for_metric"]
+__all__ = [
+    "Fidelity",
+    "choose_fidelity",
+    "cross_validate",
+    "fold_splits",
+    "holdout_split",
+    "holdout_validate",
+    "predict_for_metric",
+]
 
 #: Rows from which 3-fold replaces the configured k-fold, and from which one holdout split
 #: replaces cross-validation (measured: benchmarks/README.md, "Choosing the fidelity").
 FEWER_FOLDS_ROWS = 5_000
 HOLDOUT_ROWS = 20_000
+FEWER_FOLDS_CELLS = 1_000_000
 HOLDOUT_FRACTION = 0.2
 #: Training fractions of the holdout rungs, and the fewest rows a rung below the top may have.
 RUNGS = (1 / 9, 1 / 3, 1.0)
@@ -52,26 +60,37 @@ class Fidelity:
         return f"holdout of {self.fraction:.0%} (training-fraction rungs {rungs})"
 
 
-def choose_fidelity(n_rows: int, *, folds: int = 5, method: str = "auto") -> Fidelity:
+def choose_fidelity(
+    n_rows: int, *, folds: int = 5, method: str = "auto", n_columns: int = 1, n_classes: int = 0
+) -> Fidelity:
     """The fidelity for a table of ``n_rows``: ``method`` is ``auto``, ``cv`` or ``holdout``.
+
+    Fewer folds also from :data:`FEWER_FOLDS_CELLS` rows × columns × classes (multiclass
+    models fit one tree or coefficient set per class): digits, 1,797 × 64 × 10, gets 3 folds.
 
     Examples
     --------
     >>> choose_fidelity(500).method, choose_fidelity(8000).folds, choose_fidelity(50_000).method
     ('cv', 3, 'holdout')
+    >>> choose_fidelity(1797, n_columns=64, n_classes=10).folds
+    3
     """
     if method == "cv" or (method == "auto" and n_rows < HOLDOUT_ROWS):
-        if method == "auto" and n_rows >= FEWER_FOLDS_ROWS:
+        cells = n_rows * max(1, n_columns) * (n_classes if n_classes > 2 else 1)
+        if method == "auto" and (n_rows >= FEWER_FOLDS_ROWS or cells >= FEWER_FOLDS_CELLS):
             folds = min(folds, 3)
         return Fidelity("cv", folds=folds)
     n_train = n_rows * (1 - HOLDOUT_FRACTION)
     rungs = tuple(r for r in RUNGS if r == 1.0 or r * n_train >= MIN_RUNG_ROWS)
     return Fidelity("holdout", folds=folds, rungs=rungs)
 
+
 _SPLIT_CACHE: dict[tuple[str, int, int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
 
 
-def fold_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def fold_splits(
+    y: np.ndarray, task: str, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds for classification, plain shuffled folds for regression; seeded."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -81,13 +100,17 @@ def fold_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[n
             splitter: Any = KFold(folds, shuffle=True, random_state=seed)
         else:
             smallest = int(np.min(np.unique(y, return_counts=True)[1]))
-            splitter = StratifiedKFold(min(folds, max(2, smallest)), shuffle=True, random_state=seed)
+            splitter = StratifiedKFold(
+                min(folds, max(2, smallest)), shuffle=True, random_state=seed
+            )
         _SPLIT_CACHE.clear() if len(_SPLIT_CACHE) > 16 else None
         _SPLIT_CACHE[key] = list(splitter.split(np.zeros(len(y)), y))
     return _SPLIT_CACHE[key]
 
 
-def predict_for_metric(model: Any, X: Any, metric: Metric, classes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+def predict_for_metric(
+    model: Any, X: Any, metric: Metric, classes: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """(what the metric scores, class probabilities or ``None``) for ``X``."""
     if classes is None:  # regression
         pred = model.predict(X)
@@ -156,12 +179,17 @@ def cross_validate(
         score_std=float(np.std(scores)),
         oof=oof if oof_ok else None,
         fit_seconds=float(sum(fold_times)),
-        user_attrs={"fold_seconds": float(np.mean(fold_times)), "fold_scores": [float(s) for s in scores],
-                    "fidelity": f"{len(splits)}-fold cross-validation"},
+        user_attrs={
+            "fold_seconds": float(np.mean(fold_times)),
+            "fold_scores": [float(s) for s in scores],
+            "fidelity": f"{len(splits)}-fold cross-validation",
+        },
     )
 
 
-def holdout_split(y: np.ndarray, task: str, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(
+    y: np.ndarray, task: str, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(training rows, validation rows): seeded, stratified for classification."""
     from sklearn.model_selection import train_test_split
 
@@ -178,8 +206,10 @@ def _rung_rows(train: np.ndarray, y: np.ndarray, task: str, share: float, seed: 
         return train
     if task == "regression":
         return np.sort(order[: max(2, int(len(order) * share))])
-    picked = [members[: max(2, int(np.ceil(len(members) * share)))]
-              for members in (order[y[order] == c] for c in np.unique(y[order]))]
+    picked = [
+        members[: max(2, int(np.ceil(len(members) * share)))]
+        for members in (order[y[order] == c] for c in np.unique(y[order]))
+    ]
     return np.sort(np.concatenate(picked))
 
 
@@ -240,5 +270,9 @@ def holdout_validate(
         score_std=None,
         oof=oof,
         fit_seconds=seconds,
-        user_attrs={"fold_seconds": seconds, "fidelity": fidelity.describe(), "rows_per_fit": int(len(train))},
+        user_attrs={
+            "fold_seconds": seconds,
+            "fidelity": fidelity.describe(),
+            "rows_per_fit": int(len(train)),
+        },
     )

@@ -22,8 +22,9 @@ THRESHOLD_METRICS = ("accuracy", "balanced_accuracy", "f1_macro")
 MIN_GAIN = 1e-3
 
 
-def tune_threshold(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, metric: Metric,
-                   *, candidates: int = 200) -> dict[str, Any] | None:
+def tune_threshold(
+    y: np.ndarray, proba: np.ndarray, classes: np.ndarray, metric: Metric, *, candidates: int = 200
+) -> dict[str, Any] | None:
     """``{"threshold", "score", "untuned"}`` for the best threshold, or ``None`` when 0.5 is as good.
 
     Parameters

@@ -43,8 +43,17 @@ def test_holdout_rungs_are_reported_and_grow():
     study = optuna.create_study(direction="maximize")
     trial = study.ask()
     fidelity = Fidelity("holdout", rungs=(1 / 9, 1 / 3, 1.0))
-    pipe = lambda: build_pipeline({"model": "linear", "num_impute": "median", "scaler": "standard",  # noqa: E731
-                                   "lr_C": 1.0}, data.numeric_columns, [], data.task)
+    pipe = lambda: build_pipeline(
+        {
+            "model": "linear",
+            "num_impute": "median",
+            "scaler": "standard",  # noqa: E731
+            "lr_C": 1.0,
+        },
+        data.numeric_columns,
+        [],
+        data.task,
+    )
     evaluation = holdout_validate(pipe, data, metric, fidelity, seed=0, trial=trial)
     study.tell(trial, evaluation.values)
     steps = study.trials[0].intermediate_values
@@ -58,21 +67,40 @@ def test_weak_candidate_is_pruned_at_the_first_rung():
     X, y = load_digits(return_X_y=True, as_frame=True)
     data = load_dataset(X=X, y=y)
     metric = get_metric("accuracy", data.task)
-    study = optuna.create_study(direction="maximize",
-                                pruner=optuna.pruners.ThresholdPruner(lower=0.95))
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.95)
+    )
     trial = study.ask()
-    weak = lambda: build_pipeline({"model": "knn", "num_impute": "median", "scaler": "standard",  # noqa: E731
-                                   "knn_n_neighbors": 40, "knn_weights": "uniform"},
-                                  data.numeric_columns, [], data.task)
+    weak = lambda: build_pipeline(
+        {
+            "model": "knn",
+            "num_impute": "median",
+            "scaler": "standard",  # noqa: E731
+            "knn_n_neighbors": 40,
+            "knn_weights": "uniform",
+        },
+        data.numeric_columns,
+        [],
+        data.task,
+    )
     with pytest.raises(optuna.TrialPruned, match="pruned after rung 1/3"):
-        holdout_validate(weak, data, metric, Fidelity("holdout", rungs=(1 / 9, 1 / 3, 1.0)), seed=0, trial=trial)
+        holdout_validate(
+            weak, data, metric, Fidelity("holdout", rungs=(1 / 9, 1 / 3, 1.0)), seed=0, trial=trial
+        )
 
 
 def test_boosting_stops_early_instead_of_searching_its_length():
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     big = pd.concat([X] * 4, ignore_index=True)  # 2,276 rows: past the early-stopping threshold
-    result = ja.search(X=big, y=np.tile(y, 4), models=["hist_gradient_boosting"], n_trials=2, ensemble=False,
-                       storage="memory", display=False)
+    result = ja.search(
+        X=big,
+        y=np.tile(y, 4),
+        models=["hist_gradient_boosting"],
+        n_trials=2,
+        ensemble=False,
+        storage="memory",
+        display=False,
+    )
     assert all("hgb_max_iter" not in t.params for t in result.study.trials)
     model = result.best_model[-1]
     assert model.early_stopping is True and model.n_iter_ < model.max_iter
@@ -80,12 +108,21 @@ def test_boosting_stops_early_instead_of_searching_its_length():
 
 def test_native_categoricals_for_histogram_boosting(penguins):
     frame = penguins.dropna(subset=["body_mass_g"])
-    result = ja.search(data=frame, target="species", models=["hist_gradient_boosting"], n_trials=1,
-                       ensemble=False, storage="memory", display=False)
+    result = ja.search(
+        data=frame,
+        target="species",
+        models=["hist_gradient_boosting"],
+        n_trials=1,
+        ensemble=False,
+        storage="memory",
+        display=False,
+    )
     assert result.best_params["hgb_cat_encoding"] == "native"
     model = result.best_model[-1]
     n_numeric = len(result.dataset.numeric_columns)
-    assert model.is_categorical_.tolist() == [False] * n_numeric + [True] * len(result.dataset.categorical_columns)
+    assert model.is_categorical_.tolist() == [False] * n_numeric + [True] * len(
+        result.dataset.categorical_columns
+    )
     assert result.best_score > 0.95
 
 
@@ -118,17 +155,30 @@ def imbalanced_csv(tmp_path_factory):
 
 
 def test_binary_threshold_is_tuned_kept_and_exported(imbalanced_csv, tmp_path):
-    result = ja.search(data=str(imbalanced_csv), target="benign", metric="balanced_accuracy",
-                       models=["linear"], strategy="random", n_trials=3, ensemble=False, seed=0,
-                       storage="memory", display=False)
+    result = ja.search(
+        data=str(imbalanced_csv),
+        target="benign",
+        metric="balanced_accuracy",
+        models=["linear"],
+        strategy="random",
+        n_trials=3,
+        ensemble=False,
+        seed=0,
+        storage="memory",
+        display=False,
+    )
     tuned = result.threshold
     assert tuned is not None and tuned["score"] > tuned["untuned"]
     model = result.best_model
-    assert type(model).__name__ == "FixedThresholdClassifier" and model.threshold == tuned["threshold"]
+    assert (
+        type(model).__name__ == "FixedThresholdClassifier" and model.threshold == tuned["threshold"]
+    )
     assert result.payload()["threshold"] == tuned
     script = result.export(tmp_path / "train.py")
     assert f"threshold={tuned['threshold']!r}" in script.read_text()
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr
     with open(tmp_path / "best_model.pkl", "rb") as f:
         exported = pickle.load(f)
@@ -138,15 +188,25 @@ def test_binary_threshold_is_tuned_kept_and_exported(imbalanced_csv, tmp_path):
 
 
 def test_no_threshold_for_scores_that_do_not_use_one(imbalanced_csv):
-    result = ja.search(data=str(imbalanced_csv), target="benign", metric="roc_auc", models=["linear"],
-                       n_trials=2, ensemble=False, storage="memory", display=False)
+    result = ja.search(
+        data=str(imbalanced_csv),
+        target="benign",
+        metric="roc_auc",
+        models=["linear"],
+        n_trials=2,
+        ensemble=False,
+        storage="memory",
+        display=False,
+    )
     assert result.threshold is None and type(result.best_model).__name__ == "Pipeline"
 
 
 # ----------------------------------------------------------------------------- ensembles
 def test_ensemble_is_on_by_default_and_fits_in_the_budget():
     t0 = time.monotonic()
-    result = ja.search(data="sklearn:breast_cancer", time_budget=12, storage="memory", display=False)
+    result = ja.search(
+        data="sklearn:breast_cancer", time_budget=12, storage="memory", display=False
+    )
     elapsed = time.monotonic() - t0
     assert elapsed <= 12 * 1.05 + 1.0 + 1.0, f"a 12 s search took {elapsed:.1f} s"
     if result.ensemble is not None:
@@ -158,7 +218,9 @@ def test_ensemble_is_on_by_default_and_fits_in_the_budget():
 def test_count_target_with_r2_is_a_regression():
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     visits = np.floor(y / 6.0).astype(float)  # an integer-valued count stored as float
-    result = ja.search(X=X, y=visits, metric="r2", n_trials=1, ensemble=False, storage="memory", display=False)
+    result = ja.search(
+        X=X, y=visits, metric="r2", n_trials=1, ensemble=False, storage="memory", display=False
+    )
     assert result.task == "regression" and "metric 'r2'" in result.task_reason
     assert result.study.user_attrs["jupyter_automl:task_reason"] == result.task_reason
 
@@ -168,14 +230,18 @@ def test_task_follows_metric_then_values():
     assert detect_task(counts)[0] == "regression"  # many distinct integers: a count
     assert detect_task(counts % 4)[0] == "multiclass"
     assert detect_task(counts % 4, "rmse")[0] == "regression"
-    assert detect_task(counts.astype(float) % 2, "roc_auc") == ("binary", "metric 'roc_auc' scores a classification; "
-                                                              "the target has 2 classes")
+    assert detect_task(counts.astype(float) % 2, "roc_auc") == (
+        "binary",
+        "metric 'roc_auc' scores a classification; the target has 2 classes",
+    )
     task, reason = detect_task(counts)
     assert "pass task='multiclass'" in reason
 
 
 def test_regression_metric_on_text_labels_is_refused():
-    with pytest.raises(ja.DataError, match="metric 'mae' scores a regression but the target is not numeric"):
+    with pytest.raises(
+        ja.DataError, match="metric 'mae' scores a regression but the target is not numeric"
+    ):
         load_dataset(X=pd.DataFrame({"a": range(10)}), y=np.array(["x", "y"] * 5), metric="mae")
 
 
@@ -186,11 +252,21 @@ def test_wide_table_starts_its_first_trial_within_two_seconds():
     X["kind"] = ["a", "b", "c"] * 10
     y = np.arange(30) % 2
     called = time.time()
-    result = ja.search(X=X, y=y, models=["linear"], n_trials=1, cv=2, ensemble=False, storage="memory",
-                       display=False)
+    result = ja.search(
+        X=X,
+        y=y,
+        models=["linear"],
+        n_trials=1,
+        cv=2,
+        ensemble=False,
+        storage="memory",
+        display=False,
+    )
     waited = result.study.trials[0].datetime_start.timestamp() - called
     assert waited < 2.0, f"the first trial started {waited:.2f} s after search() was called"
-    assert len(result.dataset.numeric_columns) == 10_000 and result.dataset.categorical_columns == ["kind"]
+    assert len(result.dataset.numeric_columns) == 10_000 and result.dataset.categorical_columns == [
+        "kind"
+    ]
 
 
 # ------------------------------------------------------------------------------- layering
@@ -210,5 +286,8 @@ def test_no_circles_between_export_spaces_and_evaluate():
         assert "jupyter_automl.export" not in _imports(module), module
     for module in (PACKAGE / "evaluate").glob("*.py"):
         assert not any(m.startswith("jupyter_automl.spaces") for m in _imports(module)), module
-    assert not any(m.startswith("jupyter_automl.spaces") for m in _imports(PACKAGE / "_search.py")
-                   if "tabular" in m)
+    assert not any(
+        m.startswith("jupyter_automl.spaces")
+        for m in _imports(PACKAGE / "_search.py")
+        if "tabular" in m
+    )

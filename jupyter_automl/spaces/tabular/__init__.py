@@ -10,5 +10,11 @@ from __future__ import annotations
 from jupyter_automl.spaces.tabular.pipeline import build_pipeline, canonical_params, pipeline_source
 from jupyter_automl.spaces.tabular.space import KNN_MAX_SAMPLES, SVM_MAX_SAMPLES, TabularSpace
 
-__all__ = ["KNN_MAX_SAMPLES", "SVM_MAX_SAMPLES", "TabularSpace", "build_pipeline", "canonical_params",
-           "pipeline_source"]
+__all__ = [
+    "KNN_MAX_SAMPLES",
+    "SVM_MAX_SAMPLES",
+    "TabularSpace",
+    "build_pipeline",
+    "canonical_params",
+    "pipeline_source",
+]

@@ -33,15 +33,19 @@ def _refit_estimate(trial: Any) -> float:
     return float(trial.user_attrs.get(ATTR, {}).get("refit_seconds_estimate") or 0.0)
 
 
-def _pick_ensemble(space: Any, best: Any, trials: dict[int, Any], oof: dict[int, np.ndarray],
-                   budget: Any) -> tuple[dict[int, int], float, np.ndarray, dict[str, Any]] | None:
+def _pick_ensemble(
+    space: Any, best: Any, trials: dict[int, Any], oof: dict[int, np.ndarray], budget: Any
+) -> tuple[dict[int, int], float, np.ndarray, dict[str, Any]] | None:
     """(weights by trial, score, combined out-of-fold predictions, record) or ``None``."""
     base = oof.get(best.number)
     if base is None:
         return None
     rows = np.isfinite(base).reshape(len(base), -1).all(axis=1)
-    usable = {n: o[rows] for n, o in oof.items()
-              if n in trials and trials[n].value is not None and np.isfinite(o[rows]).all()}
+    usable = {
+        n: o[rows]
+        for n, o in oof.items()
+        if n in trials and trials[n].value is not None and np.isfinite(o[rows]).all()
+    }
     if len(usable) < 2:
         return None
     values = {n: float(trials[n].value) for n in usable}
@@ -49,20 +53,42 @@ def _pick_ensemble(space: Any, best: Any, trials: dict[int, Any], oof: dict[int,
     sign = 1.0 if space.metric.greater_is_better else -1.0
     chosen = _selection_rows(y, space.data.task, space.config.seed)
     selection = {n: o[chosen] for n, o in usable.items()}
-    single = _score(usable, {best.number: 1}, y, space)  # scored as the ensemble is, on the same rows
+    single = _score(
+        usable, {best.number: 1}, y, space
+    )  # scored as the ensemble is, on the same rows
     rounds_budget = _Leaving(budget, 1.3 * _refit_estimate(best))
     while len(usable) >= 2:  # the best ensemble whose members can be refit in the time left
-        weights, _ = greedy_ensemble(selection, values, y[chosen], space.metric, space.data.classes,
-                                     rounds=20, candidates=10, budget=rounds_budget)
+        weights, _ = greedy_ensemble(
+            selection,
+            values,
+            y[chosen],
+            space.metric,
+            space.data.classes,
+            rounds=20,
+            candidates=10,
+            budget=rounds_budget,
+        )
         score = _score(usable, weights, y, space)
         if len(weights) < 2 or sign * score <= sign * single:
-            logger.info("ensemble not kept: %s %.5f against the best single %.5f", space.metric.name, score, single)
+            logger.info(
+                "ensemble not kept: %s %.5f against the best single %.5f",
+                space.metric.name,
+                score,
+                single,
+            )
             return None
         expected = 1.3 * sum(_refit_estimate(trials[n]) for n in weights)
         if budget.remaining() >= expected:
             break
-        dearest = max((n for n in weights if n != best.number), key=lambda n: _refit_estimate(trials[n]))
-        logger.info("ensemble without trial %d: %.1f s left, %.1f s needed", dearest, budget.remaining(), expected)
+        dearest = max(
+            (n for n in weights if n != best.number), key=lambda n: _refit_estimate(trials[n])
+        )
+        logger.info(
+            "ensemble without trial %d: %.1f s left, %.1f s needed",
+            dearest,
+            budget.remaining(),
+            expected,
+        )
         usable = {n: o for n, o in usable.items() if n != dearest}
         selection = {n: o for n, o in selection.items() if n != dearest}
     else:
@@ -70,8 +96,11 @@ def _pick_ensemble(space: Any, best: Any, trials: dict[int, Any], oof: dict[int,
     combined = np.full(base.shape, np.nan)
     total = sum(weights.values())
     combined[rows] = sum(usable[n] * w for n, w in weights.items()) / total
-    record = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},
-              "best_single": float(single)}
+    record = {
+        "score": float(score),
+        "members": {str(n): int(w) for n, w in weights.items()},
+        "best_single": float(single),
+    }
     return weights, float(score), combined, record
 
 
@@ -91,12 +120,18 @@ def _selection_rows(y: np.ndarray, task: str, seed: int) -> np.ndarray:
         return np.arange(len(y))
     from sklearn.model_selection import train_test_split
 
-    rows, _ = train_test_split(np.arange(len(y)), train_size=SELECTION_ROWS, random_state=seed,
-                               stratify=None if task == "regression" else y)
+    rows, _ = train_test_split(
+        np.arange(len(y)),
+        train_size=SELECTION_ROWS,
+        random_state=seed,
+        stratify=None if task == "regression" else y,
+    )
     return np.sort(rows)
 
 
-def _score(usable: dict[int, np.ndarray], weights: dict[int, int], y: np.ndarray, space: Any) -> float:
+def _score(
+    usable: dict[int, np.ndarray], weights: dict[int, int], y: np.ndarray, space: Any
+) -> float:
     """The weighted ensemble's score on all the rows that have predictions."""
     from jupyter_automl.ensemble import score_oof
 
@@ -113,7 +148,9 @@ def _threshold(space: Any, predictions: np.ndarray | None) -> dict[str, Any] | N
     return tune_threshold(data.y[rows], predictions[rows], data.classes, space.metric)
 
 
-def fit_final_model(space: Any, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any) -> FinalModel:
+def fit_final_model(
+    space: Any, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any
+) -> FinalModel:
     """Fit the final model of a tabular search on all the data; see the module docstring."""
     by_number = {t.number: t for t in trials}
     by_number[best.number] = best
@@ -130,12 +167,15 @@ def fit_final_model(space: Any, best: Any, trials: list[Any], oof: dict[int, np.
     if len(members) == 1:
         model = space._pipeline(members[0][1])
     else:
-        model = voting_model([(n, space._pipeline(p)) for n, p in members], list(weights.values()),
-                             space.data.task)
+        model = voting_model(
+            [(n, space._pipeline(p)) for n, p in members], list(weights.values()), space.data.task
+        )
     if threshold is not None:
         from sklearn.model_selection import FixedThresholdClassifier
 
-        model = FixedThresholdClassifier(model, threshold=threshold["threshold"], response_method="predict_proba")
+        model = FixedThresholdClassifier(
+            model, threshold=threshold["threshold"], response_method="predict_proba"
+        )
     model.fit(space.data.X, space.data.y)
     fidelity = space.fidelity
     description = {
