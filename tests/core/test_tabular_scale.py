@@ -43,17 +43,11 @@ def test_holdout_rungs_are_reported_and_grow():
     study = optuna.create_study(direction="maximize")
     trial = study.ask()
     fidelity = Fidelity("holdout", rungs=(1 / 9, 1 / 3, 1.0))
-    pipe = lambda: build_pipeline(
-        {
-            "model": "linear",
-            "num_impute": "median",
-            "scaler": "standard",  # noqa: E731
-            "lr_C": 1.0,
-        },
-        data.numeric_columns,
-        [],
-        data.task,
-    )
+
+    def pipe():
+        params = {"model": "linear", "num_impute": "median", "scaler": "standard", "lr_C": 1.0}
+        return build_pipeline(params, data.numeric_columns, [], data.task)
+
     evaluation = holdout_validate(pipe, data, metric, fidelity, seed=0, trial=trial)
     study.tell(trial, evaluation.values)
     steps = study.trials[0].intermediate_values
@@ -71,18 +65,17 @@ def test_weak_candidate_is_pruned_at_the_first_rung():
         direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.95)
     )
     trial = study.ask()
-    weak = lambda: build_pipeline(
-        {
+
+    def weak():
+        params = {
             "model": "knn",
             "num_impute": "median",
-            "scaler": "standard",  # noqa: E731
+            "scaler": "standard",
             "knn_n_neighbors": 40,
             "knn_weights": "uniform",
-        },
-        data.numeric_columns,
-        [],
-        data.task,
-    )
+        }
+        return build_pipeline(params, data.numeric_columns, [], data.task)
+
     with pytest.raises(optuna.TrialPruned, match="pruned after rung 1/3"):
         holdout_validate(
             weak, data, metric, Fidelity("holdout", rungs=(1 / 9, 1 / 3, 1.0)), seed=0, trial=trial
