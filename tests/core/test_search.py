@@ -52,10 +52,9 @@ def test_regression_with_categoricals_and_missing_values(penguins):
 
 def test_portfolio_is_tried_first():
     result = ja.search(data="sklearn:breast_cancer", strategy="random", n_trials=3, cv=3, storage="memory", display=False)
-    first, second, third = result.study.trials[:3]
+    first, second = result.study.trials[:2]
     assert first.params["model"] == "linear" and first.params["lr_C"] == 1.0
-    assert second.params["model"] == "svm" and second.params["svm_C"] == 10.0  # cheap and strong on small tables
-    assert third.params["model"] == "hist_gradient_boosting" and third.params["hgb_learning_rate"] == 0.1
+    assert second.params["model"] == "hist_gradient_boosting" and second.params["hgb_learning_rate"] == 0.1
 
 
 def test_weak_candidates_are_pruned_after_first_folds():

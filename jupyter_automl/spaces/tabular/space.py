@@ -291,21 +291,16 @@ class TabularSpace(SearchSpace):
     def portfolio(self) -> list[dict[str, Any]]:
         """Known-good configurations, chosen by the table's size: cheap and strong first.
 
-        Small tables start with a linear model and an RBF SVM (where it applies: up to 5,000
+        Small tables start with a linear model (and for a regression an RBF SVR, up to 5,000
         rows), then the boosting and forest defaults. From
         :data:`LARGE_ROWS` rows the untuned HistGradientBoosting comes first (so a search never
         ends below it), then LightGBM, two more boosting shapes and the linear model; forests,
         ten times dearer there, are left to the sampler.
         """
         if self.data.n_samples < LARGE_ROWS:
-            order = [
-                "linear",
-                "svm",
-                "hist_gradient_boosting",
-                "lightgbm",
-                "random_forest",
-                "extra_trees",
-            ]
+            # an SVC has no predict_proba: only a regression gets the SVM default early
+            svm = ["svm"] if self.data.task == "regression" else []
+            order = ["linear", *svm, "hist_gradient_boosting", "lightgbm", "random_forest", "extra_trees"]
             return [self._defaults(f) for f in order if f in self.families]
         configs: list[dict[str, Any]] = []
         if "hist_gradient_boosting" in self.families:
