@@ -166,6 +166,8 @@ class Search:
 
         config = self.config
         deadline = None if config.time_budget is None else self.started + config.time_budget
+        if deadline is not None and not any(t.state.name == "COMPLETE" for t in self.study.get_trials(deepcopy=False)):
+            deadline = max(deadline, time.monotonic() + 0.5)  # set-up ate the budget: one late model beats none
         n_trials = 1 if config.strategy == "rules" else config.n_trials
         runner_config = config if n_trials == config.n_trials else config.model_copy(update={"n_trials": n_trials})
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
