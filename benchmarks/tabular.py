@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["METRICS", "TOOLS", "main", "normalised_scores", "run_benchmark"]
+__all__ = ["METRICS", "TOOLS", "main", "normalised_scores", "ranks_of", "run_benchmark"]
 
 #: The metric each task is scored with, on the held-out rows, by this script.
 METRICS: dict[str, str] = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
@@ -202,10 +202,50 @@ def _run_optuna_tpe(
     return model, info
 
 
+def _run_untuned_hgb(
+    X_train: Any, y_train: Any, task: str, metric: str, budget: float, seed: int, n_jobs: int
+) -> tuple[Any, dict[str, Any]]:
+    """The floor: scikit-learn's HistGradientBoosting on its defaults, fitted once, no search.
+
+    Text columns are ordinal-encoded and passed as native categorical features (at most 255
+    categories each, the rarer ones grouped); numbers go in as they are, missing values too.
+    """
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    text = make_column_selector(dtype_exclude="number")(X_train)
+    numeric = [c for c in X_train.columns if c not in text]
+    encode = ColumnTransformer(
+        [
+            ("num", "passthrough", numeric),
+            (
+                "cat",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=-1,
+                    encoded_missing_value=-1,
+                    max_categories=255,
+                ),
+                text,
+            ),
+        ]
+    )
+    cls = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
+    categorical = list(range(len(numeric), len(numeric) + len(text))) or None
+    model = Pipeline(
+        [("encode", encode), ("model", cls(categorical_features=categorical, random_state=seed))]
+    )
+    model.fit(X_train, y_train)
+    return model, {"n_trials": 1, "best": {"estimator": cls.__name__}}
+
+
 TOOLS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "jupyter_automl": _run_jupyter_automl,
     "flaml": _run_flaml,
     "optuna_tpe": _run_optuna_tpe,
+    "untuned_hgb": _run_untuned_hgb,
 }
 
 
@@ -295,6 +335,21 @@ def normalised_scores(scores: dict[str, float | None], metric: str) -> dict[str,
             out[tool] = max(s, 0.0) / best
         else:
             out[tool] = s / best if best > 0 else 0.0
+    return out
+
+
+def ranks_of(scores: dict[str, float | None]) -> dict[str, float]:
+    """Rank of each tool on one dataset (1 = best; ties share the mean rank; a failure is last)."""
+    ordered = sorted(scores, key=lambda t: -(scores[t] if scores[t] is not None else -math.inf))
+    out: dict[str, float] = {}
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and scores[ordered[j + 1]] == scores[ordered[i]]:
+            j += 1
+        for tool in ordered[i : j + 1]:
+            out[tool] = (i + j) / 2 + 1
+        i = j + 1
     return out
 
 
@@ -559,12 +614,15 @@ def summarise(results: dict[str, Any]) -> str:
     lines += ["", header, "-" * len(header)]
     normalised: dict[str, list[float]] = {t: [] for t in tools}
     wins: dict[str, int] = {t: 0 for t in tools}
+    ranking: dict[str, list[float]] = {t: [] for t in tools}
     for dataset in meta["datasets"]:
         task = DATASETS[dataset].task
         metric = METRICS[task]
         scores = {t: stats[dataset, t]["score"] for t in tools}
         norm = normalised_scores(scores, metric)
         best = max((s for s in scores.values() if s is not None), default=None)
+        for tool, rank in ranks_of(scores).items():
+            ranking[tool].append(rank)
         cells = []
         for tool in tools:
             normalised[tool].append(norm[tool])
@@ -597,7 +655,7 @@ def summarise(results: dict[str, Any]) -> str:
         "",
     ]
     header = (
-        f"{'tool':<16} {'mean normalised':>15} {'wins':>5} {'failures':>8} "
+        f"{'tool':<16} {'mean normalised':>15} {'mean rank':>9} {'wins':>5} {'failures':>8} "
         f"{'mean fit s':>10} {'max fit s':>9} {'cores':>5}"
     )
     lines += [header, "-" * len(header)]
@@ -607,7 +665,8 @@ def summarise(results: dict[str, Any]) -> str:
         cores = [x for c in cells for x in c["cores"]]
         failures = sum(c["failures"] for c in cells)
         lines.append(
-            f"{tool:<16} {_mean(normalised[tool]):>15.4f} {wins[tool]:>5} {failures:>8} "
+            f"{tool:<16} {_mean(normalised[tool]):>15.4f} {_mean(ranking[tool]):>9.2f} "
+            f"{wins[tool]:>5} {failures:>8} "
             f"{_mean(times):>10.1f} {max(times, default=float('nan')):>9.1f} "
             f"{_mean(cores):>5.2f}"
         )
@@ -637,8 +696,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--datasets",
-        default=",".join(DATASETS),
-        help=f"comma-separated names (default all: {','.join(DATASETS)})",
+        default=None,
+        help=f"comma-separated names (default: those of --tier; known: {','.join(DATASETS)})",
+    )
+    parser.add_argument(
+        "--tier",
+        default="small",
+        choices=("small", "large", "all"),
+        help="datasets when --datasets is not given: small (up to 10k rows), large (20k+), all",
     )
     parser.add_argument(
         "--tools",
@@ -676,7 +741,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         args.dataset, args.tool = args.dataset_name, args.tool_name
         return args
     problems = []
-    args.dataset_list = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    from benchmarks.datasets import names
+
+    chosen = args.datasets if args.datasets is not None else ",".join(names(args.tier))
+    args.dataset_list = [d.strip() for d in chosen.split(",") if d.strip()]
     args.tool_list = [t.strip() for t in args.tools.split(",") if t.strip()]
     problems += [
         f"unknown dataset {d!r} (known: {', '.join(DATASETS)})"

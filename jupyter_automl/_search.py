@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 import warnings
@@ -114,6 +115,7 @@ class Search:
 
     def __init__(self, config: SearchConfig, *, data: Any = None, X: Any = None, y: Any = None,
                  namespace: dict[str, Any] | None = None, observers: list[Any] | None = None) -> None:
+        self.started = time.monotonic()  # the time budget covers everything from here, imports included
         import optuna
 
         from jupyter_automl.data import load_dataset
@@ -127,10 +129,10 @@ class Search:
         )
         from jupyter_automl.strategies import make_pruner, make_sampler
 
-        self.started = time.monotonic()
         self.config = config
         source = data if data is not None else config.data
-        self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace)
+        self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace,
+                                    metric=config.metric)
         from jupyter_automl.insight import split_holdout
 
         # the held-out rows never reach a trial: the search (and its space) sees the rest
@@ -139,6 +141,8 @@ class Search:
         self.n_jobs = cores() if config.n_jobs == -1 else config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
+        if os.environ.get("OMP_NUM_THREADS", "").isdigit():  # never more threads than the user allows:
+            self.threads = max(1, min(self.threads, int(os.environ["OMP_NUM_THREADS"])))  # spin-waits on busy cores
         self.space = make_space(config, search_data, threads=self.threads)
         with quiet_optuna():  # Optuna warns that some sampler options are experimental
             self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs,
@@ -173,6 +177,7 @@ class Search:
             metric = getattr(self.space, "metric", None)
             self.record.set_user_attr(f"{ATTR}:config", config.to_dict())
             self.record.set_user_attr(f"{ATTR}:task", self.dataset.task)
+            self.record.set_user_attr(f"{ATTR}:task_reason", self.dataset.task_reason)
             self.record.set_user_attr(f"{ATTR}:metric", metric.name if metric is not None else ",".join(config.objectives or []))
             from jupyter_automl.storage import environment
 
@@ -263,6 +268,8 @@ class Search:
 
         config = self.config
         deadline = None if config.time_budget is None else self.started + config.time_budget
+        if deadline is not None and not any(t.state.name == "COMPLETE" for t in self.study.get_trials(deepcopy=False)):
+            deadline = max(deadline, time.monotonic() + 0.5)  # set-up ate the budget: one late model beats none
         n_trials = 1 if config.strategy == "rules" else config.n_trials
         runner_config = config if n_trials == config.n_trials else config.model_copy(update={"n_trials": n_trials})
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
@@ -302,51 +309,21 @@ class Search:
             self.result.mark_done()
 
     def _finish(self, deadline: float | None) -> None:
-        """Refit the best candidate (or a better ensemble) on all the data."""
+        """The space fits the final model (the best trial, or what it builds from the trials)."""
         from jupyter_automl.evaluate import TrialBudget
 
         best = best_trial_of(self.study)
         if best is None:
             return
-        # the runner kept back the time the refit needs; a model slightly late beats no model at all
-        budget = TrialBudget(None)
-        model = None
-        if self.config.ensemble and len(self.space.directions) == 1:
-            model = self._ensemble(best, budget)
-        if model is None:
-            model = self.space.fit_final(dict(best.params), budget)
+        trials = [t for t in self.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+        final = self.space.final_model(best, trials, self.runner.oof, TrialBudget(deadline))
+        self.result.final = final.description
+        self.result.ensemble = final.ensemble
+        self.result.threshold = final.threshold
         from jupyter_automl.insight import conclude
 
         # held-out score and insight of the model fitted on the searched rows, then the refit on all rows
-        self.result.best_model, self.result.insight = conclude(self, best, model)
-
-    def _ensemble(self, best: Any, budget: Any) -> Any:
-        from jupyter_automl.ensemble import greedy_ensemble, voting_model
-        from jupyter_automl.spaces.tabular import TabularSpace, canonical_params
-
-        if not isinstance(self.space, TabularSpace):
-            return None
-        oofs = self.runner.oof
-        values = {t.number: t.value for t in self.study.get_trials(deepcopy=False) if t.number in oofs and t.value is not None}
-        oofs = {n: o for n, o in oofs.items() if n in values}
-        if len(oofs) < 2:
-            return None
-        weights, score = greedy_ensemble(oofs, values, self.space.data.y, self.space.metric, self.dataset.classes)
-        sign = 1.0 if self.space.metric.greater_is_better else -1.0
-        if len(weights) < 2 or sign * score <= sign * best.value:
-            self.result.ensemble = None
-            return None
-        trials = {t.number: t for t in self.study.get_trials(deepcopy=False)}
-        expected = sum(self.space.fold_seconds_estimate(dict(trials[n].params)) for n in weights) * 1.3
-        if budget.remaining() < expected:
-            logger.info("ensemble skipped: %.1f s left, %.1f s needed to fit it", budget.remaining(), expected)
-            return None
-        members = [(n, self.space._pipeline(canonical_params(dict(trials[n].params)))) for n in weights]
-        model = voting_model(members, list(weights.values()), self.dataset.task)
-        model.fit(self.space.data.X, self.space.data.y)  # the searched rows; conclude() refits on all
-        self.result.ensemble = {"score": float(score), "members": {str(n): int(w) for n, w in weights.items()},
-                                "best_single": float(best.value)}
-        return model
+        self.result.best_model, self.result.insight = conclude(self, best, final.model)
 
 
 def _split_options(options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

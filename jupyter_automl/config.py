@@ -114,7 +114,8 @@ class SearchConfig(BaseModel):
     strategy: StrategyName = "tpe"
     metric: MetricName = "auto"
     models: list[ModelFamily] | None = Field(None, description="Model families to search (default: all that apply).")
-    ensemble: bool = Field(False, description="Greedy ensemble of the best trials, kept if it scores better.")
+    ensemble: bool = Field(True, description="Greedy ensemble of the best trials, kept if it scores better "
+                           "and its fit fits in the time budget.")
     holdout: float | None = Field(
         0.2, description="Fraction of rows kept out of the search (stratified) to score the best model on "
         "data it never saw, before it is refit on all rows; 'none' to search on every row."
@@ -125,7 +126,11 @@ class SearchConfig(BaseModel):
         "Defaults to 60 s unless n_trials is given."
     )
     n_trials: int | None = Field(None, ge=1, description="Trials in the study (a resumed study counts earlier ones).")
-    cv: int = Field(5, ge=2, le=20, description="Cross-validation folds.")
+    cv: int = Field(5, ge=2, le=20, description="Cross-validation folds (auto evaluation uses 3 from 5,000 rows).")
+    evaluation: Literal["auto", "cv", "holdout"] = Field(
+        "auto", description="How a tabular trial is scored: auto picks k-fold CV on small tables, "
+        "3 folds from 5,000 rows and a 20 % holdout with 1/9, 1/3, all-rows rungs from 20,000 rows."
+    )
     seed: int = Field(0, ge=0)
     n_jobs: int = Field(1, description="Parallel trials; -1 uses every core.")
     pruner: PrunerName = "auto"

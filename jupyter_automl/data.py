@@ -12,7 +12,7 @@ import pandas as pd
 
 from jupyter_automl._errors import DataError, did_you_mean
 
-__all__ = ["Dataset", "load_dataset", "bundled_datasets"]
+__all__ = ["Dataset", "load_dataset", "bundled_datasets", "detect_task"]
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -46,6 +46,8 @@ class Dataset:
     target: str | None = None
     classes: np.ndarray | None = None
     kind: Literal["table", "images"] = "table"
+    task_reason: str = ""
+    _columns: tuple[list[str], list[str]] | None = field(default=None, repr=False)
     _fingerprint: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -54,15 +56,21 @@ class Dataset:
 
     @property
     def numeric_columns(self) -> list[str]:
-        if self.kind != "table":
-            return []
-        return [c for c in self.X.columns if c not in set(self.categorical_columns)]
+        return self._column_types()[0]
 
     @property
     def categorical_columns(self) -> list[str]:
+        return self._column_types()[1]
+
+    def _column_types(self) -> tuple[list[str], list[str]]:
+        """(numeric, categorical) column names, typed once: linear in the number of columns."""
         if self.kind != "table":
-            return []
-        return [c for c in self.X.columns if _is_categorical(self.X[c])]
+            return [], []
+        if self._columns is None:
+            flags = [_is_categorical_dtype(t) for t in self.X.dtypes]  # no column is sliced out
+            self._columns = ([c for c, f in zip(self.X.columns, flags, strict=True) if not f],
+                             [c for c, f in zip(self.X.columns, flags, strict=True) if f])
+        return self._columns
 
     def fingerprint(self) -> dict[str, Any]:
         """Shape, columns and a content hash: enough to tell whether a resumed study sees the same data."""
@@ -87,12 +95,12 @@ class Dataset:
         return self._fingerprint
 
 
-def _is_categorical(col: pd.Series) -> bool:
+def _is_categorical_dtype(dtype: Any) -> bool:
     return bool(
-        isinstance(col.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(col.dtype)
-        or pd.api.types.is_string_dtype(col.dtype)
-        or pd.api.types.is_bool_dtype(col.dtype)
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
     )
 
 
@@ -104,11 +112,14 @@ def load_dataset(
     y: Any = None,
     task: str = "auto",
     namespace: dict[str, Any] | None = None,
+    metric: str = "auto",
 ) -> Dataset:
     """Resolve ``data``/``target`` or ``X``/``y`` into a checked :class:`Dataset`.
 
     ``data`` may be a DataFrame, a CSV or Parquet path, ``"sklearn:NAME"`` or, with
     ``namespace`` (a notebook's variables), the name of a variable holding any of those.
+    With ``task="auto"`` the metric decides first (``r2``/``rmse``/``mae`` mean regression,
+    the others classification), then the target's values; ``Dataset.task_reason`` says why.
     """
     if data is not None and (X is not None or y is not None):
         raise DataError("pass either data= (with target=) or X= and y=, not both")
@@ -148,10 +159,10 @@ def load_dataset(
             )
         y_series = data[target]
         features = data.drop(columns=[target])
-        return _finish(features, y_series, task, source, str(target))
+        return _finish(features, y_series, task, source, str(target), metric)
     if y is None:
         raise DataError("X= was given without y=: pass the target values as y=")
-    return _finish(X, y, task, source, target if isinstance(target, str) else None)
+    return _finish(X, y, task, source, target if isinstance(target, str) else None, metric)
 
 
 def _preview(columns: Any, n: int = 8) -> str:
@@ -200,7 +211,7 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
     )
 
 
-def _finish(X: Any, y: Any, task: str, source: str, target: str | None) -> Dataset:
+def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: str = "auto") -> Dataset:
     y_arr = _as_1d(y)
     kind: Literal["table", "images"] = "table"
     if isinstance(X, pd.DataFrame):
@@ -232,17 +243,19 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None) -> Datas
     if kind == "table":
         check_column_names(frame.columns, what="X")
         check_cell_types(frame)
-        for c in frame.columns:
-            if frame[c].isna().all():
-                frame = frame.drop(columns=[c])  # nothing to learn from an empty column
+        empty = frame.isna().all(axis=0).to_numpy()
+        if empty.any():  # nothing to learn from an empty column
+            frame = frame.loc[:, ~empty]
         frame = tidy_columns(frame)
         if frame.shape[1] == 0:
             raise DataError("every feature column is empty (all values missing)")
         check_finite(frame)
-    detected = _detect_task(y_arr)
+    detected, reason = detect_task(y_arr, metric)
     if task == "auto":
         task = detected
-    elif task in ("binary", "multiclass") and detected == "regression" and _looks_continuous(y_arr):
+    else:
+        reason = f"task={task!r} was given"
+    if task in ("binary", "multiclass") and detected == "regression" and _looks_continuous(y_arr):
         raise DataError(f"task={task!r} but the target looks continuous ({len(np.unique(y_arr))} distinct floats); use task='regression'")
     if task == "regression":
         try:
@@ -270,7 +283,8 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None) -> Datas
         if counts.min() < 2:
             rare = counts[counts < 2].index.tolist()[:5]
             raise DataError(f"classes {rare} have a single example; cross-validation needs at least 2 per class (drop or merge them)")
-    return Dataset(X=frame, y=y_arr, task=task, source=source, target=target, classes=classes, kind=kind)  # type: ignore[arg-type]
+    return Dataset(X=frame, y=y_arr, task=task, source=source, target=target, classes=classes, kind=kind,  # type: ignore[arg-type]
+                   task_reason=reason)
 
 
 def _as_1d(y: Any) -> np.ndarray:
@@ -300,18 +314,44 @@ def _looks_continuous(y: np.ndarray) -> bool:
     return bool(np.any(np.mod(y, 1) != 0))
 
 
-def _detect_task(y: np.ndarray) -> Task:
-    if y.dtype == object or y.dtype == bool or not np.issubdtype(y.dtype, np.number):
-        n_classes = pd.Series(y).nunique()
-        return "binary" if n_classes <= 2 else "multiclass"
-    unique = np.unique(y)
+#: Metrics that only score a regression, and those that only score a classification.
+REGRESSION_METRICS = ("r2", "rmse", "mae")
+CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss")
+#: An integer-valued numeric target with more distinct values than this is a regression.
+MAX_INTEGER_CLASSES = 20
+
+
+def detect_task(y: np.ndarray, metric: str = "auto") -> tuple[Task, str]:
+    """The task of target ``y`` and why: the metric decides first, then the values.
+
+    Examples
+    --------
+    >>> detect_task(np.arange(100) % 57, "auto")[0]
+    'regression'
+    >>> detect_task(np.arange(100) % 3, "r2")
+    ('regression', "metric 'r2' scores a regression")
+    """
+    numeric = y.dtype != object and y.dtype != bool and np.issubdtype(y.dtype, np.number)
+    n_unique = int(pd.Series(y).nunique())
+    if metric in REGRESSION_METRICS:
+        if not numeric:
+            raise DataError(f"metric {metric!r} scores a regression but the target is not numeric "
+                            f"(dtype {y.dtype}); use a classification metric such as 'accuracy'")
+        return "regression", f"metric {metric!r} scores a regression"
+    kind = "binary" if n_unique <= 2 else "multiclass"
+    if metric in CLASSIFICATION_METRICS:
+        return kind, f"metric {metric!r} scores a classification; the target has {n_unique} classes"
+    if not numeric:
+        return kind, f"the target is not numeric ({n_unique} distinct labels)"
     if _looks_continuous(y):
-        return "regression"
-    if unique.size <= 2:
-        return "binary"
-    if unique.size <= max(20, int(0.01 * y.size)) and unique.size < 0.5 * y.size:
-        return "multiclass"
-    return "regression"
+        return "regression", "the target has non-integer values"
+    if n_unique <= 2:
+        return "binary", "the target has 2 distinct values"
+    if n_unique <= MAX_INTEGER_CLASSES and n_unique < 0.5 * y.size:
+        return "multiclass", (f"the target has {n_unique} distinct integer values "
+                              f"(at most {MAX_INTEGER_CLASSES}: classes); pass task='regression' for a count")
+    return "regression", (f"the target has {n_unique} distinct integer values "
+                          f"(more than {MAX_INTEGER_CLASSES}: a regression); pass task='multiclass' for classes")
 
 
 def read_text_table(path: Path, sep: str = ",") -> pd.DataFrame:
@@ -387,9 +427,17 @@ def check_finite(frame: pd.DataFrame) -> None:
 
 
 def tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Make dtypes explicit: strings/bools become categories so every model sees the same types."""
-    out = {}
-    for c in frame.columns:
+    """Make dtypes explicit: strings/bools become categories so every model sees the same types.
+
+    Numeric columns are converted in one block, so a table of 10,000 columns is typed in
+    milliseconds; only text-like columns are looked at one by one.
+    """
+    frame = frame.reset_index(drop=True)
+    is_number = np.array([pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+                          for t in frame.dtypes])
+    numbers = frame.loc[:, is_number].astype(float) if is_number.any() else None
+    out: dict[Any, pd.Series] = {}
+    for c in frame.columns[~is_number]:
         col = frame[c]
         if isinstance(col.dtype, pd.CategoricalDtype):
             out[c] = col.astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
@@ -398,9 +446,14 @@ def tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
         elif pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype):
             converted = pd.to_numeric(col, errors="coerce")
             if converted.notna().sum() == col.notna().sum():  # numbers stored as text
-                out[c] = converted
+                out[c] = converted.astype(float)
             else:  # one type per column: mixed str/int objects would not sort in the encoders
                 out[c] = col.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
         else:
             out[c] = pd.to_numeric(col, errors="coerce").astype(float)
-    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+    if not out:
+        return numbers if numbers is not None else frame
+    others = pd.DataFrame(out, index=frame.index)
+    if numbers is None:
+        return others[list(frame.columns)]
+    return pd.concat([numbers, others], axis=1)[list(frame.columns)]

@@ -18,12 +18,22 @@ def score_oof(pred: np.ndarray, y: np.ndarray, metric: Metric, classes: np.ndarr
     return metric(y, pred, classes)
 
 
-def greedy_ensemble(oofs: dict[int, np.ndarray], scores: dict[int, float], y: np.ndarray, metric: Metric,
-                    classes: np.ndarray | None, *, rounds: int = 30, candidates: int = 15) -> tuple[dict[int, int], float]:
+def greedy_ensemble(
+    oofs: dict[int, np.ndarray],
+    scores: dict[int, float],
+    y: np.ndarray,
+    metric: Metric,
+    classes: np.ndarray | None,
+    *,
+    rounds: int = 30,
+    candidates: int = 15,
+    budget: Any = None,
+) -> tuple[dict[int, int], float]:
     """Pick trials with replacement, each round the one that most improves the averaged prediction.
 
     Returns ``({trial number: times picked}, ensemble score)``; the best round is kept, so the
-    result never scores below the best single candidate on these predictions.
+    result never scores below the best single candidate on these predictions. With ``budget``
+    (anything with ``remaining()``), rounds stop when the time is up.
     """
     sign = 1.0 if metric.greater_is_better else -1.0
     pool = sorted(oofs, key=lambda n: sign * scores[n], reverse=True)[:candidates]
@@ -32,6 +42,8 @@ def greedy_ensemble(oofs: dict[int, np.ndarray], scores: dict[int, float], y: np
     best_weights: dict[int, int] = {}
     best_score = -np.inf
     for r in range(1, rounds + 1):
+        if budget is not None and r > 1 and budget.remaining() <= 0:
+            break
         round_best, round_score = None, -np.inf
         for n in pool:
             avg = oofs[n] if total is None else (total + oofs[n]) / r

@@ -1,33 +1,25 @@
-"""Export the best candidate as a standalone training script that does not import jupyter-automl."""
+"""Export the best candidate as a standalone training script that does not import jupyter-automl.
+
+This module only dispatches: each space writes its own script (``SearchSpace.export_source``,
+or ``export_final`` for a final model the space described itself, such as an ensemble).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_export", "tabular_script"]
-
-_SCORING = {
-    "accuracy": ("accuracy", 1), "balanced_accuracy": ("balanced_accuracy", 1), "f1_macro": ("f1_macro", 1),
-    "roc_auc": ("roc_auc", 1), "log_loss": ("neg_log_loss", -1), "r2": ("r2", 1),
-    "rmse": ("neg_root_mean_squared_error", -1), "mae": ("neg_mean_absolute_error", -1),
-}
+__all__ = ["write_export"]
 
 
 def write_export(result: Any, path: Path) -> Path:
-    """Write ``result``'s best model as a script at ``path``."""
-    best = result.best_trial
+    """Write ``result``'s final model as a script at ``path``."""
     space = result.space
-    if result.ensemble is not None and hasattr(space, "numeric"):
-        members = result.ensemble["members"]
-        trials = {t.number: t for t in result.study.get_trials(deepcopy=False)}
-        source = tabular_script(space, None, study=result.study.study_name, trial=best.number,
-                                members=[(int(n), _canon(trials[int(n)].params), int(w)) for n, w in members.items()],
-                                score=result.ensemble["score"], holdout=_holdout(result))
-    elif hasattr(space, "numeric"):
-        source = tabular_script(space, _canon(best.params), study=result.study.study_name, trial=best.number,
-                                score=best.value, holdout=_holdout(result))
+    final = getattr(result, "final", None)
+    if final is not None:
+        source = space.export_final(final, study=result.study.study_name, holdout=_holdout(result))
     else:
+        best = result.best_trial
         source = space.export_source(dict(best.params), result.best_model)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source)
@@ -37,136 +29,3 @@ def write_export(result: Any, path: Path) -> Path:
 def _holdout(result: Any) -> float | None:
     """The held-out fraction when the search kept rows out (the script re-makes the same split)."""
     return result.config.holdout if getattr(result, "holdout_index", None) is not None else None
-
-
-def _canon(params: dict[str, Any]) -> dict[str, Any]:
-    from jupyter_automl.spaces.tabular import canonical_params
-
-    return canonical_params(dict(params))
-
-
-def tabular_script(space: Any, params: dict[str, Any] | None, *, study: str = "", trial: int | None = None,
-                   members: list[tuple[int, dict[str, Any], int]] | None = None, score: float | None = None,
-                   holdout: float | None = None) -> str:
-    """The text of a script that loads the data, re-scores and fits the pipeline, and pickles it."""
-    from jupyter_automl.spaces.tabular import pipeline_source
-
-    data, config = space.data, space.config
-    source = data.source
-    bundled = source.startswith("sklearn:")
-    numeric, categorical = space.numeric, space.categorical
-    if bundled:  # arrays from the loader: select columns by position, no pandas needed
-        cols = list(data.X.columns)
-        numeric_sel = [cols.index(c) for c in numeric]
-        categorical_sel = [cols.index(c) for c in categorical]
-    else:
-        numeric_sel, categorical_sel = numeric, categorical
-    imports: set[str] = set()
-    if members is None:
-        assert params is not None
-        imp, expr = pipeline_source(params, numeric_sel, categorical_sel, data.task, seed=config.seed, threads=1)
-        imports.update(imp)
-        body = "    return " + expr.replace("\n", "\n    ")
-        models = [str(params.get("model"))]
-    else:
-        parts = []
-        models = []
-        for number, p, _ in members:
-            imp, expr = pipeline_source(p, numeric_sel, categorical_sel, data.task, seed=config.seed, threads=1,
-                                        indent="    ")
-            imports.update(imp)
-            parts.append(f"        ('trial_{number}', " + expr.replace("\n", "\n        ") + "),")
-            models.append(str(p.get("model")))
-        kind = "VotingRegressor" if data.task == "regression" else "VotingClassifier"
-        imports.add(f"from sklearn.ensemble import {kind}")
-        weights = [w for _, _, w in members]
-        voting = "" if data.task == "regression" else "voting='soft', "
-        body = f"    return {kind}([\n" + "\n".join(parts) + f"\n    ], {voting}weights={weights!r})"
-    needs = ["scikit-learn"]
-    if any(m == "lightgbm" for m in models):
-        needs.append("lightgbm")
-    if any(m == "xgboost" for m in models):
-        needs.append("xgboost")
-    scoring, sign = _SCORING[space.metric.name]
-    if scoring == "roc_auc" and data.task == "multiclass":
-        scoring = "roc_auc_ovr"
-    classify = data.task != "regression"
-    smallest = 0
-    if classify:
-        import numpy as np
-
-        smallest = int(np.min(np.unique(data.y, return_counts=True)[1]))
-    folds = min(config.cv, max(2, smallest)) if classify else config.cv
-    splitter = "StratifiedKFold" if classify else "KFold"
-    if bundled:
-        loader = source.split(":", 1)[1]
-        load = (f"def load_data(path=None):\n"
-                f"    \"\"\"The data the search used: scikit-learn's bundled {loader!r} dataset.\"\"\"\n"
-                f"    from sklearn.datasets import load_{loader}\n\n"
-                f"    return load_{loader}(return_X_y=True)\n")
-    else:
-        needs.append("pandas")
-        target = data.target or "y"
-        hint = (f"{source!r}" if source not in ("DataFrame", "arrays") else
-                "a CSV of your data: df.to_csv('data.csv', index=False)")
-        load = (f"NUMERIC = {list(numeric)!r}\nCATEGORICAL = {list(categorical)!r}\nTARGET = {target!r}\n"
-                f"DATA = {source!r}\n\n\n"
-                "def load_data(path=None):\n"
-                f"    \"\"\"Read the data ({hint}); pass another path as the first argument.\"\"\"\n"
-                "    import pandas as pd\n\n"
-                "    path = path or DATA\n"
-                "    if not str(path).endswith(('.csv', '.tsv', '.parquet', '.pq')):\n"
-                "        raise SystemExit(f'usage: python {sys.argv[0]} DATA.csv  (columns: features and {TARGET!r})')\n"
-                "    frame = pd.read_parquet(path) if str(path).endswith(('.parquet', '.pq')) else pd.read_csv(path, sep='\\t' if str(path).endswith('.tsv') else ',')\n"
-                "    y = frame[TARGET].to_numpy()\n"
-                "    X = pd.DataFrame({c: pd.to_numeric(frame[c], errors='coerce').astype(float) for c in NUMERIC})\n"
-                "    for c in CATEGORICAL:\n"
-                "        X[c] = frame[c].map(lambda v: v if pd.isna(v) else str(v)).astype(object)\n"
-                "    return X, y\n")
-    header = (f'"""Train the best model found by jupyter-automl{f" (study {study!r}, trial {trial})" if study else ""}.\n\n'
-              f"Model: {' + '.join(models)}. Cross-validated {space.metric.name}: "
-              f"{'' if score is None else f'{score:.6f}'} ({folds} folds, seed {config.seed}).\n"
-              f"Needs only {', '.join(needs)}; jupyter-automl is not imported.\n\n"
-              f"    python {{this file}} [DATA]   # re-scores with the same folds, fits on all data, pickles to best_model.pkl\n"
-              '"""\n')
-    imports.add(f"from sklearn.model_selection import {splitter}, cross_val_score")
-    if holdout is not None:
-        imports.update({"import numpy as np", "from sklearn.metrics import get_scorer",
-                        "from sklearn.model_selection import train_test_split"})
-    lines = [header, "import pickle", "import sys", ""]
-    lines += sorted(imports)
-    lines += ["", "", load, "", "def make_model():", '    """The pipeline, with the hyperparameters the search found."""', body, "", "",
-              "def main():",
-              "    X, y = load_data(sys.argv[1] if len(sys.argv) > 1 else None)",
-              "    model = make_model()",
-              *_holdout_lines(holdout, classify, config.seed),
-              f"    folds = {splitter}({folds}, shuffle=True, random_state={config.seed})",
-              f"    scores = {sign} * cross_val_score(model, X_search, y_search, cv=folds, scoring={scoring!r})",
-              f"    print(f'cross-validated {space.metric.name}: {{scores.mean():.6f}} +- {{scores.std():.6f}}')",
-              *_held_out_score_lines(holdout, scoring, sign, space.metric.name),
-              "    model.fit(X, y)",
-              "    with open('best_model.pkl', 'wb') as f:",
-              "        pickle.dump(model, f)",
-              "    print('fitted model written to best_model.pkl')",
-              "", "", "if __name__ == '__main__':", "    main()", ""]
-    return "\n".join(lines)
-
-
-def _holdout_lines(holdout: float | None, classify: bool, seed: int) -> list[str]:
-    """The script's copy of the search's held-out split (the same rows, in the same order)."""
-    if holdout is None:
-        return ["    X_search, y_search = X, y"]
-    return ["    # the rows the search kept out (holdout), split as it did; the search scored the rest",
-            f"    search, held = train_test_split(np.arange(len(y)), test_size={holdout!r}, random_state={seed}, "
-            f"stratify={'y' if classify else 'None'})",
-            "    search, held = np.sort(search), np.sort(held)",
-            "    rows = lambda a, i: a.iloc[i] if hasattr(a, 'iloc') else a[i]  # noqa: E731",
-            "    X_search, y_search, X_held, y_held = rows(X, search), y[search], rows(X, held), y[held]"]
-
-
-def _held_out_score_lines(holdout: float | None, scoring: str, sign: int, metric: str) -> list[str]:
-    if holdout is None:
-        return []
-    return ["    model.fit(X_search, y_search)",
-            f"    held_out = {sign} * get_scorer({scoring!r})(model, X_held, y_held)",
-            f"    print(f'held-out {metric}: {{held_out:.6f}} on {{len(y_held)}} rows')"]

@@ -50,6 +50,8 @@ class SearchResult:
         self.best_model: Any = None
         self.stop_reason: str | None = None
         self.ensemble: dict[str, Any] | None = None
+        self.threshold: dict[str, Any] | None = None  # tuned decision threshold of a binary model
+        self.final: dict[str, Any] | None = None  # the space's description of the final model
         self.elapsed_s: float | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -60,7 +62,8 @@ class SearchResult:
         self.insight: dict[str, Any] | None = None  # held-out score and charts (jupyter_automl.insight)
         self.holdout_index: np.ndarray | None = None  # rows of `dataset` kept out of the search
         if dataset is not None:
-            self._meta = {"task": dataset.task, "classes": dataset.classes}
+            self._meta = {"task": dataset.task, "classes": dataset.classes,
+                          "task_reason": getattr(dataset, "task_reason", "")}
 
     # ------------------------------------------------------------------ state of the run
     def run_in(self, thread: threading.Thread) -> None:
@@ -181,6 +184,16 @@ class SearchResult:
         return self.space.predict_proba(model, X) if self.space is not None else model.predict_proba(X)
 
     @property
+    def task(self) -> str | None:
+        """The task searched: ``binary``, ``multiclass`` or ``regression``."""
+        return self._meta.get("task")
+
+    @property
+    def task_reason(self) -> str:
+        """Why that task: the option given, the metric, or what the target looks like."""
+        return str(self._meta.get("task_reason") or "")
+
+    @property
     def classes_(self) -> np.ndarray | None:
         return self._meta.get("classes")
 
@@ -198,6 +211,10 @@ class SearchResult:
             payload["ensemble"] = self.ensemble
         if self.insight is not None and not payload.get("insight"):
             payload["insight"] = self.insight
+        if self.threshold is not None:
+            payload["threshold"] = self.threshold
+        if self._meta.get("task_reason"):
+            payload["task_reason"] = self._meta["task_reason"]
         return payload
 
     # ------------------------------------------------------------------ scores and insight
@@ -281,6 +298,7 @@ class SearchResult:
             "storage": self.storage_url,
             "payload": self.payload(),
             "ensemble": self.ensemble,
+            "threshold": self.threshold,
             "stop_reason": self.stop_reason,
         }
         buffer = io.BytesIO()
@@ -402,6 +420,7 @@ class LoadedResult(SearchResult):
         self.best_model = state["model"]
         self._meta = state["meta"]
         self.ensemble = state.get("ensemble")
+        self.threshold = state.get("threshold")
         self.stop_reason = state.get("stop_reason")
         self.insight = state["payload"].get("insight")
         self._done.set()

@@ -317,6 +317,11 @@ class Runner:
             best = self.study.best_trial
         except ValueError:
             return
+        reserve = self.space.reserve_seconds(best) if hasattr(self.space, "reserve_seconds") else None
+        if reserve is not None:  # the space knows what its final step costs (refit, ensemble);
+            # with a held-out split that final model is fitted twice (searched rows, then all rows)
+            self.reserve = float(reserve) * self.refits + self.extra_reserve
+            return
         info = best.user_attrs.get(ATTR, {})
         fold = info.get("fold_seconds") or info.get("fit_seconds_estimate")
         if fold:

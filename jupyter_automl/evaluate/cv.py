@@ -1,23 +1,97 @@
-"""Cross-validation of a scikit-learn pipeline, fold by fold, under the run's budget."""
+"""Scoring a scikit-learn pipeline at a chosen fidelity, step by step, under the run's budget.
+
+Small tables get k-fold cross-validation; as rows grow, fewer folds, then one holdout split
+whose training part is used in rungs (1/9, 1/3, all of it: successive halving over the
+sample size, as in ASHA/Hyperband and FLAML's sample-size resource). Each fold or rung is
+reported to the trial so the pruner drops weak candidates after a cheap look.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from jupyter_automl.evaluate.evaluation import Evaluation
 from jupyter_automl.evaluate.metrics import Metric
-from jupyter_automl.spaces._base import Evaluation
 
-__all__ = ["cross_validate", "fold_splits", "predict_for_metric"]
+__all__ = [
+    "Fidelity",
+    "choose_fidelity",
+    "cross_validate",
+    "fold_splits",
+    "holdout_split",
+    "holdout_validate",
+    "predict_for_metric",
+]
+
+#: Rows from which 3-fold replaces the configured k-fold, and from which one holdout split
+#: replaces cross-validation (measured: benchmarks/README.md, "Choosing the fidelity").
+FEWER_FOLDS_ROWS = 5_000
+HOLDOUT_ROWS = 20_000
+FEWER_FOLDS_CELLS = 1_000_000
+HOLDOUT_FRACTION = 0.2
+#: Training fractions of the holdout rungs, and the fewest rows a rung below the top may have.
+RUNGS = (1 / 9, 1 / 3, 1.0)
+MIN_RUNG_ROWS = 5_000
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """How a trial is scored: ``k``-fold CV, or a holdout with successive-halving rungs."""
+
+    method: str  # "cv" | "holdout"
+    folds: int = 5
+    rungs: tuple[float, ...] = (1.0,)
+    fraction: float = HOLDOUT_FRACTION
+
+    @property
+    def train_fraction(self) -> float:
+        """Share of the rows one scored fit trains on (for the refit's time estimate)."""
+        return 1.0 - self.fraction if self.method == "holdout" else (self.folds - 1) / self.folds
+
+    def describe(self) -> str:
+        if self.method == "cv":
+            return f"{self.folds}-fold cross-validation"
+        rungs = ", ".join(f"{r:.2g}" for r in self.rungs)
+        return f"holdout of {self.fraction:.0%} (training-fraction rungs {rungs})"
+
+
+def choose_fidelity(
+    n_rows: int, *, folds: int = 5, method: str = "auto", n_columns: int = 1, n_classes: int = 0
+) -> Fidelity:
+    """The fidelity for a table of ``n_rows``: ``method`` is ``auto``, ``cv`` or ``holdout``.
+
+    Fewer folds also from :data:`FEWER_FOLDS_CELLS` rows × columns × classes (multiclass
+    models fit one tree or coefficient set per class): digits, 1,797 × 64 × 10, gets 3 folds.
+
+    Examples
+    --------
+    >>> choose_fidelity(500).method, choose_fidelity(8000).folds, choose_fidelity(50_000).method
+    ('cv', 3, 'holdout')
+    >>> choose_fidelity(1797, n_columns=64, n_classes=10).folds
+    3
+    """
+    if method == "cv" or (method == "auto" and n_rows < HOLDOUT_ROWS):
+        cells = n_rows * max(1, n_columns) * (n_classes if n_classes > 2 else 1)
+        if method == "auto" and (n_rows >= FEWER_FOLDS_ROWS or cells >= FEWER_FOLDS_CELLS):
+            folds = min(folds, 3)
+        return Fidelity("cv", folds=folds)
+    n_train = n_rows * (1 - HOLDOUT_FRACTION)
+    rungs = tuple(r for r in RUNGS if r == 1.0 or r * n_train >= MIN_RUNG_ROWS)
+    return Fidelity("holdout", folds=folds, rungs=rungs)
+
 
 # keyed on id(y); the entry keeps y itself, so a new array reusing a freed id is not mistaken for it
 _SPLIT_CACHE: dict[tuple[str, int, int, int], tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]] = {}
 
 
-def fold_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def fold_splits(
+    y: np.ndarray, task: str, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds for classification, plain shuffled folds for regression; seeded."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -27,13 +101,17 @@ def fold_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[n
             splitter: Any = KFold(folds, shuffle=True, random_state=seed)
         else:
             smallest = int(np.min(np.unique(y, return_counts=True)[1]))
-            splitter = StratifiedKFold(min(folds, max(2, smallest)), shuffle=True, random_state=seed)
+            splitter = StratifiedKFold(
+                min(folds, max(2, smallest)), shuffle=True, random_state=seed
+            )
         _SPLIT_CACHE.clear() if len(_SPLIT_CACHE) > 16 else None
         _SPLIT_CACHE[key] = (y, list(splitter.split(np.zeros(len(y)), y)))
     return _SPLIT_CACHE[key][1]
 
 
-def predict_for_metric(model: Any, X: Any, metric: Metric, classes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+def predict_for_metric(
+    model: Any, X: Any, metric: Metric, classes: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """(what the metric scores, class probabilities or ``None``) for ``X``."""
     if classes is None:  # regression
         pred = model.predict(X)
@@ -71,6 +149,7 @@ def cross_validate(
     scores: list[float] = []
     oof: np.ndarray | None = None
     oof_ok = True
+    n_classes = 0 if classes is None else len(classes)
     fold_times: list[float] = []
     for step, (train, test) in enumerate(splits):
         if budget is not None:
@@ -82,7 +161,7 @@ def cross_validate(
         fold_times.append(time.perf_counter() - t0)
         scores.append(metric(y[test], scored, classes))
         kept = proba if classes is not None else scored
-        if kept is None:
+        if kept is None or (n_classes and np.shape(kept)[-1] != n_classes):  # a fold lacked a class
             oof_ok = False
         elif oof_ok:
             if oof is None:
@@ -101,5 +180,100 @@ def cross_validate(
         score_std=float(np.std(scores)),
         oof=oof if oof_ok else None,
         fit_seconds=float(sum(fold_times)),
-        user_attrs={"fold_seconds": float(np.mean(fold_times)), "fold_scores": [float(s) for s in scores]},
+        user_attrs={
+            "fold_seconds": float(np.mean(fold_times)),
+            "fold_scores": [float(s) for s in scores],
+            "fidelity": f"{len(splits)}-fold cross-validation",
+        },
+    )
+
+
+def holdout_split(
+    y: np.ndarray, task: str, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows): seeded, stratified for classification."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(y))
+    stratify = None if task == "regression" else y
+    train, test = train_test_split(rows, test_size=fraction, random_state=seed, stratify=stratify)
+    return np.sort(train), np.sort(test)
+
+
+def _rung_rows(train: np.ndarray, y: np.ndarray, task: str, share: float, seed: int) -> np.ndarray:
+    """The first ``share`` of the training rows in a seeded order; nested across rungs, every class kept."""
+    order = np.random.default_rng(seed).permutation(train)
+    if share >= 1.0:
+        return train
+    if task == "regression":
+        return np.sort(order[: max(2, int(len(order) * share))])
+    picked = [
+        members[: max(2, int(np.ceil(len(members) * share)))]
+        for members in (order[y[order] == c] for c in np.unique(y[order]))
+    ]
+    return np.sort(np.concatenate(picked))
+
+
+def holdout_validate(
+    make_model: Callable[[], Any],
+    data: Any,
+    metric: Metric,
+    fidelity: Fidelity,
+    *,
+    seed: int,
+    trial: Any = None,
+    budget: Any = None,
+    full_fit_estimate: float = 0.0,
+) -> Evaluation:
+    """Score on one holdout split, training on growing fractions of the training part (rungs).
+
+    Each rung's score is reported to ``trial`` (step = rung index) so the pruner can drop the
+    candidate before the expensive full-size fit; ``budget.check`` gets each rung's expected
+    time. Predictions of the last rung fill ``oof`` on the validation rows (NaN elsewhere).
+    """
+    import optuna
+
+    X, y, classes = data.X, data.y, data.classes
+    train, test = holdout_split(y, data.task, fidelity.fraction, seed)
+    X_test = X.iloc[test]
+    score = float("nan")
+    kept: np.ndarray | None = None
+    seconds = 0.0
+    previous: tuple[int, float] = (len(train), full_fit_estimate)
+    for step, share in enumerate(fidelity.rungs):
+        rows = _rung_rows(train, y, data.task, share, seed)
+        if budget is not None:  # about half of a boosting fit's time does not grow with the rows
+            n, t = previous
+            budget.check(1.2 * t * (0.5 + 0.5 * len(rows) / max(1, n)))
+        t0 = time.perf_counter()
+        model = make_model()
+        model.fit(X.iloc[rows], y[rows])
+        scored, proba = predict_for_metric(model, X_test, metric, classes)
+        seconds = time.perf_counter() - t0
+        previous = (len(rows), seconds)
+        score = metric(y[test], scored, classes)
+        if not np.isfinite(score):
+            raise ValueError(f"rung {step} scored {score} ({metric.name})")
+        kept = proba if classes is not None else scored
+        if trial is not None and step < len(fidelity.rungs) - 1:
+            trial.report(float(score), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(
+                    f"pruned after rung {step + 1}/{len(fidelity.rungs)} ({len(rows)} rows): "
+                    f"{metric.name} {score:.4f}"
+                )
+    oof = None
+    if kept is not None:
+        oof = np.full((len(y),) + np.shape(kept)[1:], np.nan)
+        oof[test] = kept
+    return Evaluation(
+        values=float(score),
+        score_std=None,
+        oof=oof,
+        fit_seconds=seconds,
+        user_attrs={
+            "fold_seconds": seconds,
+            "fidelity": fidelity.describe(),
+            "rows_per_fit": int(len(train)),
+        },
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from jupyter_automl.evaluate.evaluation import Evaluation  # re-exported: spaces build it
 
 if TYPE_CHECKING:
     import optuna
@@ -16,18 +18,21 @@ if TYPE_CHECKING:
     from jupyter_automl.data import Dataset
     from jupyter_automl.evaluate import TrialBudget
 
-__all__ = ["SearchSpace", "Evaluation"]
+__all__ = ["SearchSpace", "Evaluation", "FinalModel"]
 
 
 @dataclass
-class Evaluation:
-    """One candidate's score(s) and what to store with it."""
+class FinalModel:
+    """The model a search returns, and what the space wants kept about it.
 
-    values: float | tuple[float, ...]
-    score_std: float | None = None
-    user_attrs: dict[str, Any] = field(default_factory=dict)
-    oof: np.ndarray | None = None  # out-of-fold predictions, for ensembles
-    fit_seconds: float = 0.0
+    ``description`` (JSON-able) is what ``export_final`` writes a script from; ``ensemble``
+    and ``threshold`` are shown with the result when the space made one.
+    """
+
+    model: Any
+    description: dict[str, Any] | None = None
+    ensemble: dict[str, Any] | None = None
+    threshold: dict[str, Any] | None = None
 
 
 class SearchSpace(ABC):
@@ -77,6 +82,18 @@ class SearchSpace(ABC):
     def fit_final(self, params: dict[str, Any], budget: TrialBudget) -> Any:
         """Train the candidate on all the data and return the model."""
 
+    def final_model(self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: TrialBudget) -> FinalModel:
+        """The model to return after the search: by default ``best`` refit on all the data.
+
+        ``trials`` are the finished trials, ``oof`` the out-of-fold predictions the runner kept
+        by trial number, ``budget`` the run's deadline (a space may skip optional steps past it).
+        """
+        return FinalModel(self.fit_final(dict(best.params), budget))
+
+    def reserve_seconds(self, best: Any) -> float | None:
+        """Seconds the runner keeps back for :meth:`final_model` (``None``: its own estimate)."""
+        return None
+
     def portfolio(self) -> list[dict[str, Any]]:
         """Parameters tried before the sampler takes over (cheap, strong defaults)."""
         return []
@@ -99,6 +116,11 @@ class SearchSpace(ABC):
     def export_source(self, params: dict[str, Any], model: Any) -> str:
         """Standalone source text that rebuilds and trains the candidate."""
         raise NotImplementedError(f"space {self.name!r} cannot export code yet")
+
+    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None) -> str:
+        """Source text of the final model that :meth:`final_model` described (``holdout``: the
+        fraction of rows the search kept out, which the script splits off the same way)."""
+        raise NotImplementedError(f"space {self.name!r} cannot export a final model description")
 
     def diagram(self, params: dict[str, Any]) -> dict[str, Any] | None:
         """``{"nodes": [...], "edges": [...]}`` of an architecture, or ``None``."""

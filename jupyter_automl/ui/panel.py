@@ -154,7 +154,7 @@ class Panel:
             description="parallel trials", value=1, style=style, layout=wide
         )
         self.ensemble = widgets.Checkbox(
-            description="ensemble of the best", value=False, indent=False
+            description="ensemble of the best", value=True, indent=False  # SearchConfig.ensemble
         )
         self.pruner = widgets.Dropdown(
             description="pruner", options=list(_PRUNERS), style=style, layout=wide

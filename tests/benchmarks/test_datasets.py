@@ -42,7 +42,8 @@ def test_dataset_loads_offline_with_its_task(name: str, no_network: None) -> Non
 
     assert task == dataset.task
     assert isinstance(X, pd.DataFrame) and isinstance(y, pd.Series)
-    assert len(X) == len(y) and 100 <= len(X) <= 20_000
+    assert len(X) == len(y)
+    assert 100 <= len(X) <= 20_000 if dataset.tier == "small" else len(X) >= 20_000
     assert X.shape[1] >= 3
     assert not y.isna().any()
     n_classes = y.nunique()
@@ -109,3 +110,16 @@ def test_some_datasets_have_categorical_and_missing_values(no_network: None) -> 
 def test_unknown_dataset_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="unknown dataset 'nope'; known: breast_cancer"):
         load("nope")
+
+
+def test_large_tier_mixes_tasks_with_categoricals() -> None:
+    from benchmarks.datasets import names
+
+    large = [DATASETS[n] for n in names("large")]
+    assert len(large) >= 3
+    assert {"regression", "binary"} <= {d.task for d in large}
+    assert names("small") + names("large") == list(DATASETS)
+    for dataset in large:
+        _require_package(dataset)
+        X, _, _ = dataset.load()
+        assert len(X) >= 20_000 and any(not pd.api.types.is_numeric_dtype(X[c]) for c in X.columns)

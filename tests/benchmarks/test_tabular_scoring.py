@@ -67,3 +67,22 @@ def test_unknown_names_are_refused_together(capsys: pytest.CaptureFixture[str]) 
         _parse(["--datasets", "titanic,nope", "--tools", "flaml,autogluon"])
     err = capsys.readouterr().err
     assert "unknown dataset 'nope'" in err and "unknown tool 'autogluon'" in err
+
+
+def test_ranks_share_ties_and_put_failures_last() -> None:
+    from benchmarks.tabular import ranks_of
+
+    assert ranks_of({"a": 0.9, "b": 0.8, "c": 0.9, "d": None}) == {
+        "a": 1.5,
+        "c": 1.5,
+        "b": 3.0,
+        "d": 4.0,
+    }
+
+
+def test_tier_chooses_the_datasets() -> None:
+    from benchmarks.datasets import names
+
+    assert _parse(["--tier", "large"]).dataset_list == names("large")
+    assert _parse([]).dataset_list == names("small")
+    assert "untuned_hgb" in _parse(["--tools", "untuned_hgb"]).tool_list

@@ -1,0 +1,332 @@
+"""One description of each tabular pipeline, driving both the live object and the exported source.
+
+:func:`pipeline_steps` turns a candidate's parameters into ``(class path, kwargs)`` pairs;
+:func:`build_pipeline` instantiates them and :func:`pipeline_source` writes the same thing as
+Python text, so the exported script trains exactly the model the search found.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from jupyter_automl._errors import ConfigError
+
+__all__ = [
+    "build_pipeline",
+    "canonical_params",
+    "pipeline_source",
+    "pipeline_steps",
+    "EARLY_STOPPING",
+]
+
+#: Gradient boosting without a searched iteration count stops on a validation split instead.
+EARLY_STOPPING = {
+    "max_iter": 300,
+    "early_stopping": True,
+    "validation_fraction": 0.1,
+    "n_iter_no_change": 10,
+}
+#: HistGradientBoosting's native categorical support takes at most this many categories.
+NATIVE_MAX_CATEGORIES = 254
+
+
+def canonical_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Trial parameter names → the names the pipeline builder reads."""
+    out = dict(params)
+    if "hgb_cat_encoding" in out:
+        out["cat_encoding"] = out.pop("hgb_cat_encoding")
+    for pre in ("lr", "rf", "et"):
+        if f"{pre}_class_weight" in out:
+            out["class_weight"] = out.pop(f"{pre}_class_weight")
+    return out
+
+
+Step = tuple[str, dict[str, Any]]
+
+
+def _numeric_steps(params: dict[str, Any], seed: int) -> list[Step]:
+    num: list[Step] = [
+        ("sklearn.impute.SimpleImputer", {"strategy": params.get("num_impute", "median")})
+    ]
+    scaler = params.get("scaler")
+    if scaler == "standard":
+        num.append(("sklearn.preprocessing.StandardScaler", {}))
+    elif scaler == "robust":
+        num.append(("sklearn.preprocessing.RobustScaler", {}))
+    elif scaler == "quantile":
+        num.append(
+            (
+                "sklearn.preprocessing.QuantileTransformer",
+                {"n_quantiles": 100, "output_distribution": "normal", "random_state": seed},
+            )
+        )
+    return num
+
+
+def _categorical_steps(params: dict[str, Any]) -> list[Step]:
+    encoding = params.get("cat_encoding", "onehot")
+    cat: list[Step] = [
+        ("sklearn.impute.SimpleImputer", {"strategy": "constant", "fill_value": "missing"})
+    ]
+    if encoding == "onehot":
+        cat.append(
+            (
+                "sklearn.preprocessing.OneHotEncoder",
+                {
+                    "handle_unknown": "infrequent_if_exist",
+                    "max_categories": 30,
+                    "sparse_output": False,
+                },
+            )
+        )
+    elif (
+        encoding == "native"
+    ):  # codes 0..253 that the model treats as categories; unknown → missing
+        cat.append(
+            (
+                "sklearn.preprocessing.OrdinalEncoder",
+                {
+                    "handle_unknown": "use_encoded_value",
+                    "unknown_value": -1,
+                    "max_categories": NATIVE_MAX_CATEGORIES,
+                },
+            )
+        )
+    else:
+        cat.append(
+            (
+                "sklearn.preprocessing.OrdinalEncoder",
+                {"handle_unknown": "use_encoded_value", "unknown_value": -1},
+            )
+        )
+    return cat
+
+
+def _boosting_model(
+    family: str,
+    params: dict[str, Any],
+    kind: str,
+    seed: int,
+    threads: int,
+    categorical_at: list[int],
+) -> Step:
+    if family == "hist_gradient_boosting":
+        kwargs: dict[str, Any] = {
+            "learning_rate": params["hgb_learning_rate"],
+            "max_leaf_nodes": params["hgb_max_leaf_nodes"],
+            "min_samples_leaf": params["hgb_min_samples_leaf"],
+            "l2_regularization": params["hgb_l2_regularization"],
+            "max_features": params["hgb_max_features"],
+        }
+        if "hgb_max_iter" in params:
+            kwargs.update(max_iter=params["hgb_max_iter"], early_stopping=False)
+        else:
+            kwargs.update(EARLY_STOPPING)
+        if categorical_at and params.get("cat_encoding") == "native":
+            kwargs["categorical_features"] = categorical_at
+        kwargs["random_state"] = seed
+        return f"sklearn.ensemble.HistGradientBoosting{kind}", kwargs
+    if family == "lightgbm":
+        return f"lightgbm.LGBM{kind}", {
+            "n_estimators": params["lgbm_n_estimators"],
+            "learning_rate": params["lgbm_learning_rate"],
+            "num_leaves": params["lgbm_num_leaves"],
+            "min_child_samples": params["lgbm_min_child_samples"],
+            "subsample": params["lgbm_subsample"],
+            "subsample_freq": 1,
+            "colsample_bytree": params["lgbm_colsample_bytree"],
+            "reg_lambda": params["lgbm_reg_lambda"],
+            "n_jobs": threads,
+            "random_state": seed,
+            "verbose": -1,
+        }
+    return f"xgboost.XGB{kind}", {
+        "n_estimators": params["xgb_n_estimators"],
+        "learning_rate": params["xgb_learning_rate"],
+        "max_depth": params["xgb_max_depth"],
+        "min_child_weight": params["xgb_min_child_weight"],
+        "subsample": params["xgb_subsample"],
+        "colsample_bytree": params["xgb_colsample_bytree"],
+        "reg_lambda": params["xgb_reg_lambda"],
+        "tree_method": "hist",
+        "n_jobs": threads,
+        "random_state": seed,
+    }
+
+
+def _model(
+    params: dict[str, Any], classify: bool, seed: int, threads: int, categorical_at: list[int]
+) -> Step:
+    family = params["model"]
+    kind = "Classifier" if classify else "Regressor"
+    cw = None if params.get("class_weight", "none") == "none" else params.get("class_weight")
+    if family == "linear":
+        if classify:
+            return "sklearn.linear_model.LogisticRegression", {
+                "C": params["lr_C"],
+                "class_weight": cw,
+                "max_iter": 2000,
+            }
+        return "sklearn.linear_model.Ridge", {"alpha": params["ridge_alpha"]}
+    if family in ("random_forest", "extra_trees"):
+        pre = "rf" if family == "random_forest" else "et"
+        name = "RandomForest" if pre == "rf" else "ExtraTrees"
+        kwargs = {
+            "n_estimators": params[f"{pre}_n_estimators"],
+            "max_features": params[f"{pre}_max_features"],
+            "min_samples_leaf": params[f"{pre}_min_samples_leaf"],
+            "n_jobs": threads,
+            "random_state": seed,
+        }
+        if classify:
+            kwargs["class_weight"] = cw
+        return f"sklearn.ensemble.{name}{kind}", kwargs
+    if family in ("hist_gradient_boosting", "lightgbm", "xgboost"):
+        return _boosting_model(family, params, kind, seed, threads, categorical_at)
+    if family == "knn":
+        return f"sklearn.neighbors.KNeighbors{kind}", {
+            "n_neighbors": params["knn_n_neighbors"],
+            "weights": params["knn_weights"],
+        }
+    if family == "svm":
+        if classify:
+            return "sklearn.svm.SVC", {
+                "C": params["svm_C"],
+                "gamma": params["svm_gamma"],
+                "class_weight": cw,
+                "random_state": seed,
+            }
+        return "sklearn.svm.SVR", {"C": params["svm_C"], "gamma": params["svm_gamma"]}
+    raise ConfigError(f"unknown model family {family!r}")
+
+
+def pipeline_steps(
+    params: dict[str, Any],
+    task: str,
+    seed: int,
+    threads: int,
+    *,
+    n_numeric: int = 0,
+    n_categorical: int = 0,
+) -> dict[str, Any]:
+    """``{"num": [...], "cat": [...], "select": ..., "model": ...}`` as (class path, kwargs) pairs.
+
+    The preprocessor puts the numeric columns first, so the categorical ones are the columns
+    ``n_numeric .. n_numeric + n_categorical - 1`` that a native-categorical model is told about.
+    """
+    classify = task != "regression"
+    select = None
+    if params.get("feature_selection") == "percentile":
+        score = "f_classif" if classify else "f_regression"
+        select = (
+            "sklearn.feature_selection.SelectPercentile",
+            {
+                "score_func": ("sklearn.feature_selection", score),
+                "percentile": params["fs_percentile"],
+            },
+        )
+    categorical_at = list(range(n_numeric, n_numeric + n_categorical)) if select is None else []
+    return {
+        "num": _numeric_steps(params, seed),
+        "cat": _categorical_steps(params),
+        "select": select,
+        "model": _model(params, classify, seed, threads, categorical_at),
+    }
+
+
+def _resolve(path: str) -> Any:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_resolve(".".join(v)) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+
+
+def _make(parts: list[Step]) -> Any:
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([(p.rsplit(".", 1)[1].lower(), _resolve(p)(**_kwargs(k))) for p, k in parts])
+
+
+def build_pipeline(
+    params: dict[str, Any],
+    numeric: list[Any],
+    categorical: list[Any],
+    task: str,
+    *,
+    seed: int = 0,
+    threads: int = 1,
+) -> Any:
+    """The scikit-learn ``Pipeline`` described by ``params``; columns by name or by position."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    steps = pipeline_steps(
+        params, task, seed, threads, n_numeric=len(numeric), n_categorical=len(categorical)
+    )
+    transformers = []
+    if numeric:
+        transformers.append(("num", _make(steps["num"]), list(numeric)))
+    if categorical:
+        transformers.append(("cat", _make(steps["cat"]), list(categorical)))
+    pipe = [("preprocess", ColumnTransformer(transformers, remainder="drop"))]
+    if steps["select"] is not None:
+        path, kwargs = steps["select"]
+        pipe.append(("select", _resolve(path)(**_kwargs(kwargs))))
+    path, kwargs = steps["model"]
+    pipe.append(("model", _resolve(path)(**_kwargs(kwargs))))
+    return Pipeline(pipe)
+
+
+def pipeline_source(
+    params: dict[str, Any],
+    numeric: Any,
+    categorical: Any,
+    task: str,
+    *,
+    seed: int = 0,
+    threads: int = 1,
+    indent: str = "    ",
+) -> tuple[list[str], str]:
+    """Import lines and the Python expression that builds the same pipeline as :func:`build_pipeline`."""
+    steps = pipeline_steps(
+        params, task, seed, threads, n_numeric=len(numeric), n_categorical=len(categorical)
+    )
+    imports = {
+        "from sklearn.compose import ColumnTransformer",
+        "from sklearn.pipeline import Pipeline",
+    }
+
+    def call(path: str, kwargs: dict[str, Any]) -> str:
+        module, _, name = path.rpartition(".")
+        imports.add(f"from {module} import {name}")
+        args = []
+        for k, v in kwargs.items():
+            if isinstance(v, tuple):
+                imports.add(f"from {v[0]} import {v[1]}")
+                args.append(f"{k}={v[1]}")
+            else:
+                args.append(f"{k}={v!r}")
+        return f"{name}({', '.join(args)})"
+
+    def sub(parts: list[Step]) -> str:
+        inner = ", ".join(f"({p.rsplit('.', 1)[1].lower()!r}, {call(p, k)})" for p, k in parts)
+        return f"Pipeline([{inner}])"
+
+    transformers = []
+    if len(numeric):
+        transformers.append(f"{indent * 2}('num', {sub(steps['num'])}, {list(numeric)!r}),")
+    if len(categorical):
+        transformers.append(f"{indent * 2}('cat', {sub(steps['cat'])}, {list(categorical)!r}),")
+    lines = (
+        ["Pipeline([", f"{indent}('preprocess', ColumnTransformer(["]
+        + transformers
+        + [f"{indent}], remainder='drop')),"]
+    )
+    if steps["select"] is not None:
+        lines.append(f"{indent}('select', {call(*steps['select'])}),")
+    lines.append(f"{indent}('model', {call(*steps['model'])}),")
+    lines.append("])")
+    return sorted(imports), "\n".join(lines)

@@ -1,0 +1,506 @@
+"""The tabular space: preprocessing, feature selection, model family and its hyperparameters."""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import threading
+from typing import Any
+
+import numpy as np
+
+from jupyter_automl._errors import ConfigError
+from jupyter_automl._imports import install_hint, is_installed
+from jupyter_automl.evaluate.cv import choose_fidelity, cross_validate, holdout_validate
+from jupyter_automl.evaluate.evaluation import Evaluation
+from jupyter_automl.evaluate.metrics import get_metric
+from jupyter_automl.spaces._base import FinalModel, SearchSpace
+from jupyter_automl.spaces.tabular.pipeline import build_pipeline, canonical_params
+
+__all__ = ["TabularSpace"]
+
+_OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
+SVM_MAX_SAMPLES = 5000
+KNN_MAX_SAMPLES = 50000
+#: From this many rows the boosting families stop early on a validation split instead of
+#: searching their iteration count (HistGradientBoosting's own "auto" switches at 10,000).
+EARLY_STOPPING_ROWS = 2000
+#: From this many rows the portfolio leads with gradient boosting and leaves costly families late.
+LARGE_ROWS = 10_000
+#: Relative seconds per row of one fit, per family, before a family has been timed here.
+_COST_PRIOR = {
+    "linear": 0.3,
+    "hist_gradient_boosting": 1.0,
+    "lightgbm": 0.8,
+    "xgboost": 1.5,
+    "random_forest": 4.0,
+    "extra_trees": 2.0,
+    "knn": 0.5,
+    "svm": 3.0,
+}
+
+
+class TabularSpace(SearchSpace):
+    """scikit-learn pipelines over a DataFrame: imputation, scaling, encoding, selection, model.
+
+    Model families: linear (logistic / ridge), random forest, extra trees, histogram gradient
+    boosting, k-nearest neighbours, SVM (small data only), LightGBM and XGBoost when installed.
+    """
+
+    name = "tabular"
+
+    def __init__(self, config: Any, data: Any, *, threads: int = 1) -> None:
+        super().__init__(config, data, threads=threads)
+        self.metric = get_metric(config.metric, data.task)
+        self.numeric = data.numeric_columns
+        self.categorical = data.categorical_columns
+        self.has_missing = bool(data.X[self.numeric].isna().any().any()) if self.numeric else False
+        self.n_features = data.X.shape[1]
+        self.fidelity = choose_fidelity(
+            data.n_samples,
+            folds=config.cv,
+            method=getattr(config, "evaluation", "auto"),
+            n_columns=self.n_features,
+            n_classes=0 if data.classes is None else len(data.classes),
+        )
+        self.early_stopping = data.n_samples >= EARLY_STOPPING_ROWS
+        self._fold_seconds: dict[str, list[float]] = {}
+        self._cost: dict[
+            str, list[float]
+        ] = {}  # seconds per training row and size unit, per family
+        self._lock = threading.Lock()
+        self.families = self._families()
+
+    @property
+    def directions(self) -> list[str]:
+        return [self.metric.direction]
+
+    # ---------------------------------------------------------------------------- checks
+    def _families(self) -> list[str]:
+        task, n = self.data.task, self.data.n_samples
+        wanted = list(self.config.models) if self.config.models else None
+        out = []
+        for family in (
+            "hist_gradient_boosting",
+            "random_forest",
+            "extra_trees",
+            "linear",
+            "lightgbm",
+            "xgboost",
+            "knn",
+            "svm",
+        ):
+            if wanted is not None and family not in wanted:
+                continue
+            if family in _OPTIONAL and not is_installed(_OPTIONAL[family]):
+                continue
+            if family == "svm" and (n > SVM_MAX_SAMPLES or self.metric.needs == "proba"):
+                continue
+            if family == "knn" and n > KNN_MAX_SAMPLES:
+                continue
+            if (
+                family == "xgboost"
+                and task != "regression"
+                and not _zero_based_codes(self.data.classes)
+            ):
+                continue  # XGBoost wants labels 0..K-1; the other families take any labels
+            out.append(family)
+        return out
+
+    def check(self) -> None:
+        if self.data.kind != "table":
+            raise ConfigError(
+                "option 'space': 'tabular' needs a table; for images use space: nas-cell or nas-chain"
+            )
+        if self.config.models:
+            missing = [m for m in self.config.models if m not in self.families]
+            reasons = []
+            for m in missing:
+                if m in _OPTIONAL and not is_installed(_OPTIONAL[m]):
+                    reasons.append(f"{m} is not installed ({install_hint('boosting')})")
+                elif m == "svm":
+                    reasons.append(
+                        f"svm is only searched up to {SVM_MAX_SAMPLES} rows and without log_loss"
+                    )
+                elif m == "knn":
+                    reasons.append(f"knn is only searched up to {KNN_MAX_SAMPLES} rows")
+                else:
+                    reasons.append(f"{m} needs class labels 0..K-1")
+            if reasons and not self.families:
+                raise ConfigError("option 'models': nothing left to search: " + "; ".join(reasons))
+        if not self.families:
+            raise ConfigError("option 'models': no model family applies to this data")
+
+    # --------------------------------------------------------------------------- sampling
+    def sample(self, trial: Any) -> dict[str, Any]:
+        p: dict[str, Any] = {}
+        family = p["model"] = trial.suggest_categorical("model", self.families)
+        needs_scaling = family in ("linear", "knn", "svm")
+        if self.numeric:
+            p["num_impute"] = trial.suggest_categorical("num_impute", ["median", "mean"])
+            if needs_scaling:
+                p["scaler"] = trial.suggest_categorical(
+                    "scaler", ["standard", "robust", "quantile"]
+                )
+        if self.categorical and family == "hist_gradient_boosting":
+            p["hgb_cat_encoding"] = trial.suggest_categorical(
+                "hgb_cat_encoding", ["native", "ordinal", "onehot"]
+            )
+        elif self.categorical and not needs_scaling:
+            p["cat_encoding"] = trial.suggest_categorical("cat_encoding", ["onehot", "ordinal"])
+        if self.n_features >= 10 and p.get("hgb_cat_encoding") != "native":
+            p["feature_selection"] = trial.suggest_categorical(
+                "feature_selection", ["none", "percentile"]
+            )
+            if p["feature_selection"] == "percentile":
+                p["fs_percentile"] = trial.suggest_int("fs_percentile", 20, 90, step=10)
+        p.update(self._sample_model(trial, family))
+        return p
+
+    def _sample_model(self, trial: Any, family: str) -> dict[str, Any]:
+        classify = self.data.task != "regression"
+        p: dict[str, Any] = {}
+        if family == "linear":
+            if classify:
+                p["lr_C"] = trial.suggest_float("lr_C", 1e-3, 1e3, log=True)
+                p["lr_class_weight"] = trial.suggest_categorical(
+                    "lr_class_weight", ["none", "balanced"]
+                )
+            else:
+                p["ridge_alpha"] = trial.suggest_float("ridge_alpha", 1e-3, 1e3, log=True)
+        elif family in ("random_forest", "extra_trees"):
+            pre = "rf" if family == "random_forest" else "et"
+            most = (
+                400 if self.data.n_samples < LARGE_ROWS else 200
+            )  # a forest's cost grows with rows
+            p[f"{pre}_n_estimators"] = trial.suggest_int(f"{pre}_n_estimators", 50, most, log=True)
+            p[f"{pre}_max_features"] = trial.suggest_float(f"{pre}_max_features", 0.1, 1.0)
+            p[f"{pre}_min_samples_leaf"] = trial.suggest_int(
+                f"{pre}_min_samples_leaf", 1, 20, log=True
+            )
+            if classify:
+                p[f"{pre}_class_weight"] = trial.suggest_categorical(
+                    f"{pre}_class_weight", ["none", "balanced"]
+                )
+        elif family == "hist_gradient_boosting":
+            p["hgb_learning_rate"] = trial.suggest_float("hgb_learning_rate", 0.01, 0.3, log=True)
+            p["hgb_max_leaf_nodes"] = trial.suggest_int("hgb_max_leaf_nodes", 8, 128, log=True)
+            p["hgb_min_samples_leaf"] = trial.suggest_int("hgb_min_samples_leaf", 2, 100, log=True)
+            p["hgb_l2_regularization"] = trial.suggest_float(
+                "hgb_l2_regularization", 1e-6, 10.0, log=True
+            )
+            if (
+                not self.early_stopping
+            ):  # small data: no validation split to spare, search the length
+                p["hgb_max_iter"] = trial.suggest_int("hgb_max_iter", 50, 500, log=True)
+            p["hgb_max_features"] = trial.suggest_float("hgb_max_features", 0.3, 1.0)
+        elif family == "knn":
+            p["knn_n_neighbors"] = trial.suggest_int("knn_n_neighbors", 1, 50, log=True)
+            p["knn_weights"] = trial.suggest_categorical("knn_weights", ["uniform", "distance"])
+        elif family == "svm":
+            p["svm_C"] = trial.suggest_float("svm_C", 1e-2, 1e3, log=True)
+            p["svm_gamma"] = trial.suggest_float("svm_gamma", 1e-4, 1.0, log=True)
+        elif family == "lightgbm":
+            p["lgbm_n_estimators"] = trial.suggest_int("lgbm_n_estimators", 50, 500, log=True)
+            p["lgbm_learning_rate"] = trial.suggest_float("lgbm_learning_rate", 0.01, 0.3, log=True)
+            p["lgbm_num_leaves"] = trial.suggest_int("lgbm_num_leaves", 4, 128, log=True)
+            p["lgbm_min_child_samples"] = trial.suggest_int(
+                "lgbm_min_child_samples", 2, 100, log=True
+            )
+            p["lgbm_subsample"] = trial.suggest_float("lgbm_subsample", 0.5, 1.0)
+            p["lgbm_colsample_bytree"] = trial.suggest_float("lgbm_colsample_bytree", 0.3, 1.0)
+            p["lgbm_reg_lambda"] = trial.suggest_float("lgbm_reg_lambda", 1e-6, 10.0, log=True)
+        elif family == "xgboost":
+            p["xgb_n_estimators"] = trial.suggest_int("xgb_n_estimators", 50, 500, log=True)
+            p["xgb_learning_rate"] = trial.suggest_float("xgb_learning_rate", 0.01, 0.3, log=True)
+            p["xgb_max_depth"] = trial.suggest_int("xgb_max_depth", 2, 10)
+            p["xgb_min_child_weight"] = trial.suggest_float(
+                "xgb_min_child_weight", 0.5, 20.0, log=True
+            )
+            p["xgb_subsample"] = trial.suggest_float("xgb_subsample", 0.5, 1.0)
+            p["xgb_colsample_bytree"] = trial.suggest_float("xgb_colsample_bytree", 0.3, 1.0)
+            p["xgb_reg_lambda"] = trial.suggest_float("xgb_reg_lambda", 1e-6, 10.0, log=True)
+        return p
+
+    def _defaults(
+        self,
+        family: str,
+        *,
+        learning_rate: float = 0.1,
+        leaves: int = 31,
+        min_leaf: int = 20,
+        l2: float = 1e-6,
+    ) -> dict[str, Any]:
+        """Known-good parameters of one family (scikit-learn's defaults for gradient boosting)."""
+        classify = self.data.task != "regression"
+        base: dict[str, Any] = {"model": family}
+        if self.numeric:
+            base["num_impute"] = "median"
+        native = family == "hist_gradient_boosting" and self.categorical
+        if self.n_features >= 10 and not native:
+            base["feature_selection"] = "none"
+        if family in ("linear", "svm"):
+            if self.numeric:
+                base["scaler"] = "standard"
+            if family == "svm":  # scikit-learn's gamma="scale" on standardised columns, a firmer C
+                base.update(svm_C=10.0, svm_gamma=1.0 / max(1, self.n_features))
+                return base
+            base.update(
+                {"lr_C": 1.0, "lr_class_weight": "none"} if classify else {"ridge_alpha": 1.0}
+            )
+            return base
+        if native:
+            base["hgb_cat_encoding"] = "native"
+        elif self.categorical:
+            base["cat_encoding"] = "ordinal"
+        if family == "hist_gradient_boosting":
+            base.update(
+                hgb_learning_rate=learning_rate,
+                hgb_max_leaf_nodes=leaves,
+                hgb_min_samples_leaf=min_leaf,
+                hgb_l2_regularization=l2,
+                hgb_max_features=1.0,
+            )
+            if not self.early_stopping:
+                base["hgb_max_iter"] = 100
+        elif family == "random_forest":
+            base.update(
+                rf_n_estimators=200 if self.data.n_samples < LARGE_ROWS else 100,
+                rf_max_features=0.5 if not classify else 0.3,
+                rf_min_samples_leaf=1 if self.data.n_samples < LARGE_ROWS else 3,
+                **({"rf_class_weight": "none"} if classify else {}),
+            )
+        elif family == "extra_trees":
+            base.update(
+                et_n_estimators=200 if self.data.n_samples < LARGE_ROWS else 100,
+                et_max_features=0.5,
+                et_min_samples_leaf=1 if self.data.n_samples < LARGE_ROWS else 3,
+                **({"et_class_weight": "none"} if classify else {}),
+            )
+        elif family == "lightgbm":
+            base.update(
+                lgbm_n_estimators=200,
+                lgbm_learning_rate=0.05,
+                lgbm_num_leaves=31,
+                lgbm_min_child_samples=20,
+                lgbm_subsample=1.0,
+                lgbm_colsample_bytree=0.8,
+                lgbm_reg_lambda=1e-6,
+            )
+        return base
+
+    def portfolio(self) -> list[dict[str, Any]]:
+        """Known-good configurations, chosen by the table's size: cheap and strong first.
+
+        Small tables start with a linear model (and for a regression an RBF SVR, up to 5,000
+        rows), then the boosting and forest defaults. From
+        :data:`LARGE_ROWS` rows the untuned HistGradientBoosting comes first (so a search never
+        ends below it), then LightGBM, two more boosting shapes and the linear model; forests,
+        ten times dearer there, are left to the sampler.
+        """
+        if self.data.n_samples < LARGE_ROWS:
+            # an SVC has no predict_proba: only a regression gets the SVM default early
+            svm = ["svm"] if self.data.task == "regression" else []
+            order = ["linear", *svm, "hist_gradient_boosting", "lightgbm", "random_forest", "extra_trees"]
+            return [self._defaults(f) for f in order if f in self.families]
+        configs: list[dict[str, Any]] = []
+        if "hist_gradient_boosting" in self.families:
+            configs.append(self._defaults("hist_gradient_boosting"))
+        if "lightgbm" in self.families:
+            configs.append(self._defaults("lightgbm"))
+        if "hist_gradient_boosting" in self.families:
+            configs.append(
+                self._defaults(
+                    "hist_gradient_boosting", learning_rate=0.05, leaves=63, min_leaf=40, l2=1.0
+                )
+            )
+            configs.append(
+                self._defaults("hist_gradient_boosting", learning_rate=0.2, leaves=15, min_leaf=10)
+            )
+        if "linear" in self.families:
+            configs.append(self._defaults("linear"))
+        return configs
+
+    def preset(self) -> dict[str, Any]:
+        """Rule-based choice from the data's shape: gradient boosting, or a forest on small data."""
+        configs = {c["model"]: c for c in self.portfolio()}
+        if self.data.n_samples < 1000 and "random_forest" in configs:
+            return configs["random_forest"]
+        for family in (
+            "hist_gradient_boosting",
+            "lightgbm",
+            "random_forest",
+            "linear",
+            "extra_trees",
+        ):
+            if family in configs:
+                return configs[family]
+        return self.portfolio()[0]
+
+    # -------------------------------------------------------------------------- scoring
+    def _pipeline(self, params: dict[str, Any], threads: int | None = None) -> Any:
+        # columns by position: scikit-learn looks names up one list.index at a time (quadratic)
+        position = {c: i for i, c in enumerate(self.data.X.columns)}
+        return build_pipeline(
+            canonical_params(params),
+            [position[c] for c in self.numeric],
+            [position[c] for c in self.categorical],
+            self.data.task,
+            seed=self.config.seed,
+            threads=threads or self.threads,
+        )
+
+    def _size(self, params: dict[str, Any]) -> float:
+        """How many times one default-sized fit of the family this candidate costs."""
+        for key in (
+            "rf_n_estimators",
+            "et_n_estimators",
+            "lgbm_n_estimators",
+            "xgb_n_estimators",
+            "hgb_max_iter",
+        ):
+            if key in params:
+                return max(0.1, float(params[key]) / 100.0)
+        return 1.0
+
+    def fit_seconds_estimate(self, params: dict[str, Any], rows: int) -> float:
+        """Expected seconds of one fit on ``rows`` rows: timed fits of the family, else of any
+        family scaled by a prior of relative costs; 0 before anything was timed."""
+        family = params["model"]
+        with self._lock:
+            own = list(self._cost.get(family, []))
+            others = {f: statistics.median(c) / self._prior(f) for f, c in self._cost.items() if c}
+        if own:
+            per_unit = statistics.median(own)
+        elif others:
+            per_unit = max(others.values()) * self._prior(family)
+        else:
+            return 0.0
+        return per_unit * rows * self._size(params)
+
+    def _prior(self, family: str) -> float:
+        """Relative cost of one fit of ``family``; boosting fits one tree per class and round."""
+        classes = 0 if self.data.classes is None else len(self.data.classes)
+        per_class = family in ("hist_gradient_boosting", "lightgbm", "xgboost") and classes > 2
+        return _COST_PRIOR.get(family, 1.0) * (classes if per_class else 1)
+
+    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any) -> Evaluation:
+        fidelity = self.fidelity
+        rows = int(self.data.n_samples * fidelity.train_fraction)
+        estimate = self.fit_seconds_estimate(params, rows)
+        with self._lock:
+            if (
+                not self._cost
+            ):  # until one candidate is scored, only a stop ends it: a late model beats none
+                budget = _StopOnly(budget)
+        if fidelity.method == "holdout":
+            result = holdout_validate(
+                lambda: self._pipeline(params),
+                self.data,
+                self.metric,
+                fidelity,
+                seed=self.config.seed,
+                trial=trial,
+                budget=budget,
+                full_fit_estimate=estimate,
+            )
+        else:
+            result = cross_validate(
+                lambda: self._pipeline(params),
+                self.data,
+                self.metric,
+                folds=fidelity.folds,
+                seed=self.config.seed,
+                trial=trial,
+                budget=budget,
+                first_fold_estimate=estimate,
+            )
+        seconds = float(result.user_attrs["fold_seconds"])
+        with self._lock:
+            self._fold_seconds.setdefault(params["model"], []).append(seconds)
+            self._cost.setdefault(params["model"], []).append(
+                seconds / max(1, rows) / self._size(params)
+            )
+        result.user_attrs["refit_seconds_estimate"] = seconds / max(1e-9, fidelity.train_fraction)
+        return result
+
+    def fold_seconds_estimate(self, params: dict[str, Any]) -> float:
+        with self._lock:
+            history = self._fold_seconds.get(params["model"], [])
+            return statistics.median(history) if history else 0.0
+
+    def reserve_seconds(self, best: Any) -> float | None:
+        """Seconds to keep back for the final model: the best one's refit, and an ensemble when on."""
+        from jupyter_automl.storage import ATTR
+
+        refit = best.user_attrs.get(ATTR, {}).get("refit_seconds_estimate")
+        if refit is None:
+            return None
+        reserve = 1.3 * float(refit) + 0.3
+        budget = self.config.time_budget
+        if self.config.ensemble and (budget is None or 3.0 * reserve < 0.25 * budget):
+            reserve *= 3.0  # room for the refit of about two more ensemble members
+        return reserve
+
+    def fit_final(self, params: dict[str, Any], budget: Any) -> Any:
+        model = self._pipeline(params)
+        model.fit(self.data.X, self.data.y)
+        return model
+
+    def final_model(
+        self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any
+    ) -> FinalModel:
+        from jupyter_automl.spaces.tabular.final import fit_final_model
+
+        return fit_final_model(self, best, trials, oof, budget)
+
+    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None) -> str:
+        from jupyter_automl.spaces.tabular.script import tabular_script
+
+        return tabular_script(self, final, study=study, holdout=holdout)
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return str(params.get("model"))
+
+    def key_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        family = params.get("model")
+        prefix = {
+            "linear": ("lr_", "ridge_"),
+            "random_forest": ("rf_",),
+            "extra_trees": ("et_",),
+            "hist_gradient_boosting": ("hgb_",),
+            "knn": ("knn_",),
+            "svm": ("svm_",),
+            "lightgbm": ("lgbm_",),
+            "xgboost": ("xgb_",),
+        }.get(str(family), ())
+        return {k.split("_", 1)[1]: v for k, v in params.items() if k.startswith(prefix)}
+
+    def export_source(self, params: dict[str, Any], model: Any) -> str:
+        from jupyter_automl.spaces.tabular.script import tabular_script
+
+        final = {
+            "members": [{"trial": -1, "params": canonical_params(params), "weight": 1}],
+            "threshold": None,
+        }
+        return tabular_script(self, final)
+
+
+class _StopOnly:
+    """A trial budget that answers the stop button but not the deadline."""
+
+    def __init__(self, budget: Any) -> None:
+        self.budget = budget
+
+    def remaining(self) -> float:
+        return float("inf")
+
+    def check(self, expected_seconds: float = 0.0) -> None:
+        if self.budget is not None and self.budget.stop.is_set():
+            self.budget.check()  # raises "stopped by the user"
+
+
+def _zero_based_codes(classes: np.ndarray | None) -> bool:
+    if classes is None or not np.issubdtype(np.asarray(classes).dtype, np.integer):
+        return False
+    return list(classes) == list(range(len(classes)))
