@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from jupyter_automl._errors import ConfigError, did_you_mean
 
-__all__ = ["SearchConfig", "parse_duration", "TASKS", "SPACES", "STRATEGIES", "METRICS"]
+__all__ = ["SearchConfig", "parse_duration", "parse_memory", "TASKS", "SPACES", "STRATEGIES", "METRICS"]
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 SPACES = ("tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp")
@@ -58,6 +58,35 @@ def parse_duration(value: Any) -> float | None:
     return seconds
 
 
+_MEMORY = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)i?b?", re.I)
+
+
+def parse_memory(value: Any) -> int | None:
+    """Turn ``"4GB"``, ``"512MB"``, ``"1.5g"`` or a number of bytes into bytes (binary units).
+
+    Examples
+    --------
+    >>> parse_memory("4GB")
+    4294967296
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size like '4GB' or '512MB', got {value!r}")
+    if isinstance(value, (int, float)):
+        size = float(value)
+    elif isinstance(value, str):
+        match = _MEMORY.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"expected a size like '4GB' or '512MB', got {value!r}")
+        size = float(match.group(1)) * 1024 ** " kmgt".index((match.group(2) or " ").lower())
+    else:
+        raise ValueError(f"expected a size like '4GB', got {type(value).__name__}")
+    if size < 1 << 20:
+        raise ValueError(f"must be at least 1MB, got {value!r}")
+    return int(size)
+
+
 class SearchConfig(BaseModel):
     """Every option of a search. Frozen once validated.
 
@@ -97,6 +126,17 @@ class SearchConfig(BaseModel):
     cv: int = Field(5, ge=2, le=20, description="Cross-validation folds.")
     seed: int = Field(0, ge=0)
     n_jobs: int = Field(1, description="Parallel trials; -1 uses every core.")
+    # where trials run
+    executor: Literal["process", "thread", "dask"] = Field(
+        "process", description="process: worker processes beside this one (a crash, hang or "
+        "out-of-memory fails that trial only); thread: in this process; dask: a dask.distributed cluster."
+    )
+    trial_memory: int | None = Field(
+        None, description="Memory a trial may allocate in its worker, e.g. '4GB' (executor process)."
+    )
+    dask_scheduler: str | None = Field(
+        None, description="Address of a Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)."
+    )
     pruner: Literal["auto", "none", "median", "percentile", "hyperband"] = "auto"
     strategy_options: dict[str, Any] = Field(
         default_factory=dict, description="Sampler options, e.g. {population_size: 20} for evolution."
@@ -124,6 +164,18 @@ class SearchConfig(BaseModel):
     def _parse_time_budget(cls, value: Any) -> float | None:
         return parse_duration(value)
 
+    @field_validator("trial_memory", mode="before")
+    @classmethod
+    def _parse_trial_memory(cls, value: Any) -> int | None:
+        return parse_memory(value)
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _check_dask_scheduler(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", value):
+            raise ValueError(f"expected a scheduler address like tcp://host:8786, got {value!r}")
+        return value
+
     @field_validator("n_jobs")
     @classmethod
     def _check_n_jobs(cls, value: int) -> int:
@@ -149,6 +201,10 @@ class SearchConfig(BaseModel):
     def _defaults_and_combinations(self) -> SearchConfig:
         if self.time_budget is None and self.n_trials is None:
             object.__setattr__(self, "time_budget", 60.0)
+        if self.dask_scheduler is not None and self.executor != "dask":
+            raise ValueError(f"option 'dask_scheduler' needs executor: dask (executor is {self.executor!r})")
+        if self.trial_memory is not None and self.executor != "process":
+            raise ValueError(f"option 'trial_memory' needs executor: process (executor is {self.executor!r})")
         if self.strategy == "darts" and not self.space.startswith("nas-"):
             raise ValueError("strategy 'darts' needs a NAS space (space: nas-cell)")
         return self
@@ -290,6 +346,7 @@ def _choices(key: str) -> tuple[str, ...]:
         "models": MODEL_FAMILIES,
         "pruner": ("auto", "none", "median", "percentile", "hyperband"),
         "proxy": ("none", "synflow", "params"),
+        "executor": ("process", "thread", "dask"),
     }.get(key, ())
 
 

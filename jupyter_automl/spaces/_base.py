@@ -64,6 +64,9 @@ class SearchSpace(ABC):
     def fit_final(self, params: dict[str, Any], budget: TrialBudget) -> Any:
         """Train the candidate on all the data and return the model."""
 
+    def observe(self, params: dict[str, Any], evaluation: Evaluation) -> None:
+        """An evaluation of ``params`` that ran in another process came back (learn timings from it)."""
+
     def portfolio(self) -> list[dict[str, Any]]:
         """Parameters tried before the sampler takes over (cheap, strong defaults)."""
         return []

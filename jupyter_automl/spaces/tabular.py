@@ -212,9 +212,14 @@ class TabularSpace(SearchSpace):
             lambda: self._pipeline(params), self.data, self.metric, folds=self.config.cv,
             seed=self.config.seed, trial=trial, budget=budget, first_fold_estimate=estimate,
         )
-        with self._lock:
-            self._fold_seconds.setdefault(family, []).append(result.user_attrs["fold_seconds"])
+        self.observe(params, result)
         return result
+
+    def observe(self, params: dict[str, Any], evaluation: Evaluation) -> None:
+        seconds = evaluation.user_attrs.get("fold_seconds")
+        if seconds is not None:
+            with self._lock:
+                self._fold_seconds.setdefault(params["model"], []).append(float(seconds))
 
     def fold_seconds_estimate(self, params: dict[str, Any]) -> float:
         with self._lock:

@@ -137,7 +137,7 @@ class AutoMLMagics(Magics):
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
-        from jupyter_automl._search import Search
+        from jupyter_automl._search import Search, notebook_views
         from jupyter_automl.ui import register_running
 
         if no_display:
@@ -146,6 +146,7 @@ class AutoMLMagics(Magics):
             search = Search(config, namespace=self._user_ns)
         except AutoMLError as exc:
             raise UsageError(_one_line(exc)) from None
+        search.observers.extend(notebook_views(search))  # the entry point chooses the views
         register_running(search)
         self._user_ns[variable] = search.result
         if background:
