@@ -67,8 +67,11 @@ class _Worker:
         return self.process.is_alive()
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
+        if self.process.is_alive() and self.process.pid is not None:
+            try:
+                os.kill(self.process.pid, signal.SIGKILL)  # loky's Popen has no kill()
+            except ProcessLookupError:
+                pass
         self.process.join(5)
         self.conn.close()
 
