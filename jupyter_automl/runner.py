@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from jupyter_automl._errors import StorageError
 from jupyter_automl.evaluate import TrialBudget, TrialTimeout
 from jupyter_automl.executors import TrialFailed, TrialStopped
 from jupyter_automl.storage import ATTR, OWNER_ATTR, heartbeat_interval, owner
@@ -285,7 +286,16 @@ class Runner:
         """Copy a finished trial to the stored study (when trials run in memory), once."""
         if self._shared or frozen.number in self._kept:
             return
-        self.stored_study.add_trial(frozen)
+        try:
+            self.stored_study.add_trial(frozen)
+        except Exception as exc:  # disk full, file removed, read-only...: stop, keep what is written
+            self.stop.set()
+            first = _root_message(exc)
+            raise StorageError(
+                f"cannot write trial {frozen.number} to the study {getattr(self.stored_study, 'study_name', '')!r}: "
+                f"{first}. The trials written before it are kept; free space (or fix the file) and "
+                "resume the study"
+            ) from None
         self._kept.add(frozen.number)
 
     def _tell(self, trial: Any, state: Any, values: Any, info: dict[str, Any]) -> None:
@@ -329,6 +339,14 @@ class Runner:
         if fold:
             folds = max(2, int(getattr(self.config, "cv", 5)))
             self.reserve = 1.3 * float(fold) * folds / (folds - 1) + 0.2
+
+
+def _root_message(exc: BaseException) -> str:
+    """The first line of the innermost cause (SQLite's "database or disk is full", not Optuna's wrapper)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class _Heartbeat:

@@ -65,7 +65,7 @@ class TrialProxy:
 def main(conn: Any, settings: WorkerSettings) -> None:
     """Entry point of a worker process (``multiprocessing`` target)."""
     os.environ.update(settings.get("env", {}))
-    _die_with_parent(int(settings["parent"]))
+    _die_with_parent(int(settings["parent"]), signal_on_exit=bool(settings.get("pdeathsig")))
     _quiet()
     from threadpoolctl import threadpool_limits
 
@@ -164,9 +164,14 @@ def _mapped_bytes() -> int:
     return 0
 
 
-def _die_with_parent(parent: int) -> None:
-    """Never outlive the searching process: kernel signal on Linux, and a watchdog thread."""
-    if sys.platform.startswith("linux"):
+def _die_with_parent(parent: int, *, signal_on_exit: bool) -> None:
+    """Never outlive the searching process: a watchdog thread, and on Linux a kernel signal.
+
+    ``PR_SET_PDEATHSIG`` fires when the *thread* that started us ends, so it is only asked for
+    workers started from the main thread (a background search's thread ends with the search,
+    and its workers are kept for the next one).
+    """
+    if signal_on_exit and sys.platform.startswith("linux"):
         try:
             import ctypes
             import signal

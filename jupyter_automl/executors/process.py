@@ -51,6 +51,7 @@ class _Worker:
         from jupyter_automl.executors import _worker
 
         ours, theirs = multiprocessing.Pipe(duplex=True)
+        settings = dict(settings, pdeathsig=threading.current_thread() is threading.main_thread())
         # loky's process: a fresh interpreter (fork + exec, never a fork of the kernel), its
         # environment set before any import, and the user's __main__ not re-run in it
         self.process = LokyProcess(target=_worker.main, args=(theirs, settings), name="automl-worker",

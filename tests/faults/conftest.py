@@ -23,6 +23,8 @@ SCRIPT = textwrap.dedent(
     import json, sys, time
     import jupyter_automl as ja
     options = json.loads(sys.argv[1])
+    if options.pop("warm", False):  # start the worker first, as an earlier search in a kernel would
+        ja.search(data="sklearn:iris", models=["linear"], n_trials=1, storage="memory", display=False)
     result = ja.search(data="sklearn:breast_cancer", display=False, **options)
     board = result.leaderboard
     print("RESULT " + json.dumps({
