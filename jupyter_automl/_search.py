@@ -58,10 +58,15 @@ class Search:
         self._load_data(data, X, y, namespace)
         self._plan_parallelism()
         self._build_space()
-        self._open_stored_study()
-        self._check_or_describe_study()
-        self._prepare_working_study()
         self.executor = self._make_executor()
+        self.executor.start()  # workers start (and load the data) while the study is opened
+        try:
+            self._open_stored_study()
+            self._check_or_describe_study()
+            self._prepare_working_study()
+        except BaseException:
+            self.executor.close()
+            raise
         self.stop_event = threading.Event()
         self.observers = list(observers or [])
         self.result = SearchResult(self.stored_study, config, space=self.space, dataset=self.dataset,
@@ -233,7 +238,6 @@ class Search:
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
                              stop=self.stop_event, n_jobs=self.executor.n_slots, stored_study=self.stored_study,
                              executor=self.executor)
-        self.executor.start()
         previous = sum(1 for t in self.study.get_trials(deepcopy=False) if t.state.is_finished())
         self.stored_study.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
         metric = getattr(self.space, "metric", None)

@@ -195,6 +195,7 @@ class ProcessExecutor(Executor):
         self._slots: dict[int, _Worker] = {}
         self.n_samples = getattr(dataset, "n_samples", None)
         self.started_workers = 0
+        self._closed = False
 
     # ------------------------------------------------------------------------ workers
     def _settings(self, slot: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -206,6 +207,9 @@ class ProcessExecutor(Executor):
         return key, {"threads": self.threads, "memory": self.memory, "env": env, "parent": os.getpid()}
 
     def start(self) -> None:
+        """Start (or take from the pool) one worker per slot and send it the search; do not wait."""
+        if self._closed:
+            return
         for slot in range(self.n_slots):
             self._load(slot)
 
@@ -252,6 +256,7 @@ class ProcessExecutor(Executor):
 
     # --------------------------------------------------------------------- evaluating
     def evaluate(self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0) -> Evaluation:
+        self._closed = False
         worker = self._load(slot)
         self._workers[slot] = worker.name
         try:
@@ -316,6 +321,13 @@ class ProcessExecutor(Executor):
         raise TrialFailed(f"worker sent an unknown reply {str(kind)[:40]!r}")
 
     def close(self) -> None:
+        self._closed = True
         for slot in list(self._slots):
             worker = self._slots.pop(slot)
             self.pool.release(worker)
+
+    def __del__(self) -> None:  # a search built but never run gives its workers back
+        try:
+            self.close()
+        except Exception:
+            pass
