@@ -5,7 +5,8 @@ Messages on the worker's duplex pipe (tuples, the first item names the kind):
 =====================================  ==========================================================
 runner → worker                        worker → runner
 =====================================  ==========================================================
-``("load", token, payload)``           ``("ready", {"worker", "load_s"})``
+``("load", token, payload)``           ``("ready", token, {"worker", "load_s"})`` or
+                                       ``("load_error", token, msg, traceback)``
 ``("evaluate", number, params, s)``    ``("report", value, step)``, ``("should_prune",)`` (the
                                        runner answers ``True``/``False``), then one of
                                        ``("done", evaluation)``, ``("pruned", msg)``,
@@ -85,26 +86,26 @@ def main(conn: Any, settings: WorkerSettings) -> None:
             _set_memory_limit(None)
         elif kind == "load":
             token = message[1]
-            space = _load(conn, message[2], settings)
+            space = _load(conn, token, message[2], settings)
         elif kind == "evaluate" and space is not None and token is not None:
             _evaluate(conn, space, *message[1:], settings=settings)
 
 
-def _load(conn: Any, payload: bytes, settings: WorkerSettings) -> Any:
-    """Unpickle (config, dataset, threads) once and build the space; set the memory limit."""
+def _load(conn: Any, token: str, payload: bytes, settings: WorkerSettings) -> Any:
+    """Unpickle (space factory, config, dataset, threads) once and build the space; set the memory limit."""
     from jupyter_automl.executors._base import this_worker
     from jupyter_automl.spaces import make_space
 
     t0 = time.perf_counter()
     _set_memory_limit(None)  # a new search: the limit is relative to what this one loads
     try:
-        config, dataset, threads = pickle.loads(payload)
-        space = make_space(config, dataset, threads=threads)
+        factory, config, dataset, threads = pickle.loads(payload)
+        space = (factory or make_space)(config, dataset, threads=threads)
     except BaseException as exc:
-        conn.send(("error", type(exc).__name__, str(exc), traceback.format_exc(limit=6)[-4000:]))
+        conn.send(("load_error", token, f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=6)[-4000:]))
         return None
     _set_memory_limit(settings.get("memory"))
-    conn.send(("ready", {"worker": this_worker(), "load_s": time.perf_counter() - t0}))
+    conn.send(("ready", token, {"worker": this_worker(), "load_s": time.perf_counter() - t0}))
     return space
 
 

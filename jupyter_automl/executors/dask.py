@@ -104,8 +104,8 @@ def _run_on_worker(payload: bytes, token: str, number: int, params: dict[str, An
     cache = worker.__dict__.setdefault("_jupyter_automl_spaces", {})
     if token not in cache:
         cache.clear()  # one search's data at a time on a worker
-        config, dataset, threads = pickle.loads(payload)
-        cache[token] = make_space(config, dataset, threads=threads)
+        factory, config, dataset, threads = pickle.loads(payload)
+        cache[token] = (factory or make_space)(config, dataset, threads=threads)
     space = cache[token]
     budget = TrialBudget(None if seconds is None else time.monotonic() + seconds)
     try:
@@ -125,12 +125,12 @@ class DaskExecutor(Executor):
     remote = True
 
     def __init__(self, space: Any, config: Any, dataset: Any, *, n_slots: int = 1, threads: int = 1,
-                 address: str | None = None) -> None:
+                 address: str | None = None, space_factory: Any = None) -> None:
         super().__init__(space, n_slots=n_slots)
         self.address = address
         self.threads = threads
         self.token = uuid.uuid4().hex
-        self._payload_bytes = pickle.dumps((config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL)
+        self._payload_bytes = pickle.dumps((space_factory, config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL)
         self.n_samples = getattr(dataset, "n_samples", None)
         self.client: Any = None
         self._payload: Any = None
@@ -159,7 +159,7 @@ class DaskExecutor(Executor):
         try:
             while not future.done() or up.qsize():
                 try:
-                    message = up.get(timeout=0.1)
+                    message = up.get(timeout=0.02)
                 except Exception:  # no message within the poll interval
                     message = None
                 if message is not None:

@@ -178,19 +178,24 @@ class ProcessExecutor(Executor):
         BLAS/OpenMP threads per worker (the runner chose them so workers never oversubscribe).
     memory : int, optional
         Bytes a trial may allocate beyond its loaded worker (``RLIMIT_AS``).
+    space_factory : callable, optional
+        ``factory(config, dataset, threads=...)`` building the worker's space (default
+        :func:`~jupyter_automl.spaces.make_space`); importable by name in the worker.
     """
 
     name = "process"
     remote = True
 
     def __init__(self, space: Any, config: Any, dataset: Any, *, n_slots: int = 1, threads: int = 1,
-                 memory: int | None = None, pool: WorkerPool | None = None) -> None:
+                 memory: int | None = None, pool: WorkerPool | None = None,
+                 space_factory: Any = None) -> None:
         super().__init__(space, n_slots=n_slots)
         self.pool = pool or POOL
         self.memory = memory
         self.threads = threads
         self.token = uuid.uuid4().hex
-        self.payload = pickle.dumps((config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL)
+        # what a worker builds its space with: make_space by default (by reference, never the code)
+        self.payload = pickle.dumps((space_factory, config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL)
         self.gpus = visible_gpus(space)
         self._slots: dict[int, _Worker] = {}
         self.n_samples = getattr(dataset, "n_samples", None)
@@ -246,11 +251,13 @@ class ProcessExecutor(Executor):
                     message = worker.conn.recv()
                 except (EOFError, OSError):
                     raise TrialFailed(f"{worker.exit_reason()} while loading the search") from None
+                if message[1] != self.token:
+                    continue  # the answer to an earlier search's load (it was released unread)
                 if message[0] == "ready":
                     worker.ready = True
-                    worker.name = str(message[1]["worker"])
-                elif message[0] == "error":
-                    raise TrialFailed(f"worker could not load the search: {message[1]}: {message[2]}", message[3])
+                    worker.name = str(message[2]["worker"])
+                elif message[0] == "load_error":
+                    raise TrialFailed(f"worker could not load the search: {message[2]}", message[3])
             elif ready:
                 raise TrialFailed(f"{worker.exit_reason()} while loading the search")
 

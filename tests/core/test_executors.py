@@ -103,3 +103,13 @@ def test_worker_processes_are_reused_by_the_next_search_and_named_in_the_leaderb
     assert len(workers) == 1  # one worker, started once
     host, pid = workers.pop().split(":")
     assert int(pid) != os.getpid()
+
+
+def test_a_search_refused_after_its_workers_started_leaves_them_usable(tmp_path):
+    """Workers start while the study opens; a search refused then gives back clean workers."""
+    db = str(tmp_path / "s.db")
+    ja.search(data="sklearn:iris", models=["linear"], n_trials=1, storage=db, name="x", display=False)
+    with pytest.raises(ja.ConfigError, match="option 'name': a study 'x' already exists"):
+        ja.search(data="sklearn:iris", models=["linear"], n_trials=1, storage=db, name="x", display=False)
+    result = ja.search(data="sklearn:iris", models=["linear"], n_trials=2, storage="memory", display=False)
+    assert list(result.leaderboard["state"]) == ["COMPLETE", "COMPLETE"]
