@@ -38,7 +38,7 @@ class QuadraticSpace(SearchSpace):
         return {"x": trial.suggest_float("x", -5, 5)}
 
     def evaluate(self, trial: Any, params: dict[str, Any], budget: Any) -> Evaluation:
-        return Evaluation(values=-(params["x"] - 1) ** 2)
+        return Evaluation(values=-((params["x"] - 1) ** 2))
 
     def fit_final(self, params: dict[str, Any], budget: Any) -> Any:
         return None
@@ -70,7 +70,9 @@ def _raw(space: Any, n: int) -> float:
     return (time.perf_counter() - t0) / n * 1000
 
 
-def _ours(kind: str, space: Any, config: Any, data: Any, factory: Any, n: int) -> tuple[float, float]:
+def _ours(
+    kind: str, space: Any, config: Any, data: Any, factory: Any, n: int
+) -> tuple[float, float]:
     """(ms per trial, seconds until the first trial could run)."""
     executor = _executor(kind, space, config, data, factory)
     t0 = time.perf_counter()
@@ -99,20 +101,31 @@ def main() -> None:
     kinds = ["thread", "process"] + ([] if args.no_dask else ["dask"])
     config = SearchConfig(n_trials=1, models=["linear"], cv=3, executor="thread")
     iris = load_dataset("sklearn:iris", None)
-    from benchmarks.executors import (
-        quadratic_space as factory,  # by its module's name, not __main__
-    )
+    # the worker imports the factory by its module's name (benchmarks.executors, not __main__)
+    from benchmarks.executors import quadratic_space as importable_factory
 
-    cases = [("trivial", QuadraticSpace(config, None), None, factory, args.trials),
-             ("small real (iris, linear, 3-fold)", make_space(config, iris), iris, None, args.real_trials)]
-    print(f"{'trial':<36} {'executor':<10} {'ms/trial':>9} {'overhead vs raw':>16} {'first trial after':>18}")
+    cases = [
+        ("trivial", QuadraticSpace(config, None), None, importable_factory, args.trials),
+        (
+            "small real (iris, linear, 3-fold)",
+            make_space(config, iris),
+            iris,
+            None,
+            args.real_trials,
+        ),
+    ]
+    print(
+        f"{'trial':<36} {'executor':<10} {'ms/trial':>9} {'overhead vs raw':>16} {'first trial after':>18}"
+    )
     for label, space, data, factory, n in cases:
         raw = statistics.median(_raw(space, n) for _ in range(args.repeat))
         print(f"{label:<36} {'raw optuna':<10} {raw:9.2f} {'':>16} {'':>18}")
         for kind in kinds:
             runs = [_ours(kind, space, config, data, factory, n) for _ in range(args.repeat)]
             ms = statistics.median(r[0] for r in runs)
-            first = max(r[1] for r in runs[:1])  # the first repeat starts the workers; later ones reuse them
+            first = max(
+                r[1] for r in runs[:1]
+            )  # the first repeat starts the workers; later ones reuse them
             print(f"{label:<36} {kind:<10} {ms:9.2f} {ms - raw:+15.2f}  {first:15.2f} s")
 
 

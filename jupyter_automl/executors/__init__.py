@@ -17,8 +17,15 @@ from jupyter_automl.executors._base import (
     this_worker,
 )
 
-__all__ = ["EXECUTORS", "Executor", "TrialFailed", "TrialStopped", "check_evaluation", "make_executor",
-           "this_worker"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "TrialFailed",
+    "TrialStopped",
+    "check_evaluation",
+    "make_executor",
+    "this_worker",
+]
 
 EXECUTORS = ("process", "thread", "dask")
 
@@ -33,11 +40,23 @@ def make_executor(config: Any, space: Any, dataset: Any, *, n_slots: int, thread
     if name == "process":
         from jupyter_automl.executors.process import ProcessExecutor
 
-        return ProcessExecutor(space, config, dataset, n_slots=n_slots, threads=threads,
-                               memory=getattr(config, "trial_memory", None))
+        return ProcessExecutor(
+            space,
+            config,
+            dataset,
+            n_slots=n_slots,
+            threads=threads,
+            memory=getattr(config, "trial_memory", None),
+        )
     if name == "dask":
         from jupyter_automl.executors.dask import DaskExecutor
 
-        return DaskExecutor(space, config, dataset, n_slots=n_slots, threads=threads,
-                            address=getattr(config, "dask_scheduler", None))
+        return DaskExecutor(
+            space,
+            config,
+            dataset,
+            n_slots=n_slots,
+            threads=threads,
+            address=getattr(config, "dask_scheduler", None),
+        )
     raise ValueError(f"unknown executor {name!r}; expected one of {', '.join(EXECUTORS)}")

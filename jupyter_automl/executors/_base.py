@@ -55,7 +55,9 @@ class Executor:
     def start(self) -> None:
         """Get workers ready (called once, before the first trial)."""
 
-    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0) -> Evaluation:
+    def evaluate(
+        self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0
+    ) -> Evaluation:
         raise NotImplementedError
 
     def worker_of(self, slot: int) -> str | None:
@@ -84,13 +86,21 @@ def check_evaluation(evaluation: Any, *, n_objectives: int, n_samples: int | Non
     if len(seq) != n_objectives:
         raise TrialFailed(f"worker returned {len(seq)} values for {n_objectives} objectives")
     for v in seq:
-        if not isinstance(v, (int, float, np.floating, np.integer)) or isinstance(v, bool) or not math.isfinite(float(v)):
+        if (
+            not isinstance(v, (int, float, np.floating, np.integer))
+            or isinstance(v, bool)
+            or not math.isfinite(float(v))
+        ):
             raise TrialFailed(f"worker returned a bad score {v!r} (expected a finite number)")
     std = evaluation.score_std
-    if std is not None and (not isinstance(std, (int, float, np.floating)) or not math.isfinite(float(std))):
+    if std is not None and (
+        not isinstance(std, (int, float, np.floating)) or not math.isfinite(float(std))
+    ):
         raise TrialFailed(f"worker returned a bad score_std {std!r}")
     if not isinstance(evaluation.user_attrs, dict):
-        raise TrialFailed(f"worker returned user_attrs of type {type(evaluation.user_attrs).__name__}")
+        raise TrialFailed(
+            f"worker returned user_attrs of type {type(evaluation.user_attrs).__name__}"
+        )
     try:
         size = len(json.dumps(evaluation.user_attrs, default=str))
     except (TypeError, ValueError) as exc:
@@ -100,10 +110,16 @@ def check_evaluation(evaluation: Any, *, n_objectives: int, n_samples: int | Non
     oof = evaluation.oof
     if oof is not None:
         if not isinstance(oof, np.ndarray) or oof.dtype.kind not in "fiub":
-            raise TrialFailed(f"worker returned out-of-fold predictions of type {type(oof).__name__}")
+            raise TrialFailed(
+                f"worker returned out-of-fold predictions of type {type(oof).__name__}"
+            )
         if n_samples is not None and (oof.ndim == 0 or oof.shape[0] != n_samples):
-            raise TrialFailed(f"worker returned out-of-fold predictions of shape {oof.shape} for {n_samples} rows")
+            raise TrialFailed(
+                f"worker returned out-of-fold predictions of shape {oof.shape} for {n_samples} rows"
+            )
         if not np.all(np.isfinite(oof)):
             raise TrialFailed("worker returned out-of-fold predictions that are not finite")
-    evaluation.values = tuple(float(v) for v in seq) if isinstance(values, (tuple, list)) else float(values)
+    evaluation.values = (
+        tuple(float(v) for v in seq) if isinstance(values, (tuple, list)) else float(values)
+    )
     return evaluation

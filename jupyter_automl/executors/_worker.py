@@ -59,7 +59,9 @@ class TrialProxy:
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("suggest_"):
-            raise RuntimeError("suggest inside evaluate: parameters are sampled by space.sample in the runner")
+            raise RuntimeError(
+                "suggest inside evaluate: parameters are sampled by space.sample in the runner"
+            )
         raise AttributeError(name)
 
 
@@ -102,15 +104,29 @@ def _load(conn: Any, token: str, payload: bytes, settings: WorkerSettings) -> An
         factory, config, dataset, threads = pickle.loads(payload)
         space = (factory or make_space)(config, dataset, threads=threads)
     except BaseException as exc:
-        conn.send(("load_error", token, f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=6)[-4000:]))
+        conn.send(
+            (
+                "load_error",
+                token,
+                f"{type(exc).__name__}: {exc}",
+                traceback.format_exc(limit=6)[-4000:],
+            )
+        )
         return None
     _set_memory_limit(settings.get("memory"))
     conn.send(("ready", token, {"worker": this_worker(), "load_s": time.perf_counter() - t0}))
     return space
 
 
-def _evaluate(conn: Any, space: Any, number: int, params: dict[str, Any], seconds: float | None,
-              *, settings: WorkerSettings) -> None:
+def _evaluate(
+    conn: Any,
+    space: Any,
+    number: int,
+    params: dict[str, Any],
+    seconds: float | None,
+    *,
+    settings: WorkerSettings,
+) -> None:
     import optuna
 
     from jupyter_automl.evaluate import TrialBudget, TrialTimeout
@@ -178,7 +194,9 @@ def _die_with_parent(parent: int, *, signal_on_exit: bool) -> None:
             import signal
 
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG: the forking process died
+            libc.prctl(
+                1, int(signal.SIGKILL), 0, 0, 0
+            )  # PR_SET_PDEATHSIG: the forking process died
         except Exception:
             pass
 

@@ -33,15 +33,22 @@ def _client(address: str | None, n_workers: int, threads: int) -> Any:
     except ImportError:
         from jupyter_automl._errors import ConfigError
 
-        raise ConfigError("option 'executor': dask needs dask.distributed: pip install 'jupyter-automl[dask]'") from None
+        raise ConfigError(
+            "option 'executor': dask needs dask.distributed: pip install 'jupyter-automl[dask]'"
+        ) from None
     key = address or "local"
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
         if client is not None and client.status == "running":
             return client
         if address is None:
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", env={"OMP_NUM_THREADS": str(threads)})
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                env={"OMP_NUM_THREADS": str(threads)},
+            )
             client = Client(cluster)
         else:
             try:
@@ -49,7 +56,9 @@ def _client(address: str | None, n_workers: int, threads: int) -> Any:
             except OSError as exc:
                 from jupyter_automl._errors import ConfigError
 
-                raise ConfigError(f"option 'dask_scheduler': cannot reach {address} ({exc}); is `dask scheduler` running there?") from None
+                raise ConfigError(
+                    f"option 'dask_scheduler': cannot reach {address} ({exc}); is `dask scheduler` running there?"
+                ) from None
         _CLIENTS[key] = client
         if len(_CLIENTS) == 1:
             atexit.register(_close_clients)
@@ -89,8 +98,15 @@ class _QueueTrial:
         self.user_attrs[key] = value
 
 
-def _run_on_worker(payload: bytes, token: str, number: int, params: dict[str, Any], seconds: float | None,
-                   up_name: str, down_name: str) -> tuple[str, Any]:
+def _run_on_worker(
+    payload: bytes,
+    token: str,
+    number: int,
+    params: dict[str, Any],
+    seconds: float | None,
+    up_name: str,
+    down_name: str,
+) -> tuple[str, Any]:
     """The task: build the space once per worker and search, then evaluate ``params``."""
     import optuna
     from distributed import Queue, get_worker
@@ -124,13 +140,24 @@ class DaskExecutor(Executor):
     name = "dask"
     remote = True
 
-    def __init__(self, space: Any, config: Any, dataset: Any, *, n_slots: int = 1, threads: int = 1,
-                 address: str | None = None, space_factory: Any = None) -> None:
+    def __init__(
+        self,
+        space: Any,
+        config: Any,
+        dataset: Any,
+        *,
+        n_slots: int = 1,
+        threads: int = 1,
+        address: str | None = None,
+        space_factory: Any = None,
+    ) -> None:
         super().__init__(space, n_slots=n_slots)
         self.address = address
         self.threads = threads
         self.token = uuid.uuid4().hex
-        self._payload_bytes = pickle.dumps((space_factory, config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL)
+        self._payload_bytes = pickle.dumps(
+            (space_factory, config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL
+        )
         self.n_samples = getattr(dataset, "n_samples", None)
         self.client: Any = None
         self._payload: Any = None
@@ -142,17 +169,33 @@ class DaskExecutor(Executor):
         # data reaches every worker once: tasks get a reference, never the bytes
         self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
 
-    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0) -> Evaluation:
+    def evaluate(
+        self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0
+    ) -> Evaluation:
         from distributed import Queue
 
         if self.client is None:
             self.start()
-        up_name, down_name = f"ja-{self.token}-{trial.number}-up", f"ja-{self.token}-{trial.number}-down"
+        up_name, down_name = (
+            f"ja-{self.token}-{trial.number}-up",
+            f"ja-{self.token}-{trial.number}-down",
+        )
         up, down = Queue(up_name, client=self.client), Queue(down_name, client=self.client)
         remaining = budget.remaining()
         seconds = None if remaining == float("inf") else max(0.0, remaining)
-        future = self.client.submit(_run_on_worker, self._payload, self.token, trial.number, dict(params), seconds,
-                                    up_name, down_name, pure=False, retries=0, key=f"ja-trial-{self.token}-{trial.number}")
+        future = self.client.submit(
+            _run_on_worker,
+            self._payload,
+            self.token,
+            trial.number,
+            dict(params),
+            seconds,
+            up_name,
+            down_name,
+            pure=False,
+            retries=0,
+            key=f"ja-trial-{self.token}-{trial.number}",
+        )
         limit = None if seconds is None else seconds + 1.0
         end = None if limit is None else time.monotonic() + limit
         address = None
@@ -203,7 +246,9 @@ class DaskExecutor(Executor):
                 raise TrialFailed(f"dask worker crashed: {exc}") from None
             raise TrialFailed(f"{name}: {exc}") from None
         if kind == "done":
-            return check_evaluation(value, n_objectives=len(self.space.directions), n_samples=self.n_samples)
+            return check_evaluation(
+                value, n_objectives=len(self.space.directions), n_samples=self.n_samples
+            )
         if kind == "pruned":
             raise optuna.TrialPruned(value)
         if kind == "timeout":

@@ -29,7 +29,9 @@ from jupyter_automl.spaces._base import Evaluation
 
 __all__ = ["ProcessExecutor", "WorkerPool", "format_bytes", "visible_gpus"]
 
-GRACE_S = 0.5  # past the time left, before a trial's worker is killed: its own budget check goes first
+GRACE_S = (
+    0.5  # past the time left, before a trial's worker is killed: its own budget check goes first
+)
 
 
 def format_bytes(n: int) -> str:
@@ -54,15 +56,22 @@ class _Worker:
         settings = dict(settings, pdeathsig=threading.current_thread() is threading.main_thread())
         # loky's process: a fresh interpreter (fork + exec, never a fork of the kernel), its
         # environment set before any import, and the user's __main__ not re-run in it
-        self.process = LokyProcess(target=_worker.main, args=(theirs, settings), name="automl-worker",
-                                   env=dict(settings.get("env", {})), init_main_module=False)
+        self.process = LokyProcess(
+            target=_worker.main,
+            args=(theirs, settings),
+            name="automl-worker",
+            env=dict(settings.get("env", {})),
+            init_main_module=False,
+        )
         self.process.start()
         theirs.close()
         self.conn = ours
         self.key = key
         self.token: str | None = None  # which search it has loaded
         self.ready = False
-        self.name = f"{os.uname().nodename if hasattr(os, 'uname') else 'localhost'}:{self.process.pid}"
+        self.name = (
+            f"{os.uname().nodename if hasattr(os, 'uname') else 'localhost'}:{self.process.pid}"
+        )
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -87,7 +96,11 @@ class _Worker:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            hint = " (killed from outside, e.g. by the out-of-memory killer)" if -code == signal.SIGKILL else ""
+            hint = (
+                " (killed from outside, e.g. by the out-of-memory killer)"
+                if -code == signal.SIGKILL
+                else ""
+            )
             return f"worker crashed: {name}{hint}"
         return f"worker exited with code {code}"
 
@@ -186,16 +199,27 @@ class ProcessExecutor(Executor):
     name = "process"
     remote = True
 
-    def __init__(self, space: Any, config: Any, dataset: Any, *, n_slots: int = 1, threads: int = 1,
-                 memory: int | None = None, pool: WorkerPool | None = None,
-                 space_factory: Any = None) -> None:
+    def __init__(
+        self,
+        space: Any,
+        config: Any,
+        dataset: Any,
+        *,
+        n_slots: int = 1,
+        threads: int = 1,
+        memory: int | None = None,
+        pool: WorkerPool | None = None,
+        space_factory: Any = None,
+    ) -> None:
         super().__init__(space, n_slots=n_slots)
         self.pool = pool or POOL
         self.memory = memory
         self.threads = threads
         self.token = uuid.uuid4().hex
         # what a worker builds its space with: make_space by default (by reference, never the code)
-        self.payload = pickle.dumps((space_factory, config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL)
+        self.payload = pickle.dumps(
+            (space_factory, config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL
+        )
         self.gpus = visible_gpus(space)
         self._slots: dict[int, _Worker] = {}
         self.n_samples = getattr(dataset, "n_samples", None)
@@ -204,12 +228,20 @@ class ProcessExecutor(Executor):
 
     # ------------------------------------------------------------------------ workers
     def _settings(self, slot: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        env = {"OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads),
-               "OPENBLAS_NUM_THREADS": str(self.threads)}
+        env = {
+            "OMP_NUM_THREADS": str(self.threads),
+            "MKL_NUM_THREADS": str(self.threads),
+            "OPENBLAS_NUM_THREADS": str(self.threads),
+        }
         if self.gpus:
             env["CUDA_VISIBLE_DEVICES"] = self.gpus[slot % len(self.gpus)]
         key = (self.threads, self.memory, tuple(sorted(env.items())))
-        return key, {"threads": self.threads, "memory": self.memory, "env": env, "parent": os.getpid()}
+        return key, {
+            "threads": self.threads,
+            "memory": self.memory,
+            "env": env,
+            "parent": os.getpid(),
+        }
 
     def start(self) -> None:
         """Start (or take from the pool) one worker per slot and send it the search; do not wait."""
@@ -262,7 +294,9 @@ class ProcessExecutor(Executor):
                 raise TrialFailed(f"{worker.exit_reason()} while loading the search")
 
     # --------------------------------------------------------------------- evaluating
-    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0) -> Evaluation:
+    def evaluate(
+        self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0
+    ) -> Evaluation:
         self._closed = False
         worker = self._load(slot)
         self._workers[slot] = worker.name
@@ -272,13 +306,17 @@ class ProcessExecutor(Executor):
             remaining = budget.remaining()
             seconds = None if remaining == float("inf") else max(0.0, remaining)
             worker.conn.send(("evaluate", trial.number, dict(params), seconds))
-            reply = self._serve(worker, trial, budget, None if seconds is None else seconds + GRACE_S)
+            reply = self._serve(
+                worker, trial, budget, None if seconds is None else seconds + GRACE_S
+            )
         except BaseException:
             self._discard(slot)  # its state is unknown: a fresh worker takes the next trial
             raise
         return self._outcome(reply)
 
-    def _serve(self, worker: _Worker, trial: Any, budget: Any, limit: float | None) -> tuple[Any, ...]:
+    def _serve(
+        self, worker: _Worker, trial: Any, budget: Any, limit: float | None
+    ) -> tuple[Any, ...]:
         """Answer the worker's reports and prune questions until its trial ends or must be stopped."""
         end = None if limit is None else time.monotonic() + limit
         while True:
@@ -315,13 +353,17 @@ class ProcessExecutor(Executor):
 
         kind = reply[0]
         if kind == "done":
-            return check_evaluation(reply[1], n_objectives=len(self.space.directions), n_samples=self.n_samples)
+            return check_evaluation(
+                reply[1], n_objectives=len(self.space.directions), n_samples=self.n_samples
+            )
         if kind == "pruned":
             raise optuna.TrialPruned(reply[1])
         if kind == "timeout":
             raise TrialTimeout(reply[1])
         if kind == "memory":
-            limit = f"limit {format_bytes(self.memory)}" if self.memory is not None else "no limit set"
+            limit = (
+                f"limit {format_bytes(self.memory)}" if self.memory is not None else "no limit set"
+            )
             raise TrialFailed(f"out of memory ({limit})")
         if kind == "error":
             raise TrialFailed(f"{reply[1]}: {reply[2]}", reply[3])

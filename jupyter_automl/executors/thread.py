@@ -20,11 +20,14 @@ class ThreadExecutor(Executor):
 
     name = "thread"
 
-    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0) -> Evaluation:
+    def evaluate(
+        self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0
+    ) -> Evaluation:
         self._workers[slot] = this_worker(f"/{threading.current_thread().name}")
         evaluation = self.space.evaluate(trial, params, budget)
-        return check_evaluation(evaluation, n_objectives=len(self.space.directions),
-                                n_samples=_n_samples(self.space))
+        return check_evaluation(
+            evaluation, n_objectives=len(self.space.directions), n_samples=_n_samples(self.space)
+        )
 
 
 def _n_samples(space: Any) -> int | None:

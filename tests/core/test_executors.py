@@ -23,7 +23,10 @@ from jupyter_automl.spaces import Evaluation, SearchSpace
         ({"trial_memory": "10KB"}, r"option 'trial_memory': must be at least 1MB"),
         ({"executor": "thread", "trial_memory": "4GB"}, r"'trial_memory' needs executor: process"),
         ({"dask_scheduler": "tcp://h:8786"}, r"'dask_scheduler' needs executor: dask"),
-        ({"executor": "dask", "dask_scheduler": "not an address"}, r"option 'dask_scheduler': expected a scheduler address"),
+        (
+            {"executor": "dask", "dask_scheduler": "not an address"},
+            r"option 'dask_scheduler': expected a scheduler address",
+        ),
     ],
 )
 def test_bad_executor_options_name_the_option(options, message):
@@ -57,10 +60,15 @@ def test_what_a_worker_returns_is_checked_before_it_is_told():
     class Data:
         n_samples = 3
 
-    bad = [Evaluation(values=float("nan")), Evaluation(values=(1.0, 2.0)), {"values": 1.0},
-           Evaluation(values=0.5, user_attrs={"big": "x" * 2_000_000}),
-           Evaluation(values=0.5, oof=np.zeros((5, 2))), Evaluation(values=0.5, oof=np.full((3,), np.inf)),
-           Evaluation(values=0.7, oof=np.zeros((3, 2)))]
+    bad = [
+        Evaluation(values=float("nan")),
+        Evaluation(values=(1.0, 2.0)),
+        {"values": 1.0},
+        Evaluation(values=0.5, user_attrs={"big": "x" * 2_000_000}),
+        Evaluation(values=0.5, oof=np.zeros((5, 2))),
+        Evaluation(values=0.5, oof=np.full((3,), np.inf)),
+        Evaluation(values=0.7, oof=np.zeros((3, 2))),
+    ]
     config = SearchConfig(n_trials=len(bad))
     space = _BadSpace(config, Data())
     space.returns = bad
@@ -79,16 +87,29 @@ def test_what_a_worker_returns_is_checked_before_it_is_told():
 
 
 def _trials(executor: str) -> list[tuple]:
-    result = ja.search(data="sklearn:breast_cancer", n_trials=6, strategy="random", pruner="median", seed=3,
-                       cv=3, storage="memory", display=False, executor=executor)
-    return [(t.state.name, t.params, t.values, t.intermediate_values) for t in result.study.get_trials()]
+    result = ja.search(
+        data="sklearn:breast_cancer",
+        n_trials=6,
+        strategy="random",
+        pruner="median",
+        seed=3,
+        cv=3,
+        storage="memory",
+        display=False,
+        executor=executor,
+    )
+    return [
+        (t.state.name, t.params, t.values, t.intermediate_values) for t in result.study.get_trials()
+    ]
 
 
 def test_a_seeded_search_is_the_same_in_a_worker_process_and_in_the_kernel():
     """Reports and prune decisions make a synchronous round trip: the same trials are pruned."""
     thread, process = _trials("thread"), _trials("process")
     assert [t[:2] for t in process] == [t[:2] for t in thread]  # states (PRUNED too) and params
-    for (_, _, v_thread, i_thread), (_, _, v_process, i_process) in zip(thread, process):
+    for (_, _, v_thread, i_thread), (_, _, v_process, i_process) in zip(
+        thread, process, strict=True
+    ):
         assert (v_process is None and v_thread is None) or v_process == pytest.approx(v_thread)
         assert i_process == pytest.approx(i_thread)  # every fold's report reached the study
     assert all(t[3] for t in thread)
@@ -97,8 +118,12 @@ def test_a_seeded_search_is_the_same_in_a_worker_process_and_in_the_kernel():
 def test_worker_processes_are_reused_by_the_next_search_and_named_in_the_leaderboard():
     import os
 
-    first = ja.search(data="sklearn:iris", models=["linear"], n_trials=2, storage="memory", display=False)
-    second = ja.search(data="sklearn:wine", models=["linear"], n_trials=2, storage="memory", display=False)
+    first = ja.search(
+        data="sklearn:iris", models=["linear"], n_trials=2, storage="memory", display=False
+    )
+    second = ja.search(
+        data="sklearn:wine", models=["linear"], n_trials=2, storage="memory", display=False
+    )
     workers = set(first.leaderboard["worker"]) | set(second.leaderboard["worker"])
     assert len(workers) == 1  # one worker, started once
     host, pid = workers.pop().split(":")
@@ -108,8 +133,14 @@ def test_worker_processes_are_reused_by_the_next_search_and_named_in_the_leaderb
 def test_a_search_refused_after_its_workers_started_leaves_them_usable(tmp_path):
     """Workers start while the study opens; a search refused then gives back clean workers."""
     db = str(tmp_path / "s.db")
-    ja.search(data="sklearn:iris", models=["linear"], n_trials=1, storage=db, name="x", display=False)
+    ja.search(
+        data="sklearn:iris", models=["linear"], n_trials=1, storage=db, name="x", display=False
+    )
     with pytest.raises(ja.ConfigError, match="option 'name': a study 'x' already exists"):
-        ja.search(data="sklearn:iris", models=["linear"], n_trials=1, storage=db, name="x", display=False)
-    result = ja.search(data="sklearn:iris", models=["linear"], n_trials=2, storage="memory", display=False)
+        ja.search(
+            data="sklearn:iris", models=["linear"], n_trials=1, storage=db, name="x", display=False
+        )
+    result = ja.search(
+        data="sklearn:iris", models=["linear"], n_trials=2, storage="memory", display=False
+    )
     assert list(result.leaderboard["state"]) == ["COMPLETE", "COMPLETE"]

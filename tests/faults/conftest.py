@@ -48,19 +48,28 @@ def fault_env(fault: str | None, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_search(options: dict[str, Any], fault: str | None, cwd: Path, **extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, json.dumps(options)], cwd=cwd,
-                            env=fault_env(fault, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def start_search(
+    options: dict[str, Any], fault: str | None, cwd: Path, **extra: str
+) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, json.dumps(options)],
+        cwd=cwd,
+        env=fault_env(fault, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def run_search(options: dict[str, Any], fault: str | None, cwd: Path, timeout: float = 120, **extra: str) -> dict[str, Any]:
+def run_search(
+    options: dict[str, Any], fault: str | None, cwd: Path, timeout: float = 120, **extra: str
+) -> dict[str, Any]:
     """Run the search in a fresh process; the process must exit 0 (it survived the fault)."""
     proc = start_search(options, fault, cwd, **extra)
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"the searching process died ({proc.returncode}):\n{err[-3000:]}"
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def stored_trials(db: Path, name: str) -> list[Any]:
@@ -83,4 +92,6 @@ def faulty():
     """The helpers above, for the tests (a conftest is not importable as a module)."""
     import types
 
-    return types.SimpleNamespace(run=run_search, start=start_search, stored=stored_trials, env=fault_env)
+    return types.SimpleNamespace(
+        run=run_search, start=start_search, stored=stored_trials, env=fault_env
+    )

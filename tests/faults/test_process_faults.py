@@ -38,23 +38,42 @@ def _finished(faulty, db: Path, name: str = "faults") -> list:
 
 
 def _worker_pids(trials) -> set[int]:
-    return {int(t.user_attrs["jupyter_automl"]["worker"].split(":")[1]) for t in trials
-            if t.user_attrs.get("jupyter_automl", {}).get("worker")}
+    return {
+        int(t.user_attrs["jupyter_automl"]["worker"].split(":")[1])
+        for t in trials
+        if t.user_attrs.get("jupyter_automl", {}).get("worker")
+    }
 
 
-def test_killing_the_searching_process_leaves_no_worker_and_resume_reaches_n_trials(faulty, workdir):
+def test_killing_the_searching_process_leaves_no_worker_and_resume_reaches_n_trials(
+    faulty, workdir
+):
     db = workdir / "s.db"
     # the second knn trial hangs: the search is mid-trial when it is killed
-    proc = faulty.start(dict(BASE, n_trials=8, storage=str(db)), "hang", workdir, JA_FAULT_AFTER="3")
+    proc = faulty.start(
+        dict(BASE, n_trials=8, storage=str(db)), "hang", workdir, JA_FAULT_AFTER="3"
+    )
     try:
-        done = _wait_for(lambda: len(_finished(faulty, db)) >= 2 and _finished(faulty, db), 120, "two finished trials")
+        done = _wait_for(
+            lambda: len(_finished(faulty, db)) >= 2 and _finished(faulty, db),
+            120,
+            "two finished trials",
+        )
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
     workers = _worker_pids(done)
     assert workers and os.getpid() not in workers
-    _wait_for(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-                              for p in workers), 10, "the worker processes to exit with their search")
+    _wait_for(
+        lambda: (
+            not any(
+                psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+                for p in workers
+            )
+        ),
+        10,
+        "the worker processes to exit with their search",
+    )
     before = {t.number: t.values for t in faulty.stored(db, "faults")}
     assert all(t.state.name != "RUNNING" for t in faulty.stored(db, "faults"))
     result = faulty.run(dict(BASE, n_trials=8, storage=str(db), resume=True), None, workdir)
@@ -66,13 +85,17 @@ def test_killing_the_searching_process_leaves_no_worker_and_resume_reaches_n_tri
 
 def test_a_second_process_on_a_running_local_study_is_refused(faulty, workdir):
     db = workdir / "s.db"
-    first = faulty.start(dict(BASE, n_trials=8, storage=str(db)), "hang", workdir, JA_FAULT_AFTER="3")
+    first = faulty.start(
+        dict(BASE, n_trials=8, storage=str(db)), "hang", workdir, JA_FAULT_AFTER="3"
+    )
     try:
         _wait_for(lambda: _finished(faulty, db), 120, "the first search to store a trial")
         second = faulty.start(dict(BASE, n_trials=8, storage=str(db), resume=True), None, workdir)
         _, err = second.communicate(timeout=120)
         assert second.returncode == 1
-        assert "StorageError" in err and "is being run by pid" in err and "postgresql://" in err, err[-2000:]
+        assert "StorageError" in err and "is being run by pid" in err and "postgresql://" in err, (
+            err[-2000:]
+        )
         assert f"pid {first.pid} " in err
     finally:
         first.send_signal(signal.SIGKILL)
@@ -86,16 +109,39 @@ def test_the_study_lock_refuses_a_second_search_in_one_process(tmp_path):
     from jupyter_automl.storage import StudyLock, storage_url
 
     db = tmp_path / "s.db"
-    search(data="sklearn:iris", n_trials=1, storage=str(db), name="one", display=False, executor="thread")
+    search(
+        data="sklearn:iris",
+        n_trials=1,
+        storage=str(db),
+        name="one",
+        display=False,
+        executor="thread",
+    )
     held = StudyLock(storage_url(str(db)), "one").acquire()
     try:
-        with pytest.raises(StorageError, match=r"study 'one' in sqlite:///.* is being run by pid \d+ .*n_jobs"):
-            search(data="sklearn:iris", n_trials=2, storage=str(db), name="one", resume=True, display=False,
-                   executor="thread")
+        with pytest.raises(
+            StorageError, match=r"study 'one' in sqlite:///.* is being run by pid \d+ .*n_jobs"
+        ):
+            search(
+                data="sklearn:iris",
+                n_trials=2,
+                storage=str(db),
+                name="one",
+                resume=True,
+                display=False,
+                executor="thread",
+            )
     finally:
         held.release()
-    result = search(data="sklearn:iris", n_trials=2, storage=str(db), name="one", resume=True, display=False,
-                    executor="thread")
+    result = search(
+        data="sklearn:iris",
+        n_trials=2,
+        storage=str(db),
+        name="one",
+        resume=True,
+        display=False,
+        executor="thread",
+    )
     assert result.n_trials == 2
 
 
@@ -106,7 +152,11 @@ def small_disk(tmp_path):
     mount.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         pytest.skip(f"mount -t tmpfs is not permitted here: {done.stderr.strip()}")
     try:
@@ -115,7 +165,9 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
-def test_a_full_disk_stops_the_search_with_a_storage_error_and_keeps_what_was_written(faulty, small_disk, workdir):
+def test_a_full_disk_stops_the_search_with_a_storage_error_and_keeps_what_was_written(
+    faulty, small_disk, workdir
+):
     db = small_disk / "s.db"
     options = dict(BASE, models=["linear"], cv=2, n_trials=100000, storage=str(db))
     proc = faulty.start(options, None, workdir)
@@ -133,14 +185,18 @@ def test_a_full_disk_stops_the_search_with_a_storage_error_and_keeps_what_was_wr
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 1
-    assert "StorageError: cannot write trial" in err and "full" in err and "resume the study" in err, err[-2000:]
+    assert (
+        "StorageError: cannot write trial" in err and "full" in err and "resume the study" in err
+    ), err[-2000:]
     (small_disk / "filler").unlink()
     trials = faulty.stored(db, "faults")
     assert len(trials) >= 3 and all(t.state.is_finished() for t in trials)
 
 
 @pytest.mark.postgres
-def test_a_worker_killed_on_postgresql_leaves_its_trial_failed_worker_lost(faulty, workdir, postgres_url):
+def test_a_worker_killed_on_postgresql_leaves_its_trial_failed_worker_lost(
+    faulty, workdir, postgres_url
+):
     import optuna
 
     name = f"pg-faults-{os.getpid()}-{time.monotonic_ns()}"
@@ -148,9 +204,24 @@ def test_a_worker_killed_on_postgresql_leaves_its_trial_failed_worker_lost(fault
     storage = optuna.storages.RDBStorage(postgres_url)
     study = optuna.load_study(study_name=name, storage=storage)
     cli = Path(sys.executable).with_name("jupyter-automl")
-    worker = subprocess.Popen([str(cli), "worker", "--storage", postgres_url, "--name", name, "--n-trials", "10",
-                               "--quiet"], cwd=workdir, env=faulty.env("hang", JA_FAULT_AFTER="3"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [
+            str(cli),
+            "worker",
+            "--storage",
+            postgres_url,
+            "--name",
+            name,
+            "--n-trials",
+            "10",
+            "--quiet",
+        ],
+        cwd=workdir,
+        env=faulty.env("hang", JA_FAULT_AFTER="3"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def hung_trial():
         now = time.time()
@@ -166,7 +237,9 @@ def test_a_worker_killed_on_postgresql_leaves_its_trial_failed_worker_lost(fault
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.communicate()
-    assert study.get_trials(deepcopy=False)[hung.number].state.name == "RUNNING"  # until someone looks
+    assert (
+        study.get_trials(deepcopy=False)[hung.number].state.name == "RUNNING"
+    )  # until someone looks
     faulty.run(dict(BASE, n_trials=6, storage=postgres_url, name=name, resume=True), None, workdir)
     trials = optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
     lost = trials[hung.number]

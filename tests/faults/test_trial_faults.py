@@ -29,8 +29,11 @@ def _check(faulty, result: dict, db, reason: str) -> list:
 
 @pytest.mark.parametrize(
     ("fault", "reason"),
-    [("segfault", "worker crashed: SIGSEGV"), ("exit", "worker exited with code 1"),
-     ("kill", "worker crashed: SIGKILL")],
+    [
+        ("segfault", "worker crashed: SIGSEGV"),
+        ("exit", "worker exited with code 1"),
+        ("kill", "worker crashed: SIGKILL"),
+    ],
 )
 def test_a_crashing_fit_fails_only_its_trial(faulty, workdir, fault, reason):
     db = workdir / "s.db"
@@ -41,7 +44,9 @@ def test_a_crashing_fit_fails_only_its_trial(faulty, workdir, fault, reason):
 
 def test_a_fit_past_the_memory_limit_fails_with_out_of_memory(faulty, workdir):
     db = workdir / "s.db"
-    result = faulty.run(dict(BASE, n_trials=5, storage=str(db), trial_memory="512MB"), "memory", workdir)
+    result = faulty.run(
+        dict(BASE, n_trials=5, storage=str(db), trial_memory="512MB"), "memory", workdir
+    )
     _check(faulty, result, db, "out of memory (limit 512 MB)")
 
 
@@ -59,6 +64,10 @@ def test_a_hanging_fit_is_killed_and_the_budget_holds(faulty, workdir):
 
 def test_the_thread_executor_dies_with_a_segfault_that_process_survives(faulty, workdir):
     """Why ``process`` is the default: in-process, the same fault takes the whole process."""
-    proc = faulty.start(dict(BASE, n_trials=5, storage=str(workdir / "t.db"), executor="thread"), "segfault", workdir)
+    proc = faulty.start(
+        dict(BASE, n_trials=5, storage=str(workdir / "t.db"), executor="thread"),
+        "segfault",
+        workdir,
+    )
     proc.communicate(timeout=120)
     assert proc.returncode == -11
