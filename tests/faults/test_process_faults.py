@@ -245,3 +245,33 @@ def test_a_worker_killed_on_postgresql_leaves_its_trial_failed_worker_lost(
     lost = trials[hung.number]
     assert lost.state.name == "FAIL" and lost.user_attrs["jupyter_automl"]["error"] == "worker lost"
     assert all(t.state.is_finished() for t in trials) and len(trials) >= 6
+
+
+def test_ctrl_c_during_a_hanging_trial_kills_its_worker_and_keeps_a_fitted_model(faulty, workdir):
+    import json
+
+    db = workdir / "s.db"
+    proc = faulty.start(
+        dict(BASE, n_trials=8, storage=str(db)), "hang", workdir
+    )  # trial 1 (knn) hangs
+    try:
+        _wait_for(lambda: _finished(faulty, db), 120, "the first trial")
+        proc.send_signal(signal.SIGINT)  # the kernel's interrupt button
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    result = json.loads(
+        next(x for x in out.splitlines() if x.startswith("RESULT "))[len("RESULT ") :]
+    )
+    assert result["stop_reason"] == "interrupted" and result["predicts"] == 3
+    hung = [r for r in result["rows"] if r["state"] == "FAIL"]
+    assert [r["error"] for r in hung] == ["interrupted by the user"]
+    pid = int(hung[0]["worker"].split(":")[1])
+    _wait_for(
+        lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+        10,
+        "the interrupted trial's worker to be gone",
+    )
+    assert all(t.state.is_finished() for t in faulty.stored(db, "faults"))
