@@ -35,24 +35,25 @@ WorkerSettings = dict  # {"threads": int, "memory": int | None, "env": {...}, "p
 
 
 class TrialProxy:
-    """What ``space.evaluate`` sees as its Optuna trial inside a worker.
+    """What ``space.evaluate`` sees as its Optuna trial where it runs remotely.
 
-    ``report`` and ``should_prune`` go to the runner's real trial over the pipe; the prune
-    decision comes back, so pruning works wherever the trial runs.
+    ``report`` and ``should_prune`` go to the runner's real trial over the executor's channel
+    (``send``) and the prune decision comes back (``receive``), so pruning works wherever the
+    trial runs. Process workers use their pipe; Dask tasks use two ``distributed.Queue``.
     """
 
-    def __init__(self, conn: Any, number: int, params: dict[str, Any]) -> None:
-        self._conn = conn
+    def __init__(self, send: Any, receive: Any, number: int, params: dict[str, Any]) -> None:
+        self._send, self._receive = send, receive
         self.number = number
         self.params = dict(params)
         self.user_attrs: dict[str, Any] = {}
 
     def report(self, value: float, step: int) -> None:
-        self._conn.send(("report", float(value), int(step)))
+        self._send(("report", float(value), int(step)))
 
     def should_prune(self) -> bool:
-        self._conn.send(("should_prune",))
-        return bool(self._conn.recv())
+        self._send(("should_prune",))
+        return bool(self._receive())
 
     def set_user_attr(self, key: str, value: Any) -> None:
         self.user_attrs[key] = value
@@ -131,7 +132,7 @@ def _evaluate(
 
     from jupyter_automl.evaluate import TrialBudget, TrialTimeout
 
-    trial = TrialProxy(conn, number, params)
+    trial = TrialProxy(conn.send, conn.recv, number, params)
     budget = TrialBudget(None if seconds is None else time.monotonic() + seconds)
     try:
         evaluation = space.evaluate(trial, params, budget)

@@ -78,26 +78,6 @@ def _close_clients() -> None:
     _CLIENTS.clear()
 
 
-class _QueueTrial:
-    """The trial a task sees on a Dask worker: reports and prune questions go over Queues."""
-
-    def __init__(self, up: Any, down: Any, number: int, params: dict[str, Any]) -> None:
-        self._up, self._down = up, down
-        self.number = number
-        self.params = dict(params)
-        self.user_attrs: dict[str, Any] = {}
-
-    def report(self, value: float, step: int) -> None:
-        self._up.put(("report", float(value), int(step)))
-
-    def should_prune(self) -> bool:
-        self._up.put(("should_prune",))
-        return bool(self._down.get(timeout=600))
-
-    def set_user_attr(self, key: str, value: Any) -> None:
-        self.user_attrs[key] = value
-
-
 def _run_on_worker(
     payload: bytes,
     token: str,
@@ -112,6 +92,7 @@ def _run_on_worker(
     from distributed import Queue, get_worker
 
     from jupyter_automl.evaluate import TrialBudget, TrialTimeout
+    from jupyter_automl.executors._worker import TrialProxy
     from jupyter_automl.spaces import make_space
 
     worker = get_worker()
@@ -125,7 +106,9 @@ def _run_on_worker(
     space = cache[token]
     budget = TrialBudget(None if seconds is None else time.monotonic() + seconds)
     try:
-        return "done", space.evaluate(_QueueTrial(up, down, number, params), params, budget)
+        return "done", space.evaluate(
+            TrialProxy(up.put, lambda: down.get(timeout=600), number, params), params, budget
+        )
     except optuna.TrialPruned as exc:
         return "pruned", str(exc) or "pruned"
     except TrialTimeout as exc:

@@ -109,40 +109,19 @@ def test_the_study_lock_refuses_a_second_search_in_one_process(tmp_path):
     from jupyter_automl.storage import StudyLock, storage_url
 
     db = tmp_path / "s.db"
-    search(
-        data="sklearn:iris",
-        n_trials=1,
-        storage=str(db),
-        name="one",
-        display=False,
-        executor="thread",
+    options = dict(
+        data="sklearn:iris", storage=str(db), name="one", display=False, executor="thread"
     )
+    search(n_trials=1, **options)
     held = StudyLock(storage_url(str(db)), "one").acquire()
     try:
         with pytest.raises(
             StorageError, match=r"study 'one' in sqlite:///.* is being run by pid \d+ .*n_jobs"
         ):
-            search(
-                data="sklearn:iris",
-                n_trials=2,
-                storage=str(db),
-                name="one",
-                resume=True,
-                display=False,
-                executor="thread",
-            )
+            search(n_trials=2, resume=True, **options)
     finally:
         held.release()
-    result = search(
-        data="sklearn:iris",
-        n_trials=2,
-        storage=str(db),
-        name="one",
-        resume=True,
-        display=False,
-        executor="thread",
-    )
-    assert result.n_trials == 2
+    assert search(n_trials=2, resume=True, **options).n_trials == 2
 
 
 @pytest.fixture
