@@ -5,6 +5,7 @@ Environment:
   JA_FAULT_MODEL  the estimator class whose fit faults (default KNeighborsClassifier)
   JA_FAULT_AFTER  fits of that class that succeed first in each process (default 0)
   JA_FAULT_BYTES  what ``memory`` allocates (default 2 GiB)
+  JA_FAULT_UNLESS a file: while it exists, fits do not fault (a test switches the fault off)
 """
 
 import os
@@ -27,7 +28,8 @@ if _FAULT:
 
     def _faulty_fit(self, *args, **kwargs):
         _fits[0] += 1
-        if _fits[0] > _after:
+        switch = os.environ.get("JA_FAULT_UNLESS")
+        if _fits[0] > _after and not (switch and os.path.exists(switch)):
             if _FAULT == "segfault":
                 import ctypes
 
