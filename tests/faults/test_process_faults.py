@@ -254,3 +254,30 @@ def test_ctrl_c_during_a_hanging_trial_kills_its_worker_and_keeps_a_fitted_model
         "the interrupted trial's worker to be gone",
     )
     assert all(t.state.is_finished() for t in faulty.stored(db, "faults"))
+
+
+@pytest.mark.postgres
+def test_a_trial_on_another_host_is_failed_once_its_heartbeat_is_older_than_the_grace(postgres_url):
+    import optuna
+    from sqlalchemy import text
+
+    from jupyter_automl.storage import GRACE_PERIOD_S, OWNER_ATTR, fail_lost_trials, resolve_storage
+
+    assert GRACE_PERIOD_S <= 60
+    storage = resolve_storage(postgres_url)
+    study = optuna.create_study(storage=storage, study_name=f"heartbeat-{time.monotonic_ns()}")
+    trial = study.ask()
+    trial.set_user_attr(OWNER_ATTR, {"host": "another-host", "pid": 1, "started": None})
+    storage.record_heartbeat(trial._trial_id)
+    assert fail_lost_trials(study) == []  # another host, fresh heartbeat: it is running
+    with storage.engine.begin() as con:  # the other host stopped beating a minute ago
+        con.execute(
+            text(
+                "UPDATE trial_heartbeats SET heartbeat = heartbeat - interval '61 seconds' "
+                "WHERE trial_id = :i"
+            ),
+            {"i": trial._trial_id},
+        )
+    assert fail_lost_trials(study) == [trial.number]
+    lost = study.get_trials(deepcopy=False)[0]
+    assert lost.state.name == "FAIL" and lost.user_attrs["jupyter_automl"]["error"] == "worker lost"
