@@ -162,8 +162,10 @@ POOL = WorkerPool()
 
 def visible_gpus(space: Any) -> list[str]:
     """CUDA device ids a NAS space's workers share out, one worker per GPU (``[]`` on CPU)."""
-    device = str(getattr(space, "device_name", "cpu"))
-    if not device.startswith("cuda"):
+    wanted = str(getattr(getattr(space, "config", None), "device", "cpu"))
+    if wanted not in ("auto", "cuda"):  # cpu, mps, or one chosen GPU (cuda:N): used as configured
+        return []
+    if not str(getattr(space, "device_name", "cpu")).startswith("cuda"):
         return []
     given = os.environ.get("CUDA_VISIBLE_DEVICES")
     if given:

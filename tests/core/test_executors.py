@@ -144,3 +144,29 @@ def test_a_search_refused_after_its_workers_started_leaves_them_usable(tmp_path)
         data="sklearn:iris", models=["linear"], n_trials=2, storage="memory", display=False
     )
     assert list(result.leaderboard["state"]) == ["COMPLETE", "COMPLETE"]
+
+
+def test_with_several_gpus_each_worker_sees_one(monkeypatch):
+    """The GPU code path, run on CPU: a NAS space on ``device: cuda`` with CUDA_VISIBLE_DEVICES=2,5."""
+    from types import SimpleNamespace
+
+    from jupyter_automl.executors.process import ProcessExecutor, visible_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,5")
+    space = SimpleNamespace(
+        config=SimpleNamespace(device="cuda"), device_name="cuda:0 (H200)", directions=["maximize"]
+    )
+    assert visible_gpus(space) == ["2", "5"]
+    executor = ProcessExecutor(space, SearchConfig(n_trials=1), None, n_slots=3)
+    envs = [executor._settings(slot)[1]["env"]["CUDA_VISIBLE_DEVICES"] for slot in range(3)]
+    assert envs == ["2", "5", "2"]
+    assert (
+        visible_gpus(
+            SimpleNamespace(config=SimpleNamespace(device="cuda:1"), device_name="cuda:1 (H200)")
+        )
+        == []
+    )
+    assert (
+        visible_gpus(SimpleNamespace(config=SimpleNamespace(device="auto"), device_name="cpu"))
+        == []
+    )
