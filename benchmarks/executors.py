@@ -20,28 +20,14 @@ from typing import Any
 
 import optuna
 
+from benchmarks.storage_overhead import QuadraticSpace
 from jupyter_automl.config import SearchConfig
 from jupyter_automl.data import load_dataset
 from jupyter_automl.evaluate import TrialBudget
 from jupyter_automl.runner import Runner
-from jupyter_automl.spaces import Evaluation, SearchSpace, make_space
+from jupyter_automl.spaces import make_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-class QuadraticSpace(SearchSpace):
-    """One float, scored instantly: the cheapest possible trial."""
-
-    name = "bench"
-
-    def sample(self, trial: Any) -> dict[str, Any]:
-        return {"x": trial.suggest_float("x", -5, 5)}
-
-    def evaluate(self, trial: Any, params: dict[str, Any], budget: Any) -> Evaluation:
-        return Evaluation(values=-((params["x"] - 1) ** 2))
-
-    def fit_final(self, params: dict[str, Any], budget: Any) -> Any:
-        return None
 
 
 def quadratic_space(config: Any, data: Any, *, threads: int = 1) -> QuadraticSpace:

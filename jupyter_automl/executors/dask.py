@@ -52,7 +52,7 @@ def _client(address: str | None, n_workers: int, threads: int) -> Any:
             client = Client(cluster)
         else:
             try:
-                client = Client(address, timeout=15)
+                client = Client(address, timeout=10)
             except OSError as exc:
                 from jupyter_automl._errors import ConfigError
 

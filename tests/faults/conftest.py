@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,17 @@ def run_search(
     return json.loads(line[len("RESULT ") :])
 
 
+def wait_for(condition: Any, timeout: float, what: str) -> Any:
+    """Poll ``condition`` until it returns something truthy (the state lives in other processes)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
 def stored_trials(db: Path, name: str) -> list[Any]:
     import optuna
 
@@ -93,5 +105,5 @@ def faulty():
     import types
 
     return types.SimpleNamespace(
-        run=run_search, start=start_search, stored=stored_trials, env=fault_env
+        run=run_search, start=start_search, stored=stored_trials, env=fault_env, wait_for=wait_for
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 
 import psutil
 import pytest
@@ -15,16 +14,6 @@ pytest.importorskip("ipykernel")
 def _execute(kc, code: str, timeout: float = 180) -> None:
     reply = kc.execute_interactive(code, timeout=timeout, output_hook=lambda msg: None)
     assert reply["content"]["status"] == "ok", reply["content"]
-
-
-def _poll(condition, timeout: float, what: str):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)  # the state is in another process: poll it
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_a_kernel_restart_during_a_background_search_then_resume_reaches_n_trials(faulty, workdir):
@@ -56,11 +45,11 @@ def test_a_kernel_restart_during_a_background_search_then_resume_reaches_n_trial
             except Exception:
                 return []
 
-        done = _poll(finished, 120, "a stored trial")
+        done = faulty.wait_for(finished, 120, "a stored trial")
         workers = {int(t.user_attrs["jupyter_automl"]["worker"].split(":")[1]) for t in done}
         km.restart_kernel(now=True)
         kc.wait_for_ready(timeout=120)
-        _poll(
+        faulty.wait_for(
             lambda: (
                 not any(
                     psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE

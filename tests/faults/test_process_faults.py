@@ -17,17 +17,6 @@ import pytest
 BASE = {"models": ["linear", "knn"], "strategy": "random", "seed": 0, "cv": 3, "name": "faults"}
 
 
-def _wait_for(condition, timeout: float, what: str):
-    """Poll ``condition`` until it returns something truthy (the state lives in other processes)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def _finished(faulty, db: Path, name: str = "faults") -> list:
     if not db.exists():
         return []
@@ -54,7 +43,7 @@ def test_killing_the_searching_process_leaves_no_worker_and_resume_reaches_n_tri
         dict(BASE, n_trials=8, storage=str(db)), "hang", workdir, JA_FAULT_AFTER="3"
     )
     try:
-        done = _wait_for(
+        done = faulty.wait_for(
             lambda: len(_finished(faulty, db)) >= 2 and _finished(faulty, db),
             120,
             "two finished trials",
@@ -64,7 +53,7 @@ def test_killing_the_searching_process_leaves_no_worker_and_resume_reaches_n_tri
         proc.communicate()
     workers = _worker_pids(done)
     assert workers and os.getpid() not in workers
-    _wait_for(
+    faulty.wait_for(
         lambda: (
             not any(
                 psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
@@ -89,7 +78,7 @@ def test_a_second_process_on_a_running_local_study_is_refused(faulty, workdir):
         dict(BASE, n_trials=8, storage=str(db)), "hang", workdir, JA_FAULT_AFTER="3"
     )
     try:
-        _wait_for(lambda: _finished(faulty, db), 120, "the first search to store a trial")
+        faulty.wait_for(lambda: _finished(faulty, db), 120, "the first search to store a trial")
         second = faulty.start(dict(BASE, n_trials=8, storage=str(db), resume=True), None, workdir)
         _, err = second.communicate(timeout=120)
         assert second.returncode == 1
@@ -151,7 +140,7 @@ def test_a_full_disk_stops_the_search_with_a_storage_error_and_keeps_what_was_wr
     options = dict(BASE, models=["linear"], cv=2, n_trials=100000, storage=str(db))
     proc = faulty.start(options, None, workdir)
     try:
-        _wait_for(lambda: len(_finished(faulty, db)) >= 3, 120, "three stored trials")
+        faulty.wait_for(lambda: len(_finished(faulty, db)) >= 3, 120, "three stored trials")
         with open(small_disk / "filler", "wb") as f:  # fill the disk while the search writes
             try:
                 while True:
@@ -210,7 +199,7 @@ def test_a_worker_killed_on_postgresql_leaves_its_trial_failed_worker_lost(
         return None
 
     try:
-        hung = _wait_for(hung_trial, 180, "a trial of the worker to hang")
+        hung = faulty.wait_for(hung_trial, 180, "a trial of the worker to hang")
         owner = hung.user_attrs["jupyter_automl:owner"]
         assert owner["pid"] == worker.pid
     finally:
@@ -234,7 +223,7 @@ def test_ctrl_c_during_a_hanging_trial_kills_its_worker_and_keeps_a_fitted_model
         dict(BASE, n_trials=8, storage=str(db)), "hang", workdir
     )  # trial 1 (knn) hangs
     try:
-        _wait_for(lambda: _finished(faulty, db), 120, "the first trial")
+        faulty.wait_for(lambda: _finished(faulty, db), 120, "the first trial")
         proc.send_signal(signal.SIGINT)  # the kernel's interrupt button
         out, err = proc.communicate(timeout=60)
     finally:
@@ -248,7 +237,7 @@ def test_ctrl_c_during_a_hanging_trial_kills_its_worker_and_keeps_a_fitted_model
     hung = [r for r in result["rows"] if r["state"] == "FAIL"]
     assert [r["error"] for r in hung] == ["interrupted by the user"]
     pid = int(hung[0]["worker"].split(":")[1])
-    _wait_for(
+    faulty.wait_for(
         lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
         10,
         "the interrupted trial's worker to be gone",
