@@ -159,6 +159,8 @@ class DaskExecutor(Executor):
 
         if self.client is None:
             self.start()
+        if self._payload.status != "finished":  # every worker holding it was lost: scatter again
+            self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
         up_name, down_name = (
             f"ja-{self.token}-{trial.number}-up",
             f"ja-{self.token}-{trial.number}-down",
