@@ -149,6 +149,7 @@ class DaskExecutor(Executor):
         from jupyter_automl.runner import cores
 
         self.client = _client(self.address, max(1, min(self.n_slots, cores())), self.threads)
+        self.client.wait_for_workers(1, timeout=120)  # a local cluster's workers may be restarting
         # data reaches every worker once: tasks get a reference, never the bytes
         self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
 
