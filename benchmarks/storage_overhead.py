@@ -54,7 +54,7 @@ def _ours(storage: Any, sampler: str, n: int, url: str) -> float:
     record = optuna.create_study(storage=storage, sampler=s, direction="maximize")
     config = SearchConfig(n_trials=n)
     # what Search does: trials in memory, each finished one copied to a local file
-    runner = Runner(working_study(record, url), QuadraticSpace(config, None), config, record=record)
+    runner = Runner(working_study(record, url), QuadraticSpace(config, None), config, stored_study=record)
     t0 = time.perf_counter()
     runner.run()
     return (time.perf_counter() - t0) / n * 1000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import threading
 import time
 import warnings
@@ -110,47 +111,81 @@ class Search:
     """A configured search, ready to run in the foreground or in a background thread.
 
     Everything that can be wrong with the input is checked in ``__init__`` (data, options,
-    storage), before any trial runs.
+    storage), before any trial runs. ``observers`` watch the run; the entry point chooses them
+    (a live view in a notebook, a progress bar in a terminal): ``Search`` never picks views.
     """
 
     def __init__(self, config: SearchConfig, *, data: Any = None, X: Any = None, y: Any = None,
                  namespace: dict[str, Any] | None = None, observers: list[Any] | None = None) -> None:
         self.started = time.monotonic()  # the time budget covers everything from here, imports included
-        import optuna
-
-        from jupyter_automl.data import load_dataset
-        from jupyter_automl.runner import cores
-        from jupyter_automl.spaces import make_space
-        from jupyter_automl.storage import (
-            default_study_name,
-            resolve_storage,
-            storage_url,
-            working_study,
-        )
-        from jupyter_automl.strategies import make_pruner, make_sampler
-
         self.config = config
+        self._load_data(data, X, y, namespace)
+        self._plan_parallelism()
+        self._build_space()
+        self.executor = self._make_executor()
+        self.executor.start()  # workers start (and load the data) while the study is opened
+        try:
+            self._open_stored_study()
+            self._check_or_describe_study()
+            self._prepare_working_study()
+        except BaseException:
+            self.executor.close()
+            raise
+        self.stop_event = threading.Event()
+        self.observers = list(observers or [])
+        self.result = SearchResult(self.stored_study, config, space=self.space, dataset=self.dataset,
+                                   storage_url=self.storage_url, stop_event=self.stop_event)
+        self.result.holdout_index = None if self.holdout is None else self.holdout.test_index
+
+    # --------------------------------------------------------------- the steps of __init__
+    def _load_data(self, data: Any, X: Any, y: Any, namespace: dict[str, Any] | None) -> None:
+        from jupyter_automl.data import load_dataset
+        from jupyter_automl.insight import split_holdout
+
+        config = self.config
         source = data if data is not None else config.data
         self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace,
                                     metric=config.metric)
-        from jupyter_automl.insight import split_holdout
-
-        # the held-out rows never reach a trial: the search (and its space) sees the rest
+        # the held-out rows never reach a trial: the search (its space and its workers) sees the rest
         self.holdout, self.holdout_skipped = split_holdout(self.dataset, config.holdout, config.seed)
-        search_data = self.holdout.train if self.holdout is not None else self.dataset
-        self.n_jobs = cores() if config.n_jobs == -1 else config.n_jobs
+        self.search_data = self.holdout.train if self.holdout is not None else self.dataset
+
+    def _plan_parallelism(self) -> None:
+        """Parallel trials, and BLAS/OpenMP threads per trial so they never oversubscribe the cores."""
+        from jupyter_automl.runner import cores
+
+        self.n_jobs = cores() if self.config.n_jobs == -1 else self.config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
         self.threads = max(1, cores() // self.n_jobs) if self.dataset.n_samples >= 20000 else 1
         if os.environ.get("OMP_NUM_THREADS", "").isdigit():  # never more threads than the user allows:
             self.threads = max(1, min(self.threads, int(os.environ["OMP_NUM_THREADS"])))  # spin-waits on busy cores
-        self.space = make_space(config, search_data, threads=self.threads)
+
+    def _build_space(self) -> None:
+        from jupyter_automl.spaces import make_space
+        from jupyter_automl.strategies import make_pruner, make_sampler
+
+        config = self.config
+        self.space = make_space(config, self.search_data, threads=self.threads)
         with quiet_optuna():  # Optuna warns that some sampler options are experimental
             self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs,
                                         options=config.strategy_options, space=self.space)
+        self.pruner = make_pruner(config.pruner, space=config.space, n_objectives=len(self.space.directions))
+
+    def _open_stored_study(self) -> None:
+        """Create the study in its storage, or load it to resume; fail trials whose worker is gone."""
+        import optuna
+
+        from jupyter_automl.storage import (
+            StudyLock,
+            default_study_name,
+            fail_lost_trials,
+            resolve_storage,
+            storage_url,
+        )
+
+        config = self.config
         self.storage_url = storage_url(config.storage)
         self.storage = resolve_storage(config.storage)
-        directions = self.space.directions
-        pruner = make_pruner(config.pruner, space=config.space, n_objectives=len(directions))
         existing = {s.study_name for s in optuna.get_all_study_summaries(self.storage)} if config.name else set()
         self.name = config.name or default_study_name(self.dataset.source, config.space, config.strategy)
         self.resumed = config.name in existing
@@ -159,45 +194,66 @@ class Search:
                 f"option 'name': a study {self.name!r} already exists in {self.storage_url}; "
                 "pass resume=True to continue it, or choose another name"
             )
+        self.lock = StudyLock(self.storage_url, self.name)
         # create_study(load_if_exists) also covers another worker creating the same study right now
         with quiet_optuna():
-            self.record = optuna.create_study(study_name=self.name, storage=self.storage, sampler=self.sampler,
-                                              pruner=pruner, directions=directions, load_if_exists=config.resume)  # type: ignore[arg-type]
-        stored = self.record.user_attrs.get(f"{ATTR}:fingerprint")
+            self.stored_study = optuna.create_study(
+                study_name=self.name, storage=self.storage, sampler=self.sampler, pruner=self.pruner,
+                directions=self.space.directions, load_if_exists=config.resume)  # type: ignore[arg-type]
+        lost = fail_lost_trials(self.stored_study)
+        if lost:
+            logger.warning("study %r: trials %s were running in a process that is gone: failed (worker lost)",
+                           self.name, lost)
+
+    def _check_or_describe_study(self) -> None:
+        """A resumed study must have been run on the same data; a new one gets its description."""
+        from jupyter_automl.storage import environment
+
+        study, fingerprint = self.stored_study, self.dataset.fingerprint()
+        stored = study.user_attrs.get(f"{ATTR}:fingerprint")
         if stored is not None:
             self.resumed = True
             self._check_resume()
-            if stored.get("hash") != self.dataset.fingerprint()["hash"]:
+            if stored.get("hash") != fingerprint["hash"]:
                 raise DataError(
                     f"study {self.name!r} was run on different data (stored hash {stored.get('hash')}, "
-                    f"shape {stored.get('shape')}; now {self.dataset.fingerprint()['hash']}, shape "
-                    f"{self.dataset.fingerprint()['shape']}): resume it with the same data, or use another name"
+                    f"shape {stored.get('shape')}; now {fingerprint['hash']}, shape "
+                    f"{fingerprint['shape']}): resume it with the same data, or use another name"
                 )
-        else:
-            metric = getattr(self.space, "metric", None)
-            self.record.set_user_attr(f"{ATTR}:config", config.to_dict())
-            self.record.set_user_attr(f"{ATTR}:task", self.dataset.task)
-            self.record.set_user_attr(f"{ATTR}:task_reason", self.dataset.task_reason)
-            self.record.set_user_attr(f"{ATTR}:metric", metric.name if metric is not None else ",".join(config.objectives or []))
-            from jupyter_automl.storage import environment
+            return
+        metric = getattr(self.space, "metric", None)
+        study.set_user_attr(f"{ATTR}:config", self.config.to_dict())
+        study.set_user_attr(f"{ATTR}:task", self.dataset.task)
+        study.set_user_attr(f"{ATTR}:task_reason", self.dataset.task_reason)
+        study.set_user_attr(f"{ATTR}:metric", metric.name if metric is not None else ",".join(self.config.objectives or []))
+        study.set_user_attr(f"{ATTR}:environment", environment(getattr(self.space, "device_name", "cpu")))
+        study.set_user_attr(f"{ATTR}:fingerprint", fingerprint)  # last: marks it complete
 
-            self.record.set_user_attr(f"{ATTR}:environment", environment(getattr(self.space, "device_name", "cpu")))
-            self.record.set_user_attr(f"{ATTR}:fingerprint", self.dataset.fingerprint())  # last: marks it complete
-        self.study = working_study(self.record, self.storage_url)
-        self.stop_event = threading.Event()
-        self.observers = list(observers or [])
-        self.result = SearchResult(self.record, config, space=self.space, dataset=self.dataset,
-                                   storage_url=self.storage_url, stop_event=self.stop_event)
-        self.result.holdout_index = None if self.holdout is None else self.holdout.test_index
+    def _prepare_working_study(self) -> None:
+        from jupyter_automl.storage import working_study
+
+        self.study = working_study(self.stored_study, self.storage_url)
 
     def _check_resume(self) -> None:
         """A resumed study keeps its task, space, metric, models and objectives (see ``resume.py``)."""
         from jupyter_automl.resume import check_resume_compatible
 
         metric = getattr(self.space, "metric", None)
-        check_resume_compatible(self.record.user_attrs, self.config, task=self.dataset.task,
+        check_resume_compatible(self.stored_study.user_attrs, self.config, task=self.dataset.task,
                                 metric=metric.name if metric is not None else ",".join(self.config.objectives or []),
                                 name=self.name, storage=self.storage_url)
+
+    def _make_executor(self) -> Any:
+        from jupyter_automl.executors import make_executor
+
+        n_slots = 1 if self.config.strategy == "rules" else self.n_jobs
+        try:
+            return make_executor(self.config, self.space, self.search_data, n_slots=n_slots, threads=self.threads)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise ConfigError(
+                f"option 'executor': the data or options cannot be sent to worker processes ({exc}); "
+                "use executor: thread"
+            ) from None
 
     def _enqueue_first(self, deadline: float | None) -> None:
         """Queue the preset (rules) or the portfolio; skipped where a trial already has those params.
@@ -261,26 +317,45 @@ class Search:
         return self.result
 
     def _run(self) -> None:
-        from threadpoolctl import threadpool_limits
-
-        from jupyter_automl.report import now_iso
-        from jupyter_automl.runner import RunInfo, Runner
-
         config = self.config
         deadline = None if config.time_budget is None else self.started + config.time_budget
         if deadline is not None and not any(t.state.name == "COMPLETE" for t in self.study.get_trials(deepcopy=False)):
             deadline = max(deadline, time.monotonic() + 0.5)  # set-up ate the budget: one late model beats none
         n_trials = 1 if config.strategy == "rules" else config.n_trials
         runner_config = config if n_trials == config.n_trials else config.model_copy(update={"n_trials": n_trials})
+        self.lock.acquire()  # a second process on a local study file is refused here, before any trial
+        try:
+            self._run_trials(deadline, n_trials, runner_config)
+        finally:
+            self.executor.close()
+            self.lock.release()
+        self.result.elapsed_s = time.monotonic() - self.started
+        try:
+            for observer in self.observers:  # before _done: result.wait() returns once views are final
+                try:
+                    observer.on_end(self.result)
+                except Exception:
+                    logger.exception("observer %r failed at the end", observer)
+        finally:
+            self.result.mark_done()
+
+    def _run_trials(self, deadline: float | None, n_trials: int | None, runner_config: SearchConfig) -> None:
+        from threadpoolctl import threadpool_limits
+
+        from jupyter_automl.report import now_iso
+        from jupyter_automl.runner import RunInfo, Runner
+
+        config = self.config
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
-                             stop=self.stop_event, n_jobs=self.n_jobs, record=self.record)
+                             stop=self.stop_event, n_jobs=self.executor.n_slots, stored_study=self.stored_study,
+                             executor=self.executor)
         from jupyter_automl.insight import insight_allowance
 
         # the end of the run fits twice with a held-out split (searched rows, then all) and draws the insight
         self.runner.refits = 2.0 if self.holdout is not None else 1.0
         self.runner.extra_reserve = insight_allowance(config.time_budget)
         previous = sum(1 for t in self.study.get_trials(deepcopy=False) if t.state.is_finished())
-        self.record.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
+        self.stored_study.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
         metric = getattr(self.space, "metric", None)
         info = RunInfo(study_name=self.name, storage=self.storage_url, config=config, task=self.dataset.task,
                        metric=metric.name if metric is not None else "", direction=self.space.directions[0],
@@ -297,16 +372,7 @@ class Search:
             self.result.stop_reason = reason
             self._finish(deadline)
         state = "finished" if reason in ("n_trials", "time_budget") else "stopped"
-        self.record.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
-        self.result.elapsed_s = time.monotonic() - self.started
-        try:
-            for observer in self.observers:  # before _done: result.wait() returns once views are final
-                try:
-                    observer.on_end(self.result)
-                except Exception:
-                    logger.exception("observer %r failed at the end", observer)
-        finally:
-            self.result.mark_done()
+        self.stored_study.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
 
     def _finish(self, deadline: float | None) -> None:
         """The space fits the final model (the best trial, or what it builds from the trials)."""

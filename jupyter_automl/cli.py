@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_automl._errors import AutoMLError, ConfigError
+from jupyter_automl.config import EXECUTORS
 from jupyter_automl.progress import ProgressBar
 
 __all__ = ["main", "ProgressBar", "EXIT_FAILED", "EXIT_USAGE"]
@@ -52,7 +53,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for item in args.set or []:
         key, _, value = item.partition("=")
         overrides[key.strip()] = _parse_value(value)
-    for key in ("storage", "name", "time_budget", "n_trials", "seed"):
+    for key in ("storage", "name", "time_budget", "n_trials", "seed", "executor"):
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
@@ -92,7 +93,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             f"study {args.name!r} was started from in-memory data: give workers a file they can read, "
             "--data PATH (CSV/Parquet) or sklearn:NAME"
         )
-    for key in ("n_trials", "time_budget"):
+    for key in ("n_trials", "time_budget", "executor"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     config = SearchConfig.from_dict(dict(stored, **changes))
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--time-budget", dest="time_budget", help="e.g. 90s, 5m")
     run.add_argument("--n-trials", dest="n_trials", type=int)
     run.add_argument("--seed", type=int)
+    run.add_argument("--executor", choices=EXECUTORS, help="where trials run (default process)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other option, repeatable")
     run.add_argument("--export", metavar="PATH", help="write the standalone training script here")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--data", help="where this machine reads the data (default: the study's own data option)")
     worker.add_argument("--n-trials", dest="n_trials", type=int, help="trial target of the study (default: its own)")
     worker.add_argument("--time-budget", dest="time_budget", help="how long this worker runs, e.g. 10m")
+    worker.add_argument("--executor", choices=EXECUTORS, help="where this worker's trials run (default process)")
     worker.add_argument("--quiet", action="store_true", help="no progress bar")
     worker.set_defaults(func=_cmd_worker)
     studies = sub.add_parser("studies", help="list stored studies with their best scores")

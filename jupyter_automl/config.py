@@ -13,6 +13,7 @@ from jupyter_automl._errors import ConfigError, did_you_mean
 __all__ = [
     "SearchConfig",
     "parse_duration",
+    "parse_memory",
     "TASKS",
     "SPACES",
     "STRATEGIES",
@@ -20,6 +21,7 @@ __all__ = [
     "MODEL_FAMILIES",
     "PRUNERS",
     "PROXIES",
+    "EXECUTORS",
     "CHOICES",
 ]
 
@@ -32,6 +34,7 @@ MetricName = Literal["auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_a
 ModelFamily = Literal["linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"]
 PrunerName = Literal["auto", "none", "median", "percentile", "hyperband"]
 ProxyName = Literal["auto", "none", "synflow", "params"]
+ExecutorName = Literal["process", "thread", "dask"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 SPACES: tuple[str, ...] = get_args(SpaceName)
@@ -40,6 +43,7 @@ METRICS: tuple[str, ...] = get_args(MetricName)
 MODEL_FAMILIES: tuple[str, ...] = get_args(ModelFamily)
 PRUNERS: tuple[str, ...] = get_args(PrunerName)
 PROXIES: tuple[str, ...] = get_args(ProxyName)
+EXECUTORS: tuple[str, ...] = get_args(ExecutorName)
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "task": TASKS,
@@ -49,6 +53,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "models": MODEL_FAMILIES,
     "pruner": PRUNERS,
     "proxy": PROXIES,
+    "executor": EXECUTORS,
 }
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|hr|hours?|m|min|minutes?|s|sec|seconds?)", re.I)
@@ -83,6 +88,35 @@ def parse_duration(value: Any) -> float | None:
     if seconds <= 0:
         raise ValueError(f"must be positive, got {value!r}")
     return seconds
+
+
+_MEMORY = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)i?b?", re.I)
+
+
+def parse_memory(value: Any) -> int | None:
+    """Turn ``"4GB"``, ``"512MB"``, ``"1.5g"`` or a number of bytes into bytes (binary units).
+
+    Examples
+    --------
+    >>> parse_memory("4GB")
+    4294967296
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size like '4GB' or '512MB', got {value!r}")
+    if isinstance(value, (int, float)):
+        size = float(value)
+    elif isinstance(value, str):
+        match = _MEMORY.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"expected a size like '4GB' or '512MB', got {value!r}")
+        size = float(match.group(1)) * 1024 ** " kmgt".index((match.group(2) or " ").lower())
+    else:
+        raise ValueError(f"expected a size like '4GB', got {type(value).__name__}")
+    if size < 1 << 20:
+        raise ValueError(f"must be at least 1MB, got {value!r}")
+    return int(size)
 
 
 class SearchConfig(BaseModel):
@@ -133,6 +167,17 @@ class SearchConfig(BaseModel):
     )
     seed: int = Field(0, ge=0)
     n_jobs: int = Field(1, description="Parallel trials; -1 uses every core.")
+    # where trials run
+    executor: ExecutorName = Field(
+        "process", description="process: worker processes beside this one (a crash, hang or "
+        "out-of-memory fails that trial only); thread: in this process; dask: a dask.distributed cluster."
+    )
+    trial_memory: int | None = Field(
+        None, description="Memory a trial may allocate in its worker, e.g. '4GB' (executor process)."
+    )
+    dask_scheduler: str | None = Field(
+        None, description="Address of a Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)."
+    )
     pruner: PrunerName = "auto"
     strategy_options: dict[str, Any] = Field(
         default_factory=dict, description="Sampler options, e.g. {population_size: 20} for evolution."
@@ -174,6 +219,18 @@ class SearchConfig(BaseModel):
             raise ValueError(f"expected a fraction of the rows between 0.05 and 0.5 (e.g. 0.2) or 'none', got {value!r}")
         return float(value)
 
+    @field_validator("trial_memory", mode="before")
+    @classmethod
+    def _parse_trial_memory(cls, value: Any) -> int | None:
+        return parse_memory(value)
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _check_dask_scheduler(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", value):
+            raise ValueError(f"expected a scheduler address like tcp://host:8786, got {value!r}")
+        return value
+
     @field_validator("n_jobs")
     @classmethod
     def _check_n_jobs(cls, value: int) -> int:
@@ -199,6 +256,10 @@ class SearchConfig(BaseModel):
     def _defaults_and_combinations(self) -> SearchConfig:
         if self.time_budget is None and self.n_trials is None:
             object.__setattr__(self, "time_budget", 60.0)
+        if self.dask_scheduler is not None and self.executor != "dask":
+            raise ValueError(f"option 'dask_scheduler' needs executor: dask (executor is {self.executor!r})")
+        if self.trial_memory is not None and self.executor != "process":
+            raise ValueError(f"option 'trial_memory' needs executor: process (executor is {self.executor!r})")
         if self.strategy == "darts" and not self.space.startswith("nas-"):
             raise ValueError("strategy 'darts' needs a NAS space (space: nas-cell)")
         return self

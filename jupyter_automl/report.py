@@ -154,6 +154,8 @@ def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
     # the params stay on every row (pruned and failed too); the reason goes beside them
     if pareto:
         row["pareto"] = True
+    if r.extra.get("worker"):  # host:pid or the Dask worker address that ran it
+        row["worker"] = r.extra["worker"]
     if r.extra.get("epochs_run") is not None:  # NAS trials: how far training went before pruning
         row["epochs_run"] = r.extra["epochs_run"]
     return row

@@ -153,11 +153,12 @@ class SearchResult:
 
     @property
     def leaderboard(self) -> Any:
-        """A DataFrame, best first: rank, trial, model, score, score_std, duration_s, state, params, error."""
+        """A DataFrame, best first: rank, trial, model, score, score_std, duration_s, state, params, error
+        (then ``epochs_run``, ``pareto`` and ``worker`` (host:pid or Dask address) where known)."""
         import pandas as pd
 
         rows = self.payload(max_rows=1_000_000)["leaderboard"]["rows"]
-        optional = [c for c in ("epochs_run", "pareto") if any(c in r for r in rows)]
+        optional = [c for c in ("epochs_run", "pareto", "worker") if any(c in r for r in rows)]
         frame = pd.DataFrame(rows, columns=_LEADERBOARD_COLUMNS + optional)
         frame["rank"] = frame["rank"].astype("Int64")
         return frame

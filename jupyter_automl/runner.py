@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from jupyter_automl._errors import StorageError
 from jupyter_automl.evaluate import TrialBudget, TrialTimeout
-from jupyter_automl.storage import ATTR
+from jupyter_automl.executors import TrialFailed, TrialStopped
+from jupyter_automl.storage import ATTR, OWNER_ATTR, heartbeat_interval, owner
 
 __all__ = ["Observer", "TrialRecord", "RunInfo", "Runner", "trial_record"]
 
@@ -115,9 +117,12 @@ class Runner:
 
     def __init__(self, study: Any, space: Any, config: Any, *, observers: list[Observer] | None = None,
                  deadline: float | None = None, stop: threading.Event | None = None,
-                 n_jobs: int = 1, record: Any = None) -> None:
+                 n_jobs: int = 1, stored_study: Any = None, executor: Any = None) -> None:
+        from jupyter_automl.executors.thread import ThreadExecutor
+
         self.study = study
-        self.record = record if record is not None else study  # where finished trials are kept
+        self.stored_study = stored_study if stored_study is not None else study  # where finished trials are kept
+        self.executor = executor if executor is not None else ThreadExecutor(space, n_slots=n_jobs)
         self.space = space
         self.config = config
         self.observers = list(observers or [])
@@ -136,19 +141,22 @@ class Runner:
         self._open: set[int] = set()  # trial ids asked but not yet told
         self._pending = 0  # claimed, not yet asked
         self._kept: set[int] = set()
+        self._shared = self.stored_study is self.study  # trials live in shared storage while they run
+        self._heartbeat: _Heartbeat | None = None
 
     # -------------------------------------------------------------------------- loop
     def run(self) -> str:
         """Run to the end; return why it stopped (n_trials, time_budget, stopped, interrupted)."""
         self._target = self.config.n_trials
+        heartbeat = self._heartbeat = _Heartbeat(self.study, self._open) if self._shared else None
         if self.n_jobs == 1:
             try:
-                self._worker()
+                self._worker(0)
             except KeyboardInterrupt:
                 self.stop.set()
                 self.stop_reason = "interrupted"
         else:
-            threads = [threading.Thread(target=self._worker, name=f"automl-trial-{i}", daemon=True)
+            threads = [threading.Thread(target=self._worker, args=(i,), name=f"automl-trial-{i}", daemon=True)
                        for i in range(self.n_jobs)]
             for t in threads:
                 t.start()
@@ -161,6 +169,8 @@ class Runner:
                 self.stop_reason = "interrupted"
                 for t in threads:
                     t.join()
+        if heartbeat is not None:
+            heartbeat.stop()
         self._close_open_trials()
         return self.stop_reason or "n_trials"
 
@@ -201,11 +211,11 @@ class Runner:
                   optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING)
         return len(self.study.get_trials(deepcopy=False, states=states)) + self._pending
 
-    def _worker(self) -> None:
+    def _worker(self, slot: int = 0) -> None:
         while self._claim():
-            self._one_trial()
+            self._one_trial(slot)
 
-    def _one_trial(self) -> None:
+    def _one_trial(self, slot: int = 0) -> None:
         import optuna
 
         try:
@@ -214,6 +224,10 @@ class Runner:
             with self._lock:
                 self._pending -= 1
         self._open.add(trial._trial_id)
+        if self._shared:  # lets any process on this host fail it at once if we die (storage.fail_lost_trials)
+            trial.set_user_attr(OWNER_ATTR, owner())
+            if self._heartbeat is not None:
+                self._heartbeat.beat(trial._trial_id)
         t0 = time.perf_counter()
         info: dict[str, Any] = {}
         state = optuna.trial.TrialState.FAIL
@@ -225,7 +239,9 @@ class Runner:
             self._progress({"event": "trial", "trial": trial.number, "model": info["model"]})
             info["key_params"] = _jsonable(self.space.key_params(params))
             self.budget.deadline = None if self.deadline is None else self.deadline - self.reserve
-            evaluation = self.space.evaluate(trial, params, self.budget)
+            evaluation = self.executor.evaluate(trial, params, self.budget, slot)
+            if self.executor.remote:
+                self.space.observe(params, evaluation)
             values = evaluation.values
             info["score_std"] = evaluation.score_std
             info.update(_jsonable(evaluation.user_attrs))
@@ -244,11 +260,19 @@ class Runner:
         except KeyboardInterrupt:
             info["error"] = "interrupted by the user"
             interrupted = True
+        except TrialStopped:
+            info["error"] = "interrupted by the user" if self.stop_reason == "interrupted" else "stopped by the user"
+        except TrialFailed as exc:  # where it ran, it crashed, hung, ran out of memory or raised
+            info["error"] = str(exc)
+            if exc.traceback:
+                info["traceback"] = exc.traceback
+            logger.warning("trial %d failed: %s", trial.number, info["error"])
         except Exception as exc:  # a failing trial is recorded, the search goes on
             info["error"] = f"{type(exc).__name__}: {exc}"
             info["traceback"] = traceback.format_exc(limit=6)[-4000:]
             logger.warning("trial %d failed: %s", trial.number, info["error"])
         info["duration_s"] = time.perf_counter() - t0
+        info["worker"] = self.executor.worker_of(slot)
         self._tell(trial, state, values, info)
         frozen = self.study._storage.get_trial(trial._trial_id)
         self._keep(frozen)
@@ -275,10 +299,19 @@ class Runner:
                 logger.exception("observer %r failed", observer)
 
     def _keep(self, frozen: Any) -> None:
-        """Copy a finished trial to the record (when trials run in memory), once."""
-        if self.record is self.study or frozen.number in self._kept:
+        """Copy a finished trial to the stored study (when trials run in memory), once."""
+        if self._shared or frozen.number in self._kept:
             return
-        self.record.add_trial(frozen)
+        try:
+            self.stored_study.add_trial(frozen)
+        except Exception as exc:  # disk full, file removed, read-only...: stop, keep what is written
+            self.stop.set()
+            first = _root_message(exc)
+            raise StorageError(
+                f"cannot write trial {frozen.number} to the study {getattr(self.stored_study, 'study_name', '')!r}: "
+                f"{first}. The trials written before it are kept; free space (or fix the file) and "
+                "resume the study"
+            ) from None
         self._kept.add(frozen.number)
 
     def _tell(self, trial: Any, state: Any, values: Any, info: dict[str, Any]) -> None:
@@ -327,6 +360,47 @@ class Runner:
         if fold:
             folds = max(2, int(getattr(self.config, "cv", 5)))
             self.reserve = (1.3 * float(fold) * folds / (folds - 1) + 0.2) * self.refits + self.extra_reserve
+
+
+def _root_message(exc: BaseException) -> str:
+    """The first line of the innermost cause (SQLite's "database or disk is full", not Optuna's wrapper)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class _Heartbeat:
+    """Records a heartbeat for the running trials of a storage that has them enabled (Optuna RDB).
+
+    Optuna beats only inside ``study.optimize``; the runner asks and tells, so it beats here.
+    Another process's ``fail_stale_trials`` then fails our trials once we stop beating.
+    """
+
+    def __init__(self, study: Any, open_ids: set[int]) -> None:
+        storage = study._storage
+        self.storage = storage
+        self.open_ids = open_ids
+        self._stop = threading.Event()
+        self.interval = float(heartbeat_interval(storage) or 0)
+        if self.interval > 0:
+            threading.Thread(target=self._beat, name="automl-heartbeat", daemon=True).start()
+
+    def beat(self, trial_id: int) -> None:
+        if self.interval <= 0:
+            return
+        try:
+            self.storage.record_heartbeat(trial_id)
+        except Exception:  # a trial told meanwhile, or the database is briefly away
+            logger.debug("heartbeat of trial %d failed", trial_id, exc_info=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            for trial_id in list(self.open_ids):
+                self.beat(trial_id)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def _jsonable(value: Any) -> Any:

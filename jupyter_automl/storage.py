@@ -25,10 +25,22 @@ __all__ = [
     "working_study",
     "redact",
     "refuse_foreign_sqlite",
+    "OWNER_ATTR",
+    "owner",
+    "fail_lost_trials",
+    "StudyLock",
+    "HEARTBEAT_INTERVAL_S",
+    "heartbeat_interval",
+    "GRACE_PERIOD_S",
 ]
 
 DEFAULT_STORAGE_PATH = Path(".jupyter_automl") / "studies.db"
 ATTR = "jupyter_automl"  # prefix of every study / trial attribute we write
+
+OWNER_ATTR = f"{ATTR}:owner"  # trial attribute: the host and process that run it
+HEARTBEAT_INTERVAL_S = 5  # server databases: running trials beat this often ...
+GRACE_PERIOD_S = 30  # ... and are failed "worker lost" this long after their last beat
+LOST = "worker lost"
 
 _CACHE: dict[str, Any] = {}
 
@@ -175,6 +187,134 @@ def working_study(record: Any, url: str) -> Any:
     return work
 
 
+def owner() -> dict[str, Any]:
+    """Who runs a trial: host, pid and the process's start time (a reused pid is not the owner)."""
+    import socket
+
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid())}
+
+
+def _process_start(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _owner_gone(info: Any) -> bool:
+    """True when ``info`` names a process of this host that no longer exists."""
+    import socket
+
+    if not isinstance(info, dict) or info.get("host") != socket.gethostname():
+        return False
+    pid = info.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    started = info.get("started")
+    return started is not None and _process_start(pid) not in (None, started)
+
+
+def heartbeat_interval(storage: Any) -> int | None:
+    """Seconds between heartbeats of a storage's running trials (``None``: no heartbeats)."""
+    getter = getattr(storage, "get_heartbeat_interval", None)
+    return getter() if callable(getter) and hasattr(storage, "record_heartbeat") else None
+
+
+def fail_lost_trials(study: Any) -> list[int]:
+    """Fail (``"worker lost"``) the RUNNING trials of ``study`` whose worker is gone; return their numbers.
+
+    A trial run on this host whose owner process no longer exists is failed at once; on a
+    storage with heartbeats (a server database) a trial whose last beat is older than the
+    grace period is failed wherever it ran. Any process that opens the study calls this.
+    """
+    import optuna
+
+    storage = study._storage
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    lost = {t._trial_id: t.number for t in running if _owner_gone(t.user_attrs.get(OWNER_ATTR))}
+    if heartbeat_interval(storage):
+        # Optuna's fail_stale_trials cannot say why; the same query, then our reason first
+        stale = storage._get_stale_trial_ids(study._study_id)
+        numbers = {t._trial_id: t.number for t in running}
+        lost.update({i: numbers.get(i, storage.get_trial(i).number) for i in stale})
+    failed = []
+    for trial_id, number in lost.items():
+        try:
+            storage.set_trial_user_attr(trial_id, ATTR, {"error": LOST})
+            if storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL):
+                failed.append(number)
+        except (RuntimeError, optuna.exceptions.UpdateFinishedTrialError):
+            continue  # another process failed (or finished) it first
+    return failed
+
+
+class StudyLock:
+    """One process at a time on a study kept in a local file (SQLite, journal).
+
+    Trials of a local-file study run in memory and are copied to the file when they finish, so
+    two processes would each see only their own trials and both run ``n_trials``. The second
+    is refused with the way to run in parallel instead. The lock is an ``flock`` on a file next
+    to the study: the system drops it when its process dies, so a killed search never leaves
+    the study locked.
+    """
+
+    def __init__(self, url: str, name: str) -> None:
+        self.path: Path | None = None
+        self._file: Any = None
+        if url.startswith("sqlite:///"):
+            base = Path(url[len("sqlite:///") :])
+        elif url.startswith("journal:"):
+            base = Path(url.split(":", 1)[1])
+        else:
+            return  # memory: nobody else sees it; a server database: shared by design
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+        self.path = base.parent / f".{base.name}.locks" / f"{safe}.lock"
+        self.url, self.name = url, name
+
+    def acquire(self) -> StudyLock:
+        """Take the lock or raise :class:`StorageError` naming the process that holds it."""
+        import fcntl
+        import socket
+
+        if self.path is None or self._file is not None:
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StorageError(
+                f"study {self.name!r} in {self.url} is being run by {holder}; two processes on one "
+                "local study file would each run n_trials on their own. Run the trials in parallel "
+                "in one search (n_jobs: 4 with executor: process or dask), or keep the study in a "
+                "database that several processes share (storage: postgresql://user@host/db)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        self._file = handle
+        return self
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
 def _open_rdb(url: str) -> Any:
     """Open a server database; two workers creating the schema at once is retried, not fatal."""
     import optuna
@@ -182,7 +322,9 @@ def _open_rdb(url: str) -> Any:
 
     for attempt in range(3):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True},
+                                              heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                                              grace_period=GRACE_PERIOD_S)
         except (IntegrityError, ProgrammingError):
             if attempt == 2:
                 raise

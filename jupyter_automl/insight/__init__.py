@@ -332,7 +332,7 @@ def conclude(search: Any, best: Any, fitted: Any) -> tuple[Any, dict[str, Any] |
         logger.exception("insight of the best model failed; the model is kept")
         return (step.refit_on_all() if step.split is not None else fitted), None
     try:
-        search.record.set_user_attr(f"{ATTR}:insight", insight)
+        search.stored_study.set_user_attr(f"{ATTR}:insight", insight)
     except Exception:  # a storage that refuses a large attribute still leaves the result's copy
         logger.exception("could not store the insight in the study")
     return final, insight

@@ -94,6 +94,9 @@ class SearchSpace(ABC):
         """Seconds the runner keeps back for :meth:`final_model` (``None``: its own estimate)."""
         return None
 
+    def observe(self, params: dict[str, Any], evaluation: Evaluation) -> None:
+        """An evaluation of ``params`` that ran in another process came back (learn timings from it)."""
+
     def portfolio(self) -> list[dict[str, Any]]:
         """Parameters tried before the sampler takes over (cheap, strong defaults)."""
         return []

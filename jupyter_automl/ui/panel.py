@@ -153,6 +153,9 @@ class Panel:
         self.n_jobs = widgets.IntText(
             description="parallel trials", value=1, style=style, layout=wide
         )
+        self.executor = widgets.Dropdown(
+            description="trials run in", options=["process", "thread", "dask"], style=style, layout=wide
+        )
         self.ensemble = widgets.Checkbox(
             description="ensemble of the best", value=True, indent=False  # SearchConfig.ensemble
         )
@@ -196,7 +199,8 @@ class Panel:
                 widgets.VBox(
                     [
                         widgets.HBox([self.cv, self.n_jobs]),
-                        widgets.HBox([self.pruner, self.ensemble]),
+                        widgets.HBox([self.executor, self.ensemble]),
+                        self.pruner,
                         widgets.HBox([self.storage, self.name]),
                         self.models,
                     ]
@@ -295,6 +299,7 @@ class Panel:
                 "cv",
                 "n_jobs",
                 "ensemble",
+                "executor",
             ):
                 getattr(self, key).value = value
             else:
@@ -309,7 +314,7 @@ class Panel:
         opts: dict[str, Any] = {"data": self.data.value}
         if self.target.value not in (None, _BUNDLED_TARGET):
             opts["target"] = self.target.value
-        for key in ("task", "metric", "space", "strategy", "device", "pruner"):
+        for key in ("task", "metric", "space", "strategy", "device", "pruner", "executor"):
             opts[key] = getattr(self, key).value
         opts["time_budget"] = self.time_budget.value.strip() or None
         trials = self.n_trials.value.strip()

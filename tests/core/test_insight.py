@@ -32,6 +32,7 @@ def bc(tmp_path_factory):
         storage=storage,
         name="bc-insight",
         display=False,
+        ensemble=False,  # the charts are then the best pipeline's, which the tests re-fit themselves
     )
 
 
@@ -43,6 +44,7 @@ def diabetes():
         seed=1,
         storage="memory",
         display=False,
+        ensemble=False,
         models=["linear", "hist_gradient_boosting", "random_forest"],
     )
 

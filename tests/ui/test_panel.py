@@ -46,6 +46,7 @@ def _body(text: str) -> str:
             "storage": "memory",
             "name": "wine-study",
             "device": "cpu",
+            "executor": "thread",
         },
         {"strategy": "evolution", "space": "tabular", "time_budget": "1h30m"},
     ],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
 import threading
 from typing import Any
@@ -416,13 +415,19 @@ class TabularSpace(SearchSpace):
                 first_fold_estimate=estimate,
             )
         seconds = float(result.user_attrs["fold_seconds"])
-        with self._lock:
-            self._fold_seconds.setdefault(params["model"], []).append(seconds)
-            self._cost.setdefault(params["model"], []).append(
-                seconds / max(1, rows) / self._size(params)
-            )
         result.user_attrs["refit_seconds_estimate"] = seconds / max(1e-9, fidelity.train_fraction)
+        self.observe(params, result)
         return result
+
+    def observe(self, params: dict[str, Any], evaluation: Evaluation) -> None:
+        """Learn fold timings and the cost per row (also from evaluations run in worker processes)."""
+        seconds = evaluation.user_attrs.get("fold_seconds")
+        if seconds is None:
+            return
+        rows = int(self.data.n_samples * self.fidelity.train_fraction)
+        with self._lock:
+            self._fold_seconds.setdefault(params["model"], []).append(float(seconds))
+            self._cost.setdefault(params["model"], []).append(float(seconds) / max(1, rows) / self._size(params))
 
     def fold_seconds_estimate(self, params: dict[str, Any]) -> float:
         with self._lock:
