@@ -196,8 +196,14 @@ async def _status(jp_fetch, *parts: str, headers: dict | None = None, **params: 
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:
-    """Every file of ``folder`` (names included: a new -wal or -journal file shows) → sha256."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """Every file of ``folder`` (names included: a new -wal or -journal file shows) → sha256.
+
+    Folders (the searches' ``.studies.db.locks``) are listed by name, with what they hold.
+    """
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def _journal_mode(path: Path) -> str:

@@ -84,10 +84,10 @@ def test_weak_candidate_is_pruned_at_the_first_rung():
 
 def test_boosting_stops_early_instead_of_searching_its_length():
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    big = pd.concat([X] * 4, ignore_index=True)  # 2,276 rows: past the early-stopping threshold
+    big = pd.concat([X] * 5, ignore_index=True)  # 2,276 searched rows: past the early-stopping threshold
     result = ja.search(
         X=big,
-        y=np.tile(y, 4),
+        y=np.tile(y, 5),
         models=["hist_gradient_boosting"],
         n_trials=2,
         ensemble=False,

@@ -27,6 +27,7 @@ def _search(**options: Any) -> Search:
         seed=0,
         storage="memory",
         display=False,
+        ensemble=False,  # the view's best score is then the best trial's
     )
     return Search(SearchConfig.from_dict({**base, **options}))
 
@@ -193,8 +194,8 @@ class _FailingFinalFit(SearchSpace):
 
 
 def test_view_finishes_when_a_background_search_fails() -> None:
-    search = _search(n_trials=3)
-    search.space = _FailingFinalFit(search.space)
+    search = _search(n_trials=3, executor="thread")  # the space is swapped in this process
+    search.space = search.executor.space = _FailingFinalFit(search.space)
     view = LiveView(search, show=False, interval=0.05)
     search.observers.append(view)
     result = search.start()

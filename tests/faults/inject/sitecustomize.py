@@ -6,47 +6,63 @@ Environment:
   JA_FAULT_AFTER  fits of that class that succeed first in each process (default 0)
   JA_FAULT_BYTES  what ``memory`` allocates (default 2 GiB)
   JA_FAULT_UNLESS a file: while it exists, fits do not fault (a test switches the fault off)
+  JA_FAULT_PLAN   several at once, e.g. "KNeighborsClassifier=segfault,ExtraTreesClassifier=memory"
+                  (each class its own fault; JA_FAULT_MODEL is then ignored)
 """
 
 import os
 
 _FAULT = os.environ.get("JA_FAULT")
 
-if _FAULT:
+_PLAN = os.environ.get("JA_FAULT_PLAN")
+
+if _FAULT or _PLAN:
     import importlib
 
     _CLASSES = {
         "KNeighborsClassifier": "sklearn.neighbors",
         "LogisticRegression": "sklearn.linear_model",
         "RandomForestClassifier": "sklearn.ensemble",
+        "ExtraTreesClassifier": "sklearn.ensemble",
     }
-    _name = os.environ.get("JA_FAULT_MODEL", "KNeighborsClassifier")
-    _cls = getattr(importlib.import_module(_CLASSES[_name]), _name)
-    _original_fit = _cls.fit
     _after = int(os.environ.get("JA_FAULT_AFTER", "0"))
-    _fits = [0]
 
-    def _faulty_fit(self, *args, **kwargs):
-        _fits[0] += 1
-        switch = os.environ.get("JA_FAULT_UNLESS")
-        if _fits[0] > _after and not (switch and os.path.exists(switch)):
-            if _FAULT == "segfault":
-                import ctypes
+    def _fail(fault):
+        if fault == "segfault":
+            import ctypes
 
-                ctypes.string_at(0)  # a real SIGSEGV, as a broken C extension would
-            elif _FAULT == "exit":
-                os._exit(1)
-            elif _FAULT == "memory":
-                block = bytearray(int(os.environ.get("JA_FAULT_BYTES", str(2 << 30))))
-                block[::4096] = b"x" * len(block[::4096])
-            elif _FAULT == "hang":
-                import time
+            ctypes.string_at(0)  # a real SIGSEGV, as a broken C extension would
+        elif fault == "exit":
+            os._exit(1)
+        elif fault == "memory":
+            block = bytearray(int(os.environ.get("JA_FAULT_BYTES", str(2 << 30))))
+            block[::4096] = b"x" * len(block[::4096])
+        elif fault == "hang":
+            import time
 
-                time.sleep(600)
-            elif _FAULT == "kill":
-                import signal
+            time.sleep(600)
+        elif fault == "kill":
+            import signal
 
-                os.kill(os.getpid(), signal.SIGKILL)
-        return _original_fit(self, *args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
 
-    _cls.fit = _faulty_fit
+    def _patch(name, fault):
+        cls = getattr(importlib.import_module(_CLASSES[name]), name)
+        original_fit = cls.fit
+        fits = [0]
+
+        def _faulty_fit(self, *args, **kwargs):
+            fits[0] += 1
+            switch = os.environ.get("JA_FAULT_UNLESS")
+            if fits[0] > _after and not (switch and os.path.exists(switch)):
+                _fail(fault)
+            return original_fit(self, *args, **kwargs)
+
+        cls.fit = _faulty_fit
+
+    if _PLAN:
+        for _item in _PLAN.split(","):
+            _name, _, _fault = _item.partition("=")
+            _patch(_name.strip(), _fault.strip())
+    else:
+        _patch(os.environ.get("JA_FAULT_MODEL", "KNeighborsClassifier"), _FAULT)
