@@ -9,8 +9,10 @@ from jupyter_automl._errors import ConfigError
 __all__ = ["FIXED_ON_RESUME", "check_resume_compatible"]
 
 # options a resumed study must keep: they decide what a score means or which parameters exist.
-# time_budget, n_trials, seed, strategy, n_jobs and display may change from one run to the next.
-FIXED_ON_RESUME = ("task", "space", "metric", "models", "objectives")
+# time_budget, n_trials, seed, strategy, n_jobs, executor and display may change from one run to the next.
+FIXED_ON_RESUME = ("task", "space", "metric", "models", "objectives", "holdout", "evaluation")
+# options older studies did not store: compared only when the stored config has them
+_ADDED_LATER = ("holdout", "evaluation")
 
 
 def check_resume_compatible(
@@ -38,6 +40,8 @@ def check_resume_compatible(
         "metric": metric,
         "models": _as_set(config.models),
         "objectives": config.objectives,
+        "holdout": config.holdout,  # which rows the search saw
+        "evaluation": config.evaluation,  # how a trial's score was measured
     }
     before = {
         "task": stored_attrs.get(f"{ATTR}:task", stored.get("task")),
@@ -45,8 +49,12 @@ def check_resume_compatible(
         "metric": stored_attrs.get(f"{ATTR}:metric"),
         "models": _as_set(stored.get("models")),
         "objectives": stored.get("objectives"),
+        "holdout": stored.get("holdout"),
+        "evaluation": stored.get("evaluation"),
     }
     for option in FIXED_ON_RESUME:
+        if option in _ADDED_LATER and option not in stored:
+            continue  # written by an older version: nothing to compare with
         if option == "metric" and config.objectives:
             continue  # a multi-objective study stores its objectives as its metric
         if before[option] is None and option not in ("models", "objectives"):

@@ -166,6 +166,14 @@ RESUME_CASES = {
         {"space": "nas-mlp", "models": None},
         r"option 'space': .*space='tabular', this run asks for 'nas-mlp'",
     ),
+    "a different held-out split": (
+        {"holdout": 0.3},
+        r"option 'holdout': .*holdout=0.2, this run asks for 0.3",
+    ),
+    "another evaluation": (
+        {"evaluation": "holdout"},
+        r"option 'evaluation': .*evaluation='auto', this run asks for 'holdout'",
+    ),
 }
 
 
