@@ -125,9 +125,10 @@ class Search:
         self.executor = self._make_executor()
         self.executor.start()  # workers start (and load the data) while the study is opened
         try:
-            self._open_stored_study()
-            self._check_or_describe_study()
-            self._prepare_working_study()
+            with quiet_optuna():  # no "A new study created" lines in the user's output
+                self._open_stored_study()
+                self._check_or_describe_study()
+                self._prepare_working_study()
         except BaseException:
             self.executor.close()
             raise
@@ -196,10 +197,9 @@ class Search:
             )
         self.lock = StudyLock(self.storage_url, self.name)
         # create_study(load_if_exists) also covers another worker creating the same study right now
-        with quiet_optuna():
-            self.stored_study = optuna.create_study(
-                study_name=self.name, storage=self.storage, sampler=self.sampler, pruner=self.pruner,
-                directions=self.space.directions, load_if_exists=config.resume)  # type: ignore[arg-type]
+        self.stored_study = optuna.create_study(
+            study_name=self.name, storage=self.storage, sampler=self.sampler, pruner=self.pruner,
+            directions=self.space.directions, load_if_exists=config.resume)  # type: ignore[arg-type]
         lost = fail_lost_trials(self.stored_study)
         if lost:
             logger.warning("study %r: trials %s were running in a process that is gone: failed (worker lost)",
@@ -363,7 +363,8 @@ class Search:
                        previous_trials=previous)
         for observer in self.observers:
             observer.on_start(info)
-        self._enqueue_first(deadline)
+        with quiet_optuna():  # NAS screening and DARTS run here (with every thread), quietly too
+            self._enqueue_first(deadline)
         with threadpool_limits(limits=self.threads), quiet_optuna(), warnings.catch_warnings():
             # candidates warn a lot (convergence, constant features...): the leaderboard says what matters
             for category in (UserWarning, RuntimeWarning, FutureWarning):

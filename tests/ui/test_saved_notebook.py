@@ -55,6 +55,7 @@ def test_executed_notebook_is_small_with_one_result_per_search(executed) -> None
         o.get("text", "") for c in nb.cells for o in c.outputs if o.output_type == "stream"
     )
     assert "Traceback" not in streams and "Exception ignored" not in streams
+    assert "A new study created" not in streams  # Optuna's INFO lines stay out of the notebook
     payload = next(
         o.data[RESULT_MIME] for o in nb.cells[3].outputs if RESULT_MIME in o.get("data", {})
     )
