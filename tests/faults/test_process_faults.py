@@ -3,6 +3,7 @@ a full disk, a ``jupyter-automl worker`` killed on PostgreSQL."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -141,13 +142,13 @@ def test_a_full_disk_stops_the_search_with_a_storage_error_and_keeps_what_was_wr
     proc = faulty.start(options, None, workdir)
     try:
         faulty.wait_for(lambda: len(_finished(faulty, db)) >= 3, 120, "three stored trials")
-        with open(small_disk / "filler", "wb") as f:  # fill the disk while the search writes
-            try:
+        try:  # fill the disk while the search writes (it may have filled the 3 MB itself already)
+            with open(small_disk / "filler", "wb") as f:
                 while True:
                     f.write(b"\0" * 65536)
                     f.flush()
-            except OSError:
-                pass
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -156,7 +157,7 @@ def test_a_full_disk_stops_the_search_with_a_storage_error_and_keeps_what_was_wr
     assert (
         "StorageError: cannot write trial" in err and "full" in err and "resume the study" in err
     ), err[-2000:]
-    (small_disk / "filler").unlink()
+    (small_disk / "filler").unlink(missing_ok=True)
     trials = faulty.stored(db, "faults")
     assert len(trials) >= 3 and all(t.state.is_finished() for t in trials)
 

@@ -212,8 +212,9 @@ NAS_NB = "nas_dark.ipynb"
 NAS_CELLS = [
     "%load_ext jupyter_automl",
     "from sklearn.datasets import load_digits\nX, y = load_digits(return_X_y=True)\n"
-    "Xy = (X[:400].reshape(-1, 1, 8, 8), y[:400])",
-    "%%automl nas\ndata: Xy\nspace: nas-cell\nstrategy: random\nn_trials: 3\nepochs: 3\n"
+    "Xy = (X[:1200].reshape(-1, 1, 8, 8), y[:1200])",
+    # epochs long enough (about a second each) that the running trial's epoch line is seen
+    "%%automl nas\ndata: Xy\nspace: nas-cell\nstrategy: random\nn_trials: 3\nepochs: 6\n"
     "space_options: {channels: 8}\nstorage: memory\nseed: 0",
     "%%automl tab\ndata: sklearn:iris\nmodels: [linear, knn]\nn_trials: 3\nstorage: memory\nseed: 0",
 ]
