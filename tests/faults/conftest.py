@@ -84,6 +84,19 @@ def wait_for(condition: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def all_gone(pids: set[int]) -> bool:
+    """No process of ``pids`` runs any more (zombies waiting for their parent count as gone)."""
+    import psutil
+
+    def running(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    return not any(running(p) for p in pids)
+
+
 def stored_trials(db: Path, name: str) -> list[Any]:
     import optuna
 
@@ -105,5 +118,6 @@ def faulty():
     import types
 
     return types.SimpleNamespace(
-        run=run_search, start=start_search, stored=stored_trials, env=fault_env, wait_for=wait_for
+        run=run_search, start=start_search, stored=stored_trials, env=fault_env, wait_for=wait_for,
+        all_gone=all_gone,
     )

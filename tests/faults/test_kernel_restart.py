@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 
-import psutil
 import pytest
 
 pytest.importorskip("jupyter_client")
@@ -50,12 +49,7 @@ def test_a_kernel_restart_during_a_background_search_then_resume_reaches_n_trial
         km.restart_kernel(now=True)
         kc.wait_for_ready(timeout=120)
         faulty.wait_for(
-            lambda: (
-                not any(
-                    psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-                    for p in workers
-                )
-            ),
+            lambda: faulty.all_gone(workers),
             15,
             "the old kernel's workers to exit",
         )

@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 BASE = {"models": ["linear", "knn"], "strategy": "random", "seed": 0, "cv": 3, "name": "faults"}
@@ -55,12 +54,7 @@ def test_killing_the_searching_process_leaves_no_worker_and_resume_reaches_n_tri
     workers = _worker_pids(done)
     assert workers and os.getpid() not in workers
     faulty.wait_for(
-        lambda: (
-            not any(
-                psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-                for p in workers
-            )
-        ),
+        lambda: faulty.all_gone(workers),
         10,
         "the worker processes to exit with their search",
     )
@@ -239,7 +233,7 @@ def test_ctrl_c_during_a_hanging_trial_kills_its_worker_and_keeps_a_fitted_model
     assert [r["error"] for r in hung] == ["interrupted by the user"]
     pid = int(hung[0]["worker"].split(":")[1])
     faulty.wait_for(
-        lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+        lambda: faulty.all_gone({pid}),
         10,
         "the interrupted trial's worker to be gone",
     )
