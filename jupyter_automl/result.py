@@ -139,6 +139,8 @@ class SearchResult:
         genotype = best.user_attrs.get(ATTR, {}).get("genotype")
         if genotype is not None:
             params["genotype"] = genotype
+        # what the fits decided, e.g. the rounds at which LightGBM stopped early
+        params.update(best.user_attrs.get(ATTR, {}).get("learned_params") or {})
         return params
 
     @property

@@ -19,9 +19,14 @@ class TrialBudget:
     duration; the step is skipped (``TrialTimeout``) when it would end after the deadline.
     """
 
-    def __init__(self, deadline: float | None, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self, deadline: float | None, stop: threading.Event | None = None, *, fits: float = 1.0
+    ) -> None:
         self.deadline = deadline
         self.stop = stop if stop is not None else threading.Event()
+        #: How many times the final model will be fitted before the deadline (2 with a held-out
+        #: split: on the searched rows, then on all rows); the final step plans with it.
+        self.fits = fits
 
     def remaining(self) -> float:
         """Seconds left (``inf`` without a deadline)."""

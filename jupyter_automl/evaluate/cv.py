@@ -33,6 +33,9 @@ __all__ = [
 FEWER_FOLDS_ROWS = 5_000
 HOLDOUT_ROWS = 20_000
 FEWER_FOLDS_CELLS = 1_000_000
+#: With a time budget, 3 folds already from this many cells per second of budget (a 15 s search
+#: of digits' 1,078 × 64 × 10 searched cells gets 3 folds; a 60 s one keeps the 1,000,000 rule).
+FEWER_FOLDS_CELLS_PER_SECOND = 20_000
 HOLDOUT_FRACTION = 0.2
 #: Training fractions of the holdout rungs, and the fewest rows a rung below the top may have.
 RUNGS = (1 / 9, 1 / 3, 1.0)
@@ -61,12 +64,20 @@ class Fidelity:
 
 
 def choose_fidelity(
-    n_rows: int, *, folds: int = 5, method: str = "auto", n_columns: int = 1, n_classes: int = 0
+    n_rows: int,
+    *,
+    folds: int = 5,
+    method: str = "auto",
+    n_columns: int = 1,
+    n_classes: int = 0,
+    time_budget: float | None = None,
 ) -> Fidelity:
     """The fidelity for a table of ``n_rows``: ``method`` is ``auto``, ``cv`` or ``holdout``.
 
     Fewer folds also from :data:`FEWER_FOLDS_CELLS` rows × columns × classes (multiclass
-    models fit one tree or coefficient set per class): digits, 1,797 × 64 × 10, gets 3 folds.
+    models fit one tree or coefficient set per class): digits, 1,797 × 64 × 10, gets 3 folds;
+    and under a short ``time_budget`` from :data:`FEWER_FOLDS_CELLS_PER_SECOND` cells per
+    second of it, so a short search still scores a useful number of candidates.
 
     Examples
     --------
@@ -74,15 +85,33 @@ def choose_fidelity(
     ('cv', 3, 'holdout')
     >>> choose_fidelity(1797, n_columns=64, n_classes=10).folds
     3
+    >>> choose_fidelity(1078, n_columns=64, n_classes=10, time_budget=15).folds
+    3
+    >>> choose_fidelity(1078, n_columns=64, n_classes=10, time_budget=60).folds
+    5
     """
     if method == "cv" or (method == "auto" and n_rows < HOLDOUT_ROWS):
         cells = n_rows * max(1, n_columns) * (n_classes if n_classes > 2 else 1)
-        if method == "auto" and (n_rows >= FEWER_FOLDS_ROWS or cells >= FEWER_FOLDS_CELLS):
+        few = FEWER_FOLDS_CELLS
+        if time_budget is not None:
+            few = min(few, FEWER_FOLDS_CELLS_PER_SECOND * time_budget)
+        if method == "auto" and (n_rows >= FEWER_FOLDS_ROWS or cells >= few):
             folds = min(folds, 3)
         return Fidelity("cv", folds=folds)
     n_train = n_rows * (1 - HOLDOUT_FRACTION)
     rungs = tuple(r for r in RUNGS if r == 1.0 or r * n_train >= MIN_RUNG_ROWS)
     return Fidelity("holdout", folds=folds, rungs=rungs)
+
+
+#: ``fit(model, X, y) -> dict``: fits ``model`` in place and says what the fit decided.
+FitFunction = Callable[[Any, Any, np.ndarray], dict[str, Any]]
+
+
+def _fit(fit: FitFunction | None, model: Any, X: Any, y: np.ndarray) -> dict[str, Any]:
+    if fit is None:
+        model.fit(X, y)
+        return {}
+    return dict(fit(model, X, y) or {})
 
 
 # keyed on id(y); the entry keeps y itself, so a new array reusing a freed id is not mistaken for it
@@ -136,11 +165,14 @@ def cross_validate(
     trial: Any = None,
     budget: Any = None,
     first_fold_estimate: float = 0.0,
+    fit: FitFunction | None = None,
 ) -> Evaluation:
     """Score a fresh model per fold; report the running mean to ``trial`` so pruners can act.
 
     Before each fold ``budget.check`` is given the expected fold time, so a trial that would
-    overrun the run's deadline is stopped instead of waited for.
+    overrun the run's deadline is stopped instead of waited for. ``fit(model, X, y)`` replaces
+    ``model.fit(X, y)`` (a boosting model that stops early on its own validation split); what
+    it returns per fold is kept in ``user_attrs["fit_info"]``.
     """
     import optuna
 
@@ -151,12 +183,13 @@ def cross_validate(
     oof_ok = True
     n_classes = 0 if classes is None else len(classes)
     fold_times: list[float] = []
+    fit_info: list[dict[str, Any]] = []
     for step, (train, test) in enumerate(splits):
         if budget is not None:
             budget.check(max(fold_times) if fold_times else first_fold_estimate)
         t0 = time.perf_counter()
         model = make_model()
-        model.fit(X.iloc[train], y[train])
+        fit_info.append(_fit(fit, model, X.iloc[train], y[train]))
         scored, proba = predict_for_metric(model, X.iloc[test], metric, classes)
         fold_times.append(time.perf_counter() - t0)
         scores.append(metric(y[test], scored, classes))
@@ -184,6 +217,7 @@ def cross_validate(
             "fold_seconds": float(np.mean(fold_times)),
             "fold_scores": [float(s) for s in scores],
             "fidelity": f"{len(splits)}-fold cross-validation",
+            "fit_info": fit_info,
         },
     )
 
@@ -224,6 +258,7 @@ def holdout_validate(
     trial: Any = None,
     budget: Any = None,
     full_fit_estimate: float = 0.0,
+    fit: FitFunction | None = None,
 ) -> Evaluation:
     """Score on one holdout split, training on growing fractions of the training part (rungs).
 
@@ -237,6 +272,7 @@ def holdout_validate(
     train, test = holdout_split(y, data.task, fidelity.fraction, seed)
     X_test = X.iloc[test]
     score = float("nan")
+    info: dict[str, Any] = {}
     kept: np.ndarray | None = None
     seconds = 0.0
     previous: tuple[int, float] = (len(train), full_fit_estimate)
@@ -247,7 +283,7 @@ def holdout_validate(
             budget.check(1.2 * t * (0.5 + 0.5 * len(rows) / max(1, n)))
         t0 = time.perf_counter()
         model = make_model()
-        model.fit(X.iloc[rows], y[rows])
+        info = _fit(fit, model, X.iloc[rows], y[rows])
         scored, proba = predict_for_metric(model, X_test, metric, classes)
         seconds = time.perf_counter() - t0
         previous = (len(rows), seconds)
@@ -275,5 +311,6 @@ def holdout_validate(
             "fold_seconds": seconds,
             "fidelity": fidelity.describe(),
             "rows_per_fit": int(len(train)),
+            "fit_info": [info],  # of the last rung, the one the score is from
         },
     )

@@ -115,7 +115,17 @@ class _Scored:
 class _Conclusion:
     """The end-of-search steps of one :class:`~jupyter_automl._search.Search`, each a method."""
 
-    def __init__(self, search: Any, best: Any, fitted: Any) -> None:
+    def __init__(
+        self,
+        search: Any,
+        best: Any,
+        fitted: Any,
+        *,
+        deadline: float | None = None,
+        fit_seconds: float | None = None,
+    ) -> None:
+        self.deadline = deadline
+        self.fit_seconds = fit_seconds
         self.search = search
         self.best = best
         self.fitted = fitted
@@ -310,21 +320,47 @@ class _Conclusion:
         }
         final = self.fitted
         if self.split is not None:
-            t1 = time.perf_counter()
-            final = self.refit_on_all()
-            insight["seconds"]["refit"] = round(time.perf_counter() - t1, 3)
+            needed = self.refit_seconds()
+            left = float("inf") if self.deadline is None else self.deadline - time.monotonic()
+            if needed > left:
+                self.notes.append(
+                    f"not refit on all rows: the refit would take about {needed:.1f} s and "
+                    f"{max(0.0, left):.1f} s of the time budget were left; the model is the one "
+                    "trained on the searched rows (resume with a longer budget, or holdout: none)"
+                )
+                insight["refit_skipped"] = {"needed_s": round(needed, 3), "left_s": round(left, 3)}
+            else:
+                t1 = time.perf_counter()
+                final = self.refit_on_all()
+                insight["seconds"]["refit"] = round(time.perf_counter() - t1, 3)
         return final, insight
 
+    def refit_seconds(self) -> float:
+        """Expected seconds of the refit on all rows: the fit on the searched rows, scaled by rows."""
+        if self.fit_seconds is None or self.split is None:
+            return 0.0
+        searched = max(1, len(self.space.data.y))
+        return 1.1 * float(self.fit_seconds) * len(self.full.y) / searched
 
-def conclude(search: Any, best: Any, fitted: Any) -> tuple[Any, dict[str, Any] | None]:
+
+def conclude(
+    search: Any,
+    best: Any,
+    fitted: Any,
+    *,
+    deadline: float | None = None,
+    fit_seconds: float | None = None,
+) -> tuple[Any, dict[str, Any] | None]:
     """Held-out score and insight of ``fitted`` (trained on the searched rows), then the refit on all rows.
 
     Returns ``(model for the result, insight payload)``. A failure in the insight never costs the
-    model: it is logged, and the model is still refit.
+    model: it is logged, and the model is still refit. The refit on all rows is skipped (and
+    the insight says so) when, at ``fit_seconds`` for the fit on the searched rows, it would end
+    after ``deadline`` (``time.monotonic`` seconds): the budget covers everything.
     """
     from jupyter_automl.storage import ATTR
 
-    step = _Conclusion(search, best, fitted)
+    step = _Conclusion(search, best, fitted, deadline=deadline, fit_seconds=fit_seconds)
     allowance = insight_allowance(search.config.time_budget, time.monotonic() - search.started)
     try:
         final, insight = step.run(allowance)

@@ -25,7 +25,19 @@ class _FixedModel:
 
 
 def test_each_task_has_its_metric() -> None:
-    assert METRICS == {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+    assert METRICS == {
+        "binary": "balanced_accuracy",
+        "multiclass": "balanced_accuracy",
+        "regression": "r2",
+    }
+
+
+def test_balanced_accuracy_weighs_each_class_equally() -> None:
+    X = pd.DataFrame({"x": range(10)})
+    y = pd.Series(["no"] * 8 + ["yes"] * 2)
+    always_no = _FixedModel(["no"] * 10, None, classes=["no", "yes"])
+    assert score_model(always_no, X, y, "binary", y_train=y) == 0.5  # accuracy would say 0.8
+    assert score_model(always_no, X, y, "binary", y_train=y, metric="accuracy") == 0.8
 
 
 def test_ratio_to_the_best_for_auc_and_accuracy() -> None:
@@ -49,14 +61,14 @@ def test_binary_auc_uses_the_probability_of_the_larger_label() -> None:
     # classes_ says column 0 is "yes": a model that gets it perfectly right.
     proba = np.array([[0.1, 0.9], [0.2, 0.8], [0.7, 0.3], [0.9, 0.1]])
     model = _FixedModel(["no", "no", "yes", "yes"], proba, classes=["yes", "no"])
-    assert score_model(model, X, y, "binary", y_train=y) == 1.0
+    assert score_model(model, X, y, "binary", y_train=y, metric="roc_auc") == 1.0
 
 
 def test_multiclass_accuracy_and_regression_r2() -> None:
     X = pd.DataFrame({"x": [0, 1, 2, 3]})
     y = pd.Series(["a", "b", "c", "c"])
     model = _FixedModel(["a", "b", "c", "a"], None, classes=["a", "b", "c"])
-    assert score_model(model, X, y, "multiclass", y_train=y) == 0.75
+    assert score_model(model, X, y, "multiclass", y_train=y, metric="accuracy") == 0.75
     y_num = pd.Series([1.0, 2.0, 3.0, 4.0])
     model = _FixedModel([1.0, 2.0, 3.0, 4.0], None, classes=[])
     assert score_model(model, X, y_num, "regression", y_train=y_num) == 1.0

@@ -338,3 +338,27 @@ def test_a_classifier_without_probabilities_is_scored_by_its_decision_function()
     assert chart_names(r.insight)[:2] == ["confusion_matrix", "permutation_importance"]  # no curves
     ds = r.dataset
     assert r.evaluate(ds.X, ds.y)["log_loss"] is None and r.score(ds.X, ds.y) > 0.9
+
+
+def test_the_refit_on_all_rows_is_skipped_when_it_would_overrun_the_budget():
+    """The budget covers everything: a refit that would end after the deadline is not started;
+    the model trained on the searched rows is kept and the insight says why."""
+    import time
+
+    from jupyter_automl._search import Search
+    from jupyter_automl.insight import conclude
+
+    config = SearchConfig.from_dict(
+        {"data": "sklearn:breast_cancer", "n_trials": 2, "models": ["linear"], "storage": "memory",
+         "display": False, "ensemble": False}
+    )
+    search = Search(config)
+    result = search.run()
+    best, fitted = result.best_trial, result.best_model
+    searched = search.space._pipeline(dict(best.params)).fit(search.space.data.X, search.space.data.y)
+    kept, insight = conclude(search, best, searched, deadline=time.monotonic() + 0.5, fit_seconds=2.0)
+    assert kept is searched and insight["refit_skipped"]["needed_s"] > 2.0
+    assert any(n.startswith("not refit on all rows") for n in insight["notes"])
+    again, insight = conclude(search, best, searched, deadline=time.monotonic() + 60, fit_seconds=0.01)
+    assert again is not searched and "refit_skipped" not in insight  # time enough: refit on all rows
+    assert again.n_features_in_ == fitted.n_features_in_

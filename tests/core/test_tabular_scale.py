@@ -57,6 +57,20 @@ def test_holdout_rungs_are_reported_and_grow():
     assert predicted.sum() == pytest.approx(0.2 * len(y), abs=2)  # the validation rows only
 
 
+def test_a_holdout_search_in_worker_processes_keeps_its_trials():
+    """From 20,000 rows a trial is scored on a holdout, whose predictions cover only the
+    validation rows; the worker's result check must take them (it once failed every trial)."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(25_000, 3)), columns=list("abc"))
+    y = (X["a"] - X["b"] + rng.normal(size=25_000) > 0).astype(int)
+    result = ja.search(
+        X=X, y=y, models=["linear"], n_trials=2, holdout="none", storage="memory", display=False
+    )
+    assert result.config.executor == "process" and result.space.fidelity.method == "holdout"
+    assert [t.state.name for t in result.study.trials] == ["COMPLETE", "COMPLETE"]
+    assert result.best_score > 0.8
+
+
 def test_weak_candidate_is_pruned_at_the_first_rung():
     X, y = load_digits(return_X_y=True, as_frame=True)
     data = load_dataset(X=X, y=y)
@@ -117,6 +131,93 @@ def test_native_categoricals_for_histogram_boosting(penguins):
         result.dataset.categorical_columns
     )
     assert result.best_score > 0.95
+
+
+@pytest.fixture(scope="module")
+def city_csv(tmp_path_factory):
+    """3,000 rows whose target hangs on a 12-valued text column in no particular order."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    city = rng.choice([f"city{i}" for i in range(12)], n)
+    effect = dict(zip([f"city{i}" for i in range(12)], rng.normal(size=12) * 2))
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {"x": x, "noise": rng.normal(size=n), "city": city,
+         "y": x + pd.Series(city).map(effect) + 0.3 * rng.normal(size=n)}
+    )
+    path = tmp_path_factory.mktemp("city") / "city.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_lightgbm_stops_early_reads_categories_and_the_export_keeps_its_rounds(city_csv, tmp_path):
+    pytest.importorskip("lightgbm")
+    from jupyter_automl.spaces.tabular.pipeline import MAX_BOOSTING_ROUNDS
+
+    result = ja.search(
+        data=str(city_csv),
+        target="y",
+        models=["lightgbm"],
+        n_trials=2,
+        ensemble=False,
+        storage="memory",
+        display=False,
+    )
+    assert all("lgbm_n_estimators" not in t.params for t in result.study.trials)  # not searched
+    rounds = result.best_params["lgbm_n_estimators"]  # what the validation split chose
+    assert 0 < rounds < MAX_BOOSTING_ROUNDS
+    model = result.best_model[-1]
+    assert model.n_estimators == rounds  # the refit trains as many rounds, no early stopping
+    if result.best_params["lgbm_cat_encoding"] == "native":
+        n_numeric = len(result.dataset.numeric_columns)
+        assert model.get_params()["cat_feature"] == [n_numeric]
+        assert '"decision_type": "=="' in str(model.booster_.dump_model()).replace("'", '"')
+    assert result.best_score > 0.9
+    script = result.export(tmp_path / "train.py")
+    assert f"n_estimators={rounds}" in script.read_text()
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=240
+    )
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "best_model.pkl", "rb") as f:
+        exported = pickle.load(f)
+    X = result.dataset.X
+    assert np.allclose(exported.predict(X), result.predict(X))
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "xgboost"])
+def test_boosting_native_categoricals_and_early_stopping_in_one_evaluation(family, city_csv):
+    pytest.importorskip(family)
+    from jupyter_automl.config import SearchConfig
+    from jupyter_automl.spaces.tabular import TabularSpace
+
+    data = load_dataset(data=str(city_csv), target="y")
+    space = TabularSpace(SearchConfig(), data)
+    pre = {"lightgbm": "lgbm", "xgboost": "xgb"}[family]
+    params = {
+        "model": family,
+        "num_impute": "median",
+        f"{pre}_cat_encoding": "native",
+        f"{pre}_learning_rate": 0.1,
+        f"{pre}_subsample": 1.0,
+        f"{pre}_colsample_bytree": 1.0,
+        f"{pre}_reg_lambda": 1e-6,
+        **(
+            {"lgbm_num_leaves": 31, "lgbm_min_child_samples": 20}
+            if family == "lightgbm"
+            else {"xgb_max_depth": 6, "xgb_min_child_weight": 1.0}
+        ),
+    }
+    evaluation = space.evaluate(None, params, None)
+    learned = evaluation.user_attrs["learned_params"][f"{pre}_n_estimators"]
+    assert 20 < learned < 2000 and evaluation.values > 0.9
+    model = space.fit_final(params, None)[-1]  # without learned rounds it stops early itself
+    if family == "lightgbm":
+        assert model.best_iteration_ > 0 and model.get_params()["cat_feature"] == [2]
+    else:
+        assert model.best_iteration > 0 and model.get_params()["feature_types"] == ["q", "q", "c"]
+    unknown = data.X.head(3).assign(city="a city never seen")  # unknown category → missing
+    assert np.isfinite(space.fit_final(params, None).predict(unknown)).all()
 
 
 # --------------------------------------------------------------------------- portfolio

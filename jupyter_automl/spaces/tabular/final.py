@@ -9,6 +9,7 @@ the out-of-fold predictions; the decision threshold is tuned on those same predi
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,6 @@ import numpy as np
 from jupyter_automl.ensemble import greedy_ensemble, voting_model
 from jupyter_automl.evaluate.threshold import THRESHOLD_METRICS, tune_threshold
 from jupyter_automl.spaces._base import FinalModel
-from jupyter_automl.spaces.tabular.pipeline import canonical_params
 
 __all__ = ["fit_final_model"]
 
@@ -56,7 +56,7 @@ def _pick_ensemble(
     single = _score(
         usable, {best.number: 1}, y, space
     )  # scored as the ensemble is, on the same rows
-    rounds_budget = _Leaving(budget, 1.3 * _refit_estimate(best))
+    rounds_budget = _Leaving(budget, 1.3 * float(getattr(budget, "fits", 1.0)) * _refit_estimate(best))
     while len(usable) >= 2:  # the best ensemble whose members can be refit in the time left
         weights, _ = greedy_ensemble(
             selection,
@@ -77,7 +77,9 @@ def _pick_ensemble(
                 single,
             )
             return None
-        expected = 1.3 * sum(_refit_estimate(trials[n]) for n in weights)
+        # every fit of the final model (twice with a held-out split) must end before the deadline
+        fits = float(getattr(budget, "fits", 1.0))
+        expected = 1.3 * fits * sum(_refit_estimate(trials[n]) for n in weights)
         if budget.remaining() >= expected:
             break
         dearest = max(
@@ -163,7 +165,7 @@ def fit_final_model(
         if picked is not None:
             weights, score, predictions, ensemble = picked
     threshold = _threshold(space, predictions)
-    members = [(n, canonical_params(dict(by_number[n].params))) for n in weights]
+    members = [(n, space.final_params(by_number[n])) for n in weights]
     if len(members) == 1:
         model = space._pipeline(members[0][1])
     else:
@@ -176,7 +178,9 @@ def fit_final_model(
         model = FixedThresholdClassifier(
             model, threshold=threshold["threshold"], response_method="predict_proba"
         )
+    started = time.perf_counter()
     model.fit(space.data.X, space.data.y)
+    fit_seconds = time.perf_counter() - started
     fidelity = space.fidelity
     description = {
         "trial": best.number,
@@ -185,5 +189,6 @@ def fit_final_model(
         "score": score,
         "folds": fidelity.folds if fidelity.method == "cv" else 3,
         "evaluation": "Cross-validated" if fidelity.method == "cv" else "Holdout",
+        "fit_seconds": round(fit_seconds, 3),
     }
     return FinalModel(model, description=description, ensemble=ensemble, threshold=threshold)

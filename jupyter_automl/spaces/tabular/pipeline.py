@@ -18,6 +18,7 @@ __all__ = [
     "pipeline_source",
     "pipeline_steps",
     "EARLY_STOPPING",
+    "MAX_BOOSTING_ROUNDS",
 ]
 
 #: Gradient boosting without a searched iteration count stops on a validation split instead.
@@ -27,6 +28,9 @@ EARLY_STOPPING = {
     "validation_fraction": 0.1,
     "n_iter_no_change": 10,
 }
+#: LightGBM and XGBoost without a searched number of rounds get this many at most and stop
+#: early on a validation split (:mod:`jupyter_automl.spaces.tabular.boosting`).
+MAX_BOOSTING_ROUNDS = 2000
 #: HistGradientBoosting's native categorical support takes at most this many categories.
 NATIVE_MAX_CATEGORIES = 254
 
@@ -34,9 +38,10 @@ NATIVE_MAX_CATEGORIES = 254
 def canonical_params(params: dict[str, Any]) -> dict[str, Any]:
     """Trial parameter names → the names the pipeline builder reads."""
     out = dict(params)
-    if "hgb_cat_encoding" in out:
-        out["cat_encoding"] = out.pop("hgb_cat_encoding")
-    for pre in ("lr", "rf", "et"):
+    for pre in ("hgb", "lgbm", "xgb"):
+        if f"{pre}_cat_encoding" in out:
+            out["cat_encoding"] = out.pop(f"{pre}_cat_encoding")
+    for pre in ("lr", "rf", "et", "hgb", "lgbm"):
         if f"{pre}_class_weight" in out:
             out["class_weight"] = out.pop(f"{pre}_class_weight")
     return out
@@ -66,6 +71,8 @@ def _numeric_steps(params: dict[str, Any], seed: int) -> list[Step]:
 
 def _categorical_steps(params: dict[str, Any]) -> list[Step]:
     encoding = params.get("cat_encoding", "onehot")
+    # HistGradientBoosting and LightGBM read a negative code as missing; XGBoost refuses one
+    unknown = float("nan") if params.get("model") == "xgboost" else -1
     cat: list[Step] = [
         ("sklearn.impute.SimpleImputer", {"strategy": "constant", "fill_value": "missing"})
     ]
@@ -88,7 +95,7 @@ def _categorical_steps(params: dict[str, Any]) -> list[Step]:
                 "sklearn.preprocessing.OrdinalEncoder",
                 {
                     "handle_unknown": "use_encoded_value",
-                    "unknown_value": -1,
+                    "unknown_value": unknown,
                     "max_categories": NATIVE_MAX_CATEGORIES,
                 },
             )
@@ -110,6 +117,7 @@ def _boosting_model(
     seed: int,
     threads: int,
     categorical_at: list[int],
+    class_weight: str | None = None,
 ) -> Step:
     if family == "hist_gradient_boosting":
         kwargs: dict[str, Any] = {
@@ -125,11 +133,14 @@ def _boosting_model(
             kwargs.update(EARLY_STOPPING)
         if categorical_at and params.get("cat_encoding") == "native":
             kwargs["categorical_features"] = categorical_at
+        if class_weight is not None:
+            kwargs["class_weight"] = class_weight
         kwargs["random_state"] = seed
         return f"sklearn.ensemble.HistGradientBoosting{kind}", kwargs
+    native = bool(categorical_at) and params.get("cat_encoding") == "native"
     if family == "lightgbm":
-        return f"lightgbm.LGBM{kind}", {
-            "n_estimators": params["lgbm_n_estimators"],
+        lgbm: dict[str, Any] = {
+            "n_estimators": params.get("lgbm_n_estimators", MAX_BOOSTING_ROUNDS),
             "learning_rate": params["lgbm_learning_rate"],
             "num_leaves": params["lgbm_num_leaves"],
             "min_child_samples": params["lgbm_min_child_samples"],
@@ -141,8 +152,13 @@ def _boosting_model(
             "random_state": seed,
             "verbose": -1,
         }
-    return f"xgboost.XGB{kind}", {
-        "n_estimators": params["xgb_n_estimators"],
+        if native:  # LightGBM's alias of categorical_feature (that name warns it is ignored)
+            lgbm["cat_feature"] = categorical_at
+        if class_weight is not None:
+            lgbm["class_weight"] = class_weight
+        return f"lightgbm.LGBM{kind}", lgbm
+    xgb: dict[str, Any] = {
+        "n_estimators": params.get("xgb_n_estimators", MAX_BOOSTING_ROUNDS),
         "learning_rate": params["xgb_learning_rate"],
         "max_depth": params["xgb_max_depth"],
         "min_child_weight": params["xgb_min_child_weight"],
@@ -153,6 +169,12 @@ def _boosting_model(
         "n_jobs": threads,
         "random_state": seed,
     }
+    if native:
+        xgb.update(
+            enable_categorical=True,
+            feature_types=["q"] * categorical_at[0] + ["c"] * len(categorical_at),
+        )
+    return f"xgboost.XGB{kind}", xgb
 
 
 def _model(
@@ -183,7 +205,9 @@ def _model(
             kwargs["class_weight"] = cw
         return f"sklearn.ensemble.{name}{kind}", kwargs
     if family in ("hist_gradient_boosting", "lightgbm", "xgboost"):
-        return _boosting_model(family, params, kind, seed, threads, categorical_at)
+        return _boosting_model(
+            family, params, kind, seed, threads, categorical_at, cw if classify else None
+        )
     if family == "knn":
         return f"sklearn.neighbors.KNeighbors{kind}", {
             "n_neighbors": params["knn_n_neighbors"],
@@ -307,6 +331,8 @@ def pipeline_source(
             if isinstance(v, tuple):
                 imports.add(f"from {v[0]} import {v[1]}")
                 args.append(f"{k}={v[1]}")
+            elif isinstance(v, float) and v != v:
+                args.append(f"{k}=float('nan')")
             else:
                 args.append(f"{k}={v!r}")
         return f"{name}({', '.join(args)})"

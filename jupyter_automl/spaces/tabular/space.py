@@ -14,11 +14,20 @@ from jupyter_automl.evaluate.cv import choose_fidelity, cross_validate, holdout_
 from jupyter_automl.evaluate.evaluation import Evaluation
 from jupyter_automl.evaluate.metrics import get_metric
 from jupyter_automl.spaces._base import FinalModel, SearchSpace
+from jupyter_automl.spaces.tabular.boosting import fit_pipeline, learned_params
 from jupyter_automl.spaces.tabular.pipeline import build_pipeline, canonical_params
 
 __all__ = ["TabularSpace"]
 
 _OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
+#: Metrics that average over classes: classifiers start class-weighted for them.
+BALANCED_METRICS = ("balanced_accuracy", "f1_macro")
+#: The families that take category codes as categories, and the parameter choosing that.
+_NATIVE_CATEGORICALS = {
+    "hist_gradient_boosting": "hgb_cat_encoding",
+    "lightgbm": "lgbm_cat_encoding",
+    "xgboost": "xgb_cat_encoding",
+}
 SVM_MAX_SAMPLES = 5000
 KNN_MAX_SAMPLES = 50000
 #: From this many rows the boosting families stop early on a validation split instead of
@@ -61,6 +70,7 @@ class TabularSpace(SearchSpace):
             method=getattr(config, "evaluation", "auto"),
             n_columns=self.n_features,
             n_classes=0 if data.classes is None else len(data.classes),
+            time_budget=config.time_budget,
         )
         self.early_stopping = data.n_samples >= EARLY_STOPPING_ROWS
         self._fold_seconds: dict[str, list[float]] = {}
@@ -141,13 +151,12 @@ class TabularSpace(SearchSpace):
                 p["scaler"] = trial.suggest_categorical(
                     "scaler", ["standard", "robust", "quantile"]
                 )
-        if self.categorical and family == "hist_gradient_boosting":
-            p["hgb_cat_encoding"] = trial.suggest_categorical(
-                "hgb_cat_encoding", ["native", "ordinal", "onehot"]
-            )
+        native = _NATIVE_CATEGORICALS.get(family)
+        if self.categorical and native:  # the boosting families read category codes natively
+            p[native] = trial.suggest_categorical(native, ["native", "ordinal", "onehot"])
         elif self.categorical and not needs_scaling:
             p["cat_encoding"] = trial.suggest_categorical("cat_encoding", ["onehot", "ordinal"])
-        if self.n_features >= 10 and p.get("hgb_cat_encoding") != "native":
+        if self.n_features >= 10 and p.get(str(native)) != "native":
             p["feature_selection"] = trial.suggest_categorical(
                 "feature_selection", ["none", "percentile"]
             )
@@ -193,6 +202,10 @@ class TabularSpace(SearchSpace):
             ):  # small data: no validation split to spare, search the length
                 p["hgb_max_iter"] = trial.suggest_int("hgb_max_iter", 50, 500, log=True)
             p["hgb_max_features"] = trial.suggest_float("hgb_max_features", 0.3, 1.0)
+            if classify:
+                p["hgb_class_weight"] = trial.suggest_categorical(
+                    "hgb_class_weight", ["none", "balanced"]
+                )
         elif family == "knn":
             p["knn_n_neighbors"] = trial.suggest_int("knn_n_neighbors", 1, 50, log=True)
             p["knn_weights"] = trial.suggest_categorical("knn_weights", ["uniform", "distance"])
@@ -200,7 +213,8 @@ class TabularSpace(SearchSpace):
             p["svm_C"] = trial.suggest_float("svm_C", 1e-2, 1e3, log=True)
             p["svm_gamma"] = trial.suggest_float("svm_gamma", 1e-4, 1.0, log=True)
         elif family == "lightgbm":
-            p["lgbm_n_estimators"] = trial.suggest_int("lgbm_n_estimators", 50, 500, log=True)
+            if not self.early_stopping:  # else a validation split decides the rounds
+                p["lgbm_n_estimators"] = trial.suggest_int("lgbm_n_estimators", 50, 500, log=True)
             p["lgbm_learning_rate"] = trial.suggest_float("lgbm_learning_rate", 0.01, 0.3, log=True)
             p["lgbm_num_leaves"] = trial.suggest_int("lgbm_num_leaves", 4, 128, log=True)
             p["lgbm_min_child_samples"] = trial.suggest_int(
@@ -209,8 +223,13 @@ class TabularSpace(SearchSpace):
             p["lgbm_subsample"] = trial.suggest_float("lgbm_subsample", 0.5, 1.0)
             p["lgbm_colsample_bytree"] = trial.suggest_float("lgbm_colsample_bytree", 0.3, 1.0)
             p["lgbm_reg_lambda"] = trial.suggest_float("lgbm_reg_lambda", 1e-6, 10.0, log=True)
+            if classify:
+                p["lgbm_class_weight"] = trial.suggest_categorical(
+                    "lgbm_class_weight", ["none", "balanced"]
+                )
         elif family == "xgboost":
-            p["xgb_n_estimators"] = trial.suggest_int("xgb_n_estimators", 50, 500, log=True)
+            if not self.early_stopping:
+                p["xgb_n_estimators"] = trial.suggest_int("xgb_n_estimators", 50, 500, log=True)
             p["xgb_learning_rate"] = trial.suggest_float("xgb_learning_rate", 0.01, 0.3, log=True)
             p["xgb_max_depth"] = trial.suggest_int("xgb_max_depth", 2, 10)
             p["xgb_min_child_weight"] = trial.suggest_float(
@@ -229,13 +248,20 @@ class TabularSpace(SearchSpace):
         leaves: int = 31,
         min_leaf: int = 20,
         l2: float = 1e-6,
+        weight: str | None = None,
     ) -> dict[str, Any]:
-        """Known-good parameters of one family (scikit-learn's defaults for gradient boosting)."""
+        """Known-good parameters of one family (scikit-learn's defaults for gradient boosting).
+
+        ``weight`` is the class weighting of a classifier: by default ``balanced`` when the
+        metric averages over classes (balanced accuracy, macro F1), else ``none``.
+        """
         classify = self.data.task != "regression"
+        if weight is None:
+            weight = "balanced" if self.metric.name in BALANCED_METRICS else "none"
         base: dict[str, Any] = {"model": family}
         if self.numeric:
             base["num_impute"] = "median"
-        native = family == "hist_gradient_boosting" and self.categorical
+        native = _NATIVE_CATEGORICALS.get(family) if self.categorical else None
         if self.n_features >= 10 and not native:
             base["feature_selection"] = "none"
         if family in ("linear", "svm"):
@@ -245,11 +271,11 @@ class TabularSpace(SearchSpace):
                 base.update(svm_C=10.0, svm_gamma=1.0 / max(1, self.n_features))
                 return base
             base.update(
-                {"lr_C": 1.0, "lr_class_weight": "none"} if classify else {"ridge_alpha": 1.0}
+                {"lr_C": 1.0, "lr_class_weight": weight} if classify else {"ridge_alpha": 1.0}
             )
             return base
         if native:
-            base["hgb_cat_encoding"] = "native"
+            base[native] = "native"
         elif self.categorical:
             base["cat_encoding"] = "ordinal"
         if family == "hist_gradient_boosting":
@@ -259,6 +285,7 @@ class TabularSpace(SearchSpace):
                 hgb_min_samples_leaf=min_leaf,
                 hgb_l2_regularization=l2,
                 hgb_max_features=1.0,
+                **({"hgb_class_weight": weight} if classify else {}),
             )
             if not self.early_stopping:
                 base["hgb_max_iter"] = 100
@@ -267,24 +294,26 @@ class TabularSpace(SearchSpace):
                 rf_n_estimators=200 if self.data.n_samples < LARGE_ROWS else 100,
                 rf_max_features=0.5 if not classify else 0.3,
                 rf_min_samples_leaf=1 if self.data.n_samples < LARGE_ROWS else 3,
-                **({"rf_class_weight": "none"} if classify else {}),
+                **({"rf_class_weight": weight} if classify else {}),
             )
         elif family == "extra_trees":
             base.update(
                 et_n_estimators=200 if self.data.n_samples < LARGE_ROWS else 100,
                 et_max_features=0.5,
                 et_min_samples_leaf=1 if self.data.n_samples < LARGE_ROWS else 3,
-                **({"et_class_weight": "none"} if classify else {}),
+                **({"et_class_weight": weight} if classify else {}),
             )
         elif family == "lightgbm":
+            if not self.early_stopping:
+                base["lgbm_n_estimators"] = 200
             base.update(
-                lgbm_n_estimators=200,
                 lgbm_learning_rate=0.05,
                 lgbm_num_leaves=31,
                 lgbm_min_child_samples=20,
                 lgbm_subsample=1.0,
                 lgbm_colsample_bytree=0.8,
                 lgbm_reg_lambda=1e-6,
+                **({"lgbm_class_weight": weight} if classify else {}),
             )
         return base
 
@@ -295,13 +324,21 @@ class TabularSpace(SearchSpace):
         rows), then the boosting and forest defaults. From
         :data:`LARGE_ROWS` rows the untuned HistGradientBoosting comes first (so a search never
         ends below it), then LightGBM, two more boosting shapes and the linear model; forests,
-        ten times dearer there, are left to the sampler.
+        ten times dearer there, are left to the sampler. A metric that averages over classes
+        gets class-weighted defaults, and the unweighted HistGradientBoosting default last.
         """
+        unweighted = []
+        if (
+            self.data.task != "regression"
+            and self.metric.name in BALANCED_METRICS
+            and "hist_gradient_boosting" in self.families
+        ):
+            unweighted = [self._defaults("hist_gradient_boosting", weight="none")]
         if self.data.n_samples < LARGE_ROWS:
             # an SVC has no predict_proba: only a regression gets the SVM default early
             svm = ["svm"] if self.data.task == "regression" else []
             order = ["linear", *svm, "hist_gradient_boosting", "lightgbm", "random_forest", "extra_trees"]
-            return [self._defaults(f) for f in order if f in self.families]
+            return [self._defaults(f) for f in order if f in self.families] + unweighted
         configs: list[dict[str, Any]] = []
         if "hist_gradient_boosting" in self.families:
             configs.append(self._defaults("hist_gradient_boosting"))
@@ -318,7 +355,7 @@ class TabularSpace(SearchSpace):
             )
         if "linear" in self.families:
             configs.append(self._defaults("linear"))
-        return configs
+        return configs + unweighted
 
     def preset(self) -> dict[str, Any]:
         """Rule-based choice from the data's shape: gradient boosting, or a forest on small data."""
@@ -387,6 +424,11 @@ class TabularSpace(SearchSpace):
         fidelity = self.fidelity
         rows = int(self.data.n_samples * fidelity.train_fraction)
         estimate = self.fit_seconds_estimate(params, rows)
+        task, seed = self.data.task, self.config.seed
+
+        def fit(model: Any, X: Any, y: np.ndarray) -> dict[str, Any]:
+            return fit_pipeline(model, X, y, params, task=task, seed=seed)
+
         with self._lock:
             if (
                 not self._cost
@@ -402,6 +444,7 @@ class TabularSpace(SearchSpace):
                 trial=trial,
                 budget=budget,
                 full_fit_estimate=estimate,
+                fit=fit,
             )
         else:
             result = cross_validate(
@@ -413,7 +456,12 @@ class TabularSpace(SearchSpace):
                 trial=trial,
                 budget=budget,
                 first_fold_estimate=estimate,
+                fit=fit,
             )
+        rounds = [i["rounds"] for i in result.user_attrs.pop("fit_info", []) if "rounds" in i]
+        learned = learned_params(params, rounds)
+        if learned:  # e.g. the rounds LightGBM stopped at: the refit and the export train as many
+            result.user_attrs["learned_params"] = learned
         seconds = float(result.user_attrs["fold_seconds"])
         result.user_attrs["refit_seconds_estimate"] = seconds / max(1e-9, fidelity.train_fraction)
         self.observe(params, result)
@@ -449,8 +497,16 @@ class TabularSpace(SearchSpace):
 
     def fit_final(self, params: dict[str, Any], budget: Any) -> Any:
         model = self._pipeline(params)
-        model.fit(self.data.X, self.data.y)
+        fit_pipeline(model, self.data.X, self.data.y, params, task=self.data.task, seed=self.config.seed)
         return model
+
+    @staticmethod
+    def final_params(trial: Any) -> dict[str, Any]:
+        """A trial's parameters with what its fits decided (the rounds a boosting model stopped at)."""
+        from jupyter_automl.storage import ATTR
+
+        learned = trial.user_attrs.get(ATTR, {}).get("learned_params") or {}
+        return canonical_params({**dict(trial.params), **learned})
 
     def final_model(
         self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any
