@@ -32,10 +32,10 @@ __all__ = [
 #: replaces cross-validation (measured: benchmarks/README.md, "Choosing the fidelity").
 FEWER_FOLDS_ROWS = 5_000
 HOLDOUT_ROWS = 20_000
-FEWER_FOLDS_CELLS = 1_000_000
-#: With a time budget, 3 folds already from this many cells per second of budget (a 15 s search
-#: of digits' 1,078 × 64 × 10 searched cells gets 3 folds; a 60 s one keeps the 1,000,000 rule).
-FEWER_FOLDS_CELLS_PER_SECOND = 20_000
+#: ... or from this many rows × columns × classes (digits' 1,078 searched rows × 64 × 10: its
+#: ten-class boosting default took 7.9 s of a 15 s budget with 5 folds). Not tied to the time
+#: budget, so a study resumed with another budget keeps scoring its trials the same way.
+FEWER_FOLDS_CELLS = 300_000
 HOLDOUT_FRACTION = 0.2
 #: Training fractions of the holdout rungs, and the fewest rows a rung below the top may have.
 RUNGS = (1 / 9, 1 / 3, 1.0)
@@ -70,14 +70,11 @@ def choose_fidelity(
     method: str = "auto",
     n_columns: int = 1,
     n_classes: int = 0,
-    time_budget: float | None = None,
 ) -> Fidelity:
     """The fidelity for a table of ``n_rows``: ``method`` is ``auto``, ``cv`` or ``holdout``.
 
     Fewer folds also from :data:`FEWER_FOLDS_CELLS` rows × columns × classes (multiclass
-    models fit one tree or coefficient set per class): digits, 1,797 × 64 × 10, gets 3 folds;
-    and under a short ``time_budget`` from :data:`FEWER_FOLDS_CELLS_PER_SECOND` cells per
-    second of it, so a short search still scores a useful number of candidates.
+    models fit one tree or coefficient set per class): digits, 1,797 × 64 × 10, gets 3 folds.
 
     Examples
     --------
@@ -85,17 +82,12 @@ def choose_fidelity(
     ('cv', 3, 'holdout')
     >>> choose_fidelity(1797, n_columns=64, n_classes=10).folds
     3
-    >>> choose_fidelity(1078, n_columns=64, n_classes=10, time_budget=15).folds
-    3
-    >>> choose_fidelity(1078, n_columns=64, n_classes=10, time_budget=60).folds
-    5
+    >>> choose_fidelity(1078, n_columns=64, n_classes=10).folds, choose_fidelity(455, n_columns=30).folds
+    (3, 5)
     """
     if method == "cv" or (method == "auto" and n_rows < HOLDOUT_ROWS):
         cells = n_rows * max(1, n_columns) * (n_classes if n_classes > 2 else 1)
-        few = FEWER_FOLDS_CELLS
-        if time_budget is not None:
-            few = min(few, FEWER_FOLDS_CELLS_PER_SECOND * time_budget)
-        if method == "auto" and (n_rows >= FEWER_FOLDS_ROWS or cells >= few):
+        if method == "auto" and (n_rows >= FEWER_FOLDS_ROWS or cells >= FEWER_FOLDS_CELLS):
             folds = min(folds, 3)
         return Fidelity("cv", folds=folds)
     n_train = n_rows * (1 - HOLDOUT_FRACTION)

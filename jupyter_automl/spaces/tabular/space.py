@@ -70,7 +70,6 @@ class TabularSpace(SearchSpace):
             method=getattr(config, "evaluation", "auto"),
             n_columns=self.n_features,
             n_classes=0 if data.classes is None else len(data.classes),
-            time_budget=config.time_budget,
         )
         self.early_stopping = data.n_samples >= EARLY_STOPPING_ROWS
         self._fold_seconds: dict[str, list[float]] = {}
