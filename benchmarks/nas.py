@@ -51,6 +51,7 @@ from jupyter_automl.strategies import make_sampler
 
 CHECKPOINTS = (10, 25, 50)
 
+
 def _evolution(population: int, tournament: int, proxy: str) -> dict[str, Any]:
     options = {"population_size": population, "tournament_size": tournament}
     return {"strategy": "evolution", "proxy": proxy, "strategy_options": options}
@@ -174,8 +175,16 @@ def _train_cell(space: NasCellSpace, text: str) -> tuple[float, float, float]:
     space._fit_scaling(model, X[train])
     start = time.perf_counter()
     outcome = train_model(
-        model, X[train], y[train], X[val], y[val], task=space.task,
-        settings=space.settings(params, None), metric=space.metric, trial=None, budget=None,
+        model,
+        X[train],
+        y[train],
+        X[val],
+        y[val],
+        task=space.task,
+        settings=space.settings(params, None),
+        metric=space.metric,
+        trial=None,
+        budget=None,
         report=False,
     )
     model.eval()
@@ -388,7 +397,7 @@ def darts_part(args: argparse.Namespace) -> None:
         )
         search_seconds.append(result.seconds)
         # the machine's load changes: time two pool trainings right after the search
-        cells = list(pool)[2 * seed: 2 * seed + 2]
+        cells = list(pool)[2 * seed : 2 * seed + 2]
         start = time.perf_counter()
         for text in cells:
             _retrain(space, text)
@@ -465,8 +474,12 @@ def main() -> None:
     parser.add_argument("--darts-epochs", type=int, default=10)
     parser.add_argument("--method", choices=("darts", "gdas"), default="darts")
     parser.add_argument("--warmup", type=int, help="darts part: weights-only epochs")
-    parser.add_argument("--sample-uniform", type=float, default=0.0,
-                        help="darts part: uniform share when sampling cells (gdas)")
+    parser.add_argument(
+        "--sample-uniform",
+        type=float,
+        default=0.0,
+        help="darts part: uniform share when sampling cells (gdas)",
+    )
     parser.add_argument(
         "--none", action="store_true", help="darts part: perturbation selection may choose `none`"
     )

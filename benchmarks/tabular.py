@@ -33,13 +33,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["METRICS", "METRIC_SETS", "TOOLS", "main", "normalised_scores", "ranks_of", "run_benchmark"]
+__all__ = [
+    "METRICS",
+    "METRIC_SETS",
+    "TOOLS",
+    "main",
+    "normalised_scores",
+    "ranks_of",
+    "run_benchmark",
+]
 
 #: The metric each task is scored with, on the held-out rows, by this script (``--scoring``):
 #: ``balanced`` (the default) scores labels, so a tool's decision threshold counts; ``auc``
 #: scores the ranking of binary probabilities and plain accuracy for several classes.
 METRIC_SETS: dict[str, dict[str, str]] = {
-    "balanced": {"binary": "balanced_accuracy", "multiclass": "balanced_accuracy", "regression": "r2"},
+    "balanced": {
+        "binary": "balanced_accuracy",
+        "multiclass": "balanced_accuracy",
+        "regression": "r2",
+    },
     "auc": {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"},
 }
 METRICS: dict[str, str] = METRIC_SETS["balanced"]
@@ -120,7 +132,14 @@ def _run_flaml(
 
 
 def _flaml_balanced_accuracy(
-    X_val: Any, y_val: Any, estimator: Any, labels: Any, X_train: Any, y_train: Any, *args: Any, **kwargs: Any
+    X_val: Any,
+    y_val: Any,
+    estimator: Any,
+    labels: Any,
+    X_train: Any,
+    y_train: Any,
+    *args: Any,
+    **kwargs: Any,
 ) -> tuple[float, dict[str, float]]:
     """Balanced accuracy as a FLAML custom metric (FLAML has none built in): (loss, extras)."""
     from sklearn.metrics import balanced_accuracy_score
@@ -324,9 +343,7 @@ def score_model(
     metric = metric or METRICS[task]
     if metric == "balanced_accuracy":
         predicted = np.asarray(model.predict(X_test)).ravel()
-        return float(
-            balanced_accuracy_score(np.asarray(y_test).astype(str), predicted.astype(str))
-        )
+        return float(balanced_accuracy_score(np.asarray(y_test).astype(str), predicted.astype(str)))
     if metric == "roc_auc":
         positive = sorted(set(y_train.tolist()))[-1]
         p = _positive_probability(model, X_test, positive)
@@ -580,9 +597,7 @@ def run_benchmark(
         order = list(tools[i % len(tools) :]) + list(tools[: i % len(tools)])
         for r in range(repeat):
             for tool in order:
-                record = run_one(
-                    dataset, tool, budget, r, threads, ja_path, hard_timeout, scoring
-                )
+                record = run_one(dataset, tool, budget, r, threads, ja_path, hard_timeout, scoring)
                 record["repeat"] = r
                 runs.append(record)
                 shown = (

@@ -107,7 +107,9 @@ def _fit(fit: FitFunction | None, model: Any, X: Any, y: np.ndarray) -> dict[str
 
 
 # keyed on id(y); the entry keeps y itself, so a new array reusing a freed id is not mistaken for it
-_SPLIT_CACHE: dict[tuple[str, int, int, int], tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]] = {}
+_SPLIT_CACHE: dict[
+    tuple[str, int, int, int], tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]
+] = {}
 
 
 def fold_splits(

@@ -56,7 +56,9 @@ def _pick_ensemble(
     single = _score(
         usable, {best.number: 1}, y, space
     )  # scored as the ensemble is, on the same rows
-    rounds_budget = _Leaving(budget, 1.3 * float(getattr(budget, "fits", 1.0)) * _refit_estimate(best))
+    rounds_budget = _Leaving(
+        budget, 1.3 * float(getattr(budget, "fits", 1.0)) * _refit_estimate(best)
+    )
     while len(usable) >= 2:  # the best ensemble whose members can be refit in the time left
         weights, _ = greedy_ensemble(
             selection,

@@ -336,7 +336,14 @@ class TabularSpace(SearchSpace):
         if self.data.n_samples < LARGE_ROWS:
             # an SVC has no predict_proba: only a regression gets the SVM default early
             svm = ["svm"] if self.data.task == "regression" else []
-            order = ["linear", *svm, "hist_gradient_boosting", "lightgbm", "random_forest", "extra_trees"]
+            order = [
+                "linear",
+                *svm,
+                "hist_gradient_boosting",
+                "lightgbm",
+                "random_forest",
+                "extra_trees",
+            ]
             return [self._defaults(f) for f in order if f in self.families] + unweighted
         configs: list[dict[str, Any]] = []
         if "hist_gradient_boosting" in self.families:
@@ -474,7 +481,9 @@ class TabularSpace(SearchSpace):
         rows = int(self.data.n_samples * self.fidelity.train_fraction)
         with self._lock:
             self._fold_seconds.setdefault(params["model"], []).append(float(seconds))
-            self._cost.setdefault(params["model"], []).append(float(seconds) / max(1, rows) / self._size(params))
+            self._cost.setdefault(params["model"], []).append(
+                float(seconds) / max(1, rows) / self._size(params)
+            )
 
     def fold_seconds_estimate(self, params: dict[str, Any]) -> float:
         with self._lock:
@@ -496,7 +505,9 @@ class TabularSpace(SearchSpace):
 
     def fit_final(self, params: dict[str, Any], budget: Any) -> Any:
         model = self._pipeline(params)
-        fit_pipeline(model, self.data.X, self.data.y, params, task=self.data.task, seed=self.config.seed)
+        fit_pipeline(
+            model, self.data.X, self.data.y, params, task=self.data.task, seed=self.config.seed
+        )
         return model
 
     @staticmethod
@@ -514,7 +525,9 @@ class TabularSpace(SearchSpace):
 
         return fit_final_model(self, best, trials, oof, budget)
 
-    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None) -> str:
+    def export_final(
+        self, final: dict[str, Any], *, study: str = "", holdout: float | None = None
+    ) -> str:
         from jupyter_automl.spaces.tabular.script import tabular_script
 
         return tabular_script(self, final, study=study, holdout=holdout)
