@@ -14,6 +14,11 @@ The proxy (SynFlow) is computed for real on the real networks. Reported: test ac
 the best-so-far cell after 10, 25 and 50 distinct architectures, mean ± standard error over
 seeds, and paired wins/ties/losses against random search on the same seed.
 
+Part ``trained``: the same searches, but a trial's cell is trained for real on digits the first
+time any search asks for it (:class:`TrainedCellSpace`: validation accuracy for the search, test
+accuracy on rows no search sees for the report), so the table is built as the searches go and
+cached in a JSON file for the next run.
+
 Part ``darts`` (real training, digits 8x8): one supernet search per seed (DARTS-, warm-up,
 DARTS+ stop after a minimum of architecture epochs); each selection rule's cell is trained
 like a trial; against the expected best of 10 random cells, computed exactly from a pool of
@@ -24,6 +29,8 @@ Run::
     PYTHONPATH=. python benchmarks/nas.py table --seeds 30          # ~35 min on a loaded 2-core machine (SynFlow screening is most of it)
     PYTHONPATH=. python benchmarks/nas.py darts --seeds 6 --method gdas --darts-epochs 12   # ~5 min
     PYTHONPATH=. python benchmarks/nas.py table --quick              # a smoke run
+    PYTHONPATH=. python benchmarks/nas.py trained --seeds 10 --strategies random,tpe,synflow+tpe
+        # the same searches on cells trained for real on digits (~15 min; trained cells cached)
 """
 
 from __future__ import annotations
