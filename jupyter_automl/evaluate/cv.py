@@ -219,11 +219,14 @@ def cross_validate(
 def holdout_split(
     y: np.ndarray, task: str, fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(training rows, validation rows): seeded, stratified for classification."""
+    """(training rows, validation rows): seeded, stratified for classification (unless a class
+    has a single row, which a stratified split cannot place)."""
     from sklearn.model_selection import train_test_split
 
     rows = np.arange(len(y))
-    stratify = None if task == "regression" else y
+    stratify = None
+    if task != "regression" and np.min(np.unique(y, return_counts=True)[1]) >= 2:
+        stratify = y
     train, test = train_test_split(rows, test_size=fraction, random_state=seed, stratify=stratify)
     return np.sort(train), np.sort(test)
 

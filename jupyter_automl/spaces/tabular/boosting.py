@@ -42,19 +42,6 @@ def stops_early(params: dict[str, Any]) -> bool:
     return key is not None and key not in params
 
 
-def _validation_rows(y: np.ndarray, task: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
-    rows = np.arange(len(y))
-    stratify = None
-    if task != "regression" and np.min(np.unique(y, return_counts=True)[1]) >= 2:
-        stratify = y
-    fit_rows, val_rows = train_test_split(
-        rows, test_size=VALIDATION_FRACTION, random_state=seed, stratify=stratify
-    )
-    return np.sort(fit_rows), np.sort(val_rows)
-
-
 def fit_pipeline(
     pipeline: Any, X: Any, y: np.ndarray, params: dict[str, Any], *, task: str, seed: int
 ) -> dict[str, Any]:
@@ -65,8 +52,10 @@ def fit_pipeline(
     if not stops_early(params):
         pipeline.fit(X, y)
         return {}
+    from jupyter_automl.evaluate.cv import holdout_split
+
     y = np.asarray(y)
-    fit_rows, val_rows = _validation_rows(y, task, seed)
+    fit_rows, val_rows = holdout_split(y, task, VALIDATION_FRACTION, seed)
     preprocess, model = pipeline[:-1], pipeline[-1]
     X_fit = preprocess.fit_transform(X.iloc[fit_rows], y[fit_rows])
     X_val = preprocess.transform(X.iloc[val_rows])
