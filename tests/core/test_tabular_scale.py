@@ -25,6 +25,16 @@ from jupyter_automl.spaces.tabular import build_pipeline
 PACKAGE = Path(ja.__file__).parent
 
 
+def _run_exported(script: Path) -> object:
+    """Run an exported training script as a user would and load the model it saves."""
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=script.parent, capture_output=True, text=True, timeout=240
+    )
+    assert proc.returncode == 0, proc.stderr
+    with open(script.parent / "best_model.pkl", "rb") as f:
+        return pickle.load(f)
+
+
 # ----------------------------------------------------------------------------- fidelity
 def test_fidelity_follows_the_rows():
     assert choose_fidelity(1_000) == Fidelity("cv", folds=5)
@@ -139,7 +149,7 @@ def city_csv(tmp_path_factory):
     rng = np.random.default_rng(0)
     n = 3000
     city = rng.choice([f"city{i}" for i in range(12)], n)
-    effect = dict(zip([f"city{i}" for i in range(12)], rng.normal(size=12) * 2))
+    effect = dict(zip([f"city{i}" for i in range(12)], rng.normal(size=12) * 2, strict=True))
     x = rng.normal(size=n)
     frame = pd.DataFrame(
         {"x": x, "noise": rng.normal(size=n), "city": city,
@@ -175,12 +185,7 @@ def test_lightgbm_stops_early_reads_categories_and_the_export_keeps_its_rounds(c
     assert result.best_score > 0.9
     script = result.export(tmp_path / "train.py")
     assert f"n_estimators={rounds}" in script.read_text()
-    proc = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=240
-    )
-    assert proc.returncode == 0, proc.stderr
-    with open(tmp_path / "best_model.pkl", "rb") as f:
-        exported = pickle.load(f)
+    exported = _run_exported(script)
     X = result.dataset.X
     assert np.allclose(exported.predict(X), result.predict(X))
 
@@ -270,12 +275,7 @@ def test_binary_threshold_is_tuned_kept_and_exported(imbalanced_csv, tmp_path):
     assert result.payload()["threshold"] == tuned
     script = result.export(tmp_path / "train.py")
     assert f"threshold={tuned['threshold']!r}" in script.read_text()
-    proc = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=240
-    )
-    assert proc.returncode == 0, proc.stderr
-    with open(tmp_path / "best_model.pkl", "rb") as f:
-        exported = pickle.load(f)
+    exported = _run_exported(script)
     assert exported.threshold == tuned["threshold"]
     X = result.dataset.X
     assert (exported.predict(X) == result.predict(X)).all()
