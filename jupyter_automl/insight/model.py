@@ -226,7 +226,7 @@ def importance_repeats(predict_seconds: float, n_features: int, allowance: float
     if n_features == 0:
         return 0
     per_repeat = max(predict_seconds, 1e-4) * n_features
-    return int(min(5, allowance // per_repeat))
+    return max(0, int(min(5, allowance // per_repeat)))  # an allowance already spent: none
 
 
 def permutation_chart(

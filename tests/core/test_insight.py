@@ -362,3 +362,12 @@ def test_the_refit_on_all_rows_is_skipped_when_it_would_overrun_the_budget():
     again, insight = conclude(search, best, searched, deadline=time.monotonic() + 60, fit_seconds=0.01)
     assert again is not searched and "refit_skipped" not in insight  # time enough: refit on all rows
     assert again.n_features_in_ == fitted.n_features_in_
+
+
+def test_no_permutation_importance_once_the_insight_allowance_is_spent():
+    """The two timing scorings can use up the allowance: then no shuffles, not a negative count."""
+    from jupyter_automl.insight.model import importance_repeats
+
+    assert importance_repeats(0.01, 30, -0.5) == 0
+    assert importance_repeats(0.01, 30, 0.0) == 0
+    assert importance_repeats(0.01, 10, 10.0) == 5
