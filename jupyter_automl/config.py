@@ -29,7 +29,7 @@ __all__ = [
 # the tuples for messages, the panel and "did you mean" are taken from it
 Task = Literal["auto", "binary", "multiclass", "regression"]
 SpaceName = Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"]
-StrategyName = Literal["rules", "random", "tpe", "gp", "evolution", "darts"]
+StrategyName = Literal["auto", "rules", "random", "tpe", "gp", "evolution", "darts"]
 MetricName = Literal["auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"]
 ModelFamily = Literal["linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"]
 PrunerName = Literal["auto", "none", "median", "percentile", "hyperband"]
@@ -145,7 +145,9 @@ class SearchConfig(BaseModel):
     task: Task = "auto"
     # what to search
     space: SpaceName = "tabular"
-    strategy: StrategyName = "tpe"
+    strategy: StrategyName = Field(
+        "auto", description="auto: evolution seeded by the zero-cost screening on nas-cell (with "
+        "proxy screening on), tpe everywhere else (chosen by benchmarks/nas.py).")
     metric: MetricName = "auto"
     models: list[ModelFamily] | None = Field(None, description="Model families to search (default: all that apply).")
     ensemble: bool = Field(True, description="Greedy ensemble of the best trials, kept if it scores better "
@@ -260,6 +262,11 @@ class SearchConfig(BaseModel):
             raise ValueError(f"option 'dask_scheduler' needs executor: dask (executor is {self.executor!r})")
         if self.trial_memory is not None and self.executor != "process":
             raise ValueError(f"option 'trial_memory' needs executor: process (executor is {self.executor!r})")
+        if self.strategy == "auto":  # resolved here, so the stored config names the strategy
+            object.__setattr__(self, "strategy", self.auto_strategy())
+        if self.strategy == "evolution" and len(self.objectives or []) > 1:
+            raise ValueError("strategy 'evolution' optimises one objective; with objectives "
+                             f"{self.objectives} use strategy: tpe (or random)")
         if self.strategy == "darts" and not self.space.startswith("nas-"):
             raise ValueError("strategy 'darts' needs a NAS space (space: nas-cell)")
         return self
@@ -319,6 +326,14 @@ class SearchConfig(BaseModel):
         return cls.from_dict(options, lines=lines)
 
     # ------------------------------------------------------------------- renderings
+    def auto_strategy(self) -> str:
+        """What ``strategy: auto`` is for this space and proxy: ``evolution`` (population 10,
+        tournament 3: the screening's 10 best are the first population) on ``nas-cell`` with
+        zero-cost screening on and one objective, ``tpe`` everywhere else (it also handles a
+        Pareto front); both measured in ``benchmarks/``."""
+        screened = self.space == "nas-cell" and self.proxy != "none"
+        return "evolution" if screened and len(self.objectives or []) < 2 else "tpe"
+
     def to_dict(self, *, only_changed: bool = False) -> dict[str, Any]:
         """Plain JSON-able options; ``only_changed`` leaves out the defaults."""
         data = self.model_dump(mode="json")
@@ -326,6 +341,8 @@ class SearchConfig(BaseModel):
             defaults = SearchConfig.model_construct().model_dump(mode="json")
             defaults["time_budget"] = None
             data = {k: v for k, v in data.items() if defaults.get(k, object()) != v}
+            if data.get("strategy") == self.auto_strategy():
+                data.pop("strategy")  # what strategy: auto resolves to
             if self.n_trials is None and self.time_budget == 60.0:
                 data.pop("time_budget", None)
         return data

@@ -36,7 +36,7 @@ class _AutoMLBase(BaseEstimator):
         n_trials: int | None = None,
         metric: str = "auto",
         models: list[str] | None = None,
-        strategy: str = "tpe",
+        strategy: str = "auto",
         space: str = "tabular",
         cv: int = 5,
         seed: int = 0,

@@ -124,7 +124,7 @@ class Panel:
             description="space", options=list(SPACES), style=style, layout=wide
         )
         self.strategy = widgets.Dropdown(
-            description="strategy", options=list(STRATEGIES), value="tpe", style=style, layout=wide
+            description="strategy", options=list(STRATEGIES), value="auto", style=style, layout=wide
         )
         self.time_budget = widgets.Text(
             description="time budget",

@@ -72,3 +72,23 @@ def test_json_schema_lists_options_and_choices():
     assert {"data", "target", "strategy", "time_budget", "storage", "resume"} <= set(props)
     assert "evolution" in str(props["strategy"]) and "roc_auc" in str(props["metric"])
     assert schema.get("additionalProperties") is False
+
+
+def test_strategy_auto_is_screened_evolution_on_nas_cell_and_tpe_elsewhere():
+    # the stored config names the strategy that ran, and a cell written from it stays short
+    assert SearchConfig().strategy == "tpe"
+    cell = SearchConfig(space="nas-cell")
+    assert cell.strategy == "evolution" and cell.to_yaml() == "space: nas-cell\n"
+    assert SearchConfig.from_yaml(cell.to_yaml()).strategy == "evolution"
+    assert SearchConfig(space="nas-cell", proxy="none").strategy == "tpe"  # no screened population
+    assert SearchConfig(space="nas-mlp").strategy == "tpe"
+    two = SearchConfig(space="nas-cell", objectives=["accuracy", "params"])
+    assert two.strategy == "tpe"  # a Pareto front: evolution has one objective
+    chosen = SearchConfig(space="nas-cell", strategy="tpe")
+    assert chosen.strategy == "tpe" and "strategy: tpe" in chosen.to_yaml()
+
+
+def test_evolution_with_two_objectives_is_refused_before_any_work():
+    with pytest.raises(ja.ConfigError, match="strategy 'evolution' optimises one objective.*"
+                       "use strategy: tpe"):
+        SearchConfig(space="nas-cell", strategy="evolution", objectives=["accuracy", "params"])

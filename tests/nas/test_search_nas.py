@@ -109,3 +109,22 @@ def test_nhwc_tensors_in_and_out(digits) -> None:
                        space_options={"widths": [8], "max_blocks": 1}, **{**FAST, "n_trials": 1})
     assert result.predict(images[:5]).shape == (5,)
     assert np.array_equal(result.predict(images[:5]), result.predict(X[:5]))  # NCHW array
+
+
+def test_the_default_on_nas_cell_evolves_the_screened_cells(digits) -> None:
+    """strategy: auto on nas-cell: SynFlow's 10 best are the first population, then every
+    trial is a mutation of a tournament winner among them, and each is a new cell."""
+    X, y = digits
+    options = {**FAST, "n_trials": 13}
+    result = ja.search(X=X, y=y, space="nas-cell", space_options={"channels": 4}, **options)
+    assert result.config.strategy == "evolution"
+    trials = sorted(result.study.trials, key=lambda t: t.number)
+    assert len(trials) == 13
+    screened = trials[:10]
+    assert all("fixed_params" in t.system_attrs for t in screened)  # queued by the screening
+    assert trials[10].system_attrs["evolution:parent"] < 10  # a screened cell's child
+    for trial in trials[10:]:  # the population is the latest 10 (the oldest age out)
+        assert trial.number - 10 <= trial.system_attrs["evolution:parent"] < trial.number
+    edges = [f"edge_{i}_{j}" for i, j in CellGenotype.edges()]
+    cells = {CellGenotype(tuple(t.params[e] for e in edges)).canonical() for t in trials}
+    assert len(cells) == 13
