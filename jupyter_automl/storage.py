@@ -140,9 +140,7 @@ def resolve_storage(storage: str | None) -> Any:
             refuse_foreign_sqlite(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             _enable_wal(path)
-            result = optuna.storages.RDBStorage(
-                url, engine_kwargs={"connect_args": {"timeout": 60}}, skip_compatibility_check=False
-            )
+            result = _open_sqlite(url)
             _tune_sqlite(result)
         else:
             result = _open_rdb(url)
@@ -329,6 +327,30 @@ def _open_rdb(url: str) -> Any:
             if attempt == 2:
                 raise
             time.sleep(0.5 * (attempt + 1))  # the other worker is creating the tables
+
+
+def _open_sqlite(url: str) -> Any:
+    """Open a SQLite file; two processes creating its schema at once is retried, not fatal.
+
+    Two kernels that start a search on a new ``studies.db`` at the same moment both find no
+    tables and both create them; the slower one's ``CREATE TABLE`` fails with "already exists"
+    (SQLAlchemy checks, then creates, outside one transaction), or its insert of the schema's
+    version row breaks a unique constraint. Opening again finds the schema.
+    """
+    import optuna
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(
+                url, engine_kwargs={"connect_args": {"timeout": 60}}, skip_compatibility_check=False
+            )
+        except (OperationalError, IntegrityError) as exc:  # a table, or the schema's version row
+            racing = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            if not racing or attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))  # the other process is creating the tables
+    raise AssertionError("unreachable")
 
 
 def _enable_wal(path: Path) -> None:

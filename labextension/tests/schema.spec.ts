@@ -46,7 +46,7 @@ describe('completion', () => {
     const reply = at('%%automl\ndata: x\nst|');
     expect(reply?.start).toBe('%%automl\ndata: x\n'.length);
     expect(reply?.items[0].insertText).toBe('strategy: ');
-    expect(reply?.items[0].documentation).toContain('default: "tpe"');
+    expect(reply?.items[0].documentation).toContain('default: "auto"');
   });
 
   it('leaves out the options already given', () => {
@@ -57,6 +57,7 @@ describe('completion', () => {
 
   it('completes enumerated values after the colon', () => {
     expect(labels('%%automl\nstrategy: |')).toEqual([
+      'auto',
       'rules',
       'random',
       'tpe',

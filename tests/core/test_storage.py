@@ -13,7 +13,7 @@ import optuna
 import pytest
 
 import jupyter_automl as ja
-from jupyter_automl.storage import ATTR, list_studies
+from jupyter_automl.storage import ATTR, list_studies, resolve_storage
 
 
 def _python(code: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
@@ -81,7 +81,10 @@ def test_interrupt_stops_cleanly_and_keeps_a_fitted_model(workdir):
     while time.monotonic() < deadline:  # wait for two stored trials, then press Ctrl-C
         if (workdir / ".jupyter_automl" / "studies.db").exists():
             try:
-                trials = optuna.load_study(study_name="long", storage=db).get_trials(deepcopy=False)
+                # through the package's opener: a bare RDBStorage would race the search's
+                # process creating the schema of the new file ("table ... already exists")
+                storage = resolve_storage(str(workdir / ".jupyter_automl" / "studies.db"))
+                trials = optuna.load_study(study_name="long", storage=storage).get_trials(deepcopy=False)
                 if sum(t.state.name == "COMPLETE" for t in trials) >= 2:
                     break
             except KeyError:
@@ -146,3 +149,48 @@ def test_workers_join_a_study_through_postgresql(postgres_url, workdir):
     bad = subprocess.run(cmd + ["worker", "--storage", postgres_url, "--name", "nope"], cwd=workdir,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no study 'nope'" in bad.stderr
+
+
+RACE = '''
+import multiprocessing as mp, sys
+
+def open_and_write(path, name, barrier, results):
+    import optuna
+    from jupyter_automl.storage import resolve_storage
+    barrier.wait()  # every process opens the new file at the same moment
+    try:
+        study = optuna.create_study(study_name=name, storage=resolve_storage(path))
+        study.tell(study.ask(), 1.0)
+        results.put("ok")
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    folder = sys.argv[1]
+    for round_ in range(3):
+        path = f"{folder}/round{round_}/studies.db"
+        barrier, results = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=open_and_write, args=(path, f"s{i}", barrier, results))
+                 for i in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        print(*sorted(results.get() for _ in procs), sep="\\n")
+'''
+
+
+def test_kernels_creating_one_new_sqlite_file_at_once_all_open_it(tmp_path):
+    """Two notebooks that start a search on a new studies.db at the same moment: both create
+    the schema; the slower one's CREATE TABLE (or version row) used to fail its search."""
+    script = tmp_path / "race.py"
+    script.write_text(RACE)
+    run = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:-1] == ["ok"] * 12, run.stdout
+    for round_ in range(3):
+        url = f"sqlite:///{tmp_path / f'round{round_}' / 'studies.db'}"
+        names = {s.study_name for s in optuna.get_all_study_summaries(url)}
+        assert names == {"s0", "s1", "s2", "s3"}

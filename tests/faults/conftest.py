@@ -100,7 +100,10 @@ def all_gone(pids: set[int]) -> bool:
 def stored_trials(db: Path, name: str) -> list[Any]:
     import optuna
 
-    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    from jupyter_automl.storage import _open_sqlite
+
+    # the package's opener: a bare RDBStorage races the search creating a new file's schema
+    storage = _open_sqlite(f"sqlite:///{db}")
     try:
         return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
     finally:
