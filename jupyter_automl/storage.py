@@ -315,41 +315,38 @@ class StudyLock:
 
 def _open_rdb(url: str) -> Any:
     """Open a server database; two workers creating the schema at once is retried, not fatal."""
-    import optuna
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
-
-    for attempt in range(3):
-        try:
-            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True},
-                                              heartbeat_interval=HEARTBEAT_INTERVAL_S,
-                                              grace_period=GRACE_PERIOD_S)
-        except (IntegrityError, ProgrammingError):
-            if attempt == 2:
-                raise
-            time.sleep(0.5 * (attempt + 1))  # the other worker is creating the tables
+    return _create_rdb_storage(url, engine_kwargs={"pool_pre_ping": True},
+                               heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                               grace_period=GRACE_PERIOD_S)
 
 
 def _open_sqlite(url: str) -> Any:
-    """Open a SQLite file; two processes creating its schema at once is retried, not fatal.
+    """Open a SQLite file; two processes creating its schema at once is retried, not fatal."""
+    return _create_rdb_storage(url, engine_kwargs={"connect_args": {"timeout": 60}},
+                               skip_compatibility_check=False)
 
-    Two kernels that start a search on a new ``studies.db`` at the same moment both find no
-    tables and both create them; the slower one's ``CREATE TABLE`` fails with "already exists"
-    (SQLAlchemy checks, then creates, outside one transaction), or its insert of the schema's
-    version row breaks a unique constraint. Opening again finds the schema.
+
+def _create_rdb_storage(url: str, **kwargs: Any) -> Any:
+    """``RDBStorage(url, **kwargs)``, opened again while another process creates the schema.
+
+    Two kernels (or Dask workers) that open a new database at the same moment both find no
+    tables and both create them: SQLAlchemy checks, then creates, outside one transaction, so
+    the slower one's ``CREATE TABLE`` fails ("already exists", or a duplicate-table error on a
+    server) or its insert of the schema's version row breaks a unique constraint. Opening
+    again finds the schema in place.
     """
     import optuna
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-    for attempt in range(5):
+    attempts = 5
+    for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs={"connect_args": {"timeout": 60}}, skip_compatibility_check=False
-            )
-        except (OperationalError, IntegrityError) as exc:  # a table, or the schema's version row
-            racing = isinstance(exc, IntegrityError) or "already exists" in str(exc)
-            if not racing or attempt == 4:
+            return optuna.storages.RDBStorage(url, **kwargs)
+        except (IntegrityError, ProgrammingError, OperationalError) as exc:
+            racing = not isinstance(exc, OperationalError) or "already exists" in str(exc)
+            if not racing or attempt == attempts - 1:
                 raise
-            time.sleep(0.1 * (attempt + 1))  # the other process is creating the tables
+            time.sleep(0.2 * (attempt + 1))  # the other process is creating the tables
     raise AssertionError("unreachable")
 
 
