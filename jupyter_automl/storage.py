@@ -7,6 +7,7 @@ import platform
 import re
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,7 @@ def resolve_storage(storage: str | None) -> Any:
             path = Path(url[len("sqlite:///") :])
             refuse_foreign_sqlite(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            _enable_wal(path)
-            result = _open_sqlite(url)
+            result = _open_sqlite(url, path)
             _tune_sqlite(result)
         else:
             result = _open_rdb(url)
@@ -320,30 +320,46 @@ def _open_rdb(url: str) -> Any:
                                grace_period=GRACE_PERIOD_S)
 
 
-def _open_sqlite(url: str) -> Any:
-    """Open a SQLite file; two processes creating its schema at once is retried, not fatal."""
-    return _create_rdb_storage(url, engine_kwargs={"connect_args": {"timeout": 60}},
+def _open_sqlite(url: str, path: Path | None = None) -> Any:
+    """Open a SQLite file in WAL mode; two processes creating its schema at once is retried."""
+    path = path or Path(url[len("sqlite:///") :])
+    return _create_rdb_storage(url, before=lambda: _enable_wal(path),
+                               engine_kwargs={"connect_args": {"timeout": 60}},
                                skip_compatibility_check=False)
 
 
-def _create_rdb_storage(url: str, **kwargs: Any) -> Any:
-    """``RDBStorage(url, **kwargs)``, opened again while another process creates the schema.
+def _create_rdb_storage(url: str, before: Callable[[], None] | None = None, **kwargs: Any) -> Any:
+    """``RDBStorage(url, **kwargs)`` (after ``before()``), opened again while another process
+    creates the schema.
 
     Two kernels (or Dask workers) that open a new database at the same moment both find no
     tables and both create them: SQLAlchemy checks, then creates, outside one transaction, so
     the slower one's ``CREATE TABLE`` fails ("already exists", or a duplicate-table error on a
     server) or its insert of the schema's version row breaks a unique constraint. Opening
-    again finds the schema in place.
+    again finds the schema in place. SQLite may also answer "database is locked" at once,
+    without waiting out its busy timeout, when one connection's read must become a write
+    after another connection wrote (its deadlock rule); that is retried too, a lock held
+    for the whole timeout is not.
     """
+    import sqlite3
+
     import optuna
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     attempts = 5
     for attempt in range(attempts):
+        start = time.monotonic()
         try:
+            if before is not None:
+                before()
             return optuna.storages.RDBStorage(url, **kwargs)
-        except (IntegrityError, ProgrammingError, OperationalError) as exc:
-            racing = not isinstance(exc, OperationalError) or "already exists" in str(exc)
+        except (IntegrityError, ProgrammingError, OperationalError, sqlite3.OperationalError) as exc:
+            message = str(exc)
+            racing = (
+                isinstance(exc, (IntegrityError, ProgrammingError))
+                or "already exists" in message
+                or ("database is locked" in message and time.monotonic() - start < 5.0)
+            )
             if not racing or attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))  # the other process is creating the tables
