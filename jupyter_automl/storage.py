@@ -140,7 +140,7 @@ def resolve_storage(storage: str | None) -> Any:
             path = Path(url[len("sqlite:///") :])
             refuse_foreign_sqlite(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            result = _open_sqlite(url, path)
+            result = _open_sqlite(url)
             _tune_sqlite(result)
         else:
             result = _open_rdb(url)
@@ -320,9 +320,9 @@ def _open_rdb(url: str) -> Any:
                                grace_period=GRACE_PERIOD_S)
 
 
-def _open_sqlite(url: str, path: Path | None = None) -> Any:
+def _open_sqlite(url: str) -> Any:
     """Open a SQLite file in WAL mode; two processes creating its schema at once is retried."""
-    path = path or Path(url[len("sqlite:///") :])
+    path = Path(url[len("sqlite:///") :])
     return _create_rdb_storage(url, before=lambda: _enable_wal(path),
                                engine_kwargs={"connect_args": {"timeout": 60}},
                                skip_compatibility_check=False)
