@@ -371,7 +371,10 @@ class Search:
                 warnings.simplefilter("ignore", category)
             reason = self.runner.run()
             self.result.stop_reason = reason
-            self._finish(deadline)
+            from jupyter_automl.executors._tree import processes_end_with_block
+
+            with processes_end_with_block():  # a fork of the final fit never outlives the search
+                self._finish(deadline)
         state = "finished" if reason in ("n_trials", "time_budget") else "stopped"
         self.stored_study.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
 
