@@ -76,18 +76,10 @@ def test_processes_forked_by_trials_and_the_final_fit_are_gone_when_the_search_r
 
 def test_processes_of_a_trial_killed_for_its_time_are_gone(faulty, workdir):
     # every knn fit forks, then hangs: the trial is killed when the time is up
-    options = {
-        "models": ["linear", "knn"],
-        "strategy": "random",
-        "time_budget": 20,
-        "cv": 2,
-        "seed": 0,
-        "storage": "memory",
-    }
+    options = {"models": ["knn"], "time_budget": 20, "cv": 2, "seed": 0, "storage": "memory"}
     proc, result, made = _search_then_wait(faulty, options, "forkhang", workdir)
     try:
-        failed = [row for row in result["rows"] if row["state"] != "COMPLETE"]
-        assert failed and result["best_model"] != "NoneType", result
+        assert result["rows"] and all(row["state"] != "COMPLETE" for row in result["rows"])
         pids = {int(pid) for pid, _ in made}
         assert pids and proc.pid not in {int(origin) for _, origin in made}
         faulty.wait_for(lambda: faulty.all_gone(pids), 5, "the killed trial's processes to be gone")
@@ -113,3 +105,27 @@ def test_a_trials_temporary_files_are_removed_with_it(faulty, workdir):
         assert {str(p) for p in left} <= {path for path, origin in made if int(origin) == proc.pid}
     finally:
         _finish(proc)
+
+
+def test_killing_the_searching_process_ends_its_workers_and_what_their_trial_started(
+    faulty, workdir
+):
+    import signal
+
+    log = workdir / "made.log"
+    options = {"models": ["knn"], "n_trials": 3, "cv": 2, "seed": 0, "storage": "memory"}
+    proc = faulty.start(options, "forkhang", workdir, JA_FAULT_LOG=str(log))
+    try:
+        made = faulty.wait_for(
+            lambda: log.exists() and len(log.read_text().split("\n")) > 2 and log.read_text(),
+            120,
+            "a trial to fork and hang",
+        )
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    pids = {int(line.split()[0]) for line in made.splitlines()}
+    workers = {int(line.split()[1]) for line in made.splitlines()}
+    faulty.wait_for(
+        lambda: faulty.all_gone(pids | workers), 10, "the worker and its trial's processes to end"
+    )
