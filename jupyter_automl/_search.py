@@ -119,6 +119,10 @@ class Search:
                  namespace: dict[str, Any] | None = None, observers: list[Any] | None = None) -> None:
         self.started = time.monotonic()  # the time budget covers everything from here, imports included
         self.config = config
+        if config.resume and config.name:  # a study another process runs: said before any work
+            from jupyter_automl.storage import StudyLock, storage_url
+
+            StudyLock(storage_url(config.storage), config.name).check()
         self._load_data(data, X, y, namespace)
         self._plan_parallelism()
         self._build_space()
@@ -187,7 +191,8 @@ class Search:
         config = self.config
         self.storage_url = storage_url(config.storage)
         self.storage = resolve_storage(config.storage)
-        existing = {s.study_name for s in optuna.get_all_study_summaries(self.storage)} if config.name else set()
+        # the names alone: Optuna's study summaries would read every trial of every study
+        existing = {s.study_name for s in self.storage.get_all_studies()} if config.name else set()
         self.name = config.name or default_study_name(self.dataset.source, config.space, config.strategy)
         self.resumed = config.name in existing
         if self.resumed and not config.resume:
@@ -201,6 +206,10 @@ class Search:
             study_name=self.name, storage=self.storage, sampler=self.sampler, pruner=self.pruner,
             directions=self.space.directions, load_if_exists=config.resume)  # type: ignore[arg-type]
         lost = fail_lost_trials(self.stored_study)
+        if self.resumed:  # another live process on a shared database may leave nothing to run
+            from jupyter_automl.studies import check_not_held
+
+            check_not_held(self.stored_study, config.n_trials)
         if lost:
             logger.warning("study %r: trials %s were running in a process that is gone: failed (worker lost)",
                            self.name, lost)
@@ -324,10 +333,14 @@ class Search:
         n_trials = 1 if config.strategy == "rules" else config.n_trials
         runner_config = config if n_trials == config.n_trials else config.model_copy(update={"n_trials": n_trials})
         self.lock.acquire()  # a second process on a local study file is refused here, before any trial
+        from jupyter_automl.studies import SummaryWriter
+
+        self.summary = SummaryWriter(self.stored_study, self.study).start()  # who runs it, and its counts
         try:
             self._run_trials(deadline, n_trials, runner_config)
         finally:
             self.executor.close()
+            self.summary.close()
             self.lock.release()
         self.result.elapsed_s = time.monotonic() - self.started
         try:
@@ -349,6 +362,7 @@ class Search:
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
                              stop=self.stop_event, n_jobs=self.executor.n_slots, stored_study=self.stored_study,
                              executor=self.executor)
+        self.runner.observers.append(self.summary)  # rewrites the study's summary as trials finish
         from jupyter_automl.insight import insight_allowance
 
         # the end of the run fits twice with a held-out split (searched rows, then all) and draws the insight

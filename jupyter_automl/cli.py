@@ -113,8 +113,9 @@ def _cmd_studies(args: argparse.Namespace) -> int:
     print(header)
     for r in rows:
         best = "" if r["best_score"] is None else f"{r['best_score']:.4f}"
+        trials = "?" if r["n_trials"] is None else str(r["n_trials"])  # a study not counted in time
         print(f"{r['name'][:48]:<48} {str(r['space']):<9} {str(r['strategy']):<9} {str(r['metric']):<17} "
-              f"{r['n_trials']:>6} {best:>8}  {r['state']}")
+              f"{trials:>6} {best:>8}  {r['state']}")
     return 0
 
 

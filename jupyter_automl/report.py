@@ -37,9 +37,8 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
     point per finished trial with the best so far), ``config``, ``config_text``, ``diagram``,
     ``environment``, ``fingerprint``.
     """
-    import optuna
-
     from jupyter_automl.runner import trial_record
+    from jupyter_automl.studies import study_state, trial_digest
 
     attrs = study.user_attrs
     config = attrs.get(f"{ATTR}:config", {})
@@ -47,43 +46,38 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
     multi = len(study.directions) > 1
     direction = "multi" if multi else study.direction.name.lower()
     sign = -1.0 if direction == "minimize" else 1.0
-    trials = [t for t in study.get_trials(deepcopy=False) if t.state != optuna.trial.TrialState.WAITING]
-    started_at = min((t.datetime_start for t in trials if t.datetime_start), default=None)
+    # a huge study in a database is read as its best and latest trials and a thinned history
+    digest = trial_digest(study, best=max_rows)
+    started_at = digest.started
     t0 = started_at.timestamp() if started_at else None
-    records = [trial_record(t, None, t0) for t in trials]
-    finished = [r for r in records if r.state in ("COMPLETE", "PRUNED", "FAIL")]
+    records = [trial_record(t, None, t0) for t in digest.trials]
     complete = [r for r in records if r.state == "COMPLETE" and (r.value is not None or r.values)]
-
-    history = []
-    best_val: float | None = None
-    for r in sorted(finished, key=lambda r: (r.elapsed_s if r.elapsed_s is not None else 0.0, r.number)):
-        if r.state == "COMPLETE" and r.value is not None and (best_val is None or sign * r.value > sign * best_val):
-            best_val = r.value
-        # a pruned trial's value is its last partial score: the chart, like the live one,
-        # plots complete trials only
-        history.append({"trial": r.number, "elapsed_s": _finite(r.elapsed_s),
-                        "score": _finite(r.value) if r.state == "COMPLETE" else None,
-                        "best": _finite(best_val), "state": r.state})
+    history = digest.history
 
     if multi:
-        pareto = {t.number for t in study.best_trials}
+        pareto = digest.pareto if digest.sampled else {t.number for t in study.best_trials}
         ranked = sorted(complete, key=lambda r: r.number)
     else:
         pareto = set()
         ranked = sorted(complete, key=lambda r: (-sign * (r.value if r.value is not None else -math.inf), r.number))
-    others = sorted([r for r in records if r not in complete], key=lambda r: r.number)
+    if digest.sampled:  # the sample's best (or Pareto front) are ranked; its latest trials are not
+        ranked = [r for r in ranked if r.number in digest.ranked]
+    shown = {r.number for r in ranked}
+    others = sorted([r for r in records if r.number not in shown], key=lambda r: r.number,
+                    reverse=digest.sampled)  # sampled: the latest trials, newest first
     rows = []
     for rank, r in enumerate(ranked, start=1):
         rows.append(_row(r, rank, r.number in pareto))
     for r in others:
         rows.append(_row(r, None, False))
     best = None
+    frozen = {t.number: t for t in digest.trials}
     if ranked and not multi:
         b = ranked[0]
         best = {"trial": b.number, "score": _finite(b.value), "score_std": _finite(b.score_std), "model": b.model,
-                "params": dict(study.trials[b.number].params) if b.number < len(study.trials) else b.params,
+                "params": dict(frozen[b.number].params) if b.number in frozen else b.params,
                 "genotype": b.extra.get("genotype"), "diagram": b.diagram}
-    counts = {s: sum(1 for r in records if r.state == s) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
+    counts = digest.counts
 
     config_text = config_cell_text(config)
     return {
@@ -96,19 +90,20 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
             "task": attrs.get(f"{ATTR}:task"),
             "metric": attrs.get(f"{ATTR}:metric"),
             "direction": direction,
-            "n_trials": len(finished),
+            "n_trials": counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"],
             "n_complete": counts["COMPLETE"],
             "n_pruned": counts["PRUNED"],
             "n_failed": counts["FAIL"],
             "n_running": counts["RUNNING"],
-            "state": state.get("state", "unknown"),
+            "state": study_state(attrs),
             "stop_reason": state.get("reason"),
             "started": started_at.astimezone(timezone.utc).isoformat(timespec="seconds") if started_at else None,
             "updated": state.get("updated"),
         },
         "best": best,
         "leaderboard": {"columns": ["rank", "trial", "model", "score", "score_std", "duration_s", "state", "params", "error"],
-                        "rows": rows[:max_rows], "total_rows": len(rows)},
+                        "rows": rows[:max_rows] if not digest.sampled else rows, "total_rows": digest.total,
+                        "sampled": digest.sampled},
         "history": history,
         "config": config,
         "config_text": config_text,

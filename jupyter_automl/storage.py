@@ -20,7 +20,6 @@ __all__ = [
     "resolve_storage",
     "storage_url",
     "list_studies",
-    "study_rows",
     "environment",
     "default_study_name",
     "working_study",
@@ -276,6 +275,28 @@ class StudyLock:
         self.path = base.parent / f".{base.name}.locks" / f"{safe}.lock"
         self.url, self.name = url, name
 
+    def check(self) -> None:
+        """Raise :class:`StorageError` at once when another live process holds the lock (takes nothing)."""
+        import fcntl
+
+        if self.path is None or self._file is not None or not self.path.exists():
+            return
+        with open(self.path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # fails while a holder has it exclusively
+            except OSError:
+                raise self._held(handle.read().strip()) from None
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _held(self, holder: str) -> StorageError:
+        return StorageError(
+            f"study {self.name!r} in {self.url} is being run by {holder or 'another process'}; two "
+            "processes on one local study file would each run n_trials on their own. Wait for it to "
+            "end (or stop it), run the trials in parallel in one search (n_jobs: 4 with executor: "
+            "process or dask), or keep the study in a database that several processes share "
+            "(storage: postgresql://user@host/db)"
+        )
+
     def acquire(self) -> StudyLock:
         """Take the lock or raise :class:`StorageError` naming the process that holds it."""
         import fcntl
@@ -289,14 +310,9 @@ class StudyLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read().strip()
             handle.close()
-            raise StorageError(
-                f"study {self.name!r} in {self.url} is being run by {holder}; two processes on one "
-                "local study file would each run n_trials on their own. Run the trials in parallel "
-                "in one search (n_jobs: 4 with executor: process or dask), or keep the study in a "
-                "database that several processes share (storage: postgresql://user@host/db)"
-            ) from None
+            raise self._held(holder) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
@@ -419,34 +435,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
 
 
 def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
-    """One dict per stored study: name, space, strategy, metric, trials, best score, state, times."""
-    import optuna
+    """One dict per stored study, from its summary (see :func:`jupyter_automl.studies.list_studies`)."""
+    from jupyter_automl.studies import list_studies as listed
 
-    url = storage_url(storage)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
-        return []
-    backend = resolve_storage(storage)
-    return study_rows(optuna.get_all_study_summaries(backend, include_best_trial=True))
-
-
-def study_rows(summaries: list[Any]) -> list[dict[str, Any]]:
-    """The rows of :func:`list_studies` for Optuna ``StudySummary`` objects (any storage)."""
-    rows = []
-    for s in summaries:
-        attrs = s.user_attrs or {}
-        config = attrs.get(f"{ATTR}:config", {})
-        state = attrs.get(f"{ATTR}:state", {})
-        best = s.best_trial.value if s.best_trial is not None and s.best_trial.values is not None and len(s.best_trial.values) == 1 else None
-        rows.append({
-            "name": s.study_name,
-            "space": config.get("space"),
-            "strategy": config.get("strategy"),
-            "metric": attrs.get(f"{ATTR}:metric"),
-            "direction": s.direction.name.lower() if len(s.directions) == 1 else "multi",
-            "n_trials": s.n_trials,
-            "best_score": best,
-            "state": state.get("state", "unknown"),
-            "started": s.datetime_start.isoformat(timespec="seconds") if s.datetime_start else None,
-            "updated": state.get("updated"),
-        })
-    return rows
+    return listed(storage)

@@ -13,6 +13,7 @@ import asyncio
 import json
 import math
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,10 @@ class StudiesHandler(_BaseHandler):
         timeout = self.reader.deadline.total + 1.0
         named = list(dict.fromkeys(named))
         reads = [self.gate.run("the studies listing", timeout, self.reader.list_files, files)]
-        reads += [self.gate.run(loc.key, timeout, self.reader.summaries, loc) for loc in named]
+        end = time.monotonic() + self.reader.deadline.query / 2  # then studies are listed as partial
+        reads += [
+            self.gate.run(loc.key, timeout, self.reader.summaries, loc, end) for loc in named
+        ]
         results = await asyncio.gather(*reads, return_exceptions=True)
         listed = results[0]
         if isinstance(listed, BaseException):
@@ -280,7 +284,9 @@ def _bokeh_static_dir() -> str | None:
 
 def handlers(root_dir: str, options: Any) -> list[tuple[str, type, dict[str, Any]]]:
     """The routes, relative to the base URL; ``options`` is a ``JupyterAutoML`` configurable."""
-    deadline = Deadline(connect=options.connect_timeout, query=options.query_timeout)
+    deadline = Deadline(
+        connect=options.connect_timeout, query=options.query_timeout, study=options.study_timeout
+    )
     reader = StudyReader(root_dir, dict(options.storages), deadline)
     kw = {"reader": reader, "gate": AccessGate(options.max_reads, options.max_reads_per_storage)}
     routes: list[tuple[str, type, dict[str, Any]]] = [
