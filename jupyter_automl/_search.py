@@ -374,7 +374,7 @@ class Search:
         info = RunInfo(study_name=self.name, storage=self.storage_url, config=config, task=self.dataset.task,
                        metric=metric.name if metric is not None else "", direction=self.space.directions[0],
                        time_budget=config.time_budget, n_trials=n_trials, started=self.started,
-                       previous_trials=previous)
+                       previous_trials=previous, data=self.dataset.summary())
         for observer in self.observers:
             observer.on_start(info)
         with quiet_optuna():  # NAS screening and DARTS run here (with every thread), quietly too

@@ -204,6 +204,9 @@ class SearchConfig(BaseModel):
     proxy: ProxyName = Field(
         "auto", description="Zero-cost screening before NAS trials; auto: synflow for nas-cell, "
         "none elsewhere (chosen by benchmarks/nas.py).")
+    augment: Literal["auto", "none"] | list[str] = Field(
+        "auto", description="Image augmentation in training only: auto (a random crop after 4-px padding, "
+        "scaled to the image), none, or a list of crop and flip (flip only where a mirrored image is the same class).")
     objectives: list[str] | None = None
     space_options: dict[str, Any] = Field(default_factory=dict, description="Options of the chosen space.")
 
@@ -245,6 +248,23 @@ class SearchConfig(BaseModel):
     def _check_device(cls, value: str) -> str:
         if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
             raise ValueError(f"expected auto, cpu, cuda, cuda:N or mps, got {value!r}")
+        return value
+
+    @field_validator("augment", mode="before")
+    @classmethod
+    def _check_augment(cls, value: Any) -> Any:
+        accepted = ("crop", "flip")
+        if isinstance(value, str) and value not in ("auto", "none"):
+            value = [value]  # one augmentation named alone
+        if isinstance(value, (list, tuple)):
+            unknown = [v for v in value if v not in accepted]
+            if unknown:
+                hint = did_you_mean(str(unknown[0]), accepted)
+                raise ValueError(f"unknown augmentation {unknown}{hint}; accepted: auto, none or a list of "
+                                 f"{', '.join(accepted)}")
+            return list(dict.fromkeys(value))
+        if value is None or value is False:
+            return "none"
         return value
 
     @field_validator("name")

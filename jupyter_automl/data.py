@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,6 +12,15 @@ import numpy as np
 import pandas as pd
 
 from jupyter_automl._errors import DataError, did_you_mean
+from jupyter_automl.inputs import (
+    ACCEPTED,
+    ImageStream,
+    Inputs,
+    image_layout,
+    is_torch_data,
+    read_image_folder,
+    read_torch_data,
+)
 
 __all__ = ["Dataset", "load_dataset", "bundled_datasets", "detect_task"]
 
@@ -47,6 +57,12 @@ class Dataset:
     classes: np.ndarray | None = None
     kind: Literal["table", "images"] = "table"
     task_reason: str = ""
+    #: rows of the validation split the user gave (an image folder's ``valid/``), as a boolean mask
+    validation: np.ndarray | None = None
+    #: the batch size of a DataLoader the user gave (the default batch size of NAS training)
+    batch_size: int | None = None
+    #: what the first progress line says after the shape (the split used, streaming)
+    detail: str = ""
     _columns: tuple[list[str], list[str]] | None = field(default=None, repr=False)
     _fingerprint: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -61,6 +77,16 @@ class Dataset:
     @property
     def categorical_columns(self) -> list[str]:
         return self._column_types()[1]
+
+    def summary(self) -> str:
+        """One line on what the search learns from, e.g. ``data: 600 images 3×32×32 (C×H×W), 10 classes``."""
+        if self.kind == "images":
+            c, h, w, _ = image_layout(np.shape(self.X))
+            what = f"{self.n_samples} images {c}×{h}×{w} (C×H×W)"
+        else:
+            what = f"{self.n_samples} rows × {np.shape(self.X)[1]} columns"
+        task = "regression" if self.task == "regression" else f"{len(self.classes) if self.classes is not None else 0} classes"
+        return f"data: {what}, {task}" + (f"; {self.detail}" if self.detail else "")
 
     def _column_types(self) -> tuple[list[str], list[str]]:
         """(numeric, categorical) column names, typed once: linear in the number of columns."""
@@ -80,6 +106,8 @@ class Dataset:
                 hashed = pd.util.hash_pandas_object(self.X, index=False).to_numpy()
                 digest.update(hashed.tobytes())
                 columns = [str(c) for c in self.X.columns]
+            elif hasattr(self.X, "fingerprint_bytes"):  # an ImageStream: a sample, never a full copy
+                digest.update(self.X.fingerprint_bytes())
             else:
                 digest.update(np.ascontiguousarray(self.X).tobytes())
                 columns = []
@@ -130,10 +158,17 @@ def load_dataset(
             "no data given: pass data=DataFrame with target='column', X= and y=, "
             "a CSV/Parquet path or a bundled dataset such as 'sklearn:breast_cancer'"
         )
+    if isinstance(data, os.PathLike):
+        data = os.fspath(data)
     if isinstance(data, str):
         data, source, default_target = _resolve_named(data, namespace)
     elif data is not None:
         source = type(data).__name__
+    if is_torch_data(data) or is_torch_data(X):  # a torch Dataset or DataLoader
+        data = read_torch_data(data if data is not None else X, y)
+    if isinstance(data, Inputs):  # an image folder, a Dataset or a DataLoader, read
+        dataset = _finish(data.X, data.y, task, data.source, None, metric)
+        return replace(dataset, validation=data.validation, batch_size=data.batch_size, detail=data.detail)
     if isinstance(data, tuple) and len(data) == 2:  # a variable holding (X, y)
         X, y = data
         data = None
@@ -141,7 +176,8 @@ def load_dataset(
         if isinstance(data, np.ndarray):
             raise DataError("an array was given as data=; pass it as X= with y= instead")
         if not isinstance(data, pd.DataFrame):
-            raise DataError(f"data must be a DataFrame, a path or 'sklearn:NAME', got {type(data).__name__}")
+            raise DataError(f"data must be a DataFrame, a path, 'sklearn:NAME' or, for NAS, {ACCEPTED}; "
+                            f"got {type(data).__name__}")
         if data.empty:
             raise DataError(
                 f"the data is empty (shape {data.shape}): nothing to learn from; check how it was read or filtered"
@@ -188,6 +224,8 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
     if namespace is not None and name.isidentifier() and name in namespace:
         return namespace[name], name, None
     path = Path(name).expanduser()
+    if path.is_dir():  # an image folder: one sub-folder per class
+        return read_image_folder(path), str(path), None
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt", ".parquet", ".pq"):
         if not path.exists():
@@ -207,7 +245,8 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
             hint = did_you_mean(name, frames) or (f"; DataFrames defined: {', '.join(frames[:8])}" if frames else "")
         raise DataError(f"data {name!r} is not a variable of the notebook{hint}; define it first, or give a path or 'sklearn:NAME'")
     raise DataError(
-        f"cannot read data {name!r}: expected a .csv/.tsv/.parquet path, 'sklearn:NAME' or a variable name"
+        f"cannot read data {name!r}: expected a .csv/.tsv/.parquet path, an image folder, 'sklearn:NAME' "
+        "or a variable name"
     )
 
 
@@ -217,19 +256,33 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
     if isinstance(X, pd.DataFrame):
         frame = X.copy()
         frame.columns = [str(c) for c in frame.columns]
+    elif isinstance(X, ImageStream):  # images left where they are (too large to copy)
+        kind, frame = "images", X
     else:
         if hasattr(X, "detach") and hasattr(X, "numpy"):  # a torch tensor
             X = X.detach().cpu().numpy()
-        arr = np.asarray(X)
+        try:
+            arr = np.asarray(X)
+        except ValueError:  # numpy's "inhomogeneous shape": items of different sizes
+            raise DataError(f"X holds items of different shapes (a ragged {type(X).__name__}): every sample must "
+                            f"have the same shape; accepted: {ACCEPTED}") from None
+        if arr.dtype == object and arr.ndim > 1:
+            raise DataError(f"X holds Python objects (dtype object, shape {arr.shape}), not numbers; accepted: {ACCEPTED}")
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
+        if arr.ndim > 4:
+            raise DataError(f"X has {arr.ndim} dimensions (shape {arr.shape}); accepted: {ACCEPTED}")
         if arr.ndim >= 3:
+            image_layout(arr.shape)  # an unreadable channel axis is refused now
+            if arr.dtype.kind not in "biuf":
+                raise DataError(f"images must be numbers, got dtype {arr.dtype}; accepted: {ACCEPTED}")
             kind = "images"
             frame = arr
         elif arr.ndim == 2:
             frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         else:
-            raise DataError(f"X must be 2-d (samples × features) or image-shaped, got shape {arr.shape}")
+            raise DataError(f"X must be 2-d (samples × features) or image-shaped, got shape {arr.shape}; "
+                            f"accepted: {ACCEPTED}")
     n = len(frame)
     if n == 0 or (kind == "table" and frame.shape[1] == 0):
         raise DataError(f"the data is empty (shape {tuple(np.shape(frame))}): nothing to learn from")

@@ -45,6 +45,8 @@ class ProgressBar(Observer):
 
         self.run = run
         stream = self.stream or sys.stderr
+        if getattr(run, "data", ""):  # what was understood of the data, before the first trial
+            print(run.data, file=stream, flush=True)
         # a terminal that reports no size (0 × 0: some CI ptys) would hide the bar: COLUMNS/LINES or 100 × 24
         size = shutil.get_terminal_size((100, 24))
         width, rows = size.columns or 100, size.lines or 24

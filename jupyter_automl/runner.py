@@ -37,6 +37,7 @@ class RunInfo:
     n_trials: int | None
     started: float  # time.monotonic() at the start of the search
     previous_trials: int = 0
+    data: str = ""  # what the search learns from, e.g. "data: 600 images 3×32×32 (C×H×W), 10 classes"
 
 
 @dataclass(frozen=True)

@@ -867,7 +867,9 @@ class LiveView(Observer):
                 f"best <b>{format_score(self._best.value)}</b> (trial {self._best.number}, "
                 f"{html.escape(shorten(self._best.model, 48))})"
             )
-        return "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span>"
+        data = getattr(run, "data", "") if run is not None else ""  # what was understood of the data
+        head = f"<span class='jupyter-automl-data'>{html.escape(data)}</span><br>" if data else ""
+        return head + "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span>"
 
 
 class _Raw:

@@ -5,9 +5,10 @@ options the config leaves open), trains the network it describes with
 :func:`~jupyter_automl.evaluate.torch_training.train_model` on a seeded hold-out split, and
 reports the validation score per epoch so pruners can stop weak architectures.
 
-The network a space returns is ``nn.Sequential(Standardize, <Network>)``: the input scaling
-learnt from the training data is part of the model, so ``predict`` and the exported file
-take raw inputs.
+The network a space returns is ``nn.Sequential(Standardize, <Network>)``, plus ``TargetScale``
+for a regression: the input scaling learnt from the training data, and the targets' scale
+(training standardises them), are part of the model, so ``predict`` and the exported file
+take raw inputs and give values in the targets' units.
 """
 
 from __future__ import annotations
@@ -204,6 +205,13 @@ class TorchSpace(SearchSpace):
                             f"{self.name!r}; use evolution or tpe here")
         if strategy == "darts" and self.task == "regression":
             problems.append("option 'strategy': darts needs a classification task")
+        if strategy == "darts" and hasattr(self.data.X, "batches"):
+            problems.append("option 'strategy': darts needs the images in memory; these are read from the "
+                            "dataset batch by batch (too large to copy): use evolution or tpe")
+        augment = _option_value(self.config, "augment", "auto")
+        if not self.image_input and isinstance(augment, (list, tuple)) and augment:
+            problems.append(f"option 'augment': {list(augment)} transforms images; space {self.name!r} trains on "
+                            "tables: use augment: none (or auto)")
         fraction = self.options["val_fraction"]
         if not 0 < float(fraction) < 1:
             problems.append(f"option 'space_options.val_fraction' must be in (0, 1), "
@@ -252,6 +260,34 @@ class TorchSpace(SearchSpace):
         except KeyError as exc:
             raise DataError(f"label {exc.args[0]!r} is not among the classes") from None
 
+    def _given_split(self) -> bool:
+        """Whether the data came with its own validation split (an image folder's ``valid/``)
+        holding rows on both sides."""
+        mask = getattr(self.data, "validation", None)
+        return mask is not None and 0 < int(np.sum(mask)) < len(mask)
+
+    def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(train, validation)`` positions: the user's split."""
+        mask = np.asarray(self.data.validation, dtype=bool)
+        return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+    def _configured(self, name: str, default: Any) -> Any:
+        """A training option as the config gives it; ``batch_size`` left at its default takes
+        the batch size of the DataLoader the data came in."""
+        given = getattr(self.data, "batch_size", None)
+        if name == "batch_size" and given and "batch_size" not in getattr(self.config, "model_fields_set", {name}):
+            return int(given)
+        return _option_value(self.config, name, default)
+
+    def augmentations(self) -> tuple[str, ...]:
+        """The augmentations training applies: ``auto`` is a random crop on images, nothing on tables."""
+        value = _option_value(self.config, "augment", "auto")
+        if not self.image_input or value == "none":
+            return ()
+        if value == "auto":
+            return ("crop",)
+        return tuple(value)
+
     @property
     def n_outputs(self) -> int:
         return 1 if self.task == "regression" else len(self.classes)
@@ -278,7 +314,7 @@ class TorchSpace(SearchSpace):
 
     def _training_value(self, name: str) -> Any:
         """A training option's value when no trial chose it: the fixed value, else a middle one."""
-        value = _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        value = self._configured(name, TRAINING_DEFAULTS[name])
         if isinstance(value, Mapping):
             value = [value["low"], value["high"]]
         if isinstance(value, (list, tuple)):
@@ -318,8 +354,7 @@ class TorchSpace(SearchSpace):
         genotype = self.genotype_cls.suggest(trial, self.options)
         params: dict[str, Any] = {"genotype": genotype.to_string()}
         for name, default in TRAINING_DEFAULTS.items():
-            params[name] = _suggest_training(trial, name,
-                                             _option_value(self.config, name, default))
+            params[name] = _suggest_training(trial, name, self._configured(name, default))
         return params
 
     def distributions(self) -> dict[str, Any]:
@@ -360,7 +395,7 @@ class TorchSpace(SearchSpace):
         """The untrained network for ``params`` (weights seeded by the config's seed)."""
         import torch
 
-        from jupyter_automl.spaces.nas.modules import Standardize, build_module
+        from jupyter_automl.spaces.nas.modules import Standardize, TargetScale, build_module
 
         X, _ = self.prepared()
         seed = _option_value(self.config, "seed", 0)
@@ -371,15 +406,18 @@ class TorchSpace(SearchSpace):
             torch.manual_seed(int(seed))
             body = build_module(genotype, X.shape[1:], self.n_outputs, self.options)
         stats_shape = (X.shape[1], 1, 1) if self.image_input else (X.shape[1],)
+        if self.task == "regression":  # standardised outputs mapped back to the targets' units
+            return torch.nn.Sequential(Standardize(stats_shape), body, TargetScale())
         return torch.nn.Sequential(Standardize(stats_shape), body)
 
     def _fit_scaling(self, model: nn.Sequential, X: np.ndarray) -> None:
         """Store the training inputs' mean and scale in the model's ``Standardize``."""
         import torch
 
+        from jupyter_automl.inputs import channel_stats
+
         axes = (0, 2, 3) if self.image_input else (0,)
-        mean = X.mean(axis=axes, keepdims=True)[0]
-        scale = X.std(axis=axes, keepdims=True)[0]
+        mean, scale = channel_stats(X, axes)  # a stream: measured on a sample of its images
         scale = np.where(scale > 1e-8, scale, 1.0)
         scaling: Any = model[0]
         scaling.mean.copy_(torch.from_numpy(mean.astype(np.float32)))
@@ -414,6 +452,7 @@ class TorchSpace(SearchSpace):
             device=self._device_spec(trial_number),
             seed=int(_option_value(self.config, "seed", 0)),
             threads=self.threads,
+            augment=self.augmentations(),
         )
 
     # ----------------------------------------------------------------------------- training
@@ -439,7 +478,8 @@ class TorchSpace(SearchSpace):
                               user_attrs={**seen.user_attrs, "duplicate_of": number})
         X, y = self.prepared()
         seed = int(_option_value(self.config, "seed", 0))
-        train, val = split_indices(y, self.task, float(self.options["val_fraction"]), seed)
+        train, val = self._split(y, seed) if self._given_split() else split_indices(
+            y, self.task, float(self.options["val_fraction"]), seed)
         model = self.build(params)
         self._fit_scaling(model, X[train])
         n_params = count_parameters(model)
@@ -479,7 +519,7 @@ class TorchSpace(SearchSpace):
         """Median CPU inference time per sample, in milliseconds."""
         import torch
 
-        xt = torch.from_numpy(X)
+        xt = torch.from_numpy(np.asarray(X, dtype=np.float32))  # a stream's few images are read
         times = []
         with torch.no_grad():
             for _ in range(3):
