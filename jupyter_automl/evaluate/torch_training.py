@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from jupyter_automl._errors import ConfigError, DataError
+from jupyter_automl.evaluate._budget import TrialTimeout
 from jupyter_automl.inputs import ImageStream
 
 __all__ = [
@@ -270,6 +271,8 @@ class TrainOutcome:
     epochs_run: int = 0
     seconds: float = 0.0
     device: str = "cpu"
+    #: training stopped at the deadline and the model is the one of the last whole epoch
+    cut_short: bool = False
 
 
 def _make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
@@ -364,6 +367,7 @@ def train_model(
     trial: optuna.Trial | None = None,
     budget: _Budget | None = None,
     report: bool = True,
+    keep_on_deadline: bool = False,
 ) -> TrainOutcome:
     """Train ``model`` for ``settings.epochs`` epochs, validating after each.
 
@@ -387,6 +391,10 @@ def train_model(
     budget : object with ``check()``, optional
     report : bool
         Report to the trial (off for multi-objective studies, which Optuna cannot prune).
+    keep_on_deadline : bool
+        When the budget's deadline (not a stop) comes after at least one whole epoch, end there
+        with the weights of the last whole epoch (``outcome.cut_short``) instead of raising
+        ``TrialTimeout``: a trial scored at epoch 3 of 9 is worth keeping, a lost trial is not.
 
     Raises
     ------
@@ -407,6 +415,7 @@ def train_model(
     assert yt is not None
     n = len(xt)
     batch_size = min(settings.batch_size, n)
+    snapshot: dict[str, torch.Tensor] | None = None  # the weights after the last whole epoch
     try:
         model.to(device)
         optimizer = _make_optimizer(model, settings)
@@ -416,7 +425,14 @@ def train_model(
             order = torch.randperm(n, generator=generator)
             for first in range(0, n, batch_size):
                 if budget is not None:
-                    budget.check()
+                    try:
+                        budget.check()
+                    except TrialTimeout:
+                        stopped = getattr(budget, "stop", None)
+                        if not keep_on_deadline or snapshot is None or (stopped is not None and stopped.is_set()):
+                            raise
+                        outcome.cut_short = True
+                        break
                 index = order[first:first + batch_size]
                 if len(index) < 2 and n > 1:  # a lone sample breaks batch norm
                     continue
@@ -435,6 +451,9 @@ def train_model(
                     )
                 loss.backward()
                 optimizer.step()
+            if outcome.cut_short:
+                model.load_state_dict(snapshot)
+                break
             scheduler.step()
             outcome.epochs_run = epoch + 1
             if X_val is not None and y_val is not None:
@@ -449,6 +468,8 @@ def train_model(
                         raise optuna.TrialPruned(
                             f"pruned after epoch {epoch + 1} with {name} {value:.4g}"
                         )
+            if keep_on_deadline and epoch + 1 < settings.epochs:
+                snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
     except _OUT_OF_MEMORY as exc:
         detail = str(exc).splitlines()[0] if str(exc) else "no details"
         detail = detail.removeprefix("CUDA out of memory.").strip()
