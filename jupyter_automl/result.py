@@ -393,7 +393,7 @@ def _study_from_snapshot(snapshot: dict[str, Any]) -> Any:
     """An in-memory Optuna study holding a snapshot's trials (unpickled results keep their leaderboard)."""
     import optuna
 
-    from jupyter_automl._search import quiet_optuna
+    from jupyter_automl.quiet import quiet_optuna
 
     with quiet_optuna():
         study = optuna.create_study(study_name=snapshot["name"], directions=snapshot["directions"],
