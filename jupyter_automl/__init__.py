@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "search": "jupyter_automl._search:search",
+    "search": "jupyter_automl._entry:search",
     "AutoML": "jupyter_automl.estimators:AutoML",
     "AutoMLClassifier": "jupyter_automl.estimators:AutoMLClassifier",
     "AutoMLRegressor": "jupyter_automl.estimators:AutoMLRegressor",
@@ -47,7 +47,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from jupyter_automl._search import search
+    from jupyter_automl._entry import search
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.estimators import AutoML, AutoMLClassifier, AutoMLRegressor
     from jupyter_automl.result import SearchResult, load

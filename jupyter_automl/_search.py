@@ -1,110 +1,28 @@
-"""One engine behind every entry point: config → data → space → storage → runner → result."""
+"""The engine behind every entry point: config → data → space → storage → runner → result.
+
+It never chooses or imports a view: the entry points (:mod:`jupyter_automl._entry`) add the
+observers a notebook or a terminal wants.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import pickle
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 from jupyter_automl._errors import ConfigError, DataError
 from jupyter_automl.config import SearchConfig
+from jupyter_automl.quiet import quiet_optuna
 from jupyter_automl.result import SearchResult, best_trial_of
 from jupyter_automl.storage import ATTR
 
-__all__ = ["Search", "search", "run_search", "choose_observers", "quiet_optuna"]
+__all__ = ["Search", "quiet_optuna"]
 
 logger = logging.getLogger("jupyter_automl")
-
-
-def _in_notebook() -> bool:
-    import sys
-
-    if "IPython" not in sys.modules:
-        return False
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except Exception:
-        return False
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-_QUIET_LOCK = threading.Lock()
-_QUIET_DEPTH = 0
-_QUIET_SAVED: int | None = None
-
-
-@contextlib.contextmanager
-def quiet_optuna() -> Iterator[None]:
-    """Optuna at WARNING and its experimental warnings ignored, for as long as a search runs.
-
-    Optuna's verbosity is process-wide: it is set when the first running search starts and put
-    back as it was when the last one ends, so a search leaves no global trace. The warning
-    filter is ``warnings.catch_warnings``' own, restored on exit.
-    """
-    import optuna
-
-    global _QUIET_DEPTH, _QUIET_SAVED
-    with _QUIET_LOCK:
-        if _QUIET_DEPTH == 0:
-            _QUIET_SAVED = optuna.logging.get_verbosity()
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-        _QUIET_DEPTH += 1
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-            yield
-    finally:
-        with _QUIET_LOCK:
-            _QUIET_DEPTH -= 1
-            if _QUIET_DEPTH == 0 and _QUIET_SAVED is not None:
-                optuna.logging.set_verbosity(_QUIET_SAVED)
-
-
-def choose_observers(config: SearchConfig, search: Search) -> list[Any]:
-    """The views an entry point adds for ``display``: the live view in a notebook, a bar in a terminal.
-
-    ``display=False`` adds nothing; ``"auto"`` adds the notebook's live view, or a tqdm bar on
-    stderr when it is a terminal (nothing in a pipe or a CI log); ``True`` adds the live view in
-    any IPython shell, a bar elsewhere.
-    """
-    if config.display is False:
-        return []
-    if _in_notebook() or (config.display is True and _in_ipython()):
-        views = _live_views(search)
-        if views:
-            return views
-    from jupyter_automl.progress import ProgressBar, stderr_is_terminal
-
-    if config.display is True or stderr_is_terminal():
-        return [ProgressBar()]
-    return []
-
-
-def _in_ipython() -> bool:
-    import sys
-
-    if "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
-
-    return get_ipython() is not None
-
-
-def _live_views(search: Search) -> list[Any]:
-    try:
-        from jupyter_automl.ui import live_view
-    except ImportError:
-        return []
-    view = live_view(search)
-    return [view] if view is not None else []
 
 
 class Search:
@@ -300,10 +218,6 @@ class Search:
     # ----------------------------------------------------------------------------- run
     def run(self) -> SearchResult:
         """Run in the calling thread (the kernel's interrupt button stops it cleanly)."""
-        if any(getattr(o, "serves_widgets", False) for o in self.observers):  # a live view's Stop works
-            from jupyter_automl.ui.foreground import run_serving_widgets
-
-            return run_serving_widgets(self)
         try:
             self._run()
         except BaseException as exc:
@@ -438,55 +352,3 @@ class Search:
         )
         if note:
             logger.warning("%s", note)
-
-
-def _split_options(options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    data = options.pop("data", None)
-    if isinstance(data, str) or data is None:
-        options["data"] = data
-        return None, options
-    return data, options
-
-
-def search(data: Any = None, target: str | int | None = None, *, X: Any = None, y: Any = None,
-           background: bool = False, observers: list[Any] | None = None,
-           namespace: dict[str, Any] | None = None, **options: Any) -> SearchResult:
-    """Search for the best model and return a :class:`SearchResult`.
-
-    Parameters
-    ----------
-    data : DataFrame, str, optional
-        A DataFrame (with ``target``), a CSV/Parquet path, or ``"sklearn:NAME"``.
-    target : str, optional
-        The column to predict (defaults to the bundled target of ``sklearn:`` data).
-    X, y : array-like, optional
-        Features and target, instead of ``data``.
-    background : bool
-        Run in a thread and return at once; ``result.wait()`` blocks until done.
-    **options
-        Any :class:`SearchConfig` option: ``task``, ``space``, ``strategy``, ``metric``,
-        ``time_budget`` (seconds or ``"90s"``/``"5m"``), ``n_trials``, ``cv``, ``seed``,
-        ``n_jobs``, ``storage``, ``name``, ``resume``, ``display``, ``ensemble``, ``models`` ...
-
-    Examples
-    --------
-    >>> import jupyter_automl as ja
-    >>> result = ja.search(data="sklearn:breast_cancer", n_trials=4, storage="memory", display=False)
-    >>> 0.9 < result.best_score <= 1.0
-    True
-    """
-    obj, options = _split_options(dict(options, data=data, target=target))
-    if options.get("target") is None:
-        options.pop("target")
-    config = SearchConfig.from_dict(options)
-    return run_search(config, data=obj, X=X, y=y, background=background, observers=observers,
-                      namespace=namespace)
-
-
-def run_search(config: SearchConfig, *, data: Any = None, X: Any = None, y: Any = None,
-               background: bool = False, observers: list[Any] | None = None,
-               namespace: dict[str, Any] | None = None) -> SearchResult:
-    """Check everything, add the views ``config.display`` asks for, and run (the entry points' core)."""
-    runner = Search(config, data=data, X=X, y=y, namespace=namespace, observers=observers)
-    runner.observers.extend(choose_observers(config, runner))
-    return runner.start() if background else runner.run()

@@ -14,10 +14,13 @@ from typing import Any
 from jupyter_automl.storage import ATTR
 
 __all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "study_payload", "payload_html", "payload_text", "best_so_far_svg",
-           "format_score", "format_param", "params_text", "shorten"]
+           "format_score", "format_param", "params_text", "shorten", "ordered", "add_score_order"]
 
 MIME_TYPE = "application/vnd.jupyter-automl.result.v1+json"
-PAYLOAD_VERSION = "1.1"  # 1.1: "insight" (held-out score, model and search charts)
+# 1.1: "insight" (held-out score, model and search charts)
+# 1.2: order is data: "param_order" beside every "params" (rows, best) and "score_order" for the
+# held-out scores, since a saved notebook writes JSON objects with their keys sorted
+PAYLOAD_VERSION = "1.2"
 _MAX_ROWS = 200
 
 
@@ -74,13 +77,14 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
     frozen = {t.number: t for t in digest.trials}
     if ranked and not multi:
         b = ranked[0]
+        best_params = dict(frozen[b.number].params) if b.number in frozen else b.params
         best = {"trial": b.number, "score": _finite(b.value), "score_std": _finite(b.score_std), "model": b.model,
-                "params": dict(frozen[b.number].params) if b.number in frozen else b.params,
+                "params": best_params, "param_order": list(best_params),
                 "genotype": b.extra.get("genotype"), "diagram": b.diagram}
     counts = digest.counts
 
     config_text = config_cell_text(config)
-    return {
+    return add_score_order({
         "version": PAYLOAD_VERSION,
         "study": {
             "name": study.study_name,
@@ -112,7 +116,31 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         "environment": attrs.get(f"{ATTR}:environment", {}),
         "fingerprint": attrs.get(f"{ATTR}:fingerprint", {}),
         "insight": attrs.get(f"{ATTR}:insight"),  # 1.1; None for studies of older versions
-    }
+    })
+
+
+def add_score_order(payload: dict[str, Any]) -> dict[str, Any]:
+    """Set ``score_order``: the held-out scores' metrics in the order they were computed (the
+    search's metric first), so a renderer of a saved (key-sorted) payload shows them in that order."""
+    holdout = (payload.get("insight") or {}).get("holdout") or {}
+    payload["score_order"] = list(holdout.get("scores") or {})
+    return payload
+
+
+def ordered(mapping: dict[str, Any] | None, order: list[str] | None) -> list[tuple[str, Any]]:
+    """The items of ``mapping`` in ``order`` (a payload's ``param_order``), then any other key as stored.
+
+    A saved notebook sorts JSON keys; the order lists beside them keep what the search meant.
+
+    >>> ordered({"a": 1, "n_estimators": 2, "num_leaves": 3}, ["n_estimators", "num_leaves", "a"])
+    [('n_estimators', 2), ('num_leaves', 3), ('a', 1)]
+    >>> ordered({"b": 1, "a": 2}, None)
+    [('b', 1), ('a', 2)]
+    """
+    mapping = mapping or {}
+    first = list(dict.fromkeys(k for k in (order or []) if k in mapping))
+    placed = set(first)
+    return [(k, mapping[k]) for k in first] + [(k, v) for k, v in mapping.items() if k not in placed]
 
 
 ARRAYS_VARIABLE = "Xy"
@@ -145,7 +173,8 @@ def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
     row = {"rank": rank, "trial": r.number, "model": r.model,
            "score": _finite(r.value) if r.values is None or len(r.values) == 1 else [_finite(v) for v in r.values],
            "score_std": _finite(r.score_std), "duration_s": _finite(round(r.duration_s, 3)),
-           "state": r.state, "params": r.params, "error": r.error or r.extra.get("reason")}
+           "state": r.state, "params": r.params, "param_order": list(r.params or {}),
+           "error": r.error or r.extra.get("reason")}
     # the params stay on every row (pruned and failed too); the reason goes beside them
     if pareto:
         row["pareto"] = True
@@ -202,13 +231,15 @@ def format_param(value: Any) -> str:
     return str(value)
 
 
-def params_text(params: dict[str, Any] | None, limit: int = 4) -> str:
-    """``k=v, k=v, …``: the first ``limit`` key parameters, in the space's order.
+def params_text(params: dict[str, Any] | None, limit: int = 4, order: list[str] | None = None) -> str:
+    """``k=v, k=v, …``: the first ``limit`` key parameters, in the space's order (``order`` when given).
 
     >>> params_text({"C": 1.0, "kernel": "rbf", "gamma": 0.0123})
     'C=1, kernel=rbf, gamma=0.0123'
+    >>> params_text({"a": 1, "b": 2}, order=["b", "a"])
+    'b=2, a=1'
     """
-    items = list((params or {}).items())
+    items = ordered(params, order)
     text = ", ".join(f"{k}={format_param(v)}" for k, v in items[:limit])
     return text + (", …" if len(items) > limit else "")
 
@@ -302,8 +333,8 @@ def _cell(text: str, *, numeric: bool = False, full: str | None = None) -> str:
 def _params_cell(row: dict[str, Any]) -> str:
     """The key params, then the prune or failure reason beside them (never instead of them)."""
     e = html.escape
-    params = params_text(row.get("params") or {})
-    full = params_text(row.get("params") or {}, limit=1000)
+    params = params_text(row.get("params") or {}, order=row.get("param_order"))
+    full = params_text(row.get("params") or {}, limit=1000, order=row.get("param_order"))
     note = row.get("error")
     title = f' title="{e(full)}"' if full != params else ""
     inner = e(params)

@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from jupyter_automl._errors import AutoMLError, StorageError
-from jupyter_automl.report import MIME_TYPE, payload_html, payload_text, study_payload
+from jupyter_automl.report import (
+    MIME_TYPE,
+    add_score_order,
+    payload_html,
+    payload_text,
+    study_payload,
+)
 
 __all__ = ["SearchResult", "load", "SAVED_MAGIC", "SAVED_FORMAT", "read_saved", "write_saved"]
 
@@ -214,6 +220,7 @@ class SearchResult:
             payload["ensemble"] = self.ensemble
         if self.insight is not None and not payload.get("insight"):
             payload["insight"] = self.insight
+            add_score_order(payload)
         if self.threshold is not None:
             payload["threshold"] = self.threshold
         if self._meta.get("task_reason"):
@@ -393,7 +400,7 @@ def _study_from_snapshot(snapshot: dict[str, Any]) -> Any:
     """An in-memory Optuna study holding a snapshot's trials (unpickled results keep their leaderboard)."""
     import optuna
 
-    from jupyter_automl._search import quiet_optuna
+    from jupyter_automl.quiet import quiet_optuna
 
     with quiet_optuna():
         study = optuna.create_study(study_name=snapshot["name"], directions=snapshot["directions"],

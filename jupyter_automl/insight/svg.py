@@ -270,10 +270,12 @@ def holdout_line(insight: dict[str, Any]) -> str:
     return text
 
 
-def _scores_table(h: dict[str, Any]) -> str:
+def _scores_table(h: dict[str, Any], order: list[str] | None = None) -> str:
+    from jupyter_automl.report import ordered
+
     cells = "".join(
         f"<td style='padding:1px 8px'>{_e(k)}</td><td style='padding:1px 8px'><b>{_fmt(v, 4)}</b></td>"
-        for k, v in (h.get("scores") or {}).items()
+        for k, v in ordered(h.get("scores"), order)
     )
     return (
         f'<table class="jupyter-automl-holdout" style="font-size:12px"><tr>{cells}</tr></table>'
@@ -310,7 +312,7 @@ def insight_html(payload: dict[str, Any]) -> str:
             "model",
             "— " + holdout_line(insight),
             model.get("charts") or [],
-            _scores_table(h) + notes,
+            _scores_table(h, payload.get("score_order")) + notes,
         ),
         _section(
             "search", f"— {len(search.get('charts') or [])} charts", search.get("charts") or []

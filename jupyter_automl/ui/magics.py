@@ -129,7 +129,8 @@ class AutoMLMagics(Magics):
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
-        from jupyter_automl._search import Search, choose_observers
+        from jupyter_automl._entry import choose_observers, run_foreground
+        from jupyter_automl._search import Search
         from jupyter_automl.ui import first_feedback, register_running
 
         if no_display:
@@ -151,7 +152,7 @@ class AutoMLMagics(Magics):
                 )
             return None
         try:
-            search.run()
+            run_foreground(search)
         except KeyboardInterrupt:  # only during the final refit: the trials are kept
             print(
                 f"interrupted during the final fit: {variable} has the trials but no fitted model",

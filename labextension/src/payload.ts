@@ -192,7 +192,7 @@ function parseRow(value: unknown): ILeaderboardRow | null {
     scoreStd: num(value.score_std),
     durationS: num(value.duration_s),
     state: str(value.state) ?? 'UNKNOWN',
-    params: obj(value.params),
+    params: ordered(obj(value.params), value.param_order),
     error: str(value.error),
     pareto: value.pareto === true
   };
@@ -382,7 +382,7 @@ export function parsePayload(data: unknown): ParseOutcome {
         score: num(data.best.score),
         scoreStd: num(data.best.score_std),
         model: str(data.best.model),
-        params: obj(data.best.params)
+        params: ordered(obj(data.best.params), data.best.param_order)
       }
     : null;
   return {
@@ -402,8 +402,48 @@ export function parsePayload(data: unknown): ParseOutcome {
       diagram: parseDiagram(data.diagram),
       diagramLayout: parseLayout(data.diagram_layout),
       genotype: isObject(data.best) ? str(data.best.genotype) : null,
-      insight: isObject(data.insight) ? data.insight : null
+      insight: isObject(data.insight)
+        ? withScoreOrder(data.insight, data.score_order)
+        : null
     }
+  };
+}
+
+/**
+ * `mapping` with its keys in `order` (a payload's `param_order` or `score_order`), then any other
+ * key as stored. A saved notebook writes JSON objects with sorted keys: the order lists beside
+ * them (payload 1.2) keep the search's order. Without a list (1.0, 1.1) the stored order stays.
+ * (Parameter and metric names are never integer-like, which JavaScript objects would sort first.)
+ */
+export function ordered(mapping: IJSONObject, order: unknown): IJSONObject {
+  const out: IJSONObject = {};
+  if (Array.isArray(order)) {
+    for (const key of order) {
+      if (typeof key === 'string' && key in mapping && !(key in out)) {
+        out[key] = mapping[key];
+      }
+    }
+  }
+  for (const [key, value] of Object.entries(mapping)) {
+    if (!(key in out)) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** `insight` with its held-out `scores` in `scoreOrder` (the search's metric first). */
+function withScoreOrder(
+  insight: IJSONObject,
+  scoreOrder: unknown
+): IJSONObject {
+  const holdout = obj(insight.holdout);
+  if (!isObject(holdout.scores)) {
+    return insight;
+  }
+  return {
+    ...insight,
+    holdout: { ...holdout, scores: ordered(holdout.scores, scoreOrder) }
   };
 }
 
