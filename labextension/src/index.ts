@@ -37,7 +37,8 @@ import {
   AutoMLCompletionProvider,
   SchemaStore,
   TEMPLATES,
-  cellHelpExtension
+  cellHelpExtension,
+  serverValidator
 } from './cellhelp';
 import { StudiesPanel, StudyView } from './sidebar';
 import { COMMAND_IDS, PLUGIN_IDS } from './tokens';
@@ -63,11 +64,12 @@ const cellHelp: JupyterFrontEndPlugin<void> = {
     completion: ICompletionProviderManager
   ) => {
     const store = new SchemaStore();
+    const validator = serverValidator();
     editors.addExtension({
       name: PLUGIN_IDS.cellHelp,
       factory: () =>
         EditorExtensionRegistry.createImmutableExtension(
-          cellHelpExtension(store)
+          cellHelpExtension(validator)
         )
     });
     completion.registerProvider(new AutoMLCompletionProvider(store));
