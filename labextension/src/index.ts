@@ -40,6 +40,7 @@ import {
   cellHelpExtension,
   serverValidator
 } from './cellhelp';
+import { watchMissingMagic } from './loadext';
 import { StudiesPanel, StudyView } from './sidebar';
 import { COMMAND_IDS, PLUGIN_IDS } from './tokens';
 
@@ -174,6 +175,20 @@ const insertCell: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/** "Load it" when a `%%automl` cell ran before `%load_ext jupyter_automl`. */
+const loadOffer: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_IDS.loadOffer,
+  description:
+    'Offers to load the extension when a %%automl cell runs without %load_ext jupyter_automl.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker) => {
+    watchMissingMagic(
+      notebook => tracker.find(panel => panel.content === notebook) ?? null
+    );
+  }
+};
+
 const STATE_KEY = `${PLUGIN_IDS.studies}:urls`;
 
 /** The studies sidebar and the study views it opens. */
@@ -249,4 +264,4 @@ const studies: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [cellHelp, insertCell, studies];
+export default [cellHelp, insertCell, loadOffer, studies];
