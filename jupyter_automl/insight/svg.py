@@ -61,7 +61,9 @@ def _legend_corner(
     lw, lh = size
     corners = [(left + 4, top + 4), (left + w - lw - 4, top + 4),
                (left + w - lw - 4, top + h - lh - 4), (left + 4, top + h - lh - 4)]
-    return min(corners, key=lambda c: sum(c[0] <= x <= c[0] + lw and c[1] <= y <= c[1] + lh for x, y in points))
+    m = 6  # a line just outside the box (along the frame) still crowds it
+    return min(corners, key=lambda c: sum(
+        c[0] - m <= x <= c[0] + lw + m and c[1] - m <= y <= c[1] + lh + m for x, y in points))
 
 
 def _open(chart: dict[str, Any], width: int, height: int) -> list[str]:
@@ -158,6 +160,8 @@ def xy_svg(chart: dict[str, Any], width: int = _W, height: int = _H) -> str:
         (a[0] + (b[0] - a[0]) * t / 8, a[1] + (b[1] - a[1]) * t / 8)
         for pts in drawn for a, b in zip(pts, pts[1:]) for t in range(8)
     ] + [p for pts in drawn for p in pts]
+    if chart.get("diagonal"):
+        along += [(sx(x0 + (x1 - x0) * t / 16), sy(y0 + (y1 - y0) * t / 16)) for t in range(17)]
     lx, ly0 = _legend_corner(along, (left, top, w, h), legend_size)
     for i, s in enumerate(series):
         color = PALETTE[i % len(PALETTE)]

@@ -139,9 +139,11 @@ export function legendCorner(
     [left + w - lw - 4, top + h - lh - 4],
     [left + 4, top + h - lh - 4]
   ];
+  const m = 6; // a line just outside the box (along the frame) still crowds it
   const covered = ([cx, cy]: [number, number]) =>
     points.filter(
-      ([x, y]) => cx <= x && x <= cx + lw && cy <= y && y <= cy + lh
+      ([x, y]) =>
+        cx - m <= x && x <= cx + lw + m && cy - m <= y && y <= cy + lh + m
     ).length;
   return corners.reduce((best, c) => (covered(c) < covered(best) ? c : best));
 }
@@ -291,6 +293,14 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
         : [a]
     )
   );
+  if (chart.diagonal) {
+    for (let t = 0; t <= 16; t++) {
+      along.push([
+        sx(x0 + ((x1 - x0) * t) / 16),
+        sy(y0 + ((y1 - y0) * t) / 16)
+      ]);
+    }
+  }
   const [lx, ly0] = legendCorner(
     along,
     [PAD.l, PAD.t, w, ht],
