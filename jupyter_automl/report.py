@@ -268,7 +268,7 @@ def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: 
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
              'role="img" aria-label="best score so far against time" font-family="sans-serif" font-size="10" '
-             'class="jupyter-automl-chart">',
+             'class="jupyter-automl-chart" style="max-width:100%;height:auto">',
              f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="currentColor" fill-opacity="0.04" '
              'stroke="currentColor" stroke-opacity="0.3"/>']
     if pts:
@@ -381,11 +381,14 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
                  f' — trial {best.get("trial")} (<span title="{e(model)}">{e(shorten(model, 60))}</span>)')
     chart = best_so_far_svg(payload.get("history", []), direction=str(s.get("direction")))
     parts = [f'<div class="jupyter-automl-result" style="font-family:sans-serif;font-size:13px">'
-             f'<div style="margin-bottom:6px">{head}</div>',
+             f'<div style="margin-bottom:6px;overflow-wrap:anywhere">{head}</div>',
              '<div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start">',
-             f'<div style="max-width:100%;overflow-x:auto">{_leaderboard_html(payload, rows)}</div><div>{chart}</div>']
+             # min-width:0 lets a flex item be narrower than its table: the table then scrolls in its
+             # own box on a narrow page, and the page itself never scrolls sideways
+             f'<div style="max-width:100%;min-width:0;overflow-x:auto">{_leaderboard_html(payload, rows)}</div>'
+             f'<div style="max-width:100%;min-width:0">{chart}</div>']
     if diagram_svg:
-        parts.append(f'<div style="max-width:100%;overflow-x:auto"><div {_MUTED}>architecture of the best trial</div>'
+        parts.append(f'<div style="max-width:100%;min-width:0"><div {_MUTED}>architecture of the best trial</div>'
                      f"{diagram_svg}</div>")
     parts.append("</div>")
     from jupyter_automl.insight.svg import insight_html

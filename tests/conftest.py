@@ -164,6 +164,12 @@ def lab(nb_root: Path, tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                BOKEH_RESOURCES="inline")
+    built = ROOT / "jupyter_automl" / "labextension"
+    if (built / "package.json").exists():
+        # this checkout's build of the lab extension, ahead of the copy an install put in the environment
+        (home / "data" / "labextensions").mkdir(parents=True)
+        (home / "data" / "labextensions" / "jupyter-automl").symlink_to(built)
+        env["JUPYTER_PATH"] = os.pathsep.join([str(home / "data"), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={nb_root}",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
 
@@ -168,11 +169,10 @@ def test_insert_cell_from_palette_completion_and_diagnostics(lab, open_notebook)
     page.keyboard.press("Escape")
     page.keyboard.press("Backspace")
 
-    # a misspelt option: underlined, with the message at the end of the line
+    # a misspelt option: underlined, with the kernel's message (its line, its "did you mean") under the line
     page.keyboard.type("stratgy: random")
     message = cell.locator(".jp-AutoML-diagnostic-message")
-    message.wait_for(timeout=20_000)
-    assert message.inner_text() == "unknown option 'stratgy' (did you mean 'strategy'?)"
+    expect(message).to_have_text("unknown option 'stratgy' (line 8) (did you mean 'strategy'?)", timeout=20_000)
     assert cell.locator(".jp-AutoML-diagnostic", has_text="stratgy").count() == 1
     _shot(page, "diagnostic", page.locator(".jp-Notebook"))
 

@@ -107,7 +107,7 @@ class AutoMLMagics(Magics):
         from jupyter_automl.config import SearchConfig
 
         try:
-            config = SearchConfig.from_yaml(cell)
+            config = SearchConfig.from_yaml(cell, first_line=2)  # line 1 is `%%automl`
         except AutoMLError as exc:
             raise UsageError(one_line(exc)) from None
         return self._start(

@@ -87,6 +87,12 @@ const COLUMNS: IColumn[] = [
   }
 ];
 
+/** A cell's classes: numeric alignment, and the column's name (narrow outputs hide some). */
+function columnClass(col: IColumn): string {
+  const name = `jp-AutoML-col-${col.key ?? 'params'}`;
+  return col.numeric ? `jp-AutoML-num ${name}` : name;
+}
+
 /** The `%%automl` cell that reproduces a result. */
 export function automlCellText(payload: IResultPayload): string {
   return `${CELL_MAGIC}\n${payload.configText}`.replace(/\n+$/, '\n');
@@ -256,7 +262,7 @@ export class ResultView extends Widget {
     const head = h('thead');
     const tr = h('tr');
     for (const col of COLUMNS) {
-      const th = h('th', col.numeric ? 'jp-AutoML-num' : '', col.title);
+      const th = h('th', columnClass(col), col.title);
       if (col.key) {
         const key = col.key;
         th.classList.add('jp-AutoML-sortable');
@@ -302,7 +308,7 @@ export class ResultView extends Widget {
       );
       r.dataset.trial = String(row.trial);
       for (const col of COLUMNS) {
-        const td = h('td', col.numeric ? 'jp-AutoML-num' : '', col.cell(row));
+        const td = h('td', columnClass(col), col.cell(row));
         const full = col.full?.(row);
         if (full && full !== td.textContent) {
           td.title = full;

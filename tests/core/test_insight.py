@@ -371,3 +371,25 @@ def test_no_permutation_importance_once_the_insight_allowance_is_spent():
     assert importance_repeats(0.01, 30, -0.5) == 0
     assert importance_repeats(0.01, 30, 0.0) == 0
     assert importance_repeats(0.01, 10, 10.0) == 5
+
+
+def test_a_legend_sits_in_the_corner_its_curves_leave_empty_and_labels_are_shortened_not_cut():
+    import re
+
+    from jupyter_automl.insight.svg import xy_svg
+
+    # ROC curves hug the top left, PR curves the top right: the legend goes where they are not
+    roc = {"name": "roc", "title": "ROC", "diagonal": True, "x_range": [0, 1], "y_range": [0, 1],
+           "series": [{"label": f"class {k} (AUC 0.99)", "x": [0, 0.02, 0.1, 1], "y": [0, 0.9, 1, 1]} for k in range(3)]}
+    pr = {"name": "pr", "title": "PR", "x_range": [0, 1], "y_range": [0, 1],
+          "series": [{"label": f"class {k}", "x": [0, 0.5, 0.9, 1], "y": [1, 1, 0.95, 0.3]} for k in range(2)]}
+    for chart, right in ((roc, True), (pr, None)):  # PR: either bottom corner is free
+        svg = xy_svg(chart)
+        x, y = (float(v) for v in re.search(r'class="ja-legend" x="([\d.]+)" y="([\d.]+)"', svg).groups())
+        assert y > 150 and (right is None or x > 180), (chart["name"], x, y)
+    # category ticks: a long family name keeps its start and an ellipsis, the full name as its tooltip
+    svg = xy_svg({"name": "family", "title": "by family", "x_ticks": [[0, "linear"], [1, "hist_gradient_boosting & co"]],
+                  "series": [{"label": "", "x": [0, 1], "y": [0.9, 0.95], "mode": "points"}]})
+    assert "<title>hist_gradient_boosting &amp; co</title>" in svg
+    assert "hist_gradient_boosting &amp; co</text>" not in svg and "…</text>" in svg
+    assert "&am…" not in svg and "&amp…" not in svg  # never an escape cut in half
