@@ -158,7 +158,7 @@ def xy_svg(chart: dict[str, Any], width: int = _W, height: int = _H) -> str:
     # points along every segment too: a curve with few vertices still crosses a corner
     along = [
         (a[0] + (b[0] - a[0]) * t / 8, a[1] + (b[1] - a[1]) * t / 8)
-        for pts in drawn for a, b in zip(pts, pts[1:]) for t in range(8)
+        for pts in drawn for a, b in zip(pts, pts[1:], strict=False) for t in range(8)
     ] + [p for pts in drawn for p in pts]
     if chart.get("diagonal"):
         along += [(sx(x0 + (x1 - x0) * t / 16), sy(y0 + (y1 - y0) * t / 16)) for t in range(17)]

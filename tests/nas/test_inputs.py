@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import jupyter_automl as ja
-from jupyter_automl._errors import ConfigError, DataError
 from jupyter_automl.inputs import IN_MEMORY_ENV, ImageStream
 from jupyter_automl.progress import ProgressBar
 
@@ -89,3 +88,105 @@ def test_image_arrays_in_any_layout_search_export_and_predict(layout: str, tmp_p
     nchw = images.transpose(0, 3, 1, 2) if channels == 3 else images[:, None, :, :, 0]
     assert_export_reloads(result, nchw[:10].astype(np.float32), tmp_path)
     assert set(result.predict(X[:10] if not isinstance(X, torch.Tensor) else X[:10].numpy())) <= {0, 1, 2}
+
+
+# ------------------------------------------------------------------- Datasets and DataLoaders
+class PilImages(Dataset):
+    """A map-style dataset of (PIL image, class index) items, as torchvision gives without a transform."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray) -> None:
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[Image.Image, int]:
+        return Image.fromarray(self.images[i]), int(self.labels[i])
+
+
+def test_tensor_dataset_and_its_dataloader_batch_size(tmp_path: Path) -> None:
+    images, labels = colour_images()
+    nchw = torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32))
+    loader = DataLoader(TensorDataset(nchw, torch.from_numpy(labels)), batch_size=16, shuffle=True)
+    result = search(loader)
+    assert result.dataset.summary() == "data: 60 images 3×8×8 (C×H×W), 3 classes"
+    # the DataLoader's batch size is the default one; the trials trained with it
+    assert {t.params.get("batch_size", 16) for t in result.study.trials} == {16}
+    assert result.space.settings({}).batch_size == 16
+    assert_export_reloads(result, nchw[:8].numpy(), tmp_path)
+    # a batch size the user sets wins over the DataLoader's
+    assert search(loader, batch_size=32).space.settings({}).batch_size == 32
+
+
+def test_dataset_of_pil_images_and_labels_given_as_y(tmp_path: Path) -> None:
+    images, labels = colour_images()
+    result = search(PilImages(images, labels))
+    assert result.dataset.summary() == "data: 60 images 3×8×8 (C×H×W), 3 classes"
+    assert_export_reloads(result, images[:8].transpose(0, 3, 1, 2).astype(np.float32), tmp_path)
+    # items holding the input alone, labels as y=
+    only_x = TensorDataset(torch.from_numpy(images.transpose(0, 3, 1, 2).copy()))
+    names = np.asarray(COLOURS)[labels]
+    result = search(X=only_x, y=names)
+    assert set(result.predict(images[:6])) <= set(COLOURS)
+
+
+def test_two_dimensional_tensor_dataset_is_a_table_for_nas_mlp() -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    data = TensorDataset(torch.from_numpy(X[:200].astype(np.float32)), torch.from_numpy(y[:200]))
+    result = search(data, space="nas-mlp", space_options={"widths": [16]})
+    assert result.dataset.summary() == "data: 200 rows × 30 columns, 2 classes"
+    assert result.best_score > 0.8
+    assert result.space.augmentations() == ()  # auto augments images only
+
+
+# ------------------------------------------------------------------------------ image folders
+def test_image_folder_with_a_valid_split_is_the_validation_data(tmp_path: Path) -> None:
+    images, labels = colour_images(16)
+    write_folder(tmp_path / "images" / "train", images, labels)
+    write_folder(tmp_path / "train_only", images, labels)
+    valid_images, valid_labels = colour_images(6, seed=1)
+    # valid/ labels are rotated: a model that learnt train/ scores 0 on them, a random split of train/ ~1
+    write_folder(tmp_path / "images" / "valid", valid_images, (valid_labels + 1) % 3)
+    out = io.StringIO()
+    options = {"epochs": 4, "batch_size": 8, "holdout": "none", "strategy": "rules"}  # one sound CNN
+    result = search(str(tmp_path / "images"), out=out, **options)
+    assert out.getvalue().splitlines()[0] == (
+        "data: 66 images 3×8×8 (C×H×W), 3 classes; validation split: the 18 images of valid/")
+    assert result.best_score < 0.2  # scored on valid/ with its rotated labels
+    assert search(str(tmp_path / "train_only"), **options).best_score > 0.8  # the same images split at random
+    assert_export_reloads(result, valid_images[:6].transpose(0, 3, 1, 2).astype(np.float32), tmp_path)
+
+
+def test_large_image_folder_streams_from_files_in_worker_processes(tmp_path: Path, monkeypatch) -> None:
+    images, labels = colour_images(16)
+    write_folder(tmp_path / "gray", images[..., 0], labels)  # one-channel PNGs
+    monkeypatch.setenv(IN_MEMORY_ENV, "1000")  # 48 × 8 × 8 × 4 bytes is over it
+    result = search(tmp_path / "gray", executor="process")
+    assert isinstance(result.dataset.X, ImageStream)
+    assert result.dataset.summary().startswith("data: 48 images 1×8×8 (C×H×W), 3 classes; read from the files")
+    assert all(t.state.name == "COMPLETE" for t in result.study.trials)
+    assert_export_reloads(result, images[:6, None, :, :, 0].astype(np.float32), tmp_path)
+
+
+def test_the_magic_takes_a_folder_path_and_a_dataset_variable(tmp_path: Path, monkeypatch) -> None:
+    from IPython.testing.globalipapp import get_ipython
+
+    monkeypatch.chdir(tmp_path)
+    images, labels = colour_images(10)
+    write_folder(tmp_path / "pics", images, labels)
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "jupyter_automl")
+    shell.user_ns["train_set"] = PilImages(images, labels)
+    body = ("space: nas-chain\nstrategy: random\nn_trials: 1\nepochs: 1\nstorage: memory\ndisplay: false\n"
+            "executor: thread\nspace_options: {widths: [8], max_blocks: 1}\n")
+    try:
+        for data in ("pics", "train_set"):
+            shell.run_cell_magic("automl", "", f"data: {data}\n" + body)
+            result = shell.user_ns["automl"]
+            assert result.dataset.summary() == "data: 30 images 3×8×8 (C×H×W), 3 classes"
+            assert result.best_model is not None
+    finally:
+        for name in ("train_set", "automl"):
+            shell.user_ns.pop(name, None)
