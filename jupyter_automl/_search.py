@@ -261,19 +261,16 @@ class Search:
         The portfolio's own work (proxy screening, a DARTS search) runs inside the time budget
         and reports its progress to observers as ``on_progress({"event": "stage", "stage", "done", "total"})``.
         """
-        import inspect
-
         from jupyter_automl.evaluate import TrialBudget
 
         if self.config.strategy == "rules":
             self.study.enqueue_trial(self.space.preset(), skip_if_exists=True)
             return
+        from jupyter_automl.strategies.portfolio import first_candidates
+
         limit = self.config.n_trials
-        portfolio = self.space.portfolio
-        if "progress" in inspect.signature(portfolio).parameters:  # the NAS spaces
-            candidates = portfolio(budget=TrialBudget(deadline, self.stop_event), progress=self._progress)
-        else:
-            candidates = portfolio()
+        candidates = first_candidates(self.space, budget=TrialBudget(deadline, self.stop_event),
+                                      progress=self._progress)
         for params in candidates[: limit if limit is not None else None]:
             self.study.enqueue_trial(params, skip_if_exists=True)
 
@@ -340,10 +337,7 @@ class Search:
             self.result.mark_done()
 
     def _run_trials(self, deadline: float | None, n_trials: int | None, runner_config: SearchConfig) -> None:
-        from threadpoolctl import threadpool_limits
-
-        from jupyter_automl.report import now_iso
-        from jupyter_automl.runner import RunInfo, Runner
+        from jupyter_automl.runner import Runner
 
         config = self.config
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
@@ -355,7 +349,34 @@ class Search:
         self.runner.refits = 2.0 if self.holdout is not None else 1.0
         self.runner.extra_reserve = insight_allowance(config.time_budget)
         previous = sum(1 for t in self.study.get_trials(deepcopy=False) if t.state.is_finished())
-        self.stored_study.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
+        self._mark("running")
+        try:
+            reason = self._run_started(deadline, n_trials, config, previous)
+        except BaseException as exc:  # the study never stays "running" after this returns or raises
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            self._mark("stopped" if interrupted else "failed",
+                       reason="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        self._mark("finished" if reason in ("n_trials", "time_budget") else "stopped", reason=reason)
+
+    def _mark(self, state: str, reason: str | None = None) -> None:
+        """Record the study's state (running, finished, stopped, failed) for lists and the sidebar."""
+        from jupyter_automl.report import now_iso
+
+        record = {"state": state, "updated": now_iso()} | ({"reason": reason} if reason is not None else {})
+        try:
+            self.stored_study.set_user_attr(f"{ATTR}:state", record)
+        except Exception:  # a lost storage is reported by what failed first, not by this
+            if state == "running":
+                raise
+            logger.exception("could not record the study's state %r", state)
+
+    def _run_started(self, deadline: float | None, n_trials: int | None, config: SearchConfig,
+                     previous: int) -> str:
+        from threadpoolctl import threadpool_limits
+
+        from jupyter_automl.runner import RunInfo
+
         metric = getattr(self.space, "metric", None)
         info = RunInfo(study_name=self.name, storage=self.storage_url, config=config, task=self.dataset.task,
                        metric=metric.name if metric is not None else "", direction=self.space.directions[0],
@@ -372,8 +393,7 @@ class Search:
             reason = self.runner.run()
             self.result.stop_reason = reason
             self._finish(deadline)
-        state = "finished" if reason in ("n_trials", "time_budget") else "stopped"
-        self.stored_study.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
+        return reason
 
     def _finish(self, deadline: float | None) -> None:
         """The space fits the final model (the best trial, or what it builds from the trials)."""
@@ -394,7 +414,10 @@ class Search:
         self.result.best_model, self.result.insight = conclude(
             self, best, final.model, deadline=deadline,
             fit_seconds=(final.description or {}).get("fit_seconds"),
+            notes=[note] if (note := (final.description or {}).get("note")) else None,
         )
+        if note:
+            logger.warning("%s", note)
 
 
 def _split_options(options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

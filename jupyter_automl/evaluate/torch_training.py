@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from jupyter_automl._errors import ConfigError, DataError
+from jupyter_automl.evaluate._budget import TrialTimeout
 
 __all__ = [
     "TrainSettings",
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+
+# torch.OutOfMemoryError is new in torch 2.5; older versions in our range raise the CUDA one
+_OUT_OF_MEMORY: type[BaseException] = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
 
 
 class _Budget(Protocol):
@@ -253,6 +257,8 @@ class TrainOutcome:
     epochs_run: int = 0
     seconds: float = 0.0
     device: str = "cpu"
+    #: training stopped at the deadline and the model is the one of the last whole epoch
+    cut_short: bool = False
 
 
 def _make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
@@ -306,6 +312,7 @@ def train_model(
     trial: optuna.Trial | None = None,
     budget: _Budget | None = None,
     report: bool = True,
+    keep_on_deadline: bool = False,
 ) -> TrainOutcome:
     """Train ``model`` for ``settings.epochs`` epochs, validating after each.
 
@@ -327,6 +334,10 @@ def train_model(
     budget : object with ``check()``, optional
     report : bool
         Report to the trial (off for multi-objective studies, which Optuna cannot prune).
+    keep_on_deadline : bool
+        When the budget's deadline (not a stop) comes after at least one whole epoch, end there
+        with the weights of the last whole epoch (``outcome.cut_short``) instead of raising
+        ``TrialTimeout``: a trial scored at epoch 3 of 9 is worth keeping, a lost trial is not.
 
     Raises
     ------
@@ -347,6 +358,7 @@ def train_model(
     assert yt is not None
     n = len(xt)
     batch_size = min(settings.batch_size, n)
+    snapshot: dict[str, torch.Tensor] | None = None  # the weights after the last whole epoch
     try:
         model.to(device)
         optimizer = _make_optimizer(model, settings)
@@ -356,7 +368,14 @@ def train_model(
             order = torch.randperm(n, generator=generator)
             for first in range(0, n, batch_size):
                 if budget is not None:
-                    budget.check()
+                    try:
+                        budget.check()
+                    except TrialTimeout:
+                        stopped = getattr(budget, "stop", None)
+                        if not keep_on_deadline or snapshot is None or (stopped is not None and stopped.is_set()):
+                            raise
+                        outcome.cut_short = True
+                        break
                 index = order[first:first + batch_size]
                 if len(index) < 2 and n > 1:  # a lone sample breaks batch norm
                     continue
@@ -373,6 +392,9 @@ def train_model(
                     )
                 loss.backward()
                 optimizer.step()
+            if outcome.cut_short:
+                model.load_state_dict(snapshot)
+                break
             scheduler.step()
             outcome.epochs_run = epoch + 1
             if X_val is not None and y_val is not None:
@@ -381,13 +403,16 @@ def train_model(
                 value = score_outputs(outputs, y_val, task, metric)
                 outcome.history.append(value)
                 if trial is not None and report:
-                    trial.report(value, epoch)
-                    if trial.should_prune():
+                    trial.report(value, epoch + 1)  # the step is the epochs trained: the rung
+                    # a network trained to the end is kept whatever its rung says
+                    if epoch + 1 < settings.epochs and trial.should_prune():
                         name = getattr(metric, "name", metric) or "score"
                         raise optuna.TrialPruned(
-                            f"pruned after epoch {epoch + 1} with {name} {value:.4g}"
+                            f"pruned at the {epoch + 1}-epoch rung with {name} {value:.4g}"
                         )
-    except torch.OutOfMemoryError as exc:
+            if keep_on_deadline and epoch + 1 < settings.epochs:
+                snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    except _OUT_OF_MEMORY as exc:
         detail = str(exc).splitlines()[0] if str(exc) else "no details"
         detail = detail.removeprefix("CUDA out of memory.").strip()
         raise RuntimeError(

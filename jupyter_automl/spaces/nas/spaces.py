@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from jupyter_automl._errors import ConfigError, DataError, did_you_mean
-from jupyter_automl.spaces._base import Evaluation, SearchSpace
+from jupyter_automl.config import SHORT_BUDGET_S
+from jupyter_automl.spaces._base import Evaluation, FinalModel, SearchSpace
 from jupyter_automl.spaces.nas.genotypes import (
     CELL_OPS,
     DAG_OPS,
@@ -50,6 +51,20 @@ _COMMON_OPTIONS: dict[str, Any] = {"val_fraction": 0.2, "proxy_candidates": 200,
                                    "proxy_keep": 10}
 _OBJECTIVES_EXTRA = ("params", "latency")
 _BUILD_LOCK = threading.Lock()
+#: Epochs a candidate trains at most by default; successive halving stops most after 1 or 3.
+AUTO_EPOCHS = 9
+
+
+def short_budget(config: Any) -> bool:
+    """Whether the run's time budget is a short one (below ``config.SHORT_BUDGET_S``)."""
+    budget = _option_value(config, "time_budget", None)
+    return budget is not None and float(budget) < SHORT_BUDGET_S
+
+
+def _user_set(config: Any, name: str) -> bool:
+    """Whether the user gave option ``name`` (a pydantic config knows; anything else: yes)."""
+    fields_set = getattr(config, "model_fields_set", None)
+    return fields_set is None or name in fields_set
 
 
 def _option_value(config: Any, name: str, default: Any) -> Any:
@@ -122,13 +137,28 @@ class TorchSpace(SearchSpace):
         self._prepared: tuple[np.ndarray, np.ndarray] | None = None
         self._n_params: dict[str, int] = {}
         self._evaluations: dict[str, tuple[int | None, Evaluation]] = {}
+        #: trained weights of the best few candidates (by params key), kept in this process only
+        self._states: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Weights kept for the final model stay in the kernel: a pickled space (for workers or a
+        saved result) leaves them out."""
+        state = super().__getstate__()
+        state["_states"] = {}
+        return state
 
     # ------------------------------------------------------------------------ configuration
     @property
     def options(self) -> dict[str, Any]:
         """Space options: the defaults overridden by ``space_options``."""
         given = _option_value(self.config, "space_options", {}) or {}
-        return {**_COMMON_OPTIONS, **self.OPTIONS, **dict(given)}
+        return {**_COMMON_OPTIONS, **self.OPTIONS, **self._auto_options(), **dict(given)}
+
+    def _auto_options(self) -> dict[str, Any]:
+        """Space options whose default depends on the budget: half the width under a short one."""
+        if short_budget(self.config) and "channels" in self.OPTIONS:
+            return {"channels": max(4, int(self.OPTIONS["channels"]) // 2)}
+        return {}
 
     @property
     def objectives(self) -> list[str]:
@@ -276,9 +306,22 @@ class TorchSpace(SearchSpace):
             resolved.setdefault(name, self._training_value(name))
         return resolved
 
+    def _configured(self, name: str) -> Any:
+        """A training option as the user gave it, else its default from the data and budget:
+        ``epochs`` :data:`AUTO_EPOCHS` (successive halving decides how many a candidate gets),
+        ``batch_size`` a sixteenth of the training rows within [16, 128]."""
+        if _user_set(self.config, name):
+            return _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        if name == "epochs":
+            return AUTO_EPOCHS
+        if name == "batch_size":
+            rows = len(self.data.y) * (1.0 - float(self.options["val_fraction"]))
+            return int(min(128, max(16, 2 ** round(np.log2(max(1.0, rows / 16))))))
+        return _option_value(self.config, name, TRAINING_DEFAULTS[name])
+
     def _training_value(self, name: str) -> Any:
         """A training option's value when no trial chose it: the fixed value, else a middle one."""
-        value = _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        value = self._configured(name)
         if isinstance(value, Mapping):
             value = [value["low"], value["high"]]
         if isinstance(value, (list, tuple)):
@@ -317,9 +360,8 @@ class TorchSpace(SearchSpace):
         """Sample a genotype and the open training options; ``"genotype"`` holds its string."""
         genotype = self.genotype_cls.suggest(trial, self.options)
         params: dict[str, Any] = {"genotype": genotype.to_string()}
-        for name, default in TRAINING_DEFAULTS.items():
-            params[name] = _suggest_training(trial, name,
-                                             _option_value(self.config, name, default))
+        for name in TRAINING_DEFAULTS:
+            params[name] = _suggest_training(trial, name, self._configured(name))
         return params
 
     def distributions(self) -> dict[str, Any]:
@@ -430,7 +472,7 @@ class TorchSpace(SearchSpace):
         from jupyter_automl.spaces.nas.modules import count_parameters
 
         params = self.resolve(params)
-        key = json.dumps(params, sort_keys=True, default=str)
+        key = _params_key(params)
         if key in self._evaluations:
             # seeded training is deterministic: a candidate seen before (evolution and TPE
             # revisit cells) gets its recorded result instead of being trained again
@@ -444,11 +486,12 @@ class TorchSpace(SearchSpace):
         self._fit_scaling(model, X[train])
         n_params = count_parameters(model)
         start = time.perf_counter()
+        settings = self.settings(params, getattr(trial, "number", None))
         outcome = train_model(
             model, X[train], y[train], X[val], y[val], task=self.task,
-            settings=self.settings(params, getattr(trial, "number", None)), metric=self.metric,
+            settings=settings, metric=self.metric,
             trial=trial, budget=budget,
-            report=len(self.objectives) == 1,
+            report=len(self.objectives) == 1, keep_on_deadline=True,
         )
         values: list[float] = []
         for objective in self.objectives:
@@ -468,11 +511,55 @@ class TorchSpace(SearchSpace):
                 "device": outcome.device,
                 # the runner keeps this much time back for the final refit on all the data
                 "fit_seconds_estimate": outcome.seconds,
+                # shown beside the trial (leaderboard, live view): the rung it reached
+                **({"reason": "the time budget ended its training after epoch "
+                              f"{outcome.epochs_run} of {settings.epochs}"}
+                   if outcome.cut_short else {}),
             },
             fit_seconds=time.perf_counter() - start,
         )
         self._evaluations[key] = (getattr(trial, "number", None), evaluation)
+        evaluation = Evaluation(values=evaluation.values, user_attrs=evaluation.user_attrs,
+                                fit_seconds=evaluation.fit_seconds,
+                                model_state={k: v.detach().clone() for k, v in model.state_dict().items()})
+        self._keep_state(key, evaluation)
         return evaluation
+
+    # ----------------------------------------------------------------------- kept weights
+    KEEP_STATES: ClassVar[int] = 5
+
+    def observe(self, params: dict, evaluation: Evaluation) -> None:
+        """A candidate trained in a worker came back: keep its weights if it is among the best."""
+        self._keep_state(_params_key(self.resolve(params)), evaluation)
+
+    def _keep_state(self, key: str, evaluation: Evaluation) -> None:
+        if evaluation.model_state is None:
+            return
+        values = evaluation.values if isinstance(evaluation.values, tuple) else (evaluation.values,)
+        sign = 1.0 if self.directions[0] == "maximize" else -1.0
+        value = sign * float(values[0])
+        if not np.isfinite(value):
+            return
+        self._states[key] = (value, evaluation.model_state)
+        if len(self._states) > self.KEEP_STATES:  # memory stays bounded: drop the worst
+            worst = min(self._states, key=lambda k: self._states[k][0])
+            del self._states[worst]
+
+    def _kept_model(self, params: Mapping[str, Any]) -> nn.Module | None:
+        """The network of ``params`` with the weights its trial trained, if this process kept them."""
+        kept = self._states.get(_params_key(params))
+        if kept is None:
+            return None
+        model = self.build(params)
+        model.load_state_dict(kept[1])
+        model.eval()
+        return self._label(model, params)
+
+    def _label(self, model: nn.Module, params: Mapping[str, Any]) -> nn.Module:
+        # learnt-attribute style, as scikit-learn: what the network's outputs mean
+        model.classes_ = None if self.task == "regression" else self.classes  # type: ignore[assignment]
+        model.genotype_ = params["genotype"]  # type: ignore[assignment]
+        return model
 
     @staticmethod
     def _latency_ms(model: nn.Module, X: np.ndarray) -> float:
@@ -489,7 +576,10 @@ class TorchSpace(SearchSpace):
         return 1000.0 * float(np.median(times)) / max(1, len(X))
 
     def fit_final(self, params: dict, budget: Any) -> nn.Module:
-        """Train on all the data for the same number of epochs; return the CPU module."""
+        """Train on all the data for the same number of epochs; return the CPU module.
+
+        Raises ``TrialTimeout`` when the budget ends it (the caller keeps the trial's model).
+        """
         from jupyter_automl.evaluate.torch_training import train_model
 
         params = self.resolve(params)
@@ -498,10 +588,81 @@ class TorchSpace(SearchSpace):
         self._fit_scaling(model, X)
         train_model(model, X, y, None, None, task=self.task, settings=self.settings(params),
                     budget=budget)
-        # learnt-attribute style, as scikit-learn: what the network's outputs mean
-        model.classes_ = None if self.task == "regression" else self.classes  # type: ignore[assignment]
-        model.genotype_ = params["genotype"]  # type: ignore[assignment]
-        return model
+        return self._label(model, params)
+
+    def refit_seconds(self, best: Any) -> float:
+        """Expected seconds to train ``best`` again on all the searched rows."""
+        from jupyter_automl.storage import ATTR
+
+        info = best.user_attrs.get(ATTR, {})
+        seconds = float(info.get("fit_seconds_estimate") or 0.0)
+        epochs = int(self.settings(dict(best.params)).epochs)
+        run = max(1, int(info.get("epochs_run") or epochs))
+        train_share = 1.0 - float(self.options["val_fraction"])
+        return seconds * epochs / run / max(0.05, train_share)
+
+    def reserve_seconds(self, best: Any) -> float | None:
+        """Time kept back for the final model: the trial's own weights are the fallback, so never
+        more than a tenth of the budget (short budgets buy architectures, not a refit)."""
+        budget = _option_value(self.config, "time_budget", None)
+        needed = 1.1 * self.refit_seconds(best)
+        # the runner keeps this back once per final fit; with a held-out split the trial's
+        # network is the first one (no training), so only the refit on all rows costs time
+        fits = 2.0 if _option_value(self.config, "holdout", None) else 1.0
+        return (needed if budget is None else min(needed, 0.1 * float(budget))) / fits
+
+    def final_model(self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any) -> FinalModel:
+        """The best trial's network: as that trial trained it, or trained again on all the rows when
+        the time left allows it; never raises for lack of time.
+
+        With a held-out split (``budget.fits`` 2) the trial's network is returned as trained, and
+        the end of the search refits it on every row if time allows (see ``insight.conclude``).
+        """
+        from jupyter_automl.evaluate import TrialTimeout
+
+        params = self.resolve(dict(best.params))
+        needed = self.refit_seconds(best)
+        description: dict[str, Any] = {"kind": "trial-network", "trial": best.number, "params": dict(best.params),
+                                       "fit_seconds": round(needed, 3)}
+        kept = self._kept_model(params)
+        if kept is not None and getattr(budget, "fits", 1.0) > 1:
+            description["trained_on"] = "the trial's training split"
+            return FinalModel(kept, description)
+        left = budget.remaining() if budget is not None else float("inf")
+        if kept is not None and needed * 1.1 > left:
+            description["note"] = (f"not retrained on all rows: that takes about {needed:.1f} s and {max(0.0, left):.1f} s "
+                                   f"were left; the model is trial {best.number}'s network as the search trained it")
+            description["trained_on"] = "the trial's training split"
+            return FinalModel(kept, description)
+        try:
+            return FinalModel(self.fit_final(dict(best.params), budget), description)
+        except TrialTimeout:
+            if kept is None:  # weights not kept here (another process trained it): a short fit
+                model = self._short_fit(params)
+                description["note"] = ("the time budget ended the final training: the model is trial "
+                                       f"{best.number}'s network trained for one epoch")
+                return FinalModel(model, description)
+            description["note"] = (f"the retraining on all rows ran out of time; the model is trial {best.number}'s "
+                                   "network as the search trained it")
+            description["trained_on"] = "the trial's training split"
+            return FinalModel(kept, description)
+
+    def _short_fit(self, params: Mapping[str, Any]) -> nn.Module:
+        """One epoch on all the rows, unbudgeted: the last resort for a model."""
+        import dataclasses
+
+        from jupyter_automl.evaluate.torch_training import train_model
+
+        X, y = self.prepared()
+        model = self.build(params)
+        self._fit_scaling(model, X)
+        settings = dataclasses.replace(self.settings(params), epochs=1)
+        train_model(model, X, y, None, None, task=self.task, settings=settings)
+        return self._label(model, params)
+
+    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None) -> str:
+        """The best trial's network as a standalone module (the final model is that network)."""
+        return self.export_source(final["params"], None)
 
     def _outputs(self, model: nn.Module, X: Any) -> np.ndarray:
         from jupyter_automl.evaluate.torch_training import predict_outputs
@@ -528,56 +689,6 @@ class TorchSpace(SearchSpace):
         """Optuna params of this space's hand-picked architecture (the ``rules`` strategy)."""
         raise NotImplementedError
 
-    def portfolio(self, budget: Any = None,
-                  progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
-        """Candidates the runner trains first.
-
-        With ``proxy: synflow`` or ``params``: the best of ``proxy_candidates`` untrained
-        random candidates by that proxy (``proxy_keep`` of them). With ``strategy: darts``
-        (nas-cell): the genotype a supernet search derives, searched here, before any trial.
-
-        Parameters
-        ----------
-        budget : TrialBudget, optional
-            The run's budget: the DARTS search and the screening count against it (DARTS
-            takes at most half of the time left when it starts, the screening a quarter).
-        progress : callable, optional
-            ``progress(stage, done, total)``, e.g. ``("screening 200 cells", 120, 200)``.
-        """
-        picked: list[dict] = []
-        if _option_value(self.config, "strategy", None) == "darts":
-            from jupyter_automl.strategies.darts import darts_search
-
-            assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
-            picked.append(darts_search(self, budget=_share_of(budget, 0.5), progress=progress)
-                          .genotype.to_params())
-        proxy = self.proxy
-        if proxy != "none":
-            from jupyter_automl.spaces.nas.proxies import screen
-
-            picked.extend(screen(self, proxy, self._proxy_candidates(),
-                                 int(self.options["proxy_keep"]), budget=budget,
-                                 progress=progress))
-        return picked
-
-    @property
-    def proxy(self) -> str:
-        """The zero-cost proxy that screens candidates: ``proxy: auto`` is ``synflow`` on
-        ``nas-cell`` (where ``benchmarks/nas.py`` measured it ahead of every plain strategy)
-        and ``none`` elsewhere."""
-        proxy = str(_option_value(self.config, "proxy", "auto"))
-        if proxy == "auto":
-            return "synflow" if self.name == "nas-cell" else "none"
-        return proxy
-
-    def _proxy_candidates(self) -> int:
-        """``proxy_candidates`` as given, else 200 or 20 per trial of a short search."""
-        given = _option_value(self.config, "space_options", {}) or {}
-        n_trials = _option_value(self.config, "n_trials", None)
-        if "proxy_candidates" in given or n_trials is None:
-            return int(self.options["proxy_candidates"])
-        return min(int(self.options["proxy_candidates"]), 20 * int(n_trials))
-
     def export_source(self, params: dict, model: Any) -> str:
         """Standalone PyTorch source: the network class, its construction and a training loop."""
         from jupyter_automl.spaces.nas.export import export_source
@@ -585,14 +696,9 @@ class TorchSpace(SearchSpace):
         return export_source(self, self.resolve(params), model)
 
 
-def _share_of(budget: Any, share: float) -> Any:
-    """A budget that ends once ``share`` of ``budget``'s remaining time is used."""
-    if budget is None or getattr(budget, "deadline", None) is None:
-        return budget
-    from jupyter_automl.evaluate import TrialBudget
-
-    deadline = time.monotonic() + share * max(0.0, budget.remaining())
-    return TrialBudget(min(deadline, budget.deadline), budget.stop)
+def _params_key(params: Mapping[str, Any]) -> str:
+    """One candidate's identity (resolved params), as text."""
+    return json.dumps(dict(params), sort_keys=True, default=str)
 
 
 def _closest(choices: Sequence[Any], wanted: Any) -> Any:
