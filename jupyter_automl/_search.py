@@ -188,19 +188,16 @@ class Search:
         The portfolio's own work (proxy screening, a DARTS search) runs inside the time budget
         and reports its progress to observers as ``on_progress({"event": "stage", "stage", "done", "total"})``.
         """
-        import inspect
-
         from jupyter_automl.evaluate import TrialBudget
 
         if self.config.strategy == "rules":
             self.study.enqueue_trial(self.space.preset(), skip_if_exists=True)
             return
+        from jupyter_automl.strategies.portfolio import first_candidates
+
         limit = self.config.n_trials
-        portfolio = self.space.portfolio
-        if "progress" in inspect.signature(portfolio).parameters:  # the NAS spaces
-            candidates = portfolio(budget=TrialBudget(deadline, self.stop_event), progress=self._progress)
-        else:
-            candidates = portfolio()
+        candidates = first_candidates(self.space, budget=TrialBudget(deadline, self.stop_event),
+                                      progress=self._progress)
         for params in candidates[: limit if limit is not None else None]:
             self.study.enqueue_trial(params, skip_if_exists=True)
 

@@ -29,6 +29,9 @@ __all__ = [
 # the tuples for messages, the panel and "did you mean" are taken from it
 Task = Literal["auto", "binary", "multiclass", "regression"]
 SpaceName = Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"]
+#: Below this time budget (seconds) the NAS defaults buy architectures rather than screening
+#: and width (``benchmarks/nas_shapes.py``).
+SHORT_BUDGET_S = 180.0
 StrategyName = Literal["auto", "rules", "random", "tpe", "gp", "evolution", "darts"]
 MetricName = Literal["auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"]
 ModelFamily = Literal["linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"]
@@ -361,8 +364,10 @@ class SearchConfig(BaseModel):
         """What ``strategy: auto`` is for this space and proxy: ``evolution`` (population 10,
         tournament 3: the screening's 10 best are the first population) on ``nas-cell`` with
         zero-cost screening on and one objective, ``tpe`` everywhere else (it also handles a
-        Pareto front); both measured in ``benchmarks/``."""
-        screened = self.space == "nas-cell" and self.proxy != "none"
+        Pareto front; ``proxy: auto`` screens nothing under a budget of ``SHORT_BUDGET_S``);
+        measured in ``benchmarks/``."""
+        short = self.time_budget is not None and self.time_budget < SHORT_BUDGET_S
+        screened = self.space == "nas-cell" and self.proxy != "none" and not (short and self.proxy == "auto")
         return "evolution" if screened and len(self.objectives or []) < 2 else "tpe"
 
     def to_dict(self, *, only_changed: bool = False) -> dict[str, Any]:

@@ -462,11 +462,12 @@ def train_model(
                 value = score_outputs(outputs, y_val, task, metric)
                 outcome.history.append(value)
                 if trial is not None and report:
-                    trial.report(value, epoch)
-                    if trial.should_prune():
+                    trial.report(value, epoch + 1)  # the step is the epochs trained: the rung
+                    # a network trained to the end is kept whatever its rung says
+                    if epoch + 1 < settings.epochs and trial.should_prune():
                         name = getattr(metric, "name", metric) or "score"
                         raise optuna.TrialPruned(
-                            f"pruned after epoch {epoch + 1} with {name} {value:.4g}"
+                            f"pruned at the {epoch + 1}-epoch rung with {name} {value:.4g}"
                         )
             if keep_on_deadline and epoch + 1 < settings.epochs:
                 snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}

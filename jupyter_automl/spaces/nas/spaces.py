@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from jupyter_automl._errors import ConfigError, DataError, did_you_mean
+from jupyter_automl.config import SHORT_BUDGET_S
 from jupyter_automl.spaces._base import Evaluation, FinalModel, SearchSpace
 from jupyter_automl.spaces.nas.genotypes import (
     CELL_OPS,
@@ -51,6 +52,20 @@ _COMMON_OPTIONS: dict[str, Any] = {"val_fraction": 0.2, "proxy_candidates": 200,
                                    "proxy_keep": 10}
 _OBJECTIVES_EXTRA = ("params", "latency")
 _BUILD_LOCK = threading.Lock()
+#: Epochs a candidate trains at most by default; successive halving stops most after 1 or 3.
+AUTO_EPOCHS = 9
+
+
+def short_budget(config: Any) -> bool:
+    """Whether the run's time budget is a short one (below ``config.SHORT_BUDGET_S``)."""
+    budget = _option_value(config, "time_budget", None)
+    return budget is not None and float(budget) < SHORT_BUDGET_S
+
+
+def _user_set(config: Any, name: str) -> bool:
+    """Whether the user gave option ``name`` (a pydantic config knows; anything else: yes)."""
+    fields_set = getattr(config, "model_fields_set", None)
+    return fields_set is None or name in fields_set
 
 
 def _option_value(config: Any, name: str, default: Any) -> Any:
@@ -138,7 +153,13 @@ class TorchSpace(SearchSpace):
     def options(self) -> dict[str, Any]:
         """Space options: the defaults overridden by ``space_options``."""
         given = _option_value(self.config, "space_options", {}) or {}
-        return {**_COMMON_OPTIONS, **self.OPTIONS, **dict(given)}
+        return {**_COMMON_OPTIONS, **self.OPTIONS, **self._auto_options(), **dict(given)}
+
+    def _auto_options(self) -> dict[str, Any]:
+        """Space options whose default depends on the budget: half the width under a short one."""
+        if short_budget(self.config) and "channels" in self.OPTIONS:
+            return {"channels": max(4, int(self.OPTIONS["channels"]) // 2)}
+        return {}
 
     @property
     def objectives(self) -> list[str]:
@@ -280,14 +301,6 @@ class TorchSpace(SearchSpace):
         mask = np.asarray(self.data.validation, dtype=bool)
         return np.flatnonzero(~mask), np.flatnonzero(mask)
 
-    def _configured(self, name: str, default: Any) -> Any:
-        """A training option as the config gives it; ``batch_size`` left at its default takes
-        the batch size of the DataLoader the data came in."""
-        given = getattr(self.data, "batch_size", None)
-        if name == "batch_size" and given and "batch_size" not in getattr(self.config, "model_fields_set", {name}):
-            return int(given)
-        return _option_value(self.config, name, default)
-
     def augmentations(self) -> tuple[str, ...]:
         """The augmentations training applies: ``auto`` is a random crop on images, nothing on tables."""
         value = _option_value(self.config, "augment", "auto")
@@ -321,9 +334,25 @@ class TorchSpace(SearchSpace):
             resolved.setdefault(name, self._training_value(name))
         return resolved
 
+    def _configured(self, name: str) -> Any:
+        """A training option as the user gave it, else its default from the data and budget:
+        ``epochs`` :data:`AUTO_EPOCHS` (successive halving decides how many a candidate gets),
+        ``batch_size`` the DataLoader's, else a sixteenth of the training rows within [16, 128]."""
+        if _user_set(self.config, name):
+            return _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        given = getattr(self.data, "batch_size", None)
+        if name == "batch_size" and given:  # the DataLoader the data came in says it
+            return int(given)
+        if name == "epochs":
+            return AUTO_EPOCHS
+        if name == "batch_size":
+            rows = len(self.data.y) * (1.0 - float(self.options["val_fraction"]))
+            return int(min(128, max(16, 2 ** round(np.log2(max(1.0, rows / 16))))))
+        return _option_value(self.config, name, TRAINING_DEFAULTS[name])
+
     def _training_value(self, name: str) -> Any:
         """A training option's value when no trial chose it: the fixed value, else a middle one."""
-        value = self._configured(name, TRAINING_DEFAULTS[name])
+        value = self._configured(name)
         if isinstance(value, Mapping):
             value = [value["low"], value["high"]]
         if isinstance(value, (list, tuple)):
@@ -362,8 +391,8 @@ class TorchSpace(SearchSpace):
         """Sample a genotype and the open training options; ``"genotype"`` holds its string."""
         genotype = self.genotype_cls.suggest(trial, self.options)
         params: dict[str, Any] = {"genotype": genotype.to_string()}
-        for name, default in TRAINING_DEFAULTS.items():
-            params[name] = _suggest_training(trial, name, self._configured(name, default))
+        for name in TRAINING_DEFAULTS:
+            params[name] = _suggest_training(trial, name, self._configured(name))
         return params
 
     def distributions(self) -> dict[str, Any]:
@@ -493,9 +522,10 @@ class TorchSpace(SearchSpace):
         self._fit_scaling(model, X[train])
         n_params = count_parameters(model)
         start = time.perf_counter()
+        settings = self.settings(params, getattr(trial, "number", None))
         outcome = train_model(
             model, X[train], y[train], X[val], y[val], task=self.task,
-            settings=self.settings(params, getattr(trial, "number", None)), metric=self.metric,
+            settings=settings, metric=self.metric,
             trial=trial, budget=budget,
             report=len(self.objectives) == 1, keep_on_deadline=True,
         )
@@ -517,8 +547,10 @@ class TorchSpace(SearchSpace):
                 "device": outcome.device,
                 # the runner keeps this much time back for the final refit on all the data
                 "fit_seconds_estimate": outcome.seconds,
-                **({"cut_short": "the time budget ended training after epoch "
-                                 f"{outcome.epochs_run}"} if outcome.cut_short else {}),
+                # shown beside the trial (leaderboard, live view): the rung it reached
+                **({"reason": "the time budget ended its training after epoch "
+                              f"{outcome.epochs_run} of {settings.epochs}"}
+                   if outcome.cut_short else {}),
             },
             fit_seconds=time.perf_counter() - start,
         )
@@ -610,7 +642,10 @@ class TorchSpace(SearchSpace):
         more than a tenth of the budget (short budgets buy architectures, not a refit)."""
         budget = _option_value(self.config, "time_budget", None)
         needed = 1.1 * self.refit_seconds(best)
-        return needed if budget is None else min(needed, 0.1 * float(budget))
+        # the runner keeps this back once per final fit; with a held-out split the trial's
+        # network is the first one (no training), so only the refit on all rows costs time
+        fits = 2.0 if _option_value(self.config, "holdout", None) else 1.0
+        return (needed if budget is None else min(needed, 0.1 * float(budget))) / fits
 
     def final_model(self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any) -> FinalModel:
         """The best trial's network: as that trial trained it, or trained again on all the rows when
@@ -690,56 +725,6 @@ class TorchSpace(SearchSpace):
         """Optuna params of this space's hand-picked architecture (the ``rules`` strategy)."""
         raise NotImplementedError
 
-    def portfolio(self, budget: Any = None,
-                  progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
-        """Candidates the runner trains first.
-
-        With ``proxy: synflow`` or ``params``: the best of ``proxy_candidates`` untrained
-        random candidates by that proxy (``proxy_keep`` of them). With ``strategy: darts``
-        (nas-cell): the genotype a supernet search derives, searched here, before any trial.
-
-        Parameters
-        ----------
-        budget : TrialBudget, optional
-            The run's budget: the DARTS search and the screening count against it (DARTS
-            takes at most half of the time left when it starts, the screening a quarter).
-        progress : callable, optional
-            ``progress(stage, done, total)``, e.g. ``("screening 200 cells", 120, 200)``.
-        """
-        picked: list[dict] = []
-        if _option_value(self.config, "strategy", None) == "darts":
-            from jupyter_automl.strategies.darts import darts_search
-
-            assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
-            picked.append(darts_search(self, budget=_share_of(budget, 0.5), progress=progress)
-                          .genotype.to_params())
-        proxy = self.proxy
-        if proxy != "none":
-            from jupyter_automl.spaces.nas.proxies import screen
-
-            picked.extend(screen(self, proxy, self._proxy_candidates(),
-                                 int(self.options["proxy_keep"]), budget=budget,
-                                 progress=progress))
-        return picked
-
-    @property
-    def proxy(self) -> str:
-        """The zero-cost proxy that screens candidates: ``proxy: auto`` is ``synflow`` on
-        ``nas-cell`` (where ``benchmarks/nas.py`` measured it ahead of every plain strategy)
-        and ``none`` elsewhere."""
-        proxy = str(_option_value(self.config, "proxy", "auto"))
-        if proxy == "auto":
-            return "synflow" if self.name == "nas-cell" else "none"
-        return proxy
-
-    def _proxy_candidates(self) -> int:
-        """``proxy_candidates`` as given, else 200 or 20 per trial of a short search."""
-        given = _option_value(self.config, "space_options", {}) or {}
-        n_trials = _option_value(self.config, "n_trials", None)
-        if "proxy_candidates" in given or n_trials is None:
-            return int(self.options["proxy_candidates"])
-        return min(int(self.options["proxy_candidates"]), 20 * int(n_trials))
-
     def export_source(self, params: dict, model: Any) -> str:
         """Standalone PyTorch source: the network class, its construction and a training loop."""
         from jupyter_automl.spaces.nas.export import export_source
@@ -750,16 +735,6 @@ class TorchSpace(SearchSpace):
 def _params_key(params: Mapping[str, Any]) -> str:
     """One candidate's identity (resolved params), as text."""
     return json.dumps(dict(params), sort_keys=True, default=str)
-
-
-def _share_of(budget: Any, share: float) -> Any:
-    """A budget that ends once ``share`` of ``budget``'s remaining time is used."""
-    if budget is None or getattr(budget, "deadline", None) is None:
-        return budget
-    from jupyter_automl.evaluate import TrialBudget
-
-    deadline = time.monotonic() + share * max(0.0, budget.remaining())
-    return TrialBudget(min(deadline, budget.deadline), budget.stop)
 
 
 def _closest(choices: Sequence[Any], wanted: Any) -> Any:
