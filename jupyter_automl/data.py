@@ -108,6 +108,7 @@ class Dataset:
                 columns = [str(c) for c in self.X.columns]
             elif hasattr(self.X, "fingerprint_bytes"):  # an ImageStream: a sample, never a full copy
                 digest.update(self.X.fingerprint_bytes())
+                columns = []
             else:
                 digest.update(np.ascontiguousarray(self.X).tobytes())
                 columns = []

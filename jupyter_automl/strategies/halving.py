@@ -21,8 +21,9 @@ class EpochHalvingPruner(BasePruner):
     Unlike Optuna's ``SuccessiveHalvingPruner``, the first rung promotes nobody until
     ``warmup`` candidates have reached it: otherwise the first candidate, alone at every
     rung, trains to the end before anything is known, which on a one-minute budget is most
-    of the budget. Later rungs promote their first arrival (it beat the first rung), so a
-    search always has a candidate trained to the end to return.
+    of the budget. The search's first candidate is the exception: it trains to the end, so a
+    model exists early whatever ends the search (a Stop, an interrupt, the budget). Later rungs
+    promote their first arrival (it beat the first rung).
 
     Parameters
     ----------
@@ -56,6 +57,18 @@ class EpochHalvingPruner(BasePruner):
             epochs *= self.reduction
         return rungs
 
+    def _someone_promoted(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        """Whether another trial finished, or went on past the first rung (it was promoted)."""
+        for other in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
+                                                              optuna.trial.TrialState.RUNNING)):
+            if other.number == trial.number:
+                continue
+            if other.state == optuna.trial.TrialState.COMPLETE:
+                return True
+            if other.last_step is not None and other.last_step >= self.min_epochs:
+                return True
+        return False
+
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         step = trial.last_step
         if step is None or step not in self.rungs(step + 1):
@@ -70,7 +83,9 @@ class EpochHalvingPruner(BasePruner):
                   if t.number != trial.number and step in t.intermediate_values]
         others = [v for v in others if not math.isnan(v)]
         if step == self.min_epochs and len(others) + 1 < self.warmup:
-            return True  # looked at: the first rung promotes once enough candidates are known
+            # looked at: the first rung promotes once enough candidates are known, but the
+            # search's first candidate trains on, so a model exists early whatever ends the search
+            return self._someone_promoted(study, trial)
         sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
         better = sum(1 for v in others if sign * v > sign * value)
         keep = max(1, (len(others) + 1) // self.reduction)
