@@ -564,6 +564,14 @@ class LiveView(Observer):
                 self._handle.update(bundle, raw=True)
             else:
                 self.output.append_display_data(_Raw(bundle))
+        elif self._handle is None and threading.current_thread() is threading.main_thread():
+            # a foreground search ends in its own cell: the cell keeps the result alone (emptied
+            # outputs would be saved as blank `text/plain ""` outputs, one per handle)
+            from IPython.display import clear_output
+
+            clear_output(wait=True)
+            display(bundle, raw=True)
+            result._shown_in_cell = _execution_count()
         else:
             target = self._handle or self._view_handle
             target.update(bundle, raw=True)
