@@ -98,7 +98,7 @@ def test_strategy_auto_is_screened_evolution_on_nas_cell_and_tpe_elsewhere():
     assert SearchConfig(space="nas-mlp").strategy == "tpe"
     two = SearchConfig(space="nas-cell", objectives=["accuracy", "params"])
     assert two.strategy == "tpe"  # a Pareto front: evolution has one objective
-    chosen = SearchConfig(space="nas-cell", strategy="tpe")
+    chosen = SearchConfig(space="nas-cell", strategy="tpe", time_budget=600)
     assert chosen.strategy == "tpe" and "strategy: tpe" in chosen.to_yaml()
 
 
