@@ -29,7 +29,9 @@ _OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
 def digits():
     frame = load_digits(as_frame=True)
     rows = np.random.default_rng(0).permutation(len(frame.target))[:400]
-    return frame.data.iloc[rows].reset_index(drop=True), frame.target.iloc[rows].reset_index(drop=True)
+    return frame.data.iloc[rows].reset_index(drop=True), frame.target.iloc[rows].reset_index(
+        drop=True
+    )
 
 
 def _labels(target: pd.Series, kind: str):
@@ -43,15 +45,27 @@ def _labels(target: pd.Series, kind: str):
 
 
 def _weights(result) -> set[str]:
-    return {t.params.get("rf_class_weight", t.params.get("et_class_weight")) for t in result.study.trials}
+    return {
+        t.params.get("rf_class_weight", t.params.get("et_class_weight"))
+        for t in result.study.trials
+    }
 
 
 @pytest.mark.parametrize("kind", ["str-object", "str-numpy", "categorical", "int"])
 def test_forests_with_balanced_class_weight_take_any_labels(digits, kind):
     X, target = digits
     y = _labels(target, kind)
-    r = ja.search(X=X, y=y, models=["random_forest", "extra_trees"], metric="balanced_accuracy",
-                  n_trials=4, cv=2, seed=0, storage="memory", display=False)
+    r = ja.search(
+        X=X,
+        y=y,
+        models=["random_forest", "extra_trees"],
+        metric="balanced_accuracy",
+        n_trials=4,
+        cv=2,
+        seed=0,
+        storage="memory",
+        display=False,
+    )
     states = [t.state for t in r.study.trials]
     errors = [t.user_attrs.get("jupyter_automl", {}).get("error") for t in r.study.trials]
     assert states == [TrialState.COMPLETE] * 4, errors
@@ -62,7 +76,11 @@ def test_forests_with_balanced_class_weight_take_any_labels(digits, kind):
     assert set(np.asarray(predicted).astype(str)) <= set(expected)
     assert (np.asarray(predicted).astype(str) == expected[:50]).mean() > 0.9
     # the labels come back as given: strings stay strings, integers integers
-    assert isinstance(predicted[0], str) if kind != "int" else np.issubdtype(np.asarray(predicted).dtype, np.integer)
+    assert (
+        isinstance(predicted[0], str)
+        if kind != "int"
+        else np.issubdtype(np.asarray(predicted).dtype, np.integer)
+    )
     proba = r.predict_proba(X.head(7))
     assert proba.shape == (7, 10) and np.allclose(proba.sum(axis=1), 1)
 
@@ -70,8 +88,17 @@ def test_forests_with_balanced_class_weight_take_any_labels(digits, kind):
 def test_string_labels_ensemble_refit_and_exported_script(digits, tmp_path):
     X, target = digits
     y = target.astype(str)
-    r = ja.search(X=X, y=y, models=["random_forest", "extra_trees", "linear"], metric="balanced_accuracy",
-                  n_trials=5, cv=2, seed=1, storage="memory", display=False)
+    r = ja.search(
+        X=X,
+        y=y,
+        models=["random_forest", "extra_trees", "linear"],
+        metric="balanced_accuracy",
+        n_trials=5,
+        cv=2,
+        seed=1,
+        storage="memory",
+        display=False,
+    )
     assert all(t.state == TrialState.COMPLETE for t in r.study.trials)
     assert "balanced" in _weights(r)
     assert r.predict_proba(X).shape == (len(X), 10)
@@ -90,13 +117,20 @@ def test_string_labels_ensemble_refit_and_exported_script(digits, tmp_path):
     """)
     X.to_csv(tmp_path / "X.csv", index=False)
     pd.DataFrame({"label": y}).to_csv(tmp_path / "y.csv", index=False)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout.split("agree ")[1]) > 0.95
     # and the script as a user runs it, on the CSV of the frame
     X.assign(**{runpy.run_path(str(path))["TARGET"]: y}).to_csv(tmp_path / "data.csv", index=False)
-    proc = subprocess.run([sys.executable, str(path), "data.csv"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=240)
+    proc = subprocess.run(
+        [sys.executable, str(path), "data.csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout.split("balanced_accuracy: ")[1].split()[0]) > 0.85
     assert (tmp_path / "best_model.pkl").exists()
@@ -109,8 +143,18 @@ def test_every_family_gives_probabilities(digits, family, tmp_path):
     X, target = digits
     rows = (target < 4).to_numpy()  # integer labels 0..3: every family applies (XGBoost too)
     X, y = X[rows].reset_index(drop=True), target[rows].to_numpy()
-    r = ja.search(X=X, y=y, models=[family], metric="balanced_accuracy", n_trials=2, cv=2, seed=0,
-                  storage="memory", display=False, ensemble=False)
+    r = ja.search(
+        X=X,
+        y=y,
+        models=[family],
+        metric="balanced_accuracy",
+        n_trials=2,
+        cv=2,
+        seed=0,
+        storage="memory",
+        display=False,
+        ensemble=False,
+    )
     assert r.best_params["model"] == family
     proba = r.predict_proba(X.head(9))
     assert proba.shape == (9, 4) and np.allclose(proba.sum(axis=1), 1)
