@@ -170,3 +170,21 @@ def test_svm_classifier_estimator_gives_probabilities(digits):
     proba = model.predict_proba(X[:5])
     assert proba.shape == (5, 10) and np.allclose(proba.sum(axis=1), 1)
     assert list(model.classes_) == [str(i) for i in range(10)]
+
+
+def test_svm_is_searched_for_log_loss():
+    """A calibrated SVC has probabilities, so a probability metric no longer leaves it out."""
+    r = ja.search(
+        data="sklearn:iris",
+        models=["svm"],
+        metric="log_loss",
+        n_trials=3,
+        cv=2,
+        seed=0,
+        storage="memory",
+        display=False,
+    )
+    assert [t.state for t in r.study.trials] == [TrialState.COMPLETE] * 3
+    assert 0 < r.best_score < 0.6
+    proba = r.predict_proba(r.dataset.X)
+    assert proba.shape == (150, 3) and np.allclose(proba.sum(axis=1), 1)

@@ -102,7 +102,7 @@ class TabularSpace(SearchSpace):
                 continue
             if family in _OPTIONAL and not is_installed(_OPTIONAL[family]):
                 continue
-            if family == "svm" and (n > SVM_MAX_SAMPLES or self.metric.needs == "proba"):
+            if family == "svm" and n > SVM_MAX_SAMPLES:
                 continue
             if family == "knn" and n > KNN_MAX_SAMPLES:
                 continue
@@ -128,7 +128,7 @@ class TabularSpace(SearchSpace):
                     reasons.append(f"{m} is not installed ({install_hint('boosting')})")
                 elif m == "svm":
                     reasons.append(
-                        f"svm is only searched up to {SVM_MAX_SAMPLES} rows and without log_loss"
+                        f"svm is only searched up to {SVM_MAX_SAMPLES} rows"
                     )
                 elif m == "knn":
                     reasons.append(f"knn is only searched up to {KNN_MAX_SAMPLES} rows")
@@ -334,7 +334,8 @@ class TabularSpace(SearchSpace):
         ):
             unweighted = [self._defaults("hist_gradient_boosting", weight="none")]
         if self.data.n_samples < LARGE_ROWS:
-            # an SVC has no predict_proba: only a regression gets the SVM default early
+            # a classifying SVC is calibrated on 3 folds (its probabilities), dear for a
+            # default: only a regression gets the SVM default early
             svm = ["svm"] if self.data.task == "regression" else []
             order = [
                 "linear",
