@@ -437,6 +437,9 @@ def study_rows(summaries: list[Any]) -> list[dict[str, Any]]:
         config = attrs.get(f"{ATTR}:config", {})
         state = attrs.get(f"{ATTR}:state", {})
         best = s.best_trial.value if s.best_trial is not None and s.best_trial.values is not None and len(s.best_trial.values) == 1 else None
+        ensemble = attrs.get(f"{ATTR}:ensemble")
+        if isinstance(ensemble, dict) and ensemble.get("score") is not None:  # result.best_score's "best"
+            best = ensemble["score"]
         rows.append({
             "name": s.study_name,
             "space": config.get("space"),
