@@ -338,6 +338,8 @@ class Search:
         final = self.space.final_model(best, trials, self.runner.oof, budget)
         self.result.final = final.description
         self.result.ensemble = final.ensemble
+        # stored, so every reader of the study (list_studies, %automl show) names the same "best"
+        self.stored_study.set_user_attr(f"{ATTR}:ensemble", final.ensemble)
         self.result.threshold = final.threshold
         from jupyter_automl.insight import conclude
 

@@ -526,11 +526,16 @@ class TabularSpace(SearchSpace):
         return fit_final_model(self, best, trials, oof, budget)
 
     def export_final(
-        self, final: dict[str, Any], *, study: str = "", holdout: float | None = None
+        self,
+        final: dict[str, Any],
+        *,
+        study: str = "",
+        holdout: float | None = None,
+        script: str = "train_best.py",
     ) -> str:
         from jupyter_automl.spaces.tabular.script import tabular_script
 
-        return tabular_script(self, final, study=study, holdout=holdout)
+        return tabular_script(self, final, study=study, holdout=holdout, script=script)
 
     def describe(self, params: dict[str, Any]) -> str:
         return str(params.get("model"))
