@@ -188,6 +188,27 @@ class Runner:
         self._close_open_trials()
         return self.stop_reason or "n_trials"
 
+    def last_chance(self, params: dict[str, Any], seconds: float) -> bool:
+        """One more trial of ``params`` in this process (no worker to start), for at most
+        ``seconds``: the run ended on its time budget before any trial completed. Recorded as
+        any trial (``last_chance`` in its attributes); returns whether it completed."""
+        import optuna
+
+        from jupyter_automl.executors.thread import ThreadExecutor
+
+        self.study.enqueue_trial(params, user_attrs={ATTR: {"last_chance": True}})
+        executor, self.executor = self.executor, ThreadExecutor(self.space, n_slots=1)
+        self.deadline, self.reserve = time.monotonic() + max(0.0, seconds), 0.0
+        self.budget = TrialBudget(self.deadline, self.stop)
+        with self._lock:
+            self._pending += 1
+        try:
+            self._one_trial(0)
+        finally:
+            self.executor = executor
+            self._close_open_trials()
+        return any(t.state == optuna.trial.TrialState.COMPLETE for t in self.study.get_trials(deepcopy=False))
+
     def _close_open_trials(self) -> None:
         """An interrupt can land between ask and tell: never leave our trials RUNNING in storage."""
         import optuna

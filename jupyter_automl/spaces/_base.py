@@ -101,6 +101,11 @@ class SearchSpace(ABC):
         """Parameters tried before the sampler takes over (cheap, strong defaults)."""
         return []
 
+    def last_chance(self) -> dict[str, Any] | None:
+        """The cheapest sure candidate, tried in the searching process when the time budget ended
+        before any trial completed (``None``: the space has none; it then ends with no model)."""
+        return None
+
     def preset(self) -> dict[str, Any]:
         """The single candidate of the ``rules`` strategy (first of the portfolio by default)."""
         portfolio = self.portfolio()

@@ -363,6 +363,13 @@ class TabularSpace(SearchSpace):
             configs.append(self._defaults("linear"))
         return configs + unweighted
 
+    def last_chance(self) -> dict[str, Any] | None:
+        """The untuned linear model (the cheapest family), else the portfolio's first candidate."""
+        if "linear" in self.families:
+            return self._defaults("linear")
+        portfolio = self.portfolio()
+        return portfolio[0] if portfolio else None
+
     def preset(self) -> dict[str, Any]:
         """Rule-based choice from the data's shape: gradient boosting, or a forest on small data."""
         configs = {c["model"]: c for c in self.portfolio()}
