@@ -696,7 +696,8 @@ class TorchSpace(SearchSpace):
         train_model(model, X, y, None, None, task=self.task, settings=settings)
         return self._label(model, params)
 
-    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None) -> str:
+    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None,
+                     script: str = "train_best.py") -> str:
         """The best trial's network as a standalone module (the final model is that network)."""
         return self.export_source(final["params"], None)
 
