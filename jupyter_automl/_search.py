@@ -55,6 +55,7 @@ class Search:
             self.executor.close()
             raise
         self.stop_event = threading.Event()
+        self._notes: list[str] = []  # said with the result (the insight's notes)
         self.observers = list(observers or [])
         self.result = SearchResult(self.stored_study, config, space=self.space, dataset=self.dataset,
                                    storage_url=self.storage_url, stop_event=self.stop_event)
@@ -320,11 +321,34 @@ class Search:
                 warnings.simplefilter("ignore", category)
             reason = self.runner.run()
             self.result.stop_reason = reason
+            deadline = self._last_chance(reason, deadline)
             from jupyter_automl.executors._tree import processes_end_with_block
 
             with processes_end_with_block():  # a fork of the final fit never outlives the search
                 self._finish(deadline)
         return reason
+
+    def _last_chance(self, reason: str, deadline: float | None) -> float | None:
+        """The budget ended before any trial completed (a loaded machine, workers slow to start):
+        the space's cheapest sure candidate runs here, in what the budget's 5 % tolerance leaves,
+        so a search still returns a model. Returns the deadline the final model then keeps to."""
+        if reason != "time_budget" or deadline is None or self.config.time_budget is None:
+            return deadline
+        if any(t.state.name == "COMPLETE" for t in self.study.get_trials(deepcopy=False)):
+            return deadline
+        params = self.space.last_chance()
+        if params is None:
+            return deadline
+        end = deadline + 0.05 * float(self.config.time_budget) + 1.0
+        seconds = 0.6 * (end - time.monotonic())  # the rest: the final fit and the result
+        if seconds <= 0.2:
+            return deadline
+        logger.warning("no trial completed in the time budget: trying the untuned %s here, for at most %.1f s",
+                       self.space.describe(params), seconds)
+        if self.runner.last_chance(params, seconds):
+            self._notes.append(f"no trial completed in the time budget: the model is the untuned "
+                               f"{self.space.describe(params)}, tried in this process after it")
+        return end
 
     def _finish(self, deadline: float | None) -> None:
         """The space fits the final model (the best trial, or what it builds from the trials)."""
@@ -336,8 +360,13 @@ class Search:
         trials = [t for t in self.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
         budget = TrialBudget(deadline, fits=self.runner.refits)
         final = self.space.final_model(best, trials, self.runner.oof, budget)
+        if self._notes:  # said with the final model, as a skipped refit is
+            said = (final.description or {}).get("note")
+            final.description = {**(final.description or {}), "note": "; ".join([*self._notes, *([said] if said else [])])}
         self.result.final = final.description
         self.result.ensemble = final.ensemble
+        # stored, so every reader of the study (list_studies, %automl show) names the same "best"
+        self.stored_study.set_user_attr(f"{ATTR}:ensemble", final.ensemble)
         self.result.threshold = final.threshold
         from jupyter_automl.insight import conclude
 

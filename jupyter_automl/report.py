@@ -81,7 +81,10 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         best = {"trial": b.number, "score": _finite(b.value), "score_std": _finite(b.score_std), "model": b.model,
                 "params": best_params, "param_order": list(best_params),
                 "genotype": b.extra.get("genotype"), "diagram": b.diagram}
-    counts = digest.counts
+    # stopped trials are stored as FAIL with a "stopped" reason: counted apart, not as failures
+    counts = dict(digest.counts)
+    counts["STOPPED"] = sum(1 for r in records if r.state == "STOPPED")
+    counts["FAIL"] = max(0, counts.get("FAIL", 0) - counts["STOPPED"])
 
     config_text = config_cell_text(config)
     return add_score_order({
@@ -98,6 +101,7 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
             "n_complete": counts["COMPLETE"],
             "n_pruned": counts["PRUNED"],
             "n_failed": counts["FAIL"],
+            "n_stopped": counts["STOPPED"],  # 1.2: cut short by Stop or an interrupt, not failures
             "n_running": counts["RUNNING"],
             "state": study_state(attrs),
             "stop_reason": state.get("reason"),
@@ -116,7 +120,15 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         "environment": attrs.get(f"{ATTR}:environment", {}),
         "fingerprint": attrs.get(f"{ATTR}:fingerprint", {}),
         "insight": attrs.get(f"{ATTR}:insight"),  # 1.1; None for studies of older versions
+        "ensemble": attrs.get(f"{ATTR}:ensemble"),  # 1.2: the final model when an ensemble was kept
+        "score_bounds": list(_bounds(attrs.get(f"{ATTR}:metric"))),  # 1.2: charts stay within them
     })
+
+
+def _bounds(metric: str | None) -> tuple[float | None, float | None]:
+    from jupyter_automl.evaluate.metrics import metric_bounds
+
+    return metric_bounds(metric)
 
 
 def add_score_order(payload: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +186,7 @@ def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
            "score": _finite(r.value) if r.values is None or len(r.values) == 1 else [_finite(v) for v in r.values],
            "score_std": _finite(r.score_std), "duration_s": _finite(round(r.duration_s, 3)),
            "state": r.state, "params": r.params, "param_order": list(r.params or {}),
-           "error": r.error or r.extra.get("reason")}
+           "error": r.error or r.extra.get("reason") or r.extra.get("stopped")}
     # the params stay on every row (pruned and failed too); the reason goes beside them
     if pareto:
         row["pareto"] = True
@@ -257,11 +269,33 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return "" if v is None else format_score(v, digits) if isinstance(v, (float, list)) else str(v)
 
 
-def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: int = 190, direction: str = "maximize") -> str:
+def score_range(ys: list[float], bounds: tuple[float | None, float | None] = (None, None)) -> tuple[float, float]:
+    """The y range of a score chart: the data with a margin, never beyond the metric's ``bounds``.
+
+    >>> tuple(round(v, 3) for v in score_range([0.972], (0.0, 1.0)))
+    (0.953, 0.991)
+    >>> score_range([0.995, 1.0], (0.0, 1.0))[1]
+    1.0
+    """
+    lo, hi = min(ys), max(ys)
+    pad = 0.05 * (hi - lo) if hi - lo > 1e-12 else max(0.01, 0.02 * abs(hi))
+    y0, y1 = lo - pad, hi + pad
+    if bounds[0] is not None:
+        y0 = max(y0, bounds[0])
+    if bounds[1] is not None:
+        y1 = min(y1, bounds[1])
+    if y1 - y0 < 1e-12:  # a value on the bound itself: open the range inwards
+        y0, y1 = (y0 - 2 * pad, y1) if bounds[1] is not None and y1 >= bounds[1] else (y0, y1 + 2 * pad)
+    return y0, y1
+
+
+def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: int = 190, direction: str = "maximize",
+                    bounds: tuple[float | None, float | None] = (None, None)) -> str:
     """An inline SVG: every trial's score against time (dots) and the best so far (a step line).
 
     Text and frame take the surrounding text colour (``currentColor``), so the chart reads on a
-    light or a dark page, and after a sanitizer strips style attributes.
+    light or a dark page, and after a sanitizer strips style attributes. The y axis stays within
+    the metric's ``bounds`` (an accuracy axis never passes 1).
     """
     pts = [(h["elapsed_s"], h["score"], h["best"]) for h in history if h.get("score") is not None and h.get("elapsed_s") is not None]
     pad_l, pad_r, pad_t, pad_b = 52, 10, 10, 30
@@ -275,11 +309,7 @@ def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: 
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts] + [p[2] for p in pts if p[2] is not None]
         x0, x1 = 0.0, max(max(xs), 1e-9)
-        y0, y1 = min(ys), max(ys)
-        if y1 - y0 < 1e-12:
-            y0, y1 = y0 - 0.5, y1 + 0.5
-        margin = 0.05 * (y1 - y0)
-        y0, y1 = y0 - margin, y1 + margin
+        y0, y1 = score_range(ys, bounds)
 
         def sx(x: float) -> float:
             return pad_l + (x - x0) / (x1 - x0) * w
@@ -302,8 +332,8 @@ def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: 
         if prev is not None:
             line.append(f"{sx(x1):.1f},{sy(prev):.1f}")
             parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="#e0474c" stroke-width="2"/>')
-        for frac in (0.0, 0.5, 1.0):
-            yv = y0 + margin + frac * (y1 - y0 - 2 * margin)
+        lo, hi = min(ys), max(ys)
+        for yv in dict.fromkeys((lo, (lo + hi) / 2, hi)):  # the data's ends and middle, once each
             parts.append(f'<text x="{pad_l - 4}" y="{sy(yv) + 3:.1f}" text-anchor="end" fill="currentColor">'
                          f'{html.escape(format_score(yv, 3))}</text>')
         parts.append(f'<text x="{pad_l}" y="{height - 10}" fill="currentColor">0 s</text>')
@@ -350,19 +380,22 @@ def _leaderboard_html(payload: dict[str, Any], rows: int) -> str:
     body = []
     for row in payload["leaderboard"]["rows"][:rows]:
         model = str(row.get("model"))
-        body.append("<tr>" + "".join([
+        muted = ' style="opacity:0.6"' if row.get("state") in ("PRUNED", "STOPPED") else ""  # cut short
+        body.append(f"<tr{muted}>" + "".join([
             _cell(_fmt(row.get("rank")), numeric=True), _cell(str(row.get("trial")), numeric=True),
             _cell(shorten(model, 40), full=model), _cell(format_score(row.get("score")), numeric=True),
             _cell(format_score(row.get("score_std")), numeric=True),
             _cell(format_score(row.get("duration_s"), 2), numeric=True), _cell(str(row.get("state"))),
             _params_cell(row)]) + "</tr>")
+    if not body:  # an empty state, not an empty block
+        body.append(f'<tr><td colspan="{len(cols)}" {_TD}><span {_MUTED}>no finished trial yet</span></td></tr>')
     shown = min(rows, len(payload["leaderboard"]["rows"]))
     more = payload["leaderboard"].get("total_rows", len(payload["leaderboard"]["rows"])) - shown
     table = ('<table class="jupyter-automl-leaderboard" style="border-collapse:collapse;font-size:12px;max-width:100%">'
              "<thead><tr>" + "".join(f"<th {_TH}>{c}</th>" for c, _ in cols)
              + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
     if more > 0:
-        table += f"<div {_MUTED}>… {more} more trials (result.leaderboard has them all)</div>"
+        table += f"<div {_MUTED}>… {plural(more, 'more trial')} (result.leaderboard has them all)</div>"
     return table
 
 
@@ -372,14 +405,20 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
     s = payload["study"]
     best = payload.get("best") or {}
     head = (f"<b>{e(str(s.get('name')))}</b> · {e(str(s.get('space')))} / {e(str(s.get('strategy')))} · "
-            f"{e(str(s.get('metric')))} ({e(str(s.get('direction')))}) · {s.get('n_trials', 0)} trials "
-            f"({s.get('n_complete', 0)} complete, {s.get('n_pruned', 0)} pruned, {s.get('n_failed', 0)} failed) · "
+            f"{e(str(s.get('metric')))} ({e(str(s.get('direction')))}) · {e(counts_text(s))} · "
             f"{e(str(s.get('state')))}")
     if best:
         model = str(best.get("model"))
-        head += (f"<br>best: <b>{e(format_score(best.get('score')))}</b> ± {e(format_score(best.get('score_std')))}"
-                 f' — trial {best.get("trial")} (<span title="{e(model)}">{e(shorten(model, 60))}</span>)')
-    chart = best_so_far_svg(payload.get("history", []), direction=str(s.get("direction")))
+        single = (f"<b>{e(format_score(best.get('score')))}</b>{e(_std_text(best))} — trial {best.get('trial')} "
+                  f'(<span title="{e(model)}">{e(shorten(model, 60))}</span>)')
+        ensemble = payload.get("ensemble")
+        if ensemble and ensemble.get("score") is not None:  # the final model, what result.best_score says
+            head += (f"<br>best: <b>{e(format_score(ensemble['score']))}</b> ensemble of "
+                     f"{e(plural(len(ensemble.get('members') or {}), 'trial'))} (CV) · best single trial: {single}")
+        else:
+            head += f"<br>best: {single}"
+    chart = best_so_far_svg(payload.get("history", []), direction=str(s.get("direction")),
+                            bounds=_bounds(s.get("metric")))
     parts = [f'<div class="jupyter-automl-result" style="font-family:sans-serif;font-size:13px">'
              f'<div style="margin-bottom:6px;overflow-wrap:anywhere">{head}</div>',
              '<div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start">',
@@ -400,15 +439,50 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
     return "".join(parts)
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 trial"``, ``"3 trials"``.
+
+    >>> plural(1, "trial"), plural(0, "trial"), plural(2, "row")
+    ('1 trial', '0 trials', '2 rows')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def counts_text(study: dict[str, Any]) -> str:
+    """``"4 trials (2 complete, 1 pruned, 1 stopped)"``: the finished trials, zero counts left out.
+
+    >>> counts_text({"n_trials": 1, "n_complete": 1})
+    '1 trial (1 complete)'
+    >>> counts_text({"n_trials": 3, "n_complete": 1, "n_failed": 1, "n_stopped": 1})
+    '3 trials (1 complete, 1 failed, 1 stopped)'
+    """
+    parts = [f"{int(study.get('n_complete') or 0)} complete"]
+    parts += [f"{int(study.get(key) or 0)} {label}" for key, label in
+              (("n_pruned", "pruned"), ("n_failed", "failed"), ("n_stopped", "stopped")) if study.get(key)]
+    return f"{plural(int(study.get('n_trials') or 0), 'trial')} ({', '.join(parts)})"
+
+
+def _std_text(best: dict[str, Any]) -> str:
+    """`` ± 0.0100``, or nothing when there is no spread to show (one fold, no folds)."""
+    std = _finite(best.get("score_std"))
+    return "" if std is None else f" ± {format_score(std)}"
+
+
 def payload_text(payload: dict[str, Any], rows: int = 10) -> str:
     """Plain-text summary with the top of the leaderboard."""
     s = payload["study"]
     best = payload.get("best") or {}
     lines = [f"SearchResult {s.get('name')}: {s.get('space')}/{s.get('strategy')}, {s.get('metric')}, "
-             f"{s.get('n_trials', 0)} trials ({s.get('n_failed', 0)} failed), {s.get('state')}"]
+             f"{counts_text(s)}, {s.get('state')}"]
     if best:
-        lines.append(f"best {s.get('metric')} {format_score(best.get('score'))} ± {format_score(best.get('score_std'))} "
-                     f"(trial {best.get('trial')}, {best.get('model')})")
+        ensemble = payload.get("ensemble")
+        single = f"{format_score(best.get('score'))}{_std_text(best)} (trial {best.get('trial')}, {best.get('model')})"
+        if ensemble and ensemble.get("score") is not None:
+            lines.append(f"best {s.get('metric')} {format_score(ensemble['score'])}: ensemble of "
+                         f"{plural(len(ensemble.get('members') or {}), 'trial')} (CV); "
+                         f"best single trial {single}")
+        else:
+            lines.append(f"best {s.get('metric')} {single}")
     from jupyter_automl.insight.svg import insight_text
 
     if insight_text(payload):

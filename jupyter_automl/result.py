@@ -127,7 +127,13 @@ class SearchResult:
 
     @property
     def best_score(self) -> float | None:
-        """Cross-validated score of the best trial (of the ensemble when one was kept)."""
+        """The cross-validated score of the final model: what the result's header, ``ja.list_studies()``
+        and the exported script's docstring call "best".
+
+        It is the ensemble's score when an ensemble was kept (the header then shows the best single
+        trial's score beside it, named as such), otherwise the best trial's. ``None`` before any
+        trial completed.
+        """
         if self.ensemble is not None:
             return self.ensemble["score"]
         best = self._best_trial()
@@ -216,7 +222,7 @@ class SearchResult:
     def payload(self, max_rows: int = 200) -> dict[str, Any]:
         """The versioned JSON record (``application/vnd.jupyter-automl.result.v1+json``)."""
         payload = study_payload(self.study, storage=self.storage_url, max_rows=max_rows)
-        if self.ensemble is not None:
+        if self.ensemble is not None or self.done:  # a finished run's own answer, even None
             payload["ensemble"] = self.ensemble
         if self.insight is not None and not payload.get("insight"):
             payload["insight"] = self.insight

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from jupyter_automl.storage import ATTR
+from jupyter_automl.storage import ATTR, _process_start
 
 __all__ = [
     "SUMMARY_ATTR",
@@ -60,15 +60,6 @@ _STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _process_start(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 # ----------------------------------------------------------------------------- truthful state
@@ -390,7 +381,7 @@ def _row_of(study: Any, attrs: dict[str, Any], state: str, summary: dict[str, An
         "metric": attrs.get(f"{ATTR}:metric"),
         "direction": directions[0] if len(directions) == 1 else "multi",
         "n_trials": summary.get("n_trials"),
-        "best_score": best.get("value") if len(directions) == 1 else None,
+        "best_score": _best_score(attrs, best) if len(directions) == 1 else None,
         "state": state,
         "started": summary.get("started"),
         "updated": updated,
@@ -408,6 +399,14 @@ def _row_of(study: Any, attrs: dict[str, Any], state: str, summary: dict[str, An
     if message is not None:
         row["message"] = message
     return row
+
+
+def _best_score(attrs: dict[str, Any], best: dict[str, Any]) -> Any:
+    """What ``result.best_score`` says: the kept ensemble's score, else the best trial's."""
+    ensemble = attrs.get(f"{ATTR}:ensemble")
+    if isinstance(ensemble, dict) and ensemble.get("score") is not None:
+        return ensemble["score"]
+    return best.get("value")
 
 
 def _one_line(exc: BaseException) -> str:

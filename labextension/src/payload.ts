@@ -23,6 +23,8 @@ export interface IStudyInfo {
   nComplete: number;
   nPruned: number;
   nFailed: number;
+  /** Payload 1.2: trials cut short by Stop or an interrupt (not failures). */
+  nStopped: number;
   nRunning: number;
   state: string;
   stopReason: string | null;
@@ -104,6 +106,10 @@ export interface IResultPayload {
   genotype: string | null;
   /** Payload 1.1: held-out score and charts (drawn by `insight.ts`); `null` in 1.0. */
   insight: unknown;
+  /** The kept ensemble (the final model; its score is `result.best_score`), or `null`. */
+  ensemble: { score: number | null; members: number } | null;
+  /** Payload 1.2: the values the metric can take (`[0, 1]` for accuracy); `null`: unbounded. */
+  scoreBounds: [number | null, number | null];
 }
 
 export type ParseOutcome =
@@ -161,6 +167,7 @@ function parseStudy(raw: IJSONObject): IStudyInfo {
     nComplete: int(raw.n_complete),
     nPruned: int(raw.n_pruned),
     nFailed: int(raw.n_failed),
+    nStopped: int(raw.n_stopped),
     nRunning: int(raw.n_running),
     state: str(raw.state) ?? 'unknown',
     stopReason: str(raw.stop_reason),
@@ -404,7 +411,16 @@ export function parsePayload(data: unknown): ParseOutcome {
       genotype: isObject(data.best) ? str(data.best.genotype) : null,
       insight: isObject(data.insight)
         ? withScoreOrder(data.insight, data.score_order)
-        : null
+        : null,
+      ensemble: isObject(data.ensemble)
+        ? {
+            score: num(data.ensemble.score),
+            members: Object.keys(obj(data.ensemble.members)).length
+          }
+        : null,
+      scoreBounds: Array.isArray(data.score_bounds)
+        ? [num(data.score_bounds[0]), num(data.score_bounds[1])]
+        : [null, null]
     }
   };
 }
@@ -517,6 +533,27 @@ export function formatParam(value: JSONValue | undefined): string {
     return value ? 'True' : 'False';
   }
   return value === null ? 'None' : JSON.stringify(value);
+}
+
+/** `1 trial`, `3 trials` (the Python side's `plural`). */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `4 trials (2 complete, 1 pruned, 1 stopped)`: zero counts left out (the Python side's `counts_text`). */
+export function countsText(s: IStudyInfo): string {
+  const parts = [`${s.nComplete} complete`];
+  const more: [number, string][] = [
+    [s.nPruned, 'pruned'],
+    [s.nFailed, 'failed'],
+    [s.nStopped, 'stopped']
+  ];
+  for (const [n, label] of more) {
+    if (n) {
+      parts.push(`${n} ${label}`);
+    }
+  }
+  return `${plural(s.nTrials, 'trial')} (${parts.join(', ')})`;
 }
 
 /** `k=v, k=v, …` of a row's key parameters (the Python side's `params_text`). */

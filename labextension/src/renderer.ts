@@ -10,10 +10,12 @@ import {
   ILeaderboardRow,
   IResultPayload,
   SortKey,
+  countsText,
   formatScore,
   formatScoreValue,
   paramsText,
   parsePayload,
+  plural,
   shorten,
   sortRows
 } from './payload';
@@ -145,7 +147,9 @@ export class ResultView extends Widget {
     }
     figures.appendChild(board);
     const chart = h('div', 'jp-AutoML-chart-box');
-    chart.appendChild(bestSoFarChart(payload.history));
+    chart.appendChild(
+      bestSoFarChart(payload.history, 420, 190, payload.scoreBounds)
+    );
     figures.appendChild(chart);
     this.node.appendChild(figures);
     if (payload.diagram) {
@@ -204,19 +208,29 @@ export class ResultView extends Widget {
     const facts = [
       `${s.space ?? '?'} / ${s.strategy ?? '?'}`,
       `${s.metric ?? '?'} (${s.direction})`,
-      `${s.nTrials} trials (${s.nComplete} complete, ${s.nPruned} pruned, ${s.nFailed} failed)`
+      countsText(s)
     ];
     head.appendChild(h('span', 'jp-AutoML-facts', facts.join(' · ')));
     if (payload.best) {
       const b = payload.best;
       const best = h('div', 'jp-AutoML-best');
       best.appendChild(document.createTextNode('best: '));
+      const ensemble = payload.ensemble;
+      if (ensemble && ensemble.score !== null) {
+        // the final model, what result.best_score says; the best single trial named beside it
+        best.appendChild(h('b', '', formatScoreValue(ensemble.score)));
+        best.appendChild(
+          document.createTextNode(
+            ` ensemble of ${plural(ensemble.members, 'trial')} (CV) · best single trial: `
+          )
+        );
+      }
       best.appendChild(h('b', '', formatScoreValue(b.score)));
       const model = b.model ?? '?';
+      const std =
+        b.scoreStd === null ? '' : ` ± ${formatScoreValue(b.scoreStd)}`;
       best.appendChild(
-        document.createTextNode(
-          ` ± ${formatScoreValue(b.scoreStd)} — trial ${b.trial ?? '?'} (`
-        )
+        document.createTextNode(`${std} — trial ${b.trial ?? '?'} (`)
       );
       const name = h('span', 'jp-AutoML-model', shorten(model, 60));
       name.title = model;

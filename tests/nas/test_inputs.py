@@ -190,3 +190,67 @@ def test_the_magic_takes_a_folder_path_and_a_dataset_variable(tmp_path: Path, mo
     finally:
         for name in ("train_set", "automl"):
             shell.user_ns.pop(name, None)
+
+
+# ------------------------------------------------------------------------------ bad input
+class Stream(torch.utils.data.IterableDataset):
+    def __iter__(self):
+        yield from ((torch.zeros(3, 8, 8), 0) for _ in range(10))
+
+
+def test_what_cannot_be_read_is_refused_before_any_work_naming_what_is_accepted(tmp_path: Path) -> None:
+    with pytest.raises(ja.DataError, match="iterable-style dataset"):
+        search(Stream())
+    (tmp_path / "loose").mkdir()
+    Image.fromarray(colour_images(1)[0][0]).save(tmp_path / "loose" / "a.png")
+    (tmp_path / "loose" / "red").mkdir()
+    with pytest.raises(ja.DataError, match="beside the class folders"):
+        search(str(tmp_path / "loose"))
+    pairs = [(np.zeros((3, 8, 8)), "a label"), (np.zeros((3, 9, 9)), "b")]
+    with pytest.raises(ja.DataError, match="item 1 of the dataset"):
+        search(pairs_dataset(pairs))
+
+
+def pairs_dataset(pairs: list[tuple[Any, Any]]) -> Dataset:
+    class Pairs(Dataset):
+        def __len__(self) -> int:
+            return len(pairs)
+
+        def __getitem__(self, i: int) -> tuple[Any, Any]:
+            return pairs[i]
+
+    return Pairs()
+
+
+# ------------------------------------------------------------------------- augmentation
+def test_augmentation_changes_training_batches_only_and_is_written_into_the_export(tmp_path: Path) -> None:
+    images, labels = colour_images()
+    nchw = images.transpose(0, 3, 1, 2).astype(np.float32)
+    plain = search(X=nchw, y=labels, augment="none", n_trials=1)
+    augmented = search(X=nchw, y=labels, augment=["crop", "flip"], n_trials=1)
+    assert plain.space.augmentations() == () and augmented.space.augmentations() == ("crop", "flip")
+    # same seed, same architecture: only the training batches differ, so the weights do
+    same = [(a == b).all() for a, b in zip(plain.best_model.state_dict().values(),
+                                            augmented.best_model.state_dict().values(), strict=True)]
+    assert not all(same)
+    # predictions see the images as given: predicting twice gives the same answer
+    assert (augmented.predict_proba(nchw[:10]) == augmented.predict_proba(nchw[:10])).all()
+    source = augmented.export(tmp_path / "net.py").read_text()
+    assert "AUGMENT = ('crop', 'flip')" in source
+    assert "AUGMENT = ()" in plain.export(tmp_path / "plain.py").read_text()
+
+
+# ---------------------------------------------------------------------------- regression
+def test_nas_mlp_regression_on_diabetes_beats_the_mean_on_held_out_rows() -> None:
+    from sklearn.datasets import load_diabetes
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+    result = ja.search(X=X_train, y=y_train, space="nas-mlp", n_trials=4, storage="memory", display=False,
+                       executor="thread", device="cpu")
+    predicted = result.predict(X_test)
+    # in the target's units (training standardised it): better than predicting the training mean
+    assert abs(float(np.mean(predicted)) - float(y_test.mean())) < 0.5 * float(y_test.std())
+    assert r2_score(y_test, predicted) > 0.2

@@ -364,6 +364,13 @@ class TabularSpace(SearchSpace):
             configs.append(self._defaults("linear"))
         return configs + unweighted
 
+    def last_chance(self) -> dict[str, Any] | None:
+        """The untuned linear model (the cheapest family), else the portfolio's first candidate."""
+        if "linear" in self.families:
+            return self._defaults("linear")
+        portfolio = self.portfolio()
+        return portfolio[0] if portfolio else None
+
     def preset(self) -> dict[str, Any]:
         """Rule-based choice from the data's shape: gradient boosting, or a forest on small data."""
         configs = {c["model"]: c for c in self.portfolio()}
@@ -527,11 +534,16 @@ class TabularSpace(SearchSpace):
         return fit_final_model(self, best, trials, oof, budget)
 
     def export_final(
-        self, final: dict[str, Any], *, study: str = "", holdout: float | None = None
+        self,
+        final: dict[str, Any],
+        *,
+        study: str = "",
+        holdout: float | None = None,
+        script: str = "train_best.py",
     ) -> str:
         from jupyter_automl.spaces.tabular.script import tabular_script
 
-        return tabular_script(self, final, study=study, holdout=holdout)
+        return tabular_script(self, final, study=study, holdout=holdout, script=script)
 
     def describe(self, params: dict[str, Any]) -> str:
         return str(params.get("model"))

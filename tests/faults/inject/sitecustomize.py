@@ -12,6 +12,8 @@ Environment:
   JA_FAULT_AFTER  fits of that class that succeed first in each process (default 0)
   JA_FAULT_BYTES  what ``memory`` allocates (default 2 GiB)
   JA_FAULT_UNLESS a file: while it exists, fits do not fault (a test switches the fault off)
+  JA_FAULT_SPARE_PID a process id whose fits never fault (the searching process: only its
+                  workers' fits do)
   JA_FAULT_PLAN   several at once, e.g. "KNeighborsClassifier=segfault,ExtraTreesClassifier=memory"
                   (each class its own fault; JA_FAULT_MODEL is then ignored)
 """
@@ -99,7 +101,8 @@ if _FAULT or _PLAN:
         def _faulty_fit(self, *args, **kwargs):
             fits[0] += 1
             switch = os.environ.get("JA_FAULT_UNLESS")
-            if fits[0] > _after and not (switch and os.path.exists(switch)):
+            spared = os.environ.get("JA_FAULT_SPARE_PID") == str(os.getpid())
+            if fits[0] > _after and not (switch and os.path.exists(switch)) and not spared:
                 _fail(fault)
             return original_fit(self, *args, **kwargs)
 
