@@ -90,10 +90,23 @@ class Search:
 
         config = self.config
         self.space = make_space(config, self.search_data, threads=self.threads)
+        self._check_folds(getattr(self.space, "fidelity", None))
         with quiet_optuna():  # Optuna warns that some sampler options are experimental
             self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs,
                                         options=config.strategy_options, space=self.space)
         self.pruner = make_pruner(config.pruner, space=config.space, n_objectives=len(self.space.directions))
+
+    def _check_folds(self, fidelity: Any) -> None:
+        """A regression fold of one row scores NaN (R² is undefined): refused before any trial."""
+        n = self.search_data.n_samples
+        if fidelity is None or fidelity.method != "cv" or self.dataset.task != "regression" or n >= 2 * fidelity.folds:
+            return
+        held = f" after the held-out {self.config.holdout:.0%}" if self.holdout is not None else ""
+        raise DataError(
+            f"{n} rows{held} are too few for {fidelity.folds}-fold cross-validation of a regression: a fold "
+            f"needs at least 2 rows to be scored; pass cv={max(2, n // 2)}"
+            + (", holdout=None" if self.holdout is not None else "") + " or give more rows"
+        )
 
     def _open_stored_study(self) -> None:
         """Create the study in its storage, or load it to resume; fail trials whose worker is gone."""
