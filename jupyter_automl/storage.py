@@ -153,7 +153,6 @@ def resolve_storage(storage: str | None) -> Any:
     url = storage_url(storage)
     if url in _CACHE:
         return _CACHE[url]
-    check_storage_directory(storage)
     if url == "memory":
         return optuna.storages.InMemoryStorage()  # never shared: each search keeps its own
     try:
