@@ -153,7 +153,14 @@ def test_absolute_path_under_a_missing_directory_is_not_created(tmp_path):
 
 def test_resume_of_a_missing_name_lists_the_studies_there(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    common = {"X": X40, "y": CLASSES, "models": ["linear"], "cv": 2, "n_trials": 1, "display": False}
+    common = {
+        "X": X40,
+        "y": CLASSES,
+        "models": ["linear"],
+        "cv": 2,
+        "n_trials": 1,
+        "display": False,
+    }
     ja.search(name="churn-v2", **common)
     db = tmp_path / ".jupyter_automl" / "studies.db"
     before = db.stat().st_size, len(ja.list_studies())
@@ -169,7 +176,9 @@ def test_resume_of_a_missing_name_lists_the_studies_there(tmp_path, monkeypatch)
 def test_an_empty_feature_column_is_dropped_with_a_note(caplog):
     X = X40.assign(empty=np.nan, blank=pd.Series([None] * 40, dtype=object))
     with caplog.at_level(logging.WARNING, logger="jupyter_automl"):
-        result = ja.search(X=X, y=CLASSES, models=["linear"], cv=2, n_trials=1, storage="memory", display=False)
+        result = ja.search(
+            X=X, y=CLASSES, models=["linear"], cv=2, n_trials=1, storage="memory", display=False
+        )
     note = "dropped 2 empty columns (all values missing): ['empty', 'blank']"
     assert note in caplog.text
     assert list(result.dataset.X.columns) == ["a", "b", "c"]
@@ -178,6 +187,15 @@ def test_an_empty_feature_column_is_dropped_with_a_note(caplog):
 
 
 def test_regression_metric_on_integer_classes_runs_when_the_task_is_forced():
-    result = ja.search(X=X40, y=CLASSES, metric="r2", task="regression", models=["linear"], cv=2,
-                       n_trials=1, storage="memory", display=False)
+    result = ja.search(
+        X=X40,
+        y=CLASSES,
+        metric="r2",
+        task="regression",
+        models=["linear"],
+        cv=2,
+        n_trials=1,
+        storage="memory",
+        display=False,
+    )
     assert result.task == "regression"
