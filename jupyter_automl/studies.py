@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from jupyter_automl.storage import ATTR
+from jupyter_automl.storage import ATTR, _process_start
 
 __all__ = [
     "SUMMARY_ATTR",
@@ -60,15 +60,6 @@ _STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _process_start(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 # ----------------------------------------------------------------------------- truthful state

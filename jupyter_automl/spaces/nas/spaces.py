@@ -54,6 +54,13 @@ _OBJECTIVES_EXTRA = ("params", "latency")
 _BUILD_LOCK = threading.Lock()
 #: Epochs a candidate trains at most by default; successive halving stops most after 1 or 3.
 AUTO_EPOCHS = 9
+#: With epochs left to the search (the default) and a time budget, this share of the budget is
+#: kept for the final training of the best architecture, on every row, for as many epochs as
+#: fit in it (at most :data:`FINAL_MAX_EPOCHS`): the search looks cheaply, the model trains long.
+FINAL_SHARE = 0.35
+FINAL_MAX_EPOCHS = 60
+#: Epochs a candidate trains at most in such a search (successive halving: 1, then 3).
+FINAL_SEARCH_EPOCHS = 3
 
 
 def short_budget(config: Any) -> bool:
@@ -140,6 +147,8 @@ class TorchSpace(SearchSpace):
         self._evaluations: dict[str, tuple[int | None, Evaluation]] = {}
         #: trained weights of the best few candidates (by params key), kept in this process only
         self._states: dict[str, tuple[float, dict[str, Any]]] = {}
+        #: seconds per epoch per training row of each candidate trained (by params key)
+        self._epoch_cost: dict[str, float] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """Weights kept for the final model stay in the kernel: a pickled space (for workers or a
@@ -343,8 +352,8 @@ class TorchSpace(SearchSpace):
         given = getattr(self.data, "batch_size", None)
         if name == "batch_size" and given:  # the DataLoader the data came in says it
             return int(given)
-        if name == "epochs":
-            return AUTO_EPOCHS
+        if name == "epochs":  # with a final training, the search only ranks: 1 epoch, 3 for the best
+            return FINAL_SEARCH_EPOCHS if self.final_training() else AUTO_EPOCHS
         if name == "batch_size":
             rows = len(self.data.y) * (1.0 - float(self.options["val_fraction"]))
             return int(min(128, max(16, 2 ** round(np.log2(max(1.0, rows / 16))))))
@@ -547,6 +556,7 @@ class TorchSpace(SearchSpace):
                 "device": outcome.device,
                 # the runner keeps this much time back for the final refit on all the data
                 "fit_seconds_estimate": outcome.seconds,
+                "epoch_seconds_per_row": outcome.seconds / max(1, outcome.epochs_run) / max(1, len(train)),
                 # shown beside the trial (leaderboard, live view): the rung it reached
                 **({"reason": "the time budget ended its training after epoch "
                               f"{outcome.epochs_run} of {settings.epochs}"}
@@ -555,6 +565,7 @@ class TorchSpace(SearchSpace):
             fit_seconds=time.perf_counter() - start,
         )
         self._evaluations[key] = (getattr(trial, "number", None), evaluation)
+        self._epoch_cost[key] = float(evaluation.user_attrs["epoch_seconds_per_row"])
         evaluation = Evaluation(values=evaluation.values, user_attrs=evaluation.user_attrs,
                                 fit_seconds=evaluation.fit_seconds,
                                 model_state={k: v.detach().clone() for k, v in model.state_dict().items()})
@@ -566,7 +577,11 @@ class TorchSpace(SearchSpace):
 
     def observe(self, params: dict, evaluation: Evaluation) -> None:
         """A candidate trained in a worker came back: keep its weights if it is among the best."""
-        self._keep_state(_params_key(self.resolve(params)), evaluation)
+        key = _params_key(self.resolve(params))
+        self._keep_state(key, evaluation)
+        cost = (evaluation.user_attrs or {}).get("epoch_seconds_per_row")
+        if cost:
+            self._epoch_cost[key] = float(cost)
 
     def _keep_state(self, key: str, evaluation: Evaluation) -> None:
         if evaluation.model_state is None:
@@ -622,9 +637,28 @@ class TorchSpace(SearchSpace):
         X, y = self.prepared()
         model = self.build(params)
         self._fit_scaling(model, X)
-        train_model(model, X, y, None, None, task=self.task, settings=self.settings(params),
-                    budget=budget)
+        settings = self._final_settings(params, len(X), budget)
+        train_model(model, X, y, None, None, task=self.task, settings=settings, budget=budget,
+                    keep_on_deadline=self.final_training())  # sized to the time left: a late end keeps its last epoch
         return self._label(model, params)
+
+    def final_training(self) -> bool:
+        """Whether the final model trains as long as the time kept for it allows (the user left
+        ``epochs`` to the search and gave a time budget)."""
+        return not _user_set(self.config, "epochs") and _option_value(self.config, "time_budget", None) is not None
+
+    def _final_settings(self, params: Mapping[str, Any], rows: int, budget: Any) -> Any:
+        """The training settings of the final fit: the trial's, or with :meth:`final_training`
+        as many epochs as fit in 85 % of the time left (at most :data:`FINAL_MAX_EPOCHS`)."""
+        import dataclasses
+
+        settings = self.settings(params)
+        cost = self._epoch_cost.get(_params_key(params))
+        left = budget.remaining() if budget is not None else float("inf")
+        if not self.final_training() or not cost or not np.isfinite(left):
+            return settings
+        epochs = int(0.85 * left / (cost * max(1, rows)))
+        return dataclasses.replace(settings, epochs=max(1, min(FINAL_MAX_EPOCHS, epochs)))
 
     def refit_seconds(self, best: Any) -> float:
         """Expected seconds to train ``best`` again on all the searched rows."""
@@ -645,6 +679,8 @@ class TorchSpace(SearchSpace):
         # the runner keeps this back once per final fit; with a held-out split the trial's
         # network is the first one (no training), so only the refit on all rows costs time
         fits = 2.0 if _option_value(self.config, "holdout", None) else 1.0
+        if self.final_training():  # the final model trains long: a fixed share of the budget
+            return min(max(needed, FINAL_SHARE * float(budget)), 0.5 * float(budget)) / fits
         return (needed if budget is None else min(needed, 0.1 * float(budget))) / fits
 
     def final_model(self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any) -> FinalModel:
