@@ -25,6 +25,17 @@ __all__ = ["Search", "quiet_optuna"]
 logger = logging.getLogger("jupyter_automl")
 
 
+def _storage_file_exists(url: str) -> bool:
+    """Whether a local storage URL's file is there (``memory`` counts as there: it holds nothing)."""
+    from pathlib import Path
+
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///") :]).exists()
+    if url.startswith("journal:"):
+        return Path(url[len("journal:") :]).exists()
+    return True
+
+
 class Search:
     """A configured search, ready to run in the foreground or in a background thread.
 
@@ -37,6 +48,9 @@ class Search:
                  namespace: dict[str, Any] | None = None, observers: list[Any] | None = None) -> None:
         self.started = time.monotonic()  # the time budget covers everything from here, imports included
         self.config = config
+        from jupyter_automl.storage import check_storage_directory
+
+        check_storage_directory(config.storage)  # a mistyped directory is said before any work
         if config.resume and config.name:  # a study another process runs: said before any work
             from jupyter_automl.storage import StudyLock, storage_url
 
@@ -90,10 +104,23 @@ class Search:
 
         config = self.config
         self.space = make_space(config, self.search_data, threads=self.threads)
+        self._check_folds(getattr(self.space, "fidelity", None))
         with quiet_optuna():  # Optuna warns that some sampler options are experimental
             self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs,
                                         options=config.strategy_options, space=self.space)
         self.pruner = make_pruner(config.pruner, space=config.space, n_objectives=len(self.space.directions))
+
+    def _check_folds(self, fidelity: Any) -> None:
+        """A regression fold of one row scores NaN (R² is undefined): refused before any trial."""
+        n = self.search_data.n_samples
+        if fidelity is None or fidelity.method != "cv" or self.dataset.task != "regression" or n >= 2 * fidelity.folds:
+            return
+        held = f" after the held-out {self.config.holdout:.0%}" if self.holdout is not None else ""
+        raise DataError(
+            f"{n} rows{held} are too few for {fidelity.folds}-fold cross-validation of a regression: a fold "
+            f"needs at least 2 rows to be scored; pass cv={max(2, n // 2)}"
+            + (", holdout=None" if self.holdout is not None else "") + " or give more rows"
+        )
 
     def _open_stored_study(self) -> None:
         """Create the study in its storage, or load it to resume; fail trials whose worker is gone."""
@@ -109,11 +136,26 @@ class Search:
 
         config = self.config
         self.storage_url = storage_url(config.storage)
+        # a local study is run by one process: resume=True naming none there is a slip (a server
+        # database is shared, and the first of several machines started alike creates the study)
+        local = self.storage_url == "memory" or self.storage_url.startswith(("sqlite:///", "journal:"))
+        if config.resume and config.name and local and not _storage_file_exists(self.storage_url):
+            raise ConfigError(f"option 'resume': there is no study {config.name!r} in {self.storage_url} (the file "
+                              "does not exist); check the name and storage, or pass resume=False to start it")
         self.storage = resolve_storage(config.storage)
         # the names alone: Optuna's study summaries would read every trial of every study
         existing = {s.study_name for s in self.storage.get_all_studies()} if config.name else set()
         self.name = config.name or default_study_name(self.dataset.source, config.space, config.strategy)
         self.resumed = config.name in existing
+        if config.resume and config.name and local and not self.resumed:
+            from jupyter_automl._errors import did_you_mean
+
+            names = sorted(existing)
+            listed = (f"; its studies: {', '.join(repr(n) for n in names[:10])}" + (" …" if len(names) > 10 else "")
+                      if names else "; it holds no study")
+            raise ConfigError(f"option 'resume': there is no study {config.name!r} in {self.storage_url}"
+                              f"{did_you_mean(config.name, names)}{listed}; check the name, or pass resume=False "
+                              "to start it")
         if self.resumed and not config.resume:
             raise ConfigError(
                 f"option 'name': a study {self.name!r} already exists in {self.storage_url}; "

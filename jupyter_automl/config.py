@@ -32,6 +32,8 @@ SpaceName = Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"]
 #: Below this time budget (seconds) the NAS defaults buy architectures rather than screening
 #: and width (``benchmarks/nas_shapes.py``).
 SHORT_BUDGET_S = 180.0
+#: The longest study name accepted (it names files, URLs and sidebar rows).
+MAX_NAME_LENGTH = 200
 StrategyName = Literal["auto", "rules", "random", "tpe", "gp", "evolution", "darts"]
 MetricName = Literal["auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"]
 ModelFamily = Literal["linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"]
@@ -275,6 +277,13 @@ class SearchConfig(BaseModel):
     def _check_name(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("must not be empty")
+        if value is not None and len(value) > MAX_NAME_LENGTH:
+            raise ValueError(f"got a name of {len(value)} characters ({value[:20]!r}…); give one of at most "
+                             f"{MAX_NAME_LENGTH} characters")
+        if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            bad = next(ch for ch in value if ord(ch) < 32 or ord(ch) == 127)
+            raise ValueError(f"got {value[:40]!r}, which holds the control character {bad!r}; use letters, "
+                             "digits, spaces and punctuation only")
         return value
 
     @model_validator(mode="after")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +24,11 @@ from jupyter_automl.inputs import (
 )
 
 __all__ = ["Dataset", "load_dataset", "bundled_datasets", "detect_task"]
+
+logger = logging.getLogger("jupyter_automl")
+
+#: Fewer rows than this cannot be learned from and cross-validated (two folds of two rows).
+MIN_ROWS = 4
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -294,17 +300,27 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
         name = f"target {target!r}" if target else "y"
         fix = f"df.dropna(subset=[{target!r}])" if target else "X, y = X[~pd.isna(y)], y[~pd.isna(y)]"
         raise DataError(f"{name} has {int(missing.sum())} missing values (NaN); drop those rows first: {fix}")
+    if n < MIN_ROWS:
+        raise DataError(f"the data has {n} row{'s' if n != 1 else ''}: too few to learn from and cross-validate; "
+                        f"give at least {MIN_ROWS} rows (two folds of two), and many more for a useful model")
+    detail = ""
     if kind == "table":
         check_column_names(frame.columns, what="X")
         check_cell_types(frame)
         empty = frame.isna().all(axis=0).to_numpy()
-        if empty.any():  # nothing to learn from an empty column
+        if empty.all():
+            raise DataError(f"every feature column is empty (all values missing): {_preview(frame.columns)}; "
+                            "nothing to learn from: check how the data was read or joined")
+        if empty.any():  # nothing to learn from an empty column: dropped, and said
+            dropped = [str(c) for c in frame.columns[empty]]
             frame = frame.loc[:, ~empty]
+            detail = f"dropped {len(dropped)} empty column{'s' if len(dropped) > 1 else ''} (all values missing): {dropped[:5]}"
+            logger.warning("%s", detail)
         frame = tidy_columns(frame)
-        if frame.shape[1] == 0:
-            raise DataError("every feature column is empty (all values missing)")
         check_finite(frame)
     detected, reason = detect_task(y_arr, metric)
+    if task == "auto" and metric != "auto":
+        check_metric_fits_target(y_arr, metric)
     if task == "auto":
         task = detected
     else:
@@ -338,7 +354,7 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
             rare = counts[counts < 2].index.tolist()[:5]
             raise DataError(f"classes {rare} have a single example; cross-validation needs at least 2 per class (drop or merge them)")
     return Dataset(X=frame, y=y_arr, task=task, source=source, target=target, classes=classes, kind=kind,  # type: ignore[arg-type]
-                   task_reason=reason)
+                   task_reason=reason, detail=detail)
 
 
 def _as_1d(y: Any) -> np.ndarray:
@@ -406,6 +422,23 @@ def detect_task(y: np.ndarray, metric: str = "auto") -> tuple[Task, str]:
                               f"(at most {MAX_INTEGER_CLASSES}: classes); pass task='regression' for a count")
     return "regression", (f"the target has {n_unique} distinct integer values "
                           f"(more than {MAX_INTEGER_CLASSES}: a regression); pass task='multiclass' for classes")
+
+
+def check_metric_fits_target(y: np.ndarray, metric: str) -> None:
+    """Refuse a metric of one task on a target whose values say the other (``task`` not given).
+
+    A classification metric on a continuous target, or ``r2`` on a few integer classes, is
+    almost always a slip; the message says how to force the task when it is not.
+    """
+    by_values, why = detect_task(y, "auto")
+    if metric in CLASSIFICATION_METRICS and by_values == "regression":
+        force = "" if _looks_continuous(y) else ", or pass task='multiclass' if these values are classes"
+        raise DataError(f"metric {metric!r} scores a classification but the target looks like a regression "
+                        f"({why.split(';')[0]}): use a regression metric (r2, rmse, mae){force}")
+    if metric in REGRESSION_METRICS and by_values != "regression":
+        raise DataError(f"metric {metric!r} scores a regression but the target looks like a {by_values} "
+                        f"classification ({why.split(';')[0]}): use a classification metric such as "
+                        f"'accuracy' or 'roc_auc', or pass task='regression' if the values are numbers to predict")
 
 
 def read_text_table(path: Path, sep: str = ",") -> pd.DataFrame:

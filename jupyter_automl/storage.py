@@ -66,6 +66,33 @@ def storage_url(storage: str | None) -> str:
     )
 
 
+def check_storage_directory(storage: str | None) -> None:
+    """Refuse a storage file in a directory that does not exist (only the default one is created).
+
+    A typo in a path must not leave a database in a new directory tree (or at the filesystem
+    root, for ``sqlite:////...``): said before any work, naming the missing directory.
+    """
+    if storage is None or storage == "memory":
+        return
+    url = storage_url(storage)
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///") :])
+    elif url.startswith("journal:"):
+        path = Path(url[len("journal:") :])
+    else:
+        return
+    if path.name == "" or path.parent.exists() or path.parent.name == DEFAULT_STORAGE_PATH.parent.name:
+        return  # an existing directory (a file there is refused when opened), or the default one
+    missing = path.parent
+    while not missing.parent.exists():
+        missing = missing.parent
+    raise ConfigError(
+        f"option 'storage': the directory {str(path.parent)!r} does not exist ({str(missing)!r} is missing; "
+        f"relative paths are read from {Path.cwd()}): create it first (os.makedirs) or give a file in an "
+        "existing directory; nothing was written"
+    )
+
+
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***`` (for messages and listings)."""
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
