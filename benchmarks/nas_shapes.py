@@ -178,6 +178,8 @@ def run_one(variant: str, options: dict[str, Any], budget: float, seed: int, row
         "architectures": len(genotypes), "complete": sum(t.state.name == "COMPLETE" for t in trials),
         "epochs_max": max((len(t.intermediate_values) for t in trials), default=0),
         "final": (result.final or {}).get("note") if isinstance(result.final, dict) else None,
+        "notes": (result.insight or {}).get("notes"),
+        "refit_s": ((result.insight or {}).get("seconds") or {}).get("refit"),
         "best": (result.best_params or {}).get("genotype") if result.best_model is not None else None,
         "load": round(load, 2),
     }

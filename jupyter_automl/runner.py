@@ -62,8 +62,8 @@ def trial_record(trial: Any, space: Any = None, started_wall: float | None = Non
     """Build a :class:`TrialRecord` from an Optuna ``FrozenTrial``."""
     info = dict(trial.user_attrs.get(ATTR, {}))
     if "epochs_run" not in info and trial.intermediate_values and "n_params" in (info.get("key_params") or {}):
-        # a pruned NAS trial: the rung it reached is the epochs it reported (steps count from 0)
-        info["epochs_run"] = max(trial.intermediate_values) + 1
+        # a pruned NAS trial: the rung it reached (the step it reports is the epochs trained)
+        info["epochs_run"] = max(trial.intermediate_values)
     values = tuple(trial.values) if trial.values is not None else None
     params = dict(trial.params)
     model = info.get("model") or (space.describe(params) if space is not None and params else str(params.get("model", "")))

@@ -59,11 +59,11 @@ def test_a_minute_of_default_search_trains_many_architectures_and_returns_a_mode
     assert len(architectures) >= 10, len(architectures)
     # most stop at the first rung, the best train longer: successive halving over epochs
     epochs = sorted(max(t.intermediate_values) for t in trained)
-    assert epochs[0] == 1 and epochs[-1] >= 3, epochs
+    assert epochs[0] <= 2 and epochs[-1] >= 3, epochs
     # the leaderboard says which rung each architecture reached, pruned ones too
     board = result.leaderboard
     pruned = board[board["state"] == "PRUNED"]
-    assert len(pruned) and (pruned["epochs_run"] == 1).any(), board[["state", "epochs_run"]]
+    assert len(pruned) and (pruned["epochs_run"] < 3).all(), board[["state", "epochs_run"]]
     accuracy = float(np.mean(result.predict(X[:200]) == y[:200]))
     assert accuracy > 0.5, accuracy  # three classes: a trained network, not chance
 

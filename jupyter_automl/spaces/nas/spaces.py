@@ -638,6 +638,9 @@ class TorchSpace(SearchSpace):
         model = self.build(params)
         self._fit_scaling(model, X)
         settings = self._final_settings(params, len(X), budget)
+        kept = self._states.get(_params_key(params)) if self.final_training() else None
+        if kept is not None:  # the final training goes on from the trial's weights (a warm start)
+            model.load_state_dict(kept[1])
         train_model(model, X, y, None, None, task=self.task, settings=settings, budget=budget,
                     keep_on_deadline=self.final_training())  # sized to the time left: a late end keeps its last epoch
         return self._label(model, params)
@@ -668,6 +671,8 @@ class TorchSpace(SearchSpace):
         seconds = float(info.get("fit_seconds_estimate") or 0.0)
         epochs = int(self.settings(dict(best.params)).epochs)
         run = max(1, int(info.get("epochs_run") or epochs))
+        if self.final_training():  # it goes on from the trial's weights: one epoch is worth it
+            epochs = 1
         train_share = 1.0 - float(self.options["val_fraction"])
         return seconds * epochs / run / max(0.05, train_share)
 
