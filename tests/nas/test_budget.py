@@ -63,7 +63,8 @@ def test_a_minute_of_default_search_trains_many_architectures_and_returns_a_mode
     # the leaderboard says which rung each architecture reached, pruned ones too
     board = result.leaderboard
     pruned = board[board["state"] == "PRUNED"]
-    assert len(pruned) and (pruned["epochs_run"] < 3).all(), board[["state", "epochs_run"]]
+    # (a trial the deadline stopped before its first epoch has no rung)
+    assert len(pruned) and (pruned["epochs_run"].dropna() < 3).all(), board[["state", "epochs_run"]]
     accuracy = float(np.mean(result.predict(X[:200]) == y[:200]))
     assert accuracy > 0.5, accuracy  # three classes: a trained network, not chance
 
