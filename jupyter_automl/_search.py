@@ -90,7 +90,7 @@ class Search:
 
     def _plan_parallelism(self) -> None:
         """Parallel trials, and BLAS/OpenMP threads per trial so they never oversubscribe the cores."""
-        from jupyter_automl.runner import cores
+        from jupyter_automl.executors._base import cores
 
         self.n_jobs = cores() if self.config.n_jobs == -1 else self.config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)

@@ -130,3 +130,11 @@ def check_evaluation(evaluation: Any, *, n_objectives: int, n_samples: int | Non
         tuple(float(v) for v in seq) if isinstance(values, (tuple, list)) else float(values)
     )
     return evaluation
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

@@ -146,7 +146,7 @@ class DaskExecutor(Executor):
         self._payload: Any = None
 
     def start(self) -> None:
-        from jupyter_automl.runner import cores
+        from jupyter_automl.executors._base import cores
 
         self.client = _client(self.address, max(1, min(self.n_slots, cores())), self.threads)
         self.client.wait_for_workers(1, timeout=120)  # a local cluster's workers may be restarting

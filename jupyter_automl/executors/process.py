@@ -130,7 +130,7 @@ class WorkerPool:
             return worker
 
     def release(self, worker: _Worker) -> None:
-        from jupyter_automl.runner import cores
+        from jupyter_automl.executors._base import cores
 
         if not worker.alive():
             return

@@ -91,3 +91,17 @@ def test_ja_search_is_the_entry_point():
     from jupyter_automl import _entry
 
     assert ja.search is _entry.search
+
+
+#: what the executors sit below: the runner asks them to run trials, never the other way round
+ABOVE_EXECUTORS = ("jupyter_automl.runner", "jupyter_automl._search", "jupyter_automl.result")
+
+
+def test_executors_do_not_import_the_runner_that_drives_them():
+    problems = [
+        f"{path.relative_to(PACKAGE)}:{line} imports {module}"
+        for path in sorted((PACKAGE / "executors").glob("*.py"))
+        for module, line in _imports(path).items()
+        if module.startswith(ABOVE_EXECUTORS)
+    ]
+    assert problems == []
