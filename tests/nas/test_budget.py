@@ -147,3 +147,26 @@ def test_a_study_is_never_left_running(tmp_path: Any) -> None:
     with pytest.raises(RuntimeError, match="breaks at the start"):
         run_search(config, observers=[_Broken()])
     assert _state(storage, "broken") == "failed"
+
+
+def test_large_data_is_searched_on_a_subsample_and_the_final_model_trains_on_every_row() -> None:
+    """6,000 images and 40 s: a search epoch on all 4,800 training rows would cost over a tenth of
+    the budget here, so the trials rank architectures on the same stratified 1,000 rows and the
+    final training goes on from the best trial's weights on every row."""
+    from jupyter_automl.spaces.nas.spaces import SEARCH_MIN_ROWS
+
+    X, y = coloured_shapes(6000)
+    start = time.monotonic()
+    result = ja.search(X=X, y=y, space="nas-cell", time_budget=40, storage="memory", display=False)
+    assert time.monotonic() - start <= 40 * 1.05 + 1
+    assert result.best_model is not None
+    trained = [t for t in result.study.get_trials() if t.user_attrs.get(ATTR, {}).get("search_rows")]
+    assert trained
+    rows = {t.user_attrs[ATTR]["search_rows"] for t in trained}
+    assert len(rows) == 1, rows  # one subsample for every trial: their scores compare
+    assert abs(rows.pop() - SEARCH_MIN_ROWS) <= 3  # stratified: each class rounds its share
+    assert result.final["search_rows"] == SEARCH_MIN_ROWS
+    notes = " ".join(result.insight["notes"])
+    assert "not refit on all rows" not in notes, notes  # the final training saw every row
+    X_new, y_new = coloured_shapes(600, seed=1)
+    assert np.mean(result.predict(X_new) == y_new) > 0.5  # three classes: chance is a third

@@ -63,6 +63,19 @@ FINAL_MAX_EPOCHS = 60
 FINAL_SEARCH_EPOCHS = 3
 
 
+#: With a final training (:meth:`NasSpace.final_training`), a search epoch costs at most this
+#: share of the time budget: on large data, search trials train on a stratified subsample of the
+#: training rows (the same one for every trial) and only the final model sees them all.
+SEARCH_EPOCH_SHARE = 1 / 40
+#: input values (C×H×W, or features) per second that one CPU core's epoch gets through on the
+#: search's half-width networks (measured: 1.3 million on this project's 2-core machine), and a
+#: GPU's assumed speed-up (not measured: no GPU so far)
+SEARCH_VALUES_PER_SECOND = 1.2e6
+GPU_SPEEDUP = 30.0
+#: the subsample never goes below this many rows
+SEARCH_MIN_ROWS = 1000
+
+
 def short_budget(config: Any) -> bool:
     """Whether the run's time budget is a short one (below ``config.SHORT_BUDGET_S``)."""
     budget = _option_value(config, "time_budget", None)
@@ -310,6 +323,39 @@ class TorchSpace(SearchSpace):
         mask = np.asarray(self.data.validation, dtype=bool)
         return np.flatnonzero(~mask), np.flatnonzero(mask)
 
+    def search_rows(self) -> int | None:
+        """Rows a search trial trains on (and validates on) when the data are too large for a
+        search epoch to cost at most :data:`SEARCH_EPOCH_SHARE` of the budget, else ``None``.
+
+        Only with a final training, which trains the chosen network on every row; the number
+        follows from the input's size and the device, so every worker uses the same subsample.
+        """
+        if not self.final_training():
+            return None
+        X, y = self.prepared()
+        values = max(1, int(np.prod(X.shape[1:])))
+        speed = SEARCH_VALUES_PER_SECOND
+        if str(_option_value(self.config, "device", "auto")).startswith(("cuda", "auto")):
+            import torch
+
+            if torch.cuda.is_available():
+                speed *= GPU_SPEEDUP
+        budget = float(_option_value(self.config, "time_budget", 0.0))
+        rows = max(SEARCH_MIN_ROWS, int(budget * SEARCH_EPOCH_SHARE * speed / values))
+        train_rows = len(y) * (1.0 - float(self.options["val_fraction"]))
+        return rows if rows < train_rows else None
+
+    def _subsample(self, positions: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
+        """A seeded (stratified for classification) subsample of ``positions`` of at most
+        :meth:`search_rows` rows, the same for every trial of the search."""
+        from jupyter_automl.evaluate.torch_training import split_indices
+
+        rows = self.search_rows()
+        if rows is None or len(positions) <= rows:
+            return positions
+        _, kept = split_indices(y[positions], self.task, rows / len(positions), seed)
+        return positions[kept]
+
     def augmentations(self) -> tuple[str, ...]:
         """The augmentations training applies: ``auto`` is a random crop on images, nothing on tables."""
         value = _option_value(self.config, "augment", "auto")
@@ -527,6 +573,7 @@ class TorchSpace(SearchSpace):
         seed = int(_option_value(self.config, "seed", 0))
         train, val = self._split(y, seed) if self._given_split() else split_indices(
             y, self.task, float(self.options["val_fraction"]), seed)
+        train, val = self._subsample(train, y, seed), self._subsample(val, y, seed + 1)
         model = self.build(params)
         self._fit_scaling(model, X[train])
         n_params = count_parameters(model)
@@ -552,6 +599,7 @@ class TorchSpace(SearchSpace):
                 "genotype": params["genotype"],
                 "n_params": n_params,
                 "epochs_run": outcome.epochs_run,
+                **({"search_rows": int(len(train))} if self.search_rows() is not None else {}),
                 "history": [round(v, 6) for v in outcome.history],
                 "device": outcome.device,
                 # the runner keeps this much time back for the final refit on all the data
@@ -629,21 +677,48 @@ class TorchSpace(SearchSpace):
     def fit_final(self, params: dict, budget: Any) -> nn.Module:
         """Train on all the data for the same number of epochs; return the CPU module.
 
-        Raises ``TrialTimeout`` when the budget ends it (the caller keeps the trial's model).
+        With a final training (:meth:`final_training`) the trial's kept weights train on for as
+        many epochs as fit, on every row or, when two epochs of them do not fit, on a stratified
+        subsample (:meth:`_final_rows`). Raises ``TrialTimeout`` when the budget ends it or not
+        even the search's rows fit (the caller keeps the trial's model).
         """
-        from jupyter_automl.evaluate.torch_training import train_model
+        from jupyter_automl.evaluate import TrialTimeout
+        from jupyter_automl.evaluate.torch_training import split_indices, train_model
 
         params = self.resolve(params)
         X, y = self.prepared()
         model = self.build(params)
         self._fit_scaling(model, X)
-        settings = self._final_settings(params, len(X), budget)
+        rows = None
+        if self.final_training() and budget is not None and self._states.get(_params_key(params)) is not None:
+            rows = self._final_rows(params, budget.remaining())
+            if rows is None:
+                raise TrialTimeout("not even one epoch on the searched rows fits in the time left")
+        if rows is not None and rows < len(y):
+            seed = int(_option_value(self.config, "seed", 0))
+            _, kept_rows = split_indices(y, self.task, rows / len(y), seed + 2)
+            X, y = X[kept_rows], y[kept_rows]
+        settings = self._final_settings(params, len(y), budget)
         kept = self._states.get(_params_key(params)) if self.final_training() else None
         if kept is not None:  # the final training goes on from the trial's weights (a warm start)
             model.load_state_dict(kept[1])
         train_model(model, X, y, None, None, task=self.task, settings=settings, budget=budget,
                     keep_on_deadline=self.final_training())  # sized to the time left: a late end keeps its last epoch
         return self._label(model, params)
+
+    def _final_rows(self, params: Mapping[str, Any], left: float) -> int | None:
+        """Rows the final training uses: every row when two epochs of them fit in 85 % of the
+        ``left`` seconds, else as many as do (never fewer than the search trained on); ``None``
+        when not even those fit (the trial's network is kept as trained)."""
+        cost = self._epoch_cost.get(_params_key(params))
+        X, y = self.prepared()
+        if not cost or not np.isfinite(left):
+            return len(y)
+        fit = int(0.85 * left / (2 * cost))
+        least = self.search_rows() or len(y)
+        if fit >= len(y):
+            return len(y)
+        return max(fit, least) if cost * least <= 0.85 * left else None
 
     def final_training(self) -> bool:
         """Whether the final model trains as long as the time kept for it allows (the user left
@@ -701,11 +776,20 @@ class TorchSpace(SearchSpace):
         needed = self.refit_seconds(best)
         description: dict[str, Any] = {"kind": "trial-network", "trial": best.number, "params": dict(best.params),
                                        "fit_seconds": round(needed, 3)}
+        if self.search_rows() is not None:  # the search looked on a subsample; the final training sees every row
+            description["search_rows"] = self.search_rows()
         kept = self._kept_model(params)
         if kept is not None and getattr(budget, "fits", 1.0) > 1:
             description["trained_on"] = "the trial's training split"
             return FinalModel(kept, description)
         left = budget.remaining() if budget is not None else float("inf")
+        rows = self._final_rows(params, left) if kept is not None and self.final_training() else None
+        if rows is not None:  # the trial's weights train on for what fits: every row, or a subsample
+            description["final_rows"] = rows
+            if rows < len(self.prepared()[1]):
+                description["trained_on"] = (f"a stratified {rows} of the {len(self.prepared()[1])} rows "
+                                             "(training on every row did not fit in the time left)")
+            needed = 0.0
         if kept is not None and needed * 1.1 > left:
             description["note"] = (f"not retrained on all rows: that takes about {needed:.1f} s and {max(0.0, left):.1f} s "
                                    f"were left; the model is trial {best.number}'s network as the search trained it")
