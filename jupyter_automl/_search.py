@@ -420,3 +420,6 @@ class Search:
         )
         if note:
             logger.warning("%s", note)
+        trained_on = getattr(self.space, "trained_on", None)  # a NAS final training (or refit) that ran
+        if trained_on and self.result.final is not None:
+            self.result.final["trained_on"] = trained_on

@@ -162,6 +162,7 @@ class TorchSpace(SearchSpace):
         self._states: dict[str, tuple[float, dict[str, Any]]] = {}
         #: seconds per epoch per training row of each candidate trained (by params key)
         self._epoch_cost: dict[str, float] = {}
+        self.trained_on: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """Weights kept for the final model stay in the kernel: a pickled space (for workers or a
@@ -704,6 +705,10 @@ class TorchSpace(SearchSpace):
             model.load_state_dict(kept[1])
         train_model(model, X, y, None, None, task=self.task, settings=settings, budget=budget,
                     keep_on_deadline=self.final_training())  # sized to the time left: a late end keeps its last epoch
+        total = len(self.prepared()[1])
+        #: what the last final fit trained on, said in ``result.final["trained_on"]``
+        self.trained_on = ("every row" if len(y) == total else
+                           f"a stratified {len(y)} of the {total} rows (training on every row did not fit in the time left)")
         return self._label(model, params)
 
     def _final_rows(self, params: Mapping[str, Any], left: float) -> int | None:
@@ -785,10 +790,6 @@ class TorchSpace(SearchSpace):
         left = budget.remaining() if budget is not None else float("inf")
         rows = self._final_rows(params, left) if kept is not None and self.final_training() else None
         if rows is not None:  # the trial's weights train on for what fits: every row, or a subsample
-            description["final_rows"] = rows
-            if rows < len(self.prepared()[1]):
-                description["trained_on"] = (f"a stratified {rows} of the {len(self.prepared()[1])} rows "
-                                             "(training on every row did not fit in the time left)")
             needed = 0.0
         if kept is not None and needed * 1.1 > left:
             description["note"] = (f"not retrained on all rows: that takes about {needed:.1f} s and {max(0.0, left):.1f} s "
