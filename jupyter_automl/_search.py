@@ -292,6 +292,10 @@ class Search:
         self.summary = SummaryWriter(self.stored_study, self.study).start()  # who runs it, and its counts
         try:
             self._run_trials(deadline, n_trials, runner_config)
+        except BaseException:  # no on_end: views that keep a clock (the progress bar) stop it here
+            for observer in self.observers:
+                getattr(observer, "on_abort", lambda: None)()
+            raise
         finally:
             self.executor.close()
             self.summary.close()
