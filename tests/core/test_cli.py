@@ -127,17 +127,28 @@ def _trials(tmp_path, name):
 
 
 def test_ctrl_c_exits_130_and_the_cut_trial_is_stopped_not_failed(tmp_path):
-    """Ctrl-C as a terminal sends it: SIGINT to the whole process group (the CLI and its workers)."""
+    """Ctrl-C as a terminal sends it: SIGINT to the whole process group (the CLI and its workers),
+    while a trial's fit runs (tests/faults/inject logs each RandomForest fit as it begins)."""
     import os
     import signal
+    import time
+    from pathlib import Path
 
-    (tmp_path / "s.yaml").write_text(
-        "data: sklearn:breast_cancer\nmodels: [random_forest]\ntime_budget: 10m\nname: cut\n"
-    )
+    inject = Path(__file__).parents[1] / "faults" / "inject"
+    fits = tmp_path / "fits.log"
+    env = dict(os.environ, JA_FAULT="tmpfile", JA_FAULT_MODEL="RandomForestClassifier", JA_FAULT_BYTES="0",
+               JA_FAULT_LOG=str(fits), TMPDIR=str(tmp_path),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(inject), os.environ.get("PYTHONPATH")])))
+    (tmp_path / "s.yaml").write_text("data: sklearn:breast_cancer\nmodels: [random_forest]\ntime_budget: 10m\nname: cut\n")
     proc = subprocess.Popen(_cli_command("run", "s.yaml"), cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, env=env)
     try:
-        seen = _read_until(proc.stderr, b"trial 1:")  # one trial told; the next one is fitting (seconds)
+        seen = _read_until(proc.stderr, b"trial 1:")  # one trial told
+        told = fits.read_text().count("\n")
+        deadline = time.monotonic() + 120
+        while fits.read_text().count("\n") == told:  # until a fit of the next trial has begun
+            assert time.monotonic() < deadline and proc.poll() is None, "no second trial started"
+            time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=180)
     finally:
@@ -148,11 +159,10 @@ def test_ctrl_c_exits_130_and_the_cut_trial_is_stopped_not_failed(tmp_path):
     assert "interrupted" in err and "Traceback" not in err, err
     assert b"stopped by: interrupted" in out
     states = _trials(tmp_path, "cut")
-    assert states[0][0] == "COMPLETE"
-    assert "RUNNING" not in [s for s, _ in states] and "FAIL" not in [s for s, _ in states], states
-    stopped = [info for s, info in states if s == "STOPPED"]
-    assert stopped and all(info["stopped"] == "interrupted by the user" for info in stopped), states
-    assert "0 failed" in err.splitlines()[-2] and "1 stopped" in err, err  # the progress's last line
+    assert [s for s, _ in states] == ["COMPLETE", "STOPPED"], states
+    assert states[1][1]["stopped"] == "interrupted by the user"
+    last = err.splitlines()[-2]  # the progress's last line, before the hint to resume
+    assert "ended (interrupted)" in last and "0 failed, 1 stopped" in last, err
 
 
 def test_progress_in_a_pipe_is_plain_lines(tmp_path):
