@@ -212,7 +212,7 @@ def test_progress_in_a_terminal_ticks_while_a_trial_runs(tmp_path):
     assert abs(first_spent + first_left - 20) <= 1, draws[0]  # not "0/20 s … 2 s left"
     ticks = [(spent, n) for spent, n, _ in draws]
     # the clock moved while the trial count stood still: redraws between trials
-    assert any(a[1] == b[1] and int(b[0]) > int(a[0]) for a, b in zip(ticks, ticks[1:])), ticks
+    assert any(a[1] == b[1] and int(b[0]) > int(a[0]) for a, b in zip(ticks, ticks[1:], strict=False)), ticks
     final = shown.decode(errors="replace").rsplit("\r", 2)[-2]
     assert "20/20 s" in final and "time budget used" in final and "s left" not in final, final
 
