@@ -334,6 +334,13 @@ def _section(title: str, summary: str, charts: list[dict[str, Any]], extra: str 
     )
 
 
+def _count_charts(charts: list[Any]) -> str:
+    """``"1 chart"``, ``"3 charts"``; none: they need at least two finished trials."""
+    from jupyter_automl.report import plural
+
+    return plural(len(charts), "chart") if charts else "no chart (these need at least two finished trials)"
+
+
 def insight_html(payload: dict[str, Any]) -> str:
     """The "model" and "search" sections of a payload with insight (``""`` for older payloads)."""
     insight = payload.get("insight")
@@ -355,9 +362,7 @@ def insight_html(payload: dict[str, Any]) -> str:
             model.get("charts") or [],
             _scores_table(h, payload.get("score_order")) + notes,
         ),
-        _section(
-            "search", f"— {len(search.get('charts') or [])} charts", search.get("charts") or []
-        ),
+        _section("search", "— " + _count_charts(search.get("charts") or []), search.get("charts") or []),
         "</div>",
     ]
     return "".join(parts)

@@ -4,6 +4,8 @@
  * The chart dicts are those the Python side draws (`jupyter_automl.insight`); a payload without
  * `insight` (1.0) gets no section.
  */
+import { plural } from './payload';
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PALETTE = [
   '#1f77b4',
@@ -637,7 +639,9 @@ export function insightSections(insight: Json): HTMLElement | null {
   const searchCharts = arr(search.charts);
   const searchBox = section(
     'search',
-    `— ${searchCharts.length} charts`,
+    searchCharts.length
+      ? `— ${plural(searchCharts.length, 'chart')}`
+      : '— no chart (these need at least two finished trials)',
     searchCharts
   );
   box.appendChild(searchBox);
