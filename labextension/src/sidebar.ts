@@ -323,7 +323,9 @@ export class StudiesPanel extends Widget {
       item.dataset.study = s.name;
       item.title = `${s.name}\n${storageLabel(s)}\nclick to open its leaderboard`;
       const top = h('div', 'jp-AutoML-study-top');
-      top.appendChild(h('span', 'jp-AutoML-study-name', s.name));
+      const name = h('span', 'jp-AutoML-study-name', s.name);
+      name.title = s.name; // the whole name on hover when two lines cut it
+      top.appendChild(name);
       top.appendChild(
         h('span', `jp-AutoML-state jp-AutoML-state-${s.state}`, s.state)
       );
@@ -331,7 +333,9 @@ export class StudiesPanel extends Widget {
       const best =
         s.best_score === null ? '' : ` · best ${formatNumber(s.best_score)}`;
       const trials =
-        typeof s.n_trials === 'number' ? plural(s.n_trials, 'trial') : '? trials';
+        typeof s.n_trials === 'number'
+          ? plural(s.n_trials, 'trial')
+          : '? trials';
       const facts = `${s.space ?? '?'} / ${s.strategy ?? '?'} · ${trials}${best}`;
       item.appendChild(h('div', 'jp-AutoML-study-facts', facts));
       const where = storageLabel(s);
