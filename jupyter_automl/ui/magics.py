@@ -40,7 +40,7 @@ USAGE = """\
 %automl resume NAME [VAR] [--background] [--no-display] [--time-budget T] [--n-trials N] [--storage URL]
 %automl stop                                   stop the running background searches (best model still fitted)
 %automl export NAME PATH [--storage URL]       write the best model of a study as a standalone script
-%automl panel [DATA]                           the form (prints the equivalent %%automl text)"""
+%automl panel [DATA] [--as NAME]               the form (prints the equivalent %%automl text), bound to NAME (panel)"""
 
 _COMMANDS = ("list", "show", "config", "resume", "stop", "export", "panel")
 
@@ -361,7 +361,7 @@ class AutoMLMagics(Magics):
     def _cmd_panel(self, rest: str) -> Any:
         from jupyter_automl.ui.panel import Panel
 
-        args = _Args(rest, command="%automl panel")
+        args = _Args(rest, options=("as",), command="%automl panel")
         if len(args.positional) > 1:
             raise UsageError(
                 "%automl panel: expected at most one data name, e.g. %automl panel penguins"
@@ -372,7 +372,16 @@ class AutoMLMagics(Magics):
             raise UsageError(
                 f"%automl panel: {data!r} is not a variable of the notebook{did_you_mean(data, names)}"
             )
+        variable = args.options.get("as")
+        if variable is not None and not variable.isidentifier():
+            raise UsageError(f"%automl panel: --as {variable!r} is not a variable name, e.g. --as form")
+        if variable is None:  # `panel`, unless the notebook uses that name for something else (import panel)
+            free = [n for n in ("panel", "automl_panel") if not (n in self._user_ns and not isinstance(self._user_ns[n], Panel))]
+            variable = free[0] if free else None
         panel = Panel(data, namespace=self._user_ns)
+        if variable is not None:
+            self._user_ns[variable] = panel  # the form's result is then in NAME.result
+            panel.variable = variable
         display(panel)
         return None
 

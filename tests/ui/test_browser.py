@@ -303,6 +303,7 @@ def test_panel_form_run_stop_in_jupyterlab(open_notebook) -> None:
 
     form.locator("button.jupyter-button", has_text="Run").click()
     page.wait_for_function(f"({COUNT_IN_CELL})([2, '.slick-row']) >= 1", timeout=60_000)
+    assert form.locator("button.jupyter-button:visible", has_text="Stop").count() == 1  # one Stop: the form's
     form.locator("button.jupyter-button", has_text="Stop").first.click()  # the form's Stop
     form.locator(".widget-html", has_text="ended (stopped)").wait_for(timeout=60_000)
     # the result replaces the placeholder under the form: a plain output, saved with the notebook
