@@ -855,7 +855,7 @@ class LiveView(Observer):
         for state, label in (("FAIL", "failed"), ("PRUNED", "pruned"), ("STOPPED", "stopped")):
             if self._counts.get(state):
                 extra.append(f"{self._counts[state]} {label}")
-        trials = f"{done}{of} trials" if of else plural(done, "trial")
+        trials = f"{done}{of} trial{'' if run.n_trials == 1 else 's'}" if of else plural(done, "trial")
         parts = [
             f"{_fmt_seconds(elapsed)}{budget}",
             trials + (f" ({', '.join(extra)})" if extra else ""),
