@@ -141,7 +141,7 @@ export class ResultView extends Widget {
         h(
           'div',
           'jp-AutoML-muted',
-          `… ${payload.totalRows - shown} more trials (result.leaderboard has them all)`
+          `… ${plural(payload.totalRows - shown, 'more trial')} (result.leaderboard has them all)`
         )
       );
     }
