@@ -13,17 +13,19 @@ from jupyter_automl.report import payload_html
 
 STOP_SCRIPT = textwrap.dedent(
     """
-    import json, sys, time
+    import json, sys, threading
     import jupyter_automl as ja
+    from jupyter_automl.runner import Observer
     db = sys.argv[1]
+    knn_started = threading.Event()
+    class Started(Observer):  # the knn trial goes to its worker (where its fit hangs)
+        def on_progress(self, event):
+            if event.get("event") == "trial" and event.get("model") == "knn":
+                knn_started.set()
     result = ja.search(data="sklearn:breast_cancer", models=["linear", "knn"], strategy="random", seed=0,
-                       cv=3, n_trials=8, storage=db, name="stops", display=False, background=True)
-    end = time.monotonic() + 120
-    def hanging():  # the knn trial has started (and hangs in its worker)
-        return [t for t in result.study.get_trials(deepcopy=False)
-                if t.state.name == "RUNNING" and t.params.get("model") == "knn"]
-    while not hanging() and time.monotonic() < end:
-        time.sleep(0.1)  # polling another thread's progress, as a user waits for a trial to start
+                       cv=3, n_trials=8, storage=db, name="stops", display=False, background=True,
+                       observers=[Started()])
+    assert knn_started.wait(120), "no knn trial started"
     result.stop()  # the live view's and the panel's Stop button call this
     result.wait(timeout=120)
     payload = result.payload()
