@@ -87,6 +87,24 @@ class Search:
         # the held-out rows never reach a trial: the search (its space and its workers) sees the rest
         self.holdout, self.holdout_skipped = split_holdout(self.dataset, config.holdout, config.seed)
         self.search_data = self.holdout.train if self.holdout is not None else self.dataset
+        self._check_trial_memory()
+
+    def _check_trial_memory(self) -> None:
+        """A ``trial_memory`` below the data's size could only fail every trial: said before any work."""
+        limit = self.config.trial_memory
+        if limit is None:
+            return
+        X = self.search_data.X
+        if hasattr(X, "memory_usage"):  # a DataFrame (its object columns at least their pointers)
+            size = int(X.memory_usage(index=False).sum())
+        else:
+            size = int(getattr(X, "nbytes", 0) or 0)
+        if size > limit:
+            raise ConfigError(
+                f"option 'trial_memory': {_size(limit)} is less than the data a trial trains on "
+                f"({_size(size)} in memory), so every trial would run out of memory; give at least "
+                f"{_size(2 * size)} (a fit copies its rows) or leave trial_memory unset"
+            )
 
     def _plan_parallelism(self) -> None:
         """Parallel trials, and BLAS/OpenMP threads per trial so they never oversubscribe the cores."""
@@ -427,3 +445,12 @@ class Search:
         trained_on = getattr(self.space, "trained_on", None)  # a NAS final training (or refit) that ran
         if trained_on and self.result.final is not None:
             self.result.final["trained_on"] = trained_on
+
+
+def _size(n: float) -> str:
+    """``2560000`` → ``"2.44 MB"`` (binary units, as ``trial_memory`` reads them)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TB"

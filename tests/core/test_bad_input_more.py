@@ -122,6 +122,13 @@ CASES = {
         ja.ConfigError,
         r"option 'name': got 'churn\\nv2', which holds the control character '\\n'",
     ),
+    "a trial memory below the data's size": (
+        lambda: {"X": pd.DataFrame(RNG.normal(size=(40_000, 10))), "y": np.arange(40_000) % 2,
+                 "trial_memory": "1MB"},
+        ja.ConfigError,
+        r"option 'trial_memory': 1 MB is less than the data a trial trains on \(2\.\d+ MB in memory\), so every "
+        r"trial would run out of memory; give at least [\d.]+ MB \(a fit copies its rows\) or leave trial_memory unset",
+    ),
     "a study name with an escape": (
         lambda: {"X": X40, "y": CLASSES, "name": "a\x1b[31mb"},
         ja.ConfigError,
