@@ -336,6 +336,10 @@ class Search:
                              stop=self.stop_event, n_jobs=self.executor.n_slots, stored_study=self.stored_study,
                              executor=self.executor)
         self.runner.observers.append(self.summary)  # rewrites the study's summary as trials finish
+        if self.storage_url.startswith(("sqlite:///", "journal:")):
+            from jupyter_automl.storage import StoreWatch
+
+            self.runner.store_watch = StoreWatch(self.storage_url)
         from jupyter_automl.insight import insight_allowance
 
         # the end of the run fits twice with a held-out split (searched rows, then all) and draws the insight

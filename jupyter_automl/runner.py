@@ -158,6 +158,7 @@ class Runner:
         self._pending = 0  # claimed, not yet asked
         self._kept: set[int] = set()
         self._shared = self.stored_study is self.study  # trials live in shared storage while they run
+        self.store_watch: Any = None  # a storage.StoreWatch on the local study file, set by the search
         self._heartbeat: _Heartbeat | None = None
 
     # -------------------------------------------------------------------------- loop
@@ -345,6 +346,12 @@ class Runner:
         """Copy a finished trial to the stored study (when trials run in memory), once."""
         if self._shared or frozen.number in self._kept:
             return
+        if self.store_watch is not None:  # the file deleted or replaced: stop, the trials saved beside it
+            try:
+                self.store_watch.check(self.study, self.stored_study)
+            except StorageError:
+                self.stop.set()
+                raise
         try:
             self.stored_study.add_trial(frozen)
         except Exception as exc:  # disk full, file removed, read-only...: stop, keep what is written

@@ -467,3 +467,58 @@ def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
     from jupyter_automl.studies import list_studies as listed
 
     return listed(storage)
+
+
+class StoreWatch:
+    """The local study file a search opened, checked before each finished trial is written.
+
+    A SQLite file deleted (or replaced) during a search would take the writes silently: the
+    open connection goes on writing to the unlinked file. The runner calls :meth:`check` before
+    each write; when the file is gone or is another file, the finished trials of the working
+    study go to a recovery file beside it and the search stops with a :class:`StorageError`
+    that names both.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = Path(url.split(":///", 1)[1] if url.startswith("sqlite:///") else url[len("journal:"):])
+        self.identity = self._identity()
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check(self, working: Any, record: Any) -> None:
+        """Raise :class:`StorageError` (after writing the recovery file) if the file changed."""
+        now = self._identity()
+        if now == self.identity:
+            return
+        what = "was deleted" if now is None else "was replaced by another file"
+        try:
+            recovered, count = self._recover(working, record)
+        except Exception as exc:  # noqa: BLE001 -- the error below still says what happened
+            saved = f"; the finished trials could not be saved elsewhere either ({exc})"
+        else:
+            saved = (f"; its {count} finished trials were written to {recovered}: resume from there "
+                     f"(storage: {recovered})")
+        raise StorageError(f"the study file {self.path} {what} during the search{saved}")
+
+    def _recover(self, working: Any, record: Any) -> tuple[Path, int]:
+        import optuna
+
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.stem}.recovered-{stamp}-{os.getpid()}.db")
+        trials = [t for t in working.get_trials(deepcopy=False) if t.state.is_finished()]
+        try:
+            attrs = dict(record.user_attrs)  # an unlinked file may still be readable
+        except Exception:  # noqa: BLE001
+            attrs = {}
+        study = optuna.create_study(study_name=working.study_name, storage=f"sqlite:///{target}",
+                                    directions=working.directions)
+        for key, value in attrs.items():
+            study.set_user_attr(key, value)
+        study.add_trials(trials)
+        return target, len(trials)
