@@ -358,10 +358,92 @@ class StudyLock:
 
 
 def _open_rdb(url: str) -> Any:
-    """Open a server database; two workers creating the schema at once is retried, not fatal."""
+    """Open a server database; two workers creating the schema at once is retried, not fatal.
+    Every storage call on it rides out a lost connection (a restarted server) for
+    ``JUPYTER_AUTOML_DB_RETRY_S`` seconds (default 60), see :func:`_retrying`."""
     return _create_rdb_storage(url, engine_kwargs={"pool_pre_ping": True},
                                heartbeat_interval=HEARTBEAT_INTERVAL_S,
-                               grace_period=GRACE_PERIOD_S)
+                               grace_period=GRACE_PERIOD_S, retrying=True)
+
+
+_LOST_CONNECTION = ("connection refused", "server closed the connection", "terminating connection",
+                    "could not connect", "the database system is shutting down",
+                    "the database system is starting up", "connection is closed",
+                    "consuming input failed", "connection timeout", "ssl syscall error")
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) says the database connection was lost."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if any(part in str(seen).lower() for part in _LOST_CONNECTION):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _root(exc: BaseException) -> str:
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def db_retry_seconds() -> float:
+    """How long storage calls on a server database wait out a lost connection."""
+    try:
+        return float(os.environ.get("JUPYTER_AUTOML_DB_RETRY_S", "60"))
+    except ValueError:
+        return 60.0
+
+
+def _retrying(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of an RDB storage, retried with backoff while the connection is lost (the pool's
+    dead connections dropped before each try), for :func:`db_retry_seconds`; past that a
+    :class:`StorageError` whose first line says the connection was lost and where."""
+    import functools
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline, delay = None, 0.1
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:
+                if not _connection_lost(exc):
+                    raise
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + db_retry_seconds()
+                if now >= deadline:
+                    raise StorageError(
+                        f"the database connection was lost: {redact(str(self.url))} did not answer for "
+                        f"{db_retry_seconds():.0f} s ({_root(exc)}); the finished trials are stored there: "
+                        "resume the study when it is back"
+                    ) from exc
+                try:
+                    self.engine.dispose()  # the pool's connections died with the server
+                except Exception:  # noqa: BLE001
+                    pass
+                time.sleep(min(delay, max(0.0, deadline - now)))  # backoff while the server restarts
+                delay = min(2 * delay, 2.0)
+
+    return call
+
+
+def _retrying_class() -> type:
+    import optuna
+
+    base = optuna.storages.RDBStorage
+    # the public calls, and the private ones Optuna's cached storage makes (each opens its own session)
+    private = ("_create_new_trial", "_set_trial_param", "_get_trials", "_get_best_trial_id", "_get_stale_trial_ids")
+    methods = {name: _retrying(member) for name, member in vars(base).items()
+               if callable(member) and (not name.startswith("_") or name in private)
+               and not isinstance(member, (staticmethod, classmethod))}
+    return type("RetryingRDBStorage", (base,), methods)
 
 
 def _open_sqlite(url: str) -> Any:
@@ -372,7 +454,8 @@ def _open_sqlite(url: str) -> Any:
                                skip_compatibility_check=False)
 
 
-def _create_rdb_storage(url: str, before: Callable[[], None] | None = None, **kwargs: Any) -> Any:
+def _create_rdb_storage(url: str, before: Callable[[], None] | None = None, retrying: bool = False,
+                        **kwargs: Any) -> Any:
     """``RDBStorage(url, **kwargs)`` (after ``before()``), opened again while another process
     creates the schema.
 
@@ -396,7 +479,7 @@ def _create_rdb_storage(url: str, before: Callable[[], None] | None = None, **kw
         try:
             if before is not None:
                 before()
-            return optuna.storages.RDBStorage(url, **kwargs)
+            return (_retrying_class() if retrying else optuna.storages.RDBStorage)(url, **kwargs)
         except (IntegrityError, ProgrammingError, OperationalError, sqlite3.OperationalError) as exc:
             message = str(exc)
             racing = (
