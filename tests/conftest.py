@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -279,3 +280,28 @@ def open_notebook(lab, e2e_page, request: pytest.FixtureRequest):
     _screenshot_if_failed(request, e2e_page)
     shutdown_sessions(lab)
 
+
+def run_in_terminal(command: list[str], *, cwd: Any = None, columns: int = 120, timeout: float = 180) -> tuple[int, str]:
+    """Run ``command`` with stderr on a real pseudo-terminal; its exit code and what the terminal showed."""
+    import pty
+    import select
+
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen(command, cwd=cwd, stderr=secondary, stdout=subprocess.DEVNULL,
+                            env=dict(os.environ, COLUMNS=str(columns)))
+    os.close(secondary)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([main], [], [], timeout)
+        if not ready:
+            break
+        try:
+            data = os.read(main, 4096)
+        except OSError:  # the command closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=timeout)
+    os.close(main)
+    return proc.returncode, b"".join(chunks).decode(errors="replace")

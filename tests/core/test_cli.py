@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.conftest import run_in_terminal
+
 
 def _cli(*args, cwd):
     exe = shutil.which("jupyter-automl") or None
@@ -181,39 +183,19 @@ def test_progress_in_a_pipe_is_plain_lines(tmp_path):
 
 def test_progress_in_a_terminal_ticks_while_a_trial_runs(tmp_path):
     """A real pseudo-terminal: the clock and the time left move between trials, and agree from the first draw."""
-    import os
-    import pty
     import re
-    import select
 
     (tmp_path / "s.yaml").write_text("data: sklearn:breast_cancer\nmodels: [random_forest]\ntime_budget: 20s\nname: tty\n")
-    main, secondary = pty.openpty()
-    proc = subprocess.Popen(_cli_command("run", "s.yaml"), cwd=tmp_path, stderr=secondary, stdout=subprocess.DEVNULL,
-                            env=dict(os.environ, COLUMNS="140"))
-    os.close(secondary)
-    shown = b""
-    while True:
-        ready, _, _ = select.select([main], [], [], 180)
-        if not ready:
-            break
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:  # the command closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    proc.wait(timeout=60)
-    os.close(main)
-    assert proc.returncode == 0
-    draws = re.findall(r"(\d+)/20 s, (\d+) trials?, .*?(\d+) s left", shown.decode(errors="replace"))
-    assert draws, shown
+    returncode, text = run_in_terminal(_cli_command("run", "s.yaml"), cwd=tmp_path, columns=140)
+    assert returncode == 0
+    draws = re.findall(r"(\d+)/20 s, (\d+) trials?, .*?(\d+) s left", text)
+    assert draws, text
     first_spent, _, first_left = map(int, draws[0])
     assert abs(first_spent + first_left - 20) <= 1, draws[0]  # not "0/20 s … 2 s left"
     ticks = [(spent, n) for spent, n, _ in draws]
     # the clock moved while the trial count stood still: redraws between trials
     assert any(a[1] == b[1] and int(b[0]) > int(a[0]) for a, b in zip(ticks, ticks[1:], strict=False)), ticks
-    final = shown.decode(errors="replace").rsplit("\r", 2)[-2]
+    final = text.rsplit("\r", 2)[-2]
     assert "20/20 s" in final and "time budget used" in final and "s left" not in final, final
 
 
