@@ -83,7 +83,7 @@ class Search:
         config = self.config
         source = data if data is not None else config.data
         self.dataset = load_dataset(source, config.target, X=X, y=y, task=config.task, namespace=namespace,
-                                    metric=config.metric)
+                                    metric=config.metric, column_types=config.column_types)
         # the held-out rows never reach a trial: the search (its space and its workers) sees the rest
         self.holdout, self.holdout_skipped = split_holdout(self.dataset, config.holdout, config.seed)
         self.search_data = self.holdout.train if self.holdout is not None else self.dataset

@@ -148,6 +148,9 @@ class SearchConfig(BaseModel):
     )
     target: str | int | None = Field(None, description="Target column (defaults to the bundled target).")
     task: Task = "auto"
+    column_types: dict[str, str] | None = Field(
+        None, description="How to read columns the search would read otherwise, e.g. {when: date, "
+        "notes: text, zip: categorical}; date:FORMAT gives a strptime format (date:%d/%m/%Y).")
     # what to search
     space: SpaceName = "tabular"
     strategy: StrategyName = Field(

@@ -27,6 +27,12 @@ __all__ = ["Dataset", "load_dataset", "bundled_datasets", "detect_task"]
 
 logger = logging.getLogger("jupyter_automl")
 
+#: A categorical column with more levels than this is "many-level": one-hot encoding keeps the
+#: most frequent 30, so the search also tries out-of-fold target encoding for it.
+MANY_LEVELS = 30
+#: Roles a user can give a column in ``column_types`` (``date:FORMAT`` names a strptime format).
+COLUMN_TYPES = ("numeric", "categorical", "text", "date")
+
 #: Fewer rows than this cannot be learned from and cross-validated (two folds of two rows).
 MIN_ROWS = 4
 
@@ -69,6 +75,10 @@ class Dataset:
     batch_size: int | None = None
     #: what the first progress line says after the shape (the split used, streaming)
     detail: str = ""
+    #: a table's columns read as dates (name → strptime format, ``None`` for datetime columns)
+    #: and as free text; the others are numeric or categorical by their dtype
+    dates: dict[str, str | None] = field(default_factory=dict)
+    text: list[str] = field(default_factory=list)
     _columns: tuple[list[str], list[str]] | None = field(default=None, repr=False)
     _fingerprint: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -92,7 +102,28 @@ class Dataset:
         else:
             what = f"{self.n_samples} rows × {np.shape(self.X)[1]} columns"
         task = "regression" if self.task == "regression" else f"{len(self.classes) if self.classes is not None else 0} classes"
-        return f"data: {what}, {task}" + (f"; {self.detail}" if self.detail else "")
+        return f"data: {what}, {task}" + "".join(f"; {part}" for part in (self.column_roles(), self.detail) if part)
+
+    def column_roles(self) -> str:
+        """What the search makes of a table's columns beyond numbers and few-level categories."""
+        if self.kind != "table":
+            return ""
+        parts = []
+        if self.dates:
+            parts.append(f"dates: {', '.join(self.dates)}")
+        if self.text:
+            parts.append(f"text: {', '.join(self.text)}")
+        many = self.many_level_columns()
+        if many:
+            parts.append("many-level categories: " + ", ".join(f"{c} ({n} levels)" for c, n in many.items()))
+        return "; ".join(parts)
+
+    def many_level_columns(self) -> dict[str, int]:
+        """Categorical columns with more levels than one-hot encoding keeps (target-encoded instead)."""
+        if self.kind != "table":
+            return {}
+        levels = {c: int(self.X[c].nunique()) for c in self.categorical_columns}
+        return {c: n for c, n in levels.items() if n > MANY_LEVELS}
 
     def _column_types(self) -> tuple[list[str], list[str]]:
         """(numeric, categorical) column names, typed once: linear in the number of columns."""
@@ -100,8 +131,9 @@ class Dataset:
             return [], []
         if self._columns is None:
             flags = [_is_categorical_dtype(t) for t in self.X.dtypes]  # no column is sliced out
-            self._columns = ([c for c, f in zip(self.X.columns, flags, strict=True) if not f],
-                             [c for c, f in zip(self.X.columns, flags, strict=True) if f])
+            other = set(self.dates) | set(self.text)
+            self._columns = ([c for c, f in zip(self.X.columns, flags, strict=True) if not f and c not in other],
+                             [c for c, f in zip(self.X.columns, flags, strict=True) if f and c not in other])
         return self._columns
 
     def fingerprint(self) -> dict[str, Any]:
@@ -148,6 +180,7 @@ def load_dataset(
     task: str = "auto",
     namespace: dict[str, Any] | None = None,
     metric: str = "auto",
+    column_types: dict[str, str] | None = None,
 ) -> Dataset:
     """Resolve ``data``/``target`` or ``X``/``y`` into a checked :class:`Dataset`.
 
@@ -202,10 +235,10 @@ def load_dataset(
             )
         y_series = data[target]
         features = data.drop(columns=[target])
-        return _finish(features, y_series, task, source, str(target), metric)
+        return _finish(features, y_series, task, source, str(target), metric, column_types)
     if y is None:
         raise DataError("X= was given without y=: pass the target values as y=")
-    return _finish(X, y, task, source, target if isinstance(target, str) else None, metric)
+    return _finish(X, y, task, source, target if isinstance(target, str) else None, metric, column_types)
 
 
 def _preview(columns: Any, n: int = 8) -> str:
@@ -257,7 +290,8 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
     )
 
 
-def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: str = "auto") -> Dataset:
+def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: str = "auto",
+            column_types: dict[str, str] | None = None) -> Dataset:
     y_arr = _as_1d(y)
     kind: Literal["table", "images"] = "table"
     if isinstance(X, pd.DataFrame):
@@ -304,9 +338,14 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
         raise DataError(f"the data has {n} row{'s' if n != 1 else ''}: too few to learn from and cross-validate; "
                         f"give at least {MIN_ROWS} rows (two folds of two), and many more for a useful model")
     detail = ""
+    dates: dict[str, str | None] = {}
+    text: list[str] = []
+    if column_types and kind != "table":
+        raise DataError("option 'column_types' applies to tables; this data is images")
     if kind == "table":
         check_column_names(frame.columns, what="X")
-        check_cell_types(frame)
+        forced = _check_column_types(column_types or {}, frame.columns, target)
+        check_cell_types(frame, dates=[c for c, t in forced.items() if t.startswith("date")])
         empty = frame.isna().all(axis=0).to_numpy()
         if empty.all():
             raise DataError(f"every feature column is empty (all values missing): {_preview(frame.columns)}; "
@@ -316,7 +355,9 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
             frame = frame.loc[:, ~empty]
             detail = f"dropped {len(dropped)} empty column{'s' if len(dropped) > 1 else ''} (all values missing): {dropped[:5]}"
             logger.warning("%s", detail)
-        frame = tidy_columns(frame)
+        dates, text, notes = read_column_roles(frame, forced)
+        detail = "; ".join(p for p in [detail, *notes] if p)
+        frame = tidy_columns(frame, dates=dates, forced=forced)
         check_finite(frame)
     detected, reason = detect_task(y_arr, metric)
     if task == "auto" and metric != "auto":
@@ -354,7 +395,7 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
             rare = counts[counts < 2].index.tolist()[:5]
             raise DataError(f"classes {rare} have a single example; cross-validation needs at least 2 per class (drop or merge them)")
     return Dataset(X=frame, y=y_arr, task=task, source=source, target=target, classes=classes, kind=kind,  # type: ignore[arg-type]
-                   task_reason=reason, detail=detail)
+                   task_reason=reason, detail=detail, dates=dates, text=text)
 
 
 def _as_1d(y: Any) -> np.ndarray:
@@ -469,12 +510,15 @@ def check_column_names(columns: Any, *, what: str) -> None:
         )
 
 
-def check_cell_types(frame: pd.DataFrame) -> None:
-    """Refuse columns no model takes: lists, dicts, sets, arrays; dates and times (decide their features)."""
+def check_cell_types(frame: pd.DataFrame, dates: Any = ()) -> None:
+    """Refuse columns no model takes: lists, dicts, sets, arrays; durations and times of day.
+
+    Dates (datetime columns, ``datetime.date`` values) are taken: the pipeline makes features of them.
+    """
     for c in frame.columns:
         col = frame[c]
-        if pd.api.types.is_datetime64_any_dtype(col.dtype) or pd.api.types.is_timedelta64_dtype(col.dtype):
-            raise DataError(_date_message(c))
+        if pd.api.types.is_timedelta64_dtype(col.dtype):
+            raise DataError(_duration_message(c))
         if not pd.api.types.is_object_dtype(col.dtype):
             continue
         sample = col.dropna().head(1000)
@@ -487,16 +531,151 @@ def check_cell_types(frame: pd.DataFrame) -> None:
             )
         import datetime
 
-        if sample.map(lambda v: isinstance(v, (datetime.date, datetime.time, datetime.timedelta))).any():
-            raise DataError(_date_message(c))
+        if c not in dates and sample.map(lambda v: isinstance(v, (datetime.time, datetime.timedelta))).any():
+            raise DataError(_duration_message(c))
 
 
-def _date_message(column: str) -> str:
+def _duration_message(column: str) -> str:
     return (
-        f"column {column!r} holds dates or times, which the search does not turn into features itself: "
-        f"derive the numbers that matter (df[{column!r}].dt.year, .dt.month, .dt.dayofweek, .dt.hour, or "
-        "days since a reference date) as new columns and drop this one"
+        f"column {column!r} holds durations or times of day without a date, which the search does not "
+        f"turn into numbers itself: convert it, e.g. df[{column!r}] = pd.to_timedelta(df[{column!r}].astype(str))"
+        ".dt.total_seconds(), or drop it (whole dates and datetimes are taken as they are)"
     )
+
+
+def _check_column_types(column_types: dict[str, str], columns: Any, target: str | None) -> dict[str, str]:
+    """``column_types`` checked against the columns: every name exists, every type is known."""
+    names = [str(c) for c in columns]
+    out: dict[str, str] = {}
+    for name, kind in column_types.items():
+        name = str(name)
+        if name not in names:
+            what = "the target" if target is not None and name == str(target) else "not a feature column"
+            raise DataError(f"option 'column_types' names column {name!r}, which is {what}"
+                            f"{did_you_mean(name, names)}; columns are {_preview(names)}")
+        text = str(kind).strip()
+        if text.split(":", 1)[0] not in COLUMN_TYPES or (text.startswith("date:") and not text[5:].strip()):
+            raise DataError(f"option 'column_types': {name!r} is {kind!r}; give one of {', '.join(COLUMN_TYPES)} "
+                            "or date:FORMAT (a strptime format such as date:%d/%m/%Y)")
+        out[name] = text
+    return out
+
+
+#: A text column is free text when its values have at least this many words (median)...
+TEXT_MIN_WORDS = 3
+#: ...and at least this many distinct values (or a twentieth of the rows, when more).
+TEXT_MIN_DISTINCT = 30
+
+
+def read_column_roles(frame: pd.DataFrame, forced: dict[str, str]) -> tuple[dict[str, str | None], list[str], list[str]]:
+    """The table's date columns (name → format), free-text columns, and notes for the first line.
+
+    A datetime column (naive or time-zone aware) is a date; so is a text column whose values
+    all parse with one format that has a year, a month and a day. A text column that parses
+    both day-first and month-first stays text, and a note says how to force either. Text with
+    many distinct values of several words is free text; ``forced`` (``column_types``) decides first.
+    """
+    import datetime
+
+    dates: dict[str, str | None] = {}
+    text: list[str] = []
+    notes: list[str] = []
+    for c in frame.columns:
+        col = frame[c]
+        kind = forced.get(c)
+        if kind is not None:
+            if kind.startswith("date"):
+                fmt = kind[5:].strip() if kind.startswith("date:") else None
+                if not pd.api.types.is_datetime64_any_dtype(col.dtype):
+                    sample = col.dropna().astype(str).head(1000)
+                    parsed = _parses(sample, fmt) if fmt else _guess_date_format(sample)[0]
+                    if fmt and not parsed:
+                        raise DataError(f"option 'column_types': column {c!r} does not parse as dates with "
+                                        f"format {fmt!r} (first value {sample.iloc[0]!r}); give its format, "
+                                        "e.g. date:%Y-%m-%d or date:%d/%m/%Y")
+                    fmt = fmt or parsed
+                dates[c] = fmt
+            elif kind == "text":
+                text.append(c)
+            continue
+        if pd.api.types.is_datetime64_any_dtype(col.dtype):
+            dates[c] = None
+            continue
+        if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
+            continue
+        values = col.dropna()
+        if values.empty:
+            continue
+        sample = values.head(1000)
+        if sample.map(lambda v: isinstance(v, (datetime.date, pd.Timestamp))).all():
+            dates[c] = None
+            continue
+        if not sample.map(lambda v: isinstance(v, str)).all():
+            continue
+        if pd.to_numeric(sample, errors="coerce").notna().all():
+            continue  # numbers stored as text
+        fmt, ambiguous = _guess_date_format(sample)
+        if fmt is not None and _parses(values.astype(str), fmt):
+            dates[c] = fmt
+            continue
+        if ambiguous:
+            notes.append(f"column {c!r} looks like dates but day and month cannot be told apart "
+                         f"({sample.iloc[0]!r}): read as text; to read it as dates give column_types: "
+                         f"{{{c}: 'date:{ambiguous[0]}'}} (or 'date:{ambiguous[1]}')")
+        words = sample.str.split().str.len()
+        distinct = int(values.nunique())
+        if words.median() >= TEXT_MIN_WORDS and distinct >= max(TEXT_MIN_DISTINCT, len(values) // 20):
+            text.append(c)
+    if notes:
+        for note in notes:
+            logger.warning("%s", note)
+    return dates, text, notes
+
+
+def _guess_date_format(sample: pd.Series) -> tuple[str | None, tuple[str, str] | None]:
+    """(the one format all values parse with, or None; the two formats when day/month is ambiguous)."""
+    try:
+        from pandas.tseries.api import guess_datetime_format
+    except ImportError:  # pandas < 2.2
+        from pandas._libs.tslibs.parsing import guess_datetime_format
+
+    first = str(sample.iloc[0]).strip()
+    if len(first) < 6 or len(first) > 40:
+        return None, None
+    candidates = []
+    for dayfirst in (False, True):
+        try:
+            fmt = guess_datetime_format(first, dayfirst=dayfirst)
+        except (ValueError, TypeError):
+            fmt = None
+        if fmt and any(y in fmt for y in ("%Y", "%y")) and any(m in fmt for m in ("%m", "%b", "%B")) \
+                and "%d" in fmt and fmt not in candidates:
+            candidates.append(fmt)
+    if not candidates:
+        return None, None
+    if candidates[0].startswith("%Y-%m-%d"):  # ISO 8601: year, month, day, never the other order
+        return (candidates[0] if _parses(sample, candidates[0]) else None), None
+    parsing = [f for f in candidates if _parses(sample, f)]
+    if len(parsing) == 1:
+        return parsing[0], None
+    if len(parsing) == 2:
+        return None, (parsing[0], parsing[1])
+    return None, None
+
+
+def _parses(values: pd.Series, fmt: str) -> bool:
+    """Every value parses with ``fmt`` (text with mixed UTC offsets is read at its wall clock)."""
+    from jupyter_automl.spaces.tabular.features import DateFeatures
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = DateFeatures._parse(values.astype(object), fmt)
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return bool(parsed.notna().all())
 
 
 def check_finite(frame: pd.DataFrame) -> None:
@@ -513,26 +692,39 @@ def check_finite(frame: pd.DataFrame) -> None:
         )
 
 
-def tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def tidy_columns(frame: pd.DataFrame, dates: Any = (), forced: dict[str, str] | None = None) -> pd.DataFrame:
     """Make dtypes explicit: strings/bools become categories so every model sees the same types.
 
     Numeric columns are converted in one block, so a table of 10,000 columns is typed in
-    milliseconds; only text-like columns are looked at one by one.
+    milliseconds; only text-like columns are looked at one by one. Date columns keep a datetime
+    dtype, or become text (``DateFeatures`` parses it); ``forced`` (``column_types``) makes a
+    column numeric or categorical whatever its dtype.
     """
     frame = frame.reset_index(drop=True)
+    forced = forced or {}
     is_number = np.array([pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-                          for t in frame.dtypes])
+                          and c not in dates and forced.get(c) not in ("categorical", "text")
+                          for c, t in zip(frame.columns, frame.dtypes, strict=True)])
     numbers = frame.loc[:, is_number].astype(float) if is_number.any() else None
     out: dict[Any, pd.Series] = {}
     for c in frame.columns[~is_number]:
         col = frame[c]
-        if isinstance(col.dtype, pd.CategoricalDtype):
+        if c in dates:
+            out[c] = col if pd.api.types.is_datetime64_any_dtype(col.dtype) else \
+                col.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        elif forced.get(c) == "numeric":
+            out[c] = pd.to_numeric(col, errors="coerce").astype(float)
+        elif forced.get(c) in ("categorical", "text"):
+            out[c] = col.astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        elif pd.api.types.is_datetime64_any_dtype(col.dtype):  # a date column of a model's training
+            out[c] = col
+        elif isinstance(col.dtype, pd.CategoricalDtype):
             out[c] = col.astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
         elif pd.api.types.is_bool_dtype(col.dtype):
             out[c] = col.map(str).astype(object)
         elif pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype):
             converted = pd.to_numeric(col, errors="coerce")
-            if converted.notna().sum() == col.notna().sum():  # numbers stored as text
+            if converted.notna().sum() == col.notna().sum() and forced.get(c) not in ("categorical", "text"):
                 out[c] = converted.astype(float)
             else:  # one type per column: mixed str/int objects would not sort in the encoders
                 out[c] = col.map(lambda v: v if pd.isna(v) else str(v)).astype(object)

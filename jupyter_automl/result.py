@@ -373,6 +373,10 @@ def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -
     if missing:
         raise DataError(f"X lacks the column(s) {missing[:5]} the model was trained on")
     tidy = tidy_columns(frame[columns])
+    if dtypes:  # a number column the search read as categories (column_types): text as in training
+        for c in columns:
+            if str(dtypes.get(c)) == "object" and pd.api.types.is_float_dtype(tidy[c].dtype):
+                tidy[c] = frame[c].astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
     return tidy.astype(dtypes, errors="ignore") if dtypes else tidy
 
 

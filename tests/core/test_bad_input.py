@@ -74,15 +74,20 @@ CASES = {
         ja.DataError,
         "column 'meta' holds dict values",
     ),
-    "a datetime column": (
-        lambda: {"X": _with("when", pd.date_range("2024-01-01", periods=40)), "y": Y40},
+    "a duration column": (
+        lambda: {"X": _with("took", pd.to_timedelta(np.arange(40), unit="s")), "y": Y40},
         ja.DataError,
-        r"column 'when' holds dates .*\.dt\.year",
+        r"column 'took' holds durations or times of day .*total_seconds",
     ),
-    "dates as objects": (
-        lambda: {"X": _with("day", list(pd.date_range("2024-01-01", periods=40).date)), "y": Y40},
+    "times of day as objects": (
+        lambda: {"X": _with("at", list(pd.date_range("2024-01-01", periods=40, freq="h").time)), "y": Y40},
         ja.DataError,
-        "column 'day' holds dates",
+        "column 'at' holds durations or times of day",
+    ),
+    "column_types naming the target": (
+        lambda: {"data": _with("y", Y40), "target": "y", "column_types": {"y": "date"}},
+        ja.DataError,
+        r"column_types' names column 'y', which is the target",
     ),
     "a non-CSV file": (_binary_csv, ja.DataError, r"data file 'table\.csv' is not a text CSV file"),
     "an empty DataFrame": (

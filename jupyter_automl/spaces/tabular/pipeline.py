@@ -39,7 +39,7 @@ NATIVE_MAX_CATEGORIES = 254
 def canonical_params(params: dict[str, Any]) -> dict[str, Any]:
     """Trial parameter names → the names the pipeline builder reads."""
     out = dict(params)
-    for pre in ("hgb", "lgbm", "xgb"):
+    for pre in ("hgb", "lgbm", "xgb", "scaled"):
         if f"{pre}_cat_encoding" in out:
             out["cat_encoding"] = out.pop(f"{pre}_cat_encoding")
     for pre in ("lr", "rf", "et", "hgb", "lgbm"):
@@ -100,7 +100,7 @@ def _numeric_steps(params: dict[str, Any], seed: int) -> list[Step]:
     return num
 
 
-def _categorical_steps(params: dict[str, Any]) -> list[Step]:
+def _categorical_steps(params: dict[str, Any], seed: int = 0) -> list[Step]:
     encoding = params.get("cat_encoding", "onehot")
     # HistGradientBoosting and LightGBM read a negative code as missing; XGBoost refuses one
     unknown = float("nan") if params.get("model") == "xgboost" else -1
@@ -131,6 +131,8 @@ def _categorical_steps(params: dict[str, Any]) -> list[Step]:
                 },
             )
         )
+    elif encoding == "target":  # many levels: each level's mean target, fitted out of fold
+        cat.append(("sklearn.preprocessing.TargetEncoder", {}))
     else:
         cat.append(
             (
@@ -141,6 +143,48 @@ def _categorical_steps(params: dict[str, Any]) -> list[Step]:
     return cat
 
 
+#: Free text: word 1-2-grams and character 2-4-grams (within words), each capped at this many terms.
+TEXT_MAX_TERMS = 20000
+#: Families that take the sparse TF-IDF matrix itself; the others get its truncated SVD.
+SPARSE_TEXT_FAMILIES = ("linear", "svm")
+#: SVD components of one text column for the families that need dense features.
+TEXT_SVD_COMPONENTS = 64
+#: Numbers made from one date column (:data:`jupyter_automl.spaces.tabular.features.DATE_FEATURES`).
+DATE_FEATURE_COUNT = 15
+
+
+def text_svd_components(params: dict[str, Any]) -> int | None:
+    """SVD components of each text column for this candidate, or ``None`` for sparse TF-IDF."""
+    if params.get("model") in SPARSE_TEXT_FAMILIES:
+        return None
+    return int(params.get("text_svd", TEXT_SVD_COMPONENTS))
+
+
+def _text_steps(params: dict[str, Any], seed: int) -> list[Step]:
+    """One free-text column: missing → empty text, TF-IDF of words and characters, SVD for trees."""
+    tfidf = {"sublinear_tf": True, "max_features": TEXT_MAX_TERMS, "dtype": ("numpy", "float32")}
+    steps: list[Step] = [
+        ("sklearn.impute.SimpleImputer", {"strategy": "constant", "fill_value": ""}),
+        ("sklearn.preprocessing.FunctionTransformer", {"func": ("numpy", "ravel")}),
+        ("sklearn.pipeline.FeatureUnion", {"transformer_list": [
+            ("words", Estimator("sklearn.feature_extraction.text.TfidfVectorizer",
+                                {"ngram_range": (1, 2), **tfidf})),
+            ("chars", Estimator("sklearn.feature_extraction.text.TfidfVectorizer",
+                                {"analyzer": "char_wb", "ngram_range": (2, 4), **tfidf})),
+        ]}),
+    ]
+    components = text_svd_components(params)
+    if components is not None:
+        steps.append(("sklearn.decomposition.TruncatedSVD", {"n_components": components, "random_state": seed}))
+    return steps
+
+
+def _date_steps(params: dict[str, Any], seed: int, formats: list[str | None]) -> list[Step]:
+    """Date columns → their calendar features (then imputed and scaled as numbers are)."""
+    return [("jupyter_automl.spaces.tabular.features.DateFeatures", {"formats": list(formats)}),
+            *_numeric_steps({**params, "num_impute": "median"}, seed)]
+
+
 def _boosting_model(
     family: str,
     params: dict[str, Any],
@@ -149,6 +193,7 @@ def _boosting_model(
     threads: int,
     categorical_at: list[int],
     class_weight: str | None = None,
+    n_after: int = 0,
 ) -> Step:
     if family == "hist_gradient_boosting":
         kwargs: dict[str, Any] = {
@@ -203,13 +248,14 @@ def _boosting_model(
     if native:
         xgb.update(
             enable_categorical=True,
-            feature_types=["q"] * categorical_at[0] + ["c"] * len(categorical_at),
+            feature_types=["q"] * categorical_at[0] + ["c"] * len(categorical_at) + ["q"] * n_after,
         )
     return f"xgboost.XGB{kind}", xgb
 
 
 def _model(
-    params: dict[str, Any], classify: bool, seed: int, threads: int, categorical_at: list[int]
+    params: dict[str, Any], classify: bool, seed: int, threads: int, categorical_at: list[int],
+    n_after: int = 0,
 ) -> Step:
     family = params["model"]
     kind = "Classifier" if classify else "Regressor"
@@ -238,7 +284,7 @@ def _model(
         return f"sklearn.ensemble.{name}{kind}", kwargs
     if family in ("hist_gradient_boosting", "lightgbm", "xgboost"):
         return _boosting_model(
-            family, params, kind, seed, threads, categorical_at, cw if classify else None
+            family, params, kind, seed, threads, categorical_at, cw if classify else None, n_after
         )
     if family == "knn":
         return f"sklearn.neighbors.KNeighbors{kind}", {
@@ -265,12 +311,19 @@ def pipeline_steps(
     *,
     n_numeric: int = 0,
     n_categorical: int = 0,
+    date_formats: list[str | None] | None = None,
+    n_text: int = 0,
 ) -> dict[str, Any]:
-    """``{"num": [...], "cat": [...], "select": ..., "model": ...}`` as (class path, kwargs) pairs.
+    """``{"num": [...], "cat": [...], "date": [...], "text": [...], "select": ..., "model": ...}``
+    as (class path, kwargs) pairs.
 
     The preprocessor puts the numeric columns first, so the categorical ones are the columns
-    ``n_numeric .. n_numeric + n_categorical - 1`` that a native-categorical model is told about.
+    ``n_numeric .. n_numeric + n_categorical - 1`` that a native-categorical model is told about;
+    the date features and each text column's features come after them.
     """
+    date_formats = list(date_formats or [])
+    components = text_svd_components(params) or 0
+    n_after = DATE_FEATURE_COUNT * len(date_formats) + components * n_text
     classify = task != "regression"
     select = None
     if params.get("feature_selection") == "percentile":
@@ -285,9 +338,11 @@ def pipeline_steps(
     categorical_at = list(range(n_numeric, n_numeric + n_categorical)) if select is None else []
     return {
         "num": _numeric_steps(params, seed),
-        "cat": _categorical_steps(params),
+        "cat": _categorical_steps(params, seed),
+        "date": _date_steps(params, seed, date_formats) if date_formats else [],
+        "text": _text_steps(params, seed) if n_text else [],
         "select": select,
-        "model": _model(params, classify, seed, threads, categorical_at),
+        "model": _model(params, classify, seed, threads, categorical_at, n_after),
     }
 
 
@@ -329,19 +384,28 @@ def build_pipeline(
     *,
     seed: int = 0,
     threads: int = 1,
+    dates: list[Any] | None = None,
+    date_formats: list[str | None] | None = None,
+    text: list[Any] | None = None,
 ) -> Any:
     """The scikit-learn ``Pipeline`` described by ``params``; columns by name or by position."""
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
 
+    dates, text = list(dates or []), list(text or [])
     steps = pipeline_steps(
-        params, task, seed, threads, n_numeric=len(numeric), n_categorical=len(categorical)
+        params, task, seed, threads, n_numeric=len(numeric), n_categorical=len(categorical),
+        date_formats=list(date_formats or [None] * len(dates)), n_text=len(text),
     )
     transformers = []
     if numeric:
         transformers.append(("num", _make(steps["num"]), list(numeric)))
     if categorical:
         transformers.append(("cat", _make(steps["cat"]), list(categorical)))
+    if dates:
+        transformers.append(("date", _make(steps["date"]), dates))
+    for i, column in enumerate(text):
+        transformers.append((f"text{i}", _make(steps["text"]), [column]))
     pipe = [("preprocess", ColumnTransformer(transformers, remainder="drop"))]
     if steps["select"] is not None:
         path, kwargs = steps["select"]
@@ -360,10 +424,18 @@ def pipeline_source(
     seed: int = 0,
     threads: int = 1,
     indent: str = "    ",
+    dates: list[Any] | None = None,
+    date_formats: list[str | None] | None = None,
+    text: list[Any] | None = None,
 ) -> tuple[list[str], str]:
-    """Import lines and the Python expression that builds the same pipeline as :func:`build_pipeline`."""
+    """Import lines and the Python expression that builds the same pipeline as :func:`build_pipeline`.
+
+    ``DateFeatures`` is named without an import: the script defines it (see ``script.py``).
+    """
+    dates, text = list(dates or []), list(text or [])
     steps = pipeline_steps(
-        params, task, seed, threads, n_numeric=len(numeric), n_categorical=len(categorical)
+        params, task, seed, threads, n_numeric=len(numeric), n_categorical=len(categorical),
+        date_formats=list(date_formats or [None] * len(dates)), n_text=len(text),
     )
     imports = {
         "from sklearn.compose import ColumnTransformer",
@@ -386,7 +458,8 @@ def pipeline_source(
 
     def call(path: str, kwargs: dict[str, Any]) -> str:
         module, _, name = path.rpartition(".")
-        imports.add(f"from {module} import {name}")
+        if not module.startswith("jupyter_automl."):
+            imports.add(f"from {module} import {name}")
         return f"{name}({', '.join(f'{k}={value(v)}' for k, v in kwargs.items())})"
 
     def sub(parts: list[Step]) -> str:
@@ -398,6 +471,10 @@ def pipeline_source(
         transformers.append(f"{indent * 2}('num', {sub(steps['num'])}, {list(numeric)!r}),")
     if len(categorical):
         transformers.append(f"{indent * 2}('cat', {sub(steps['cat'])}, {list(categorical)!r}),")
+    if dates:
+        transformers.append(f"{indent * 2}('date', {sub(steps['date'])}, {dates!r}),")
+    for i, column in enumerate(text):
+        transformers.append(f"{indent * 2}('text{i}', {sub(steps['text'])}, {[column]!r}),")
     lines = (
         ["Pipeline([", f"{indent}('preprocess', ColumnTransformer(["]
         + transformers

@@ -36,6 +36,8 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
     source = data.source
     bundled = source.startswith("sklearn:")
     numeric, categorical = space.numeric, space.categorical
+    dates, text = dict(getattr(space, "dates", {})), list(getattr(space, "text", []))
+    columns = {"dates": list(dates), "date_formats": list(dates.values()), "text": text}
     if bundled:  # arrays from the loader: select columns by position, no pandas needed
         cols = list(data.X.columns)
         numeric_sel = [cols.index(c) for c in numeric]
@@ -45,7 +47,7 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
     imports: set[str] = set()
     if params is not None:
         imp, expr = pipeline_source(
-            params, numeric_sel, categorical_sel, data.task, seed=config.seed, threads=1
+            params, numeric_sel, categorical_sel, data.task, seed=config.seed, threads=1, **columns
         )
         imports.update(imp)
         body = "    return " + expr.replace("\n", "\n    ")
@@ -62,6 +64,7 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
                 seed=config.seed,
                 threads=1,
                 indent="    ",
+                **columns,
             )
             imports.update(imp)
             parts.append(f"        ('trial_{number}', " + expr.replace("\n", "\n        ") + "),")
@@ -114,8 +117,13 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
             if source not in ("DataFrame", "arrays")
             else "a CSV of your data: df.to_csv('data.csv', index=False)"
         )
+        raw = ""
+        if dates:
+            raw += f"DATES = {list(dates)!r}  # raw dates: DateFeatures (below) makes their features\n"
+        if text:
+            raw += f"TEXT = {text!r}  # free text: TF-IDF of words and characters\n"
         load = (
-            f"NUMERIC = {list(numeric)!r}\nCATEGORICAL = {list(categorical)!r}\nTARGET = {target!r}\n"
+            f"NUMERIC = {list(numeric)!r}\nCATEGORICAL = {list(categorical)!r}\n{raw}TARGET = {target!r}\n"
             f"DATA = {source!r}\n\n\n"
             "def load_data(path=None):\n"
             f'    """Read the data ({hint}); pass another path as the first argument."""\n'
@@ -128,7 +136,12 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
             "    X = pd.DataFrame({c: pd.to_numeric(frame[c], errors='coerce').astype(float) for c in NUMERIC})\n"
             "    for c in CATEGORICAL:\n"
             "        X[c] = frame[c].map(lambda v: v if pd.isna(v) else str(v)).astype(object)\n"
-            "    return X, y\n"
+            + ("    for c in DATES:  # datetime columns as they are, text dates as text\n"
+               "        X[c] = frame[c] if str(frame[c].dtype).startswith('datetime') else "
+               "frame[c].map(lambda v: v if pd.isna(v) else str(v)).astype(object)\n" if dates else "")
+            + ("    for c in TEXT:\n"
+               "        X[c] = frame[c].map(lambda v: v if pd.isna(v) else str(v)).astype(object)\n" if text else "")
+            + "    return X, y\n"
         )
     header = (
         f'"""Train the best model found by jupyter-automl{f" (study {study!r}, trial {trial})" if study else ""}.\n\n'
@@ -147,9 +160,18 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
     if holdout is not None:
         imports.update({"import numpy as np", "from sklearn.metrics import get_scorer",
                         "from sklearn.model_selection import train_test_split"})
+    date_class: list[str] = []
+    if dates:
+        import inspect
+
+        from jupyter_automl.spaces.tabular import features
+
+        imports.add("from sklearn.base import BaseEstimator, TransformerMixin")
+        date_class = ["", "", inspect.getsource(features.DateFeatures).rstrip(), ""]
     lines = [header, "import pickle", "import sys", ""]
     lines += sorted(imports)
     lines += [
+        *date_class,
         "",
         "",
         load,
@@ -168,6 +190,11 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
         f"    print(f'cross-validated {space.metric.name}: {{scores.mean():.6f}} +- {{scores.std():.6f}}')",
         *_held_out_score_lines(holdout, scoring, sign, space.metric.name),
         "    model.fit(X, y)",
+        *(["    # the pickle names DateFeatures as this file's: keep it importable (beside your code) to unpickle",
+           "    import os",
+           "    module = os.path.splitext(os.path.basename(__file__))[0]",
+           "    sys.modules.setdefault(module, sys.modules[__name__])",
+           "    DateFeatures.__module__ = module"] if dates else []),
         "    with open('best_model.pkl', 'wb') as f:",
         "        pickle.dump(model, f)",
         "    print('fitted model written to best_model.pkl')",

@@ -15,7 +15,12 @@ from jupyter_automl.evaluate.evaluation import Evaluation
 from jupyter_automl.evaluate.metrics import get_metric
 from jupyter_automl.spaces._base import FinalModel, SearchSpace
 from jupyter_automl.spaces.tabular.boosting import fit_pipeline, learned_params
-from jupyter_automl.spaces.tabular.pipeline import build_pipeline, canonical_params
+from jupyter_automl.spaces.tabular.pipeline import (
+    NATIVE_MAX_CATEGORIES,
+    SPARSE_TEXT_FAMILIES,
+    build_pipeline,
+    canonical_params,
+)
 
 __all__ = ["TabularSpace"]
 
@@ -65,6 +70,12 @@ class TabularSpace(SearchSpace):
         self.metric = get_metric(config.metric, data.task)
         self.numeric = data.numeric_columns
         self.categorical = data.categorical_columns
+        self.dates = dict(data.dates)
+        self.text = list(data.text)
+        #: categorical columns beyond one-hot's 30 levels: target encoding is searched for them,
+        #: and is the default where a column also has more levels than the native 254
+        self.many_levels = data.many_level_columns()
+        self.target_default = any(n > NATIVE_MAX_CATEGORIES for n in self.many_levels.values())
         self.has_missing = bool(data.X[self.numeric].isna().any().any()) if self.numeric else False
         self.n_features = data.X.shape[1]
         self.fidelity = choose_fidelity(
@@ -149,15 +160,18 @@ class TabularSpace(SearchSpace):
         needs_scaling = family in ("linear", "knn", "svm")
         if self.numeric:
             p["num_impute"] = trial.suggest_categorical("num_impute", ["median", "mean"])
-            if needs_scaling:
-                p["scaler"] = trial.suggest_categorical(
-                    "scaler", ["standard", "robust", "quantile"]
-                )
+        if (self.numeric or self.dates) and needs_scaling:
+            p["scaler"] = trial.suggest_categorical("scaler", ["standard", "robust", "quantile"])
         native = _NATIVE_CATEGORICALS.get(family)
+        target = ["target"] if self.many_levels else []
         if self.categorical and native:  # the boosting families read category codes natively
-            p[native] = trial.suggest_categorical(native, ["native", "ordinal", "onehot"])
+            p[native] = trial.suggest_categorical(native, ["native", "ordinal", "onehot", *target])
         elif self.categorical and not needs_scaling:
-            p["cat_encoding"] = trial.suggest_categorical("cat_encoding", ["onehot", "ordinal"])
+            p["cat_encoding"] = trial.suggest_categorical("cat_encoding", ["onehot", "ordinal", *target])
+        elif self.categorical and target:  # linear, knn, svm: one-hot, or target encoding of many levels
+            p["scaled_cat_encoding"] = trial.suggest_categorical("scaled_cat_encoding", ["onehot", "target"])
+        if self.text and family not in SPARSE_TEXT_FAMILIES:
+            p["text_svd"] = trial.suggest_categorical("text_svd", [32, 64, 128])
         if self.n_features >= 10 and p.get(str(native)) != "native":
             p["feature_selection"] = trial.suggest_categorical(
                 "feature_selection", ["none", "percentile"]
@@ -267,8 +281,10 @@ class TabularSpace(SearchSpace):
         if self.n_features >= 10 and not native:
             base["feature_selection"] = "none"
         if family in ("linear", "svm"):
-            if self.numeric:
+            if self.numeric or self.dates:
                 base["scaler"] = "standard"
+            if self.categorical and self.many_levels:
+                base["scaled_cat_encoding"] = "target"
             if family == "svm":  # scikit-learn's gamma="scale" on standardised columns, a firmer C
                 base.update(svm_C=10.0, svm_gamma=1.0 / max(1, self.n_features))
                 return base
@@ -276,10 +292,12 @@ class TabularSpace(SearchSpace):
                 {"lr_C": 1.0, "lr_class_weight": weight} if classify else {"ridge_alpha": 1.0}
             )
             return base
+        if self.text:
+            base["text_svd"] = 64
         if native:
-            base[native] = "native"
+            base[native] = "target" if self.target_default else "native"
         elif self.categorical:
-            base["cat_encoding"] = "ordinal"
+            base["cat_encoding"] = "target" if self.many_levels else "ordinal"
         if family == "hist_gradient_boosting":
             base.update(
                 hgb_learning_rate=learning_rate,
@@ -401,6 +419,9 @@ class TabularSpace(SearchSpace):
             self.data.task,
             seed=self.config.seed,
             threads=threads or self.threads,
+            dates=[position[c] for c in self.dates],
+            date_formats=list(self.dates.values()),
+            text=[position[c] for c in self.text],
         )
 
     def _size(self, params: dict[str, Any]) -> float:
