@@ -383,7 +383,9 @@ class Search:
         if best is None:
             return
         trials = [t for t in self.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-        budget = TrialBudget(deadline, fits=self.runner.refits)
+        # the insight's allowance comes after the final model: it is not the final model's time
+        budget = TrialBudget(None if deadline is None else deadline - self.runner.extra_reserve,
+                             fits=self.runner.refits)
         final = self.space.final_model(best, trials, self.runner.oof, budget)
         self.result.final = final.description
         self.result.ensemble = final.ensemble
@@ -391,10 +393,12 @@ class Search:
         from jupyter_automl.insight import conclude
 
         # held-out score and insight of the model fitted on the searched rows, then the refit on all rows
+        described = final.description or {}
+        fit_seconds = described.get("fit_seconds")
+        if fit_seconds is not None and described.get("fit_rows"):  # a fit on fewer rows: scaled up
+            fit_seconds *= self.search_data.n_samples / max(1, described["fit_rows"])
         self.result.best_model, self.result.insight = conclude(
-            self, best, final.model, deadline=deadline,
-            fit_seconds=(final.description or {}).get("fit_seconds"),
-        )
+            self, best, final.model, deadline=deadline, fit_seconds=fit_seconds)
 
 
 def _split_options(options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

@@ -35,6 +35,11 @@ KNN_MAX_SAMPLES = 50000
 EARLY_STOPPING_ROWS = 2000
 #: From this many rows the portfolio leads with gradient boosting and leaves costly families late.
 LARGE_ROWS = 10_000
+#: A worker's first trial on a big table ends by this share of the time budget (counted from
+#: the search's start): its rungs stop growing there, so a model is scored early at any size.
+FIRST_TRIAL_SHARE = 0.2
+#: Each later trial may take this share of the time left to the trials' deadline.
+TRIAL_SHARE = 1 / 3
 #: Relative seconds per row of one fit, per family, before a family has been timed here.
 _COST_PRIOR = {
     "linear": 0.3,
@@ -56,6 +61,7 @@ class TabularSpace(SearchSpace):
     """
 
     name = "tabular"
+    final_share = 0.5  # a big table's final model fits on the rows the time left allows
 
     def __init__(self, config: Any, data: Any, *, threads: int = 1) -> None:
         super().__init__(config, data, threads=threads)
@@ -426,11 +432,29 @@ class TabularSpace(SearchSpace):
         per_class = family in ("hist_gradient_boosting", "lightgbm", "xgboost") and classes > 2
         return _COST_PRIOR.get(family, 1.0) * (classes if per_class else 1)
 
+    def trial_seconds(self, budget: Any) -> float | None:
+        """How long a holdout trial may climb its rungs (``None``: to the top).
+
+        A worker's first trial ends by :data:`FIRST_TRIAL_SHARE` of the time budget from the
+        search's start (the deadline minus the budget is that start); each later one may take
+        :data:`TRIAL_SHARE` of the time left. Small tables (cross-validation) are not limited.
+        """
+        total = self.config.time_budget
+        remaining = float("inf") if budget is None else float(budget.remaining())
+        if self.fidelity.method != "holdout" or total is None or not np.isfinite(remaining):
+            return None
+        with self._lock:
+            first = not self._cost
+        if first:
+            return max(0.0, remaining - (1.0 - FIRST_TRIAL_SHARE) * float(total))
+        return TRIAL_SHARE * remaining
+
     def evaluate(self, trial: Any, params: dict[str, Any], budget: Any) -> Evaluation:
         fidelity = self.fidelity
         rows = int(self.data.n_samples * fidelity.train_fraction)
         estimate = self.fit_seconds_estimate(params, rows)
         task, seed = self.data.task, self.config.seed
+        max_seconds = self.trial_seconds(budget)
 
         def fit(model: Any, X: Any, y: np.ndarray) -> dict[str, Any]:
             return fit_pipeline(model, X, y, params, task=task, seed=seed)
@@ -451,6 +475,7 @@ class TabularSpace(SearchSpace):
                 budget=budget,
                 full_fit_estimate=estimate,
                 fit=fit,
+                max_seconds=max_seconds,
             )
         else:
             result = cross_validate(
@@ -469,7 +494,13 @@ class TabularSpace(SearchSpace):
         if learned:  # e.g. the rounds LightGBM stopped at: the refit and the export train as many
             result.user_attrs["learned_params"] = learned
         seconds = float(result.user_attrs["fold_seconds"])
-        result.user_attrs["refit_seconds_estimate"] = seconds / max(1e-9, fidelity.train_fraction)
+        # the refit trains on every searched row: the time of the fit scored, scaled by rows
+        fitted = result.user_attrs.get("rows_per_fit") or rows
+        result.user_attrs["refit_seconds_estimate"] = (
+            seconds / max(1e-9, fidelity.train_fraction)
+            if fidelity.method == "cv"
+            else seconds * self.data.n_samples / max(1, fitted)
+        )
         self.observe(params, result)
         return result
 
@@ -478,7 +509,9 @@ class TabularSpace(SearchSpace):
         seconds = evaluation.user_attrs.get("fold_seconds")
         if seconds is None:
             return
-        rows = int(self.data.n_samples * self.fidelity.train_fraction)
+        rows = evaluation.user_attrs.get("rows_per_fit") or int(
+            self.data.n_samples * self.fidelity.train_fraction
+        )
         with self._lock:
             self._fold_seconds.setdefault(params["model"], []).append(float(seconds))
             self._cost.setdefault(params["model"], []).append(
@@ -564,6 +597,10 @@ class _StopOnly:
 
     def __init__(self, budget: Any) -> None:
         self.budget = budget
+
+    @property
+    def stop(self) -> Any:
+        return self.budget.stop if self.budget is not None else threading.Event()
 
     def remaining(self) -> float:
         return float("inf")
