@@ -1,4 +1,4 @@
-"""Tabular benchmark: jupyter_automl against FLAML and a hand-written Optuna TPE search.
+"""Tabular benchmark: jupyter_automl against AutoGluon, FLAML and a hand-written Optuna TPE search.
 
 Every tool gets the same training rows, the same time budget, the same number of CPU threads
 and is scored by this script, with the same metric, on the same held-out rows
@@ -11,6 +11,7 @@ Run it from the repository root::
     python -m benchmarks.tabular                       # all datasets, all tools, 30 s each
     python -m benchmarks.tabular --budget 5 --datasets titanic,penguins
     python -m benchmarks.tabular --tools jupyter_automl,flaml --repeat 3
+    AUTOGLUON_PYTHON=ag/bin/python python -m benchmarks.tabular --tools jupyter_automl,autogluon
 
 The raw results go to ``benchmarks/results/tabular-<UTC time>.json``.
 """
@@ -276,12 +277,75 @@ def _run_untuned_hgb(
     return model, {"n_trials": 1, "best": {"estimator": cls.__name__}}
 
 
+class _AutoGluonModel:
+    """A fitted ``TabularPredictor`` with the ``predict`` / ``predict_proba`` / ``classes_`` the
+    scoring reads (its models stay in the predictor's folder until the worker exits)."""
+
+    def __init__(self, predictor: Any) -> None:
+        self.predictor = predictor
+        self.classes_ = getattr(predictor, "class_labels", None)
+
+    def predict(self, X: Any) -> Any:
+        return self.predictor.predict(X).to_numpy()
+
+    def predict_proba(self, X: Any) -> Any:
+        return self.predictor.predict_proba(X)
+
+
+def _run_autogluon(
+    X_train: Any, y_train: Any, task: str, metric: str, budget: float, seed: int, n_jobs: int
+) -> tuple[Any, dict[str, Any]]:
+    """AutoGluon's ``TabularPredictor`` on its default preset, ``time_limit`` = the budget, told the
+    same metric. It runs in the interpreter named by ``AUTOGLUON_PYTHON`` (its own environment:
+    AutoGluon pins its own scikit-learn and numpy), see :func:`_interpreter`."""
+    import atexit
+    import shutil
+
+    import numpy as np
+    from autogluon.tabular import TabularPredictor
+
+    label = "__target__"
+    frame = X_train.copy()
+    frame[label] = np.asarray(y_train)
+    if task == "regression":
+        problem = "regression"
+    else:
+        problem = "binary" if frame[label].nunique() == 2 else "multiclass"
+    folder = tempfile.mkdtemp(prefix="ja-bench-autogluon-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    predictor = TabularPredictor(
+        label=label, problem_type=problem, eval_metric=metric, path=folder, verbosity=0
+    ).fit(frame, time_limit=budget, num_cpus=n_jobs)  # its fit takes no seed
+    board = predictor.leaderboard(silent=True)
+    best = predictor.model_best
+    return _AutoGluonModel(predictor), {
+        "n_trials": int(len(board)),
+        "best": {"model": best},
+        "cv_score": _jsonable(float(board.loc[board["model"] == best, "score_val"].iloc[0])),
+    }
+
+
 TOOLS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "jupyter_automl": _run_jupyter_automl,
     "flaml": _run_flaml,
     "optuna_tpe": _run_optuna_tpe,
     "untuned_hgb": _run_untuned_hgb,
+    "autogluon": _run_autogluon,
 }
+
+
+def _autogluon_available() -> bool:
+    import importlib.util
+
+    return bool(os.environ.get("AUTOGLUON_PYTHON")) or importlib.util.find_spec("autogluon") is not None
+
+
+def _interpreter(tool: str) -> str:
+    """The Python that runs ``tool``: AutoGluon's own environment when ``AUTOGLUON_PYTHON`` names one
+    (``python3 -m venv ag && ag/bin/pip install autogluon.tabular``), else this one."""
+    if tool == "autogluon":
+        return os.environ.get("AUTOGLUON_PYTHON") or sys.executable
+    return sys.executable
 
 
 # -- scoring -------------------------------------------------------------------------------------
@@ -405,9 +469,12 @@ def _worker(args: argparse.Namespace) -> int:
 
     record: dict[str, Any] = {"dataset": args.dataset, "tool": args.tool, "seed": args.seed}
     try:
-        dataset = DATASETS[args.dataset]
-        X_train, X_test, y_train, y_test = dataset.split()
-        task = dataset.task
+        if args.data_dir:  # another environment (AutoGluon's): the split as the parent made it
+            X_train, X_test, y_train, y_test, task = _read_split(Path(args.data_dir))
+        else:
+            dataset = DATASETS[args.dataset]
+            X_train, X_test, y_train, y_test = dataset.split()
+            task = dataset.task
         metric = METRIC_SETS[args.scoring][task]
         record.update(task=task, metric=metric, n_train=len(X_train), n_test=len(X_test))
         runner = TOOLS[args.tool]
@@ -422,6 +489,34 @@ def _worker(args: argparse.Namespace) -> int:
         record["traceback"] = traceback.format_exc()[-4000:]
     Path(args.result_file).write_text(json.dumps(_jsonable(record)))
     return 0
+
+
+def _write_split(dataset: str, folder: Path) -> None:
+    """The dataset's split as Parquet files, for a worker in another environment (whose pandas
+    may read no pickle of ours, and which may lack the dataset's own package)."""
+    import pandas as pd
+
+    from benchmarks.datasets import DATASETS
+
+    data = DATASETS[dataset]
+    X_train, X_test, y_train, y_test = data.split()
+    X_train.to_parquet(folder / "X_train.parquet")
+    X_test.to_parquet(folder / "X_test.parquet")
+    pd.DataFrame({"y": y_train}).to_parquet(folder / "y_train.parquet")
+    pd.DataFrame({"y": y_test}).to_parquet(folder / "y_test.parquet")
+    (folder / "task").write_text(data.task)
+
+
+def _read_split(folder: Path) -> tuple[Any, Any, Any, Any, str]:
+    import pandas as pd
+
+    return (
+        pd.read_parquet(folder / "X_train.parquet"),
+        pd.read_parquet(folder / "X_test.parquet"),
+        pd.read_parquet(folder / "y_train.parquet")["y"],
+        pd.read_parquet(folder / "y_test.parquet")["y"],
+        (folder / "task").read_text(),
+    )
 
 
 def _children_cpu_s() -> float:
@@ -452,7 +547,7 @@ def run_one(
     with tempfile.TemporaryDirectory(prefix="ja-bench-") as tmp:
         result_file = Path(tmp) / "result.json"
         command = [
-            sys.executable,
+            _interpreter(tool),
             "-m",
             "benchmarks.tabular",
             "--worker",
@@ -473,6 +568,9 @@ def run_one(
         ]
         if ja_path:
             command += ["--ja-path", ja_path]
+        if _interpreter(tool) != sys.executable:
+            _write_split(dataset, Path(tmp))
+            command += ["--data-dir", tmp]
         load_before = os.getloadavg()[0]
         cpu_before = _children_cpu_s()
         start = time.perf_counter()
@@ -764,8 +862,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--tools",
-        default=",".join(TOOLS),
-        help=f"comma-separated tools (default all: {','.join(TOOLS)})",
+        default=None,
+        help=f"comma-separated tools (default all: {','.join(TOOLS)}; autogluon only where "
+        "AUTOGLUON_PYTHON names its environment or this Python has it)",
     )
     parser.add_argument(
         "--repeat",
@@ -792,6 +891,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dataset-name", help=argparse.SUPPRESS)
     parser.add_argument("--tool-name", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -802,6 +902,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
     chosen = args.datasets if args.datasets is not None else ",".join(names(args.tier))
     args.dataset_list = [d.strip() for d in chosen.split(",") if d.strip()]
+    if args.tools is None:
+        args.tools = ",".join(t for t in TOOLS if t != "autogluon" or _autogluon_available())
     args.tool_list = [t.strip() for t in args.tools.split(",") if t.strip()]
     problems += [
         f"unknown dataset {d!r} (known: {', '.join(DATASETS)})"

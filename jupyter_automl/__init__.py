@@ -34,25 +34,25 @@ __all__ = [
 ]
 
 _LAZY = {
-    "search": "jupyter_automl._search:search",
+    "search": "jupyter_automl._entry:search",
     "AutoML": "jupyter_automl.estimators:AutoML",
     "AutoMLClassifier": "jupyter_automl.estimators:AutoMLClassifier",
     "AutoMLRegressor": "jupyter_automl.estimators:AutoMLRegressor",
     "SearchConfig": "jupyter_automl.config:SearchConfig",
     "SearchResult": "jupyter_automl.result:SearchResult",
     "load": "jupyter_automl.result:load",
-    "list_studies": "jupyter_automl.storage:list_studies",
+    "list_studies": "jupyter_automl.studies:list_studies",
     "Observer": "jupyter_automl.runner:Observer",
     "Panel": "jupyter_automl.ui.panel:Panel",
 }
 
 if TYPE_CHECKING:
-    from jupyter_automl._search import search
+    from jupyter_automl._entry import search
     from jupyter_automl.config import SearchConfig
     from jupyter_automl.estimators import AutoML, AutoMLClassifier, AutoMLRegressor
     from jupyter_automl.result import SearchResult, load
     from jupyter_automl.runner import Observer
-    from jupyter_automl.storage import list_studies
+    from jupyter_automl.studies import list_studies
     from jupyter_automl.ui.panel import Panel
 
 

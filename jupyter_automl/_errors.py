@@ -15,12 +15,20 @@ class AutoMLError(Exception):
 class ConfigError(AutoMLError, ValueError):
     """An option is unknown, has the wrong type or a value out of range.
 
-    ``problems`` lists every problem found (they are collected and raised together).
+    ``problems`` lists every problem found (they are collected and raised together);
+    ``details`` gives each one's place in a YAML text where it is known: dicts with ``message``,
+    ``key`` (the option), ``line`` (1-based) and ``start``/``end`` (character offsets), so an
+    editor can mark exactly what the kernel refuses.
     """
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, problems: list[str] | None = None, details: list[dict] | None = None
+    ) -> None:
         super().__init__(message)
         self.problems = problems if problems is not None else [message]
+        self.details = details if details is not None else [
+            {"message": p, "key": None, "line": None, "start": None, "end": None} for p in self.problems
+        ]
 
 
 class DataError(AutoMLError, ValueError):

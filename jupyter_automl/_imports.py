@@ -12,6 +12,7 @@ __all__ = ["EXTRAS", "install_hint", "is_installed", "missing", "require"]
 # import name -> the extra of jupyter-automl that installs it
 EXTRAS = {
     "torch": "nas",
+    "PIL": "nas",
     "lightgbm": "boosting",
     "xgboost": "boosting",
     "pyarrow": "parquet",

@@ -1,110 +1,39 @@
-"""One engine behind every entry point: config → data → space → storage → runner → result."""
+"""The engine behind every entry point: config → data → space → storage → runner → result.
+
+It never chooses or imports a view: the entry points (:mod:`jupyter_automl._entry`) add the
+observers a notebook or a terminal wants.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import pickle
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 from jupyter_automl._errors import ConfigError, DataError
 from jupyter_automl.config import SearchConfig
+from jupyter_automl.quiet import quiet_optuna
 from jupyter_automl.result import SearchResult, best_trial_of
 from jupyter_automl.storage import ATTR
 
-__all__ = ["Search", "search", "run_search", "choose_observers", "quiet_optuna"]
+__all__ = ["Search", "quiet_optuna"]
 
 logger = logging.getLogger("jupyter_automl")
 
 
-def _in_notebook() -> bool:
-    import sys
+def _storage_file_exists(url: str) -> bool:
+    """Whether a local storage URL's file is there (``memory`` counts as there: it holds nothing)."""
+    from pathlib import Path
 
-    if "IPython" not in sys.modules:
-        return False
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except Exception:
-        return False
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-_QUIET_LOCK = threading.Lock()
-_QUIET_DEPTH = 0
-_QUIET_SAVED: int | None = None
-
-
-@contextlib.contextmanager
-def quiet_optuna() -> Iterator[None]:
-    """Optuna at WARNING and its experimental warnings ignored, for as long as a search runs.
-
-    Optuna's verbosity is process-wide: it is set when the first running search starts and put
-    back as it was when the last one ends, so a search leaves no global trace. The warning
-    filter is ``warnings.catch_warnings``' own, restored on exit.
-    """
-    import optuna
-
-    global _QUIET_DEPTH, _QUIET_SAVED
-    with _QUIET_LOCK:
-        if _QUIET_DEPTH == 0:
-            _QUIET_SAVED = optuna.logging.get_verbosity()
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-        _QUIET_DEPTH += 1
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-            yield
-    finally:
-        with _QUIET_LOCK:
-            _QUIET_DEPTH -= 1
-            if _QUIET_DEPTH == 0 and _QUIET_SAVED is not None:
-                optuna.logging.set_verbosity(_QUIET_SAVED)
-
-
-def choose_observers(config: SearchConfig, search: Search) -> list[Any]:
-    """The views an entry point adds for ``display``: the live view in a notebook, a bar in a terminal.
-
-    ``display=False`` adds nothing; ``"auto"`` adds the notebook's live view, or a tqdm bar on
-    stderr when it is a terminal (nothing in a pipe or a CI log); ``True`` adds the live view in
-    any IPython shell, a bar elsewhere.
-    """
-    if config.display is False:
-        return []
-    if _in_notebook() or (config.display is True and _in_ipython()):
-        views = _live_views(search)
-        if views:
-            return views
-    from jupyter_automl.progress import ProgressBar, stderr_is_terminal
-
-    if config.display is True or stderr_is_terminal():
-        return [ProgressBar()]
-    return []
-
-
-def _in_ipython() -> bool:
-    import sys
-
-    if "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
-
-    return get_ipython() is not None
-
-
-def _live_views(search: Search) -> list[Any]:
-    try:
-        from jupyter_automl.ui import live_view
-    except ImportError:
-        return []
-    view = live_view(search)
-    return [view] if view is not None else []
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///") :]).exists()
+    if url.startswith("journal:"):
+        return Path(url[len("journal:") :]).exists()
+    return True
 
 
 class Search:
@@ -119,6 +48,13 @@ class Search:
                  namespace: dict[str, Any] | None = None, observers: list[Any] | None = None) -> None:
         self.started = time.monotonic()  # the time budget covers everything from here, imports included
         self.config = config
+        from jupyter_automl.storage import check_storage_directory
+
+        check_storage_directory(config.storage)  # a mistyped directory is said before any work
+        if config.resume and config.name:  # a study another process runs: said before any work
+            from jupyter_automl.storage import StudyLock, storage_url
+
+            StudyLock(storage_url(config.storage), config.name).check()
         self._load_data(data, X, y, namespace)
         self._plan_parallelism()
         self._build_space()
@@ -133,6 +69,7 @@ class Search:
             self.executor.close()
             raise
         self.stop_event = threading.Event()
+        self._notes: list[str] = []  # said with the result (the insight's notes)
         self.observers = list(observers or [])
         self.result = SearchResult(self.stored_study, config, space=self.space, dataset=self.dataset,
                                    storage_url=self.storage_url, stop_event=self.stop_event)
@@ -150,10 +87,28 @@ class Search:
         # the held-out rows never reach a trial: the search (its space and its workers) sees the rest
         self.holdout, self.holdout_skipped = split_holdout(self.dataset, config.holdout, config.seed)
         self.search_data = self.holdout.train if self.holdout is not None else self.dataset
+        self._check_trial_memory()
+
+    def _check_trial_memory(self) -> None:
+        """A ``trial_memory`` below the data's size could only fail every trial: said before any work."""
+        limit = self.config.trial_memory
+        if limit is None:
+            return
+        X = self.search_data.X
+        if hasattr(X, "memory_usage"):  # a DataFrame (its object columns at least their pointers)
+            size = int(X.memory_usage(index=False).sum())
+        else:
+            size = int(getattr(X, "nbytes", 0) or 0)
+        if size > limit:
+            raise ConfigError(
+                f"option 'trial_memory': {_size(limit)} is less than the data a trial trains on "
+                f"({_size(size)} in memory), so every trial would run out of memory; give at least "
+                f"{_size(2 * size)} (a fit copies its rows) or leave trial_memory unset"
+            )
 
     def _plan_parallelism(self) -> None:
         """Parallel trials, and BLAS/OpenMP threads per trial so they never oversubscribe the cores."""
-        from jupyter_automl.runner import cores
+        from jupyter_automl.executors._base import cores
 
         self.n_jobs = cores() if self.config.n_jobs == -1 else self.config.n_jobs
         # small data: one thread per trial beats two fighting over two cores (OpenMP spin-waits)
@@ -167,10 +122,23 @@ class Search:
 
         config = self.config
         self.space = make_space(config, self.search_data, threads=self.threads)
+        self._check_folds(getattr(self.space, "fidelity", None))
         with quiet_optuna():  # Optuna warns that some sampler options are experimental
             self.sampler = make_sampler(config.strategy, seed=config.seed, n_jobs=self.n_jobs,
                                         options=config.strategy_options, space=self.space)
         self.pruner = make_pruner(config.pruner, space=config.space, n_objectives=len(self.space.directions))
+
+    def _check_folds(self, fidelity: Any) -> None:
+        """A regression fold of one row scores NaN (R² is undefined): refused before any trial."""
+        n = self.search_data.n_samples
+        if fidelity is None or fidelity.method != "cv" or self.dataset.task != "regression" or n >= 2 * fidelity.folds:
+            return
+        held = f" after the held-out {self.config.holdout:.0%}" if self.holdout is not None else ""
+        raise DataError(
+            f"{n} rows{held} are too few for {fidelity.folds}-fold cross-validation of a regression: a fold "
+            f"needs at least 2 rows to be scored; pass cv={max(2, n // 2)}"
+            + (", holdout=None" if self.holdout is not None else "") + " or give more rows"
+        )
 
     def _open_stored_study(self) -> None:
         """Create the study in its storage, or load it to resume; fail trials whose worker is gone."""
@@ -186,10 +154,26 @@ class Search:
 
         config = self.config
         self.storage_url = storage_url(config.storage)
+        # a local study is run by one process: resume=True naming none there is a slip (a server
+        # database is shared, and the first of several machines started alike creates the study)
+        local = self.storage_url == "memory" or self.storage_url.startswith(("sqlite:///", "journal:"))
+        if config.resume and config.name and local and not _storage_file_exists(self.storage_url):
+            raise ConfigError(f"option 'resume': there is no study {config.name!r} in {self.storage_url} (the file "
+                              "does not exist); check the name and storage, or pass resume=False to start it")
         self.storage = resolve_storage(config.storage)
-        existing = {s.study_name for s in optuna.get_all_study_summaries(self.storage)} if config.name else set()
+        # the names alone: Optuna's study summaries would read every trial of every study
+        existing = {s.study_name for s in self.storage.get_all_studies()} if config.name else set()
         self.name = config.name or default_study_name(self.dataset.source, config.space, config.strategy)
         self.resumed = config.name in existing
+        if config.resume and config.name and local and not self.resumed:
+            from jupyter_automl._errors import did_you_mean
+
+            names = sorted(existing)
+            listed = (f"; its studies: {', '.join(repr(n) for n in names[:10])}" + (" …" if len(names) > 10 else "")
+                      if names else "; it holds no study")
+            raise ConfigError(f"option 'resume': there is no study {config.name!r} in {self.storage_url}"
+                              f"{did_you_mean(config.name, names)}{listed}; check the name, or pass resume=False "
+                              "to start it")
         if self.resumed and not config.resume:
             raise ConfigError(
                 f"option 'name': a study {self.name!r} already exists in {self.storage_url}; "
@@ -201,6 +185,10 @@ class Search:
             study_name=self.name, storage=self.storage, sampler=self.sampler, pruner=self.pruner,
             directions=self.space.directions, load_if_exists=config.resume)  # type: ignore[arg-type]
         lost = fail_lost_trials(self.stored_study)
+        if self.resumed:  # another live process on a shared database may leave nothing to run
+            from jupyter_automl.studies import check_not_held
+
+            check_not_held(self.stored_study, config.n_trials)
         if lost:
             logger.warning("study %r: trials %s were running in a process that is gone: failed (worker lost)",
                            self.name, lost)
@@ -261,19 +249,16 @@ class Search:
         The portfolio's own work (proxy screening, a DARTS search) runs inside the time budget
         and reports its progress to observers as ``on_progress({"event": "stage", "stage", "done", "total"})``.
         """
-        import inspect
-
         from jupyter_automl.evaluate import TrialBudget
 
         if self.config.strategy == "rules":
             self.study.enqueue_trial(self.space.preset(), skip_if_exists=True)
             return
+        from jupyter_automl.strategies.portfolio import first_candidates
+
         limit = self.config.n_trials
-        portfolio = self.space.portfolio
-        if "progress" in inspect.signature(portfolio).parameters:  # the NAS spaces
-            candidates = portfolio(budget=TrialBudget(deadline, self.stop_event), progress=self._progress)
-        else:
-            candidates = portfolio()
+        candidates = first_candidates(self.space, budget=TrialBudget(deadline, self.stop_event),
+                                      progress=self._progress)
         for params in candidates[: limit if limit is not None else None]:
             self.study.enqueue_trial(params, skip_if_exists=True)
 
@@ -291,10 +276,6 @@ class Search:
     # ----------------------------------------------------------------------------- run
     def run(self) -> SearchResult:
         """Run in the calling thread (the kernel's interrupt button stops it cleanly)."""
-        if any(getattr(o, "serves_widgets", False) for o in self.observers):  # a live view's Stop works
-            from jupyter_automl.ui.foreground import run_serving_widgets
-
-            return run_serving_widgets(self)
         try:
             self._run()
         except BaseException as exc:
@@ -324,10 +305,18 @@ class Search:
         n_trials = 1 if config.strategy == "rules" else config.n_trials
         runner_config = config if n_trials == config.n_trials else config.model_copy(update={"n_trials": n_trials})
         self.lock.acquire()  # a second process on a local study file is refused here, before any trial
+        from jupyter_automl.studies import SummaryWriter
+
+        self.summary = SummaryWriter(self.stored_study, self.study).start()  # who runs it, and its counts
         try:
             self._run_trials(deadline, n_trials, runner_config)
+        except BaseException:  # no on_end: views that keep a clock (the progress bar) stop it here
+            for observer in self.observers:
+                getattr(observer, "on_abort", lambda: None)()
+            raise
         finally:
             self.executor.close()
+            self.summary.close()
             self.lock.release()
         self.result.elapsed_s = time.monotonic() - self.started
         try:
@@ -340,27 +329,56 @@ class Search:
             self.result.mark_done()
 
     def _run_trials(self, deadline: float | None, n_trials: int | None, runner_config: SearchConfig) -> None:
-        from threadpoolctl import threadpool_limits
-
-        from jupyter_automl.report import now_iso
-        from jupyter_automl.runner import RunInfo, Runner
+        from jupyter_automl.runner import Runner
 
         config = self.config
         self.runner = Runner(self.study, self.space, runner_config, observers=self.observers, deadline=deadline,
                              stop=self.stop_event, n_jobs=self.executor.n_slots, stored_study=self.stored_study,
                              executor=self.executor)
+        self.runner.observers.append(self.summary)  # rewrites the study's summary as trials finish
+        if self.storage_url.startswith(("sqlite:///", "journal:")):
+            from jupyter_automl.storage import StoreWatch
+
+            self.runner.store_watch = StoreWatch(self.storage_url)
         from jupyter_automl.insight import insight_allowance
 
         # the end of the run fits twice with a held-out split (searched rows, then all) and draws the insight
         self.runner.refits = 2.0 if self.holdout is not None else 1.0
         self.runner.extra_reserve = insight_allowance(config.time_budget)
         previous = sum(1 for t in self.study.get_trials(deepcopy=False) if t.state.is_finished())
-        self.stored_study.set_user_attr(f"{ATTR}:state", {"state": "running", "updated": now_iso()})
+        self._mark("running")
+        try:
+            reason = self._run_started(deadline, n_trials, config, previous)
+        except BaseException as exc:  # the study never stays "running" after this returns or raises
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            self._mark("stopped" if interrupted else "failed",
+                       reason="interrupted" if interrupted else f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        self._mark("finished" if reason in ("n_trials", "time_budget") else "stopped", reason=reason)
+
+    def _mark(self, state: str, reason: str | None = None) -> None:
+        """Record the study's state (running, finished, stopped, failed) for lists and the sidebar."""
+        from jupyter_automl.report import now_iso
+
+        record = {"state": state, "updated": now_iso()} | ({"reason": reason} if reason is not None else {})
+        try:
+            self.stored_study.set_user_attr(f"{ATTR}:state", record)
+        except Exception:  # a lost storage is reported by what failed first, not by this
+            if state == "running":
+                raise
+            logger.exception("could not record the study's state %r", state)
+
+    def _run_started(self, deadline: float | None, n_trials: int | None, config: SearchConfig,
+                     previous: int) -> str:
+        from threadpoolctl import threadpool_limits
+
+        from jupyter_automl.runner import RunInfo
+
         metric = getattr(self.space, "metric", None)
         info = RunInfo(study_name=self.name, storage=self.storage_url, config=config, task=self.dataset.task,
                        metric=metric.name if metric is not None else "", direction=self.space.directions[0],
                        time_budget=config.time_budget, n_trials=n_trials, started=self.started,
-                       previous_trials=previous)
+                       previous_trials=previous, data=self.dataset.summary())
         for observer in self.observers:
             observer.on_start(info)
         with quiet_optuna():  # NAS screening and DARTS run here (with every thread), quietly too
@@ -371,9 +389,34 @@ class Search:
                 warnings.simplefilter("ignore", category)
             reason = self.runner.run()
             self.result.stop_reason = reason
-            self._finish(deadline)
-        state = "finished" if reason in ("n_trials", "time_budget") else "stopped"
-        self.stored_study.set_user_attr(f"{ATTR}:state", {"state": state, "reason": reason, "updated": now_iso()})
+            deadline = self._last_chance(reason, deadline)
+            from jupyter_automl.executors._tree import processes_end_with_block
+
+            with processes_end_with_block():  # a fork of the final fit never outlives the search
+                self._finish(deadline)
+        return reason
+
+    def _last_chance(self, reason: str, deadline: float | None) -> float | None:
+        """The budget ended before any trial completed (a loaded machine, workers slow to start):
+        the space's cheapest sure candidate runs here, in what the budget's 5 % tolerance leaves,
+        so a search still returns a model. Returns the deadline the final model then keeps to."""
+        if reason != "time_budget" or deadline is None or self.config.time_budget is None:
+            return deadline
+        if any(t.state.name == "COMPLETE" for t in self.study.get_trials(deepcopy=False)):
+            return deadline
+        params = self.space.last_chance()
+        if params is None:
+            return deadline
+        end = deadline + 0.05 * float(self.config.time_budget) + 1.0
+        seconds = 0.6 * (end - time.monotonic())  # the rest: the final fit and the result
+        if seconds <= 0.2:
+            return deadline
+        logger.warning("no trial completed in the time budget: trying the untuned %s here, for at most %.1f s",
+                       self.space.describe(params), seconds)
+        if self.runner.last_chance(params, seconds):
+            self._notes.append(f"no trial completed in the time budget: the model is the untuned "
+                               f"{self.space.describe(params)}, tried in this process after it")
+        return end
 
     def _finish(self, deadline: float | None) -> None:
         """The space fits the final model (the best trial, or what it builds from the trials)."""
@@ -387,8 +430,13 @@ class Search:
         budget = TrialBudget(None if deadline is None else deadline - self.runner.extra_reserve,
                              fits=self.runner.refits)
         final = self.space.final_model(best, trials, self.runner.oof, budget)
+        if self._notes:  # said with the final model, as a skipped refit is
+            said = (final.description or {}).get("note")
+            final.description = {**(final.description or {}), "note": "; ".join([*self._notes, *([said] if said else [])])}
         self.result.final = final.description
         self.result.ensemble = final.ensemble
+        # stored, so every reader of the study (list_studies, %automl show) names the same "best"
+        self.stored_study.set_user_attr(f"{ATTR}:ensemble", final.ensemble)
         self.result.threshold = final.threshold
         from jupyter_automl.insight import conclude
 
@@ -398,56 +446,20 @@ class Search:
         if fit_seconds is not None and described.get("fit_rows"):  # a fit on fewer rows: scaled up
             fit_seconds *= self.search_data.n_samples / max(1, described["fit_rows"])
         self.result.best_model, self.result.insight = conclude(
-            self, best, final.model, deadline=deadline, fit_seconds=fit_seconds)
+            self, best, final.model, deadline=deadline, fit_seconds=fit_seconds,
+            notes=[note] if (note := (final.description or {}).get("note")) else None,
+        )
+        if note:
+            logger.warning("%s", note)
+        trained_on = getattr(self.space, "trained_on", None)  # a NAS final training (or refit) that ran
+        if trained_on and self.result.final is not None:
+            self.result.final["trained_on"] = trained_on
 
 
-def _split_options(options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    data = options.pop("data", None)
-    if isinstance(data, str) or data is None:
-        options["data"] = data
-        return None, options
-    return data, options
-
-
-def search(data: Any = None, target: str | int | None = None, *, X: Any = None, y: Any = None,
-           background: bool = False, observers: list[Any] | None = None,
-           namespace: dict[str, Any] | None = None, **options: Any) -> SearchResult:
-    """Search for the best model and return a :class:`SearchResult`.
-
-    Parameters
-    ----------
-    data : DataFrame, str, optional
-        A DataFrame (with ``target``), a CSV/Parquet path, or ``"sklearn:NAME"``.
-    target : str, optional
-        The column to predict (defaults to the bundled target of ``sklearn:`` data).
-    X, y : array-like, optional
-        Features and target, instead of ``data``.
-    background : bool
-        Run in a thread and return at once; ``result.wait()`` blocks until done.
-    **options
-        Any :class:`SearchConfig` option: ``task``, ``space``, ``strategy``, ``metric``,
-        ``time_budget`` (seconds or ``"90s"``/``"5m"``), ``n_trials``, ``cv``, ``seed``,
-        ``n_jobs``, ``storage``, ``name``, ``resume``, ``display``, ``ensemble``, ``models`` ...
-
-    Examples
-    --------
-    >>> import jupyter_automl as ja
-    >>> result = ja.search(data="sklearn:breast_cancer", n_trials=4, storage="memory", display=False)
-    >>> 0.9 < result.best_score <= 1.0
-    True
-    """
-    obj, options = _split_options(dict(options, data=data, target=target))
-    if options.get("target") is None:
-        options.pop("target")
-    config = SearchConfig.from_dict(options)
-    return run_search(config, data=obj, X=X, y=y, background=background, observers=observers,
-                      namespace=namespace)
-
-
-def run_search(config: SearchConfig, *, data: Any = None, X: Any = None, y: Any = None,
-               background: bool = False, observers: list[Any] | None = None,
-               namespace: dict[str, Any] | None = None) -> SearchResult:
-    """Check everything, add the views ``config.display`` asks for, and run (the entry points' core)."""
-    runner = Search(config, data=data, X=X, y=y, namespace=namespace, observers=observers)
-    runner.observers.extend(choose_observers(config, runner))
-    return runner.start() if background else runner.run()
+def _size(n: float) -> str:
+    """``2560000`` → ``"2.44 MB"`` (binary units, as ``trial_memory`` reads them)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TB"

@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jupyter_automl._errors import AutoMLError, ConfigError
+from jupyter_automl._errors import AutoMLError, ConfigError, DataError
 from jupyter_automl.config import EXECUTORS
 from jupyter_automl.progress import ProgressBar
 
-__all__ = ["main", "ProgressBar", "EXIT_FAILED", "EXIT_USAGE"]
+__all__ = ["main", "ProgressBar", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
 EXIT_FAILED = 1  # a runtime failure: data, storage, no model
 EXIT_USAGE = 2  # argparse's code for bad usage; also bad options
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 
 
 def _print_result(result: Any, rows: int = 10) -> None:
@@ -44,11 +45,42 @@ def _read_config(path: Path) -> str:
         raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror}") from None
 
 
+def _is_relative_path(data: str) -> bool:
+    """A file or folder path not anchored anywhere (not ``sklearn:NAME`` or another ``scheme:``)."""
+    head, sep, _ = data.partition(":")
+    if sep and head.isidentifier() and len(head) > 1:  # sklearn:iris, torchvision:..., not C:\\
+        return False
+    return not Path(data).expanduser().is_absolute()
+
+
+def _beside(config: Path, data: str) -> str:
+    """``data`` of a config file, read from the config's folder (the study stores this absolute path)."""
+    folder = config.resolve().parent
+    resolved = folder / Path(data).expanduser()
+    if not resolved.exists():
+        raise DataError(
+            f"data file {data!r} does not exist in {str(folder)!r}: a path in a config file is relative "
+            f"to the config's folder; fix the path or give it with --set data=PATH (relative to {str(Path.cwd())!r})"
+        )
+    return str(resolved)
+
+
+def _exit_status(result: Any) -> int:
+    """0, or 130 when Ctrl-C ended the search (its finished trials are stored, the cut one as stopped)."""
+    if result.stop_reason == "interrupted":
+        print("interrupted: the finished trials are stored; --resume continues the study", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from jupyter_automl._search import Search
     from jupyter_automl.config import SearchConfig
 
-    config = SearchConfig.from_yaml(_read_config(Path(args.config)))
+    path = Path(args.config)
+    config = SearchConfig.from_yaml(_read_config(path))
+    if config.data is not None and _is_relative_path(config.data):  # beside the config, wherever it runs from
+        config = config.replace(data=_beside(path, config.data))
     overrides: dict[str, Any] = {}
     for item in args.set or []:
         key, _, value = item.partition("=")
@@ -67,7 +99,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _print_result(result)
     if args.export:
         print(f"exported: {result.export(args.export)}")
-    return 0
+    return _exit_status(result)
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -99,7 +131,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     config = SearchConfig.from_dict(dict(stored, **changes))
     result = Search(config, observers=[] if args.quiet else [ProgressBar()]).run()
     _print_result(result)
-    return 0
+    return _exit_status(result)
 
 
 def _cmd_studies(args: argparse.Namespace) -> int:
@@ -113,8 +145,9 @@ def _cmd_studies(args: argparse.Namespace) -> int:
     print(header)
     for r in rows:
         best = "" if r["best_score"] is None else f"{r['best_score']:.4f}"
+        trials = "?" if r["n_trials"] is None else str(r["n_trials"])  # a study not counted in time
         print(f"{r['name'][:48]:<48} {str(r['space']):<9} {str(r['strategy']):<9} {str(r['metric']):<17} "
-              f"{r['n_trials']:>6} {best:>8}  {r['state']}")
+              f"{trials:>6} {best:>8}  {r['state']}")
     return 0
 
 
@@ -127,7 +160,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _print_result(result)
     path = result.export(args.export)
     print(f"\nstandalone training script: {path} (python {path})")
-    return 0
+    return _exit_status(result)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"jupyter-automl: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("jupyter-automl: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

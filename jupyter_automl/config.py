@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,6 +29,11 @@ __all__ = [
 # the tuples for messages, the panel and "did you mean" are taken from it
 Task = Literal["auto", "binary", "multiclass", "regression"]
 SpaceName = Literal["tabular", "nas-cell", "nas-dag", "nas-chain", "nas-mlp"]
+#: Below this time budget (seconds) the NAS defaults buy architectures rather than screening
+#: and width (``benchmarks/nas_shapes.py``).
+SHORT_BUDGET_S = 180.0
+#: The longest study name accepted (it names files, URLs and sidebar rows).
+MAX_NAME_LENGTH = 200
 StrategyName = Literal["auto", "rules", "random", "tpe", "gp", "evolution", "darts"]
 MetricName = Literal["auto", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss", "r2", "rmse", "mae"]
 ModelFamily = Literal["linear", "random_forest", "extra_trees", "hist_gradient_boosting", "knn", "svm", "lightgbm", "xgboost"]
@@ -204,6 +209,9 @@ class SearchConfig(BaseModel):
     proxy: ProxyName = Field(
         "auto", description="Zero-cost screening before NAS trials; auto: synflow for nas-cell, "
         "none elsewhere (chosen by benchmarks/nas.py).")
+    augment: Literal["auto", "none"] | list[str] = Field(
+        "auto", description="Image augmentation in training only: auto (a random crop after 4-px padding, "
+        "scaled to the image), none, or a list of crop and flip (flip only where a mirrored image is the same class).")
     objectives: list[str] | None = None
     space_options: dict[str, Any] = Field(default_factory=dict, description="Options of the chosen space.")
 
@@ -247,11 +255,35 @@ class SearchConfig(BaseModel):
             raise ValueError(f"expected auto, cpu, cuda, cuda:N or mps, got {value!r}")
         return value
 
+    @field_validator("augment", mode="before")
+    @classmethod
+    def _check_augment(cls, value: Any) -> Any:
+        accepted = ("crop", "flip")
+        if isinstance(value, str) and value not in ("auto", "none"):
+            value = [value]  # one augmentation named alone
+        if isinstance(value, (list, tuple)):
+            unknown = [v for v in value if v not in accepted]
+            if unknown:
+                hint = did_you_mean(str(unknown[0]), accepted)
+                raise ValueError(f"unknown augmentation {unknown}{hint}; accepted: auto, none or a list of "
+                                 f"{', '.join(accepted)}")
+            return list(dict.fromkeys(value))
+        if value is None or value is False:
+            return "none"
+        return value
+
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("must not be empty")
+        if value is not None and len(value) > MAX_NAME_LENGTH:
+            raise ValueError(f"got a name of {len(value)} characters ({value[:20]!r}…); give one of at most "
+                             f"{MAX_NAME_LENGTH} characters")
+        if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            bad = next(ch for ch in value if ord(ch) < 32 or ord(ch) == 127)
+            raise ValueError(f"got {value[:40]!r}, which holds the control character {bad!r}; use letters, "
+                             "digits, spaces and punctuation only")
         return value
 
     @model_validator(mode="after")
@@ -273,19 +305,23 @@ class SearchConfig(BaseModel):
 
     # ----------------------------------------------------------------- constructors
     def __init__(self, **options: Any) -> None:
-        lines = options.pop("_yaml_lines", None)
-        problems: list[str] = []
+        places: dict[str, _Place] = options.pop("_yaml_places", None) or {}
+        found: list[dict[str, Any]] = options.pop("_yaml_problems", None) or []
+        problems = list(found)
         known = set(type(self).model_fields)
         for key in options:
             if key not in known:
-                where = f" (line {lines[key]})" if lines and key in lines else ""
-                problems.append(f"unknown option '{key}'{where}{did_you_mean(key, known)}")
+                place = places.get(key)
+                problems.append(_problem(
+                    f"unknown option '{key}'{_where(place)}{did_you_mean(key, known)}", key, place, "key"))
         try:
             super().__init__(**{k: v for k, v in options.items() if k in known})
         except ValidationError as exc:
-            problems.extend(_describe(exc, lines))
+            problems.extend(_describe(exc, places))
         if problems:
-            raise ConfigError(_join(problems), problems)
+            problems.sort(key=lambda p: (p["line"] is None, p["line"] or 0, p["start"] or 0))
+            messages = [p["message"] for p in problems]
+            raise ConfigError(_join(messages), messages, problems)
 
     @classmethod
     def from_dict(cls, options: dict[str, Any], *, lines: dict[str, int] | None = None) -> SearchConfig:
@@ -295,43 +331,52 @@ class SearchConfig(BaseModel):
         """
         if not isinstance(options, dict):
             raise ConfigError(f"expected a mapping of options, got {type(options).__name__}")
-        return cls(**{str(k): v for k, v in options.items()}, _yaml_lines=lines)
+        places = {k: _Place(line) for k, line in (lines or {}).items()}
+        return cls(**{str(k): v for k, v in options.items()}, _yaml_places=places)
 
     @classmethod
-    def from_yaml(cls, text: str) -> SearchConfig:
-        """Read a ``%%automl`` body or a config file; errors name the line."""
+    def from_yaml(cls, text: str, *, first_line: int = 1) -> SearchConfig:
+        """Read a ``%%automl`` body or a config file; every problem is reported at once, by line.
+
+        ``first_line`` is the line number of the text's first line where it is shown (2 for the
+        body of a ``%%automl`` cell), so messages name the line the user sees. A key given twice
+        is refused (not "the last one wins"), together with the other problems.
+        """
+        node, problems = _compose(text, first_line)
+        if node is None and problems:
+            raise ConfigError(problems[0]["message"], [problems[0]["message"]], problems)
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            options = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
-        except yaml.YAMLError as exc:
-            # an unclosed bracket is only noticed at the end: its context names the line that opened it
-            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}: " if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            if getattr(exc, "context", None):
-                problem = f"{exc.context}, {problem}"
-            raise ConfigError(
-                f"malformed YAML, {where}{problem}; write one 'option: value' per line"
-            ) from None
+            options = yaml.safe_load(text) if node is not None else None
+        except yaml.YAMLError as exc:  # e.g. a tag such as !!python/object that safe loading refuses
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + first_line}: " if mark is not None else ""
+            message = f"malformed YAML, {where}{getattr(exc, 'problem', None) or exc}; write plain values"
+            raise ConfigError(message, [message], [{
+                "message": message, "key": None, "line": mark.line + first_line if mark else None,
+                "start": mark.index if mark else None, "end": mark.index + 1 if mark else None}]) from None
         if options is None:
             options = {}
         if not isinstance(options, dict):
-            raise ConfigError(
-                f"expected 'option: value' lines, got a YAML {type(options).__name__}"
-            )
-        lines: dict[str, int] = {}
+            raise ConfigError(f"expected 'option: value' lines, got a YAML {type(options).__name__}")
+        places: dict[str, _Place] = {}
         if isinstance(node, yaml.MappingNode):
-            for key_node, _ in node.value:
-                lines[str(key_node.value)] = key_node.start_mark.line + 1
-        return cls.from_dict(options, lines=lines)
+            for key_node, value_node in node.value:
+                places[str(key_node.value)] = _Place(
+                    key_node.start_mark.line + first_line,
+                    (key_node.start_mark.index, key_node.end_mark.index),
+                    (value_node.start_mark.index, value_node.end_mark.index),
+                )
+        return cls(**{str(k): v for k, v in options.items()}, _yaml_places=places, _yaml_problems=problems)
 
     # ------------------------------------------------------------------- renderings
     def auto_strategy(self) -> str:
         """What ``strategy: auto`` is for this space and proxy: ``evolution`` (population 10,
         tournament 3: the screening's 10 best are the first population) on ``nas-cell`` with
         zero-cost screening on and one objective, ``tpe`` everywhere else (it also handles a
-        Pareto front); both measured in ``benchmarks/``."""
-        screened = self.space == "nas-cell" and self.proxy != "none"
+        Pareto front; ``proxy: auto`` screens nothing under a budget of ``SHORT_BUDGET_S``);
+        measured in ``benchmarks/``."""
+        short = self.time_budget is not None and self.time_budget < SHORT_BUDGET_S
+        screened = self.space == "nas-cell" and self.proxy != "none" and not (short and self.proxy == "auto")
         return "evolution" if screened and len(self.objectives or []) < 2 else "tpe"
 
     def to_dict(self, *, only_changed: bool = False) -> dict[str, Any]:
@@ -379,22 +424,84 @@ class SearchConfig(BaseModel):
         return f"SearchConfig({inner})"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, but a key given twice in one mapping is an error, not "the last wins"."""
+class _Place(NamedTuple):
+    """Where a top-level option is in a YAML text: its line and the character spans of key and value."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if isinstance(key, (str, int, float, bool)) and key in first:
-                raise ConfigError(
-                    f"duplicate option {key!r} (line {line}; first given on line {first[key]}): "
-                    "keep one of them"
-                )
-            if isinstance(key, (str, int, float, bool)):
-                first[key] = line
-        return super().construct_mapping(node, deep=deep)
+    line: int | None
+    key: tuple[int, int] | None = None
+    value: tuple[int, int] | None = None
+
+
+def _where(place: _Place | None) -> str:
+    return f" (line {place.line})" if place is not None and place.line is not None else ""
+
+
+def _problem(message: str, key: str | None, place: _Place | None, part: str) -> dict[str, Any]:
+    """One problem with its place (see :class:`ConfigError`'s ``details``)."""
+    span = None
+    if place is not None:
+        span = place.key if part == "key" else (place.value if place.value and place.value[1] > place.value[0]
+                                                 else place.key)
+    return {
+        "message": message,
+        "key": key,
+        "line": place.line if place is not None else None,
+        "start": span[0] if span else None,
+        "end": span[1] if span else None,
+    }
+
+
+def _compose(text: str, first_line: int) -> tuple[yaml.Node | None, list[dict[str, Any]]]:
+    """The YAML node tree and the problems found reading it: a syntax error (then no tree), or
+    every key given twice in one mapping (PyYAML would keep the last one silently)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        # an unclosed bracket is only noticed at the end: its context names the line that opened it
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + first_line}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        if getattr(exc, "context", None):
+            problem = f"{exc.context}, {problem}"
+        message = f"malformed YAML, {where}{problem}; write one 'option: value' per line"
+        start = mark.index if mark is not None else None
+        end = None
+        if start is not None:
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            if end <= start:  # at the end of a line: mark that line
+                start = text.rfind("\n", 0, max(start - 1, 0)) + 1 if start else 0
+        return None, [{"message": message, "key": None, "line": mark.line + first_line if mark else None,
+                       "start": start, "end": end}]
+    problems: list[dict[str, Any]] = []
+    # (node, the top-level option it is under: None for the top mapping itself)
+    stack: list[tuple[yaml.Node, str | None]] = [(node, None)] if node is not None else []
+    while stack:
+        current, option = stack.pop()
+        top = option is None
+        if isinstance(current, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key_node, value_node in current.value:
+                stack.append((value_node, str(key_node.value) if top else option))
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                ident = (key_node.tag, key_node.value)
+                line = key_node.start_mark.line + first_line
+                if ident in first:
+                    what = f"option '{key_node.value}'" if top else f"key '{key_node.value}' in '{option}'"
+                    problems.append({
+                        "message": f"duplicate {what} (line {line}; first given on line "
+                        f"{first[ident]}): keep one of them",
+                        "key": key_node.value if top else None,
+                        "line": line,
+                        "start": key_node.start_mark.index,
+                        "end": key_node.end_mark.index,
+                    })
+                else:
+                    first[ident] = line
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((child, option) for child in current.value)
+    return node, problems
 
 
 def _format_seconds(seconds: float) -> str:
@@ -403,7 +510,7 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _describe(exc: ValidationError, lines: dict[str, int] | None) -> list[str]:
+def _describe(exc: ValidationError, places: dict[str, _Place]) -> list[dict[str, Any]]:
     problems = []
     seen: set[str] = set()
     for err in exc.errors():
@@ -412,18 +519,22 @@ def _describe(exc: ValidationError, lines: dict[str, int] | None) -> list[str]:
         if key in seen:  # a union reports each alternative; one line per key is enough
             continue
         seen.add(key)
-        where = f" (line {lines[key]})" if lines and key in lines else ""
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         given = err.get("input")
-        if key and err["type"] == "literal_error":
-            problems.append(f"option '{key}'{where}: {msg}, got {given!r}{did_you_mean(given, _choices(key))}")
-        elif key:
-            extra = "" if "got" in msg else f", got {given!r}"
-            problems.append(f"option '{key}'{where}: {msg}{extra}")
+        if not key:
+            # a rule across options ("'dask_scheduler' needs executor: dask"): placed at the first one it names
+            named = next((w for w in re.findall(r"\w+", msg) if w in places), None)
+            problems.append(_problem(msg, named, places.get(named) if named else None, "value"))
+            continue
+        where = _where(places.get(key))
+        if err["type"] == "literal_error":
+            text = f"option '{key}'{where}: {msg}, got {given!r}{did_you_mean(given, _choices(key))}"
         else:
-            problems.append(msg)
+            extra = "" if "got" in msg else f", got {given!r}"
+            text = f"option '{key}'{where}: {msg}{extra}"
+        problems.append(_problem(text, key, places.get(key), "value"))
     return problems
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import logging
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,8 +13,22 @@ import numpy as np
 import pandas as pd
 
 from jupyter_automl._errors import DataError, did_you_mean
+from jupyter_automl.inputs import (
+    ACCEPTED,
+    ImageStream,
+    Inputs,
+    image_layout,
+    is_torch_data,
+    read_image_folder,
+    read_torch_data,
+)
 
 __all__ = ["Dataset", "load_dataset", "bundled_datasets", "detect_task"]
+
+logger = logging.getLogger("jupyter_automl")
+
+#: Fewer rows than this cannot be learned from and cross-validated (two folds of two rows).
+MIN_ROWS = 4
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -47,6 +63,12 @@ class Dataset:
     classes: np.ndarray | None = None
     kind: Literal["table", "images"] = "table"
     task_reason: str = ""
+    #: rows of the validation split the user gave (an image folder's ``valid/``), as a boolean mask
+    validation: np.ndarray | None = None
+    #: the batch size of a DataLoader the user gave (the default batch size of NAS training)
+    batch_size: int | None = None
+    #: what the first progress line says after the shape (the split used, streaming)
+    detail: str = ""
     _columns: tuple[list[str], list[str]] | None = field(default=None, repr=False)
     _fingerprint: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -61,6 +83,16 @@ class Dataset:
     @property
     def categorical_columns(self) -> list[str]:
         return self._column_types()[1]
+
+    def summary(self) -> str:
+        """One line on what the search learns from, e.g. ``data: 600 images 3×32×32 (C×H×W), 10 classes``."""
+        if self.kind == "images":
+            c, h, w, _ = image_layout(np.shape(self.X))
+            what = f"{self.n_samples} images {c}×{h}×{w} (C×H×W)"
+        else:
+            what = f"{self.n_samples} rows × {np.shape(self.X)[1]} columns"
+        task = "regression" if self.task == "regression" else f"{len(self.classes) if self.classes is not None else 0} classes"
+        return f"data: {what}, {task}" + (f"; {self.detail}" if self.detail else "")
 
     def _column_types(self) -> tuple[list[str], list[str]]:
         """(numeric, categorical) column names, typed once: linear in the number of columns."""
@@ -80,6 +112,9 @@ class Dataset:
                 hashed = pd.util.hash_pandas_object(self.X, index=False).to_numpy()
                 digest.update(hashed.tobytes())
                 columns = [str(c) for c in self.X.columns]
+            elif hasattr(self.X, "fingerprint_bytes"):  # an ImageStream: a sample, never a full copy
+                digest.update(self.X.fingerprint_bytes())
+                columns = []
             else:
                 digest.update(np.ascontiguousarray(self.X).tobytes())
                 columns = []
@@ -130,10 +165,17 @@ def load_dataset(
             "no data given: pass data=DataFrame with target='column', X= and y=, "
             "a CSV/Parquet path or a bundled dataset such as 'sklearn:breast_cancer'"
         )
+    if isinstance(data, os.PathLike):
+        data = os.fspath(data)
     if isinstance(data, str):
         data, source, default_target = _resolve_named(data, namespace)
     elif data is not None:
         source = type(data).__name__
+    if is_torch_data(data) or is_torch_data(X):  # a torch Dataset or DataLoader
+        data = read_torch_data(data if data is not None else X, y)
+    if isinstance(data, Inputs):  # an image folder, a Dataset or a DataLoader, read
+        dataset = _finish(data.X, data.y, task, data.source, None, metric)
+        return replace(dataset, validation=data.validation, batch_size=data.batch_size, detail=data.detail)
     if isinstance(data, tuple) and len(data) == 2:  # a variable holding (X, y)
         X, y = data
         data = None
@@ -141,7 +183,8 @@ def load_dataset(
         if isinstance(data, np.ndarray):
             raise DataError("an array was given as data=; pass it as X= with y= instead")
         if not isinstance(data, pd.DataFrame):
-            raise DataError(f"data must be a DataFrame, a path or 'sklearn:NAME', got {type(data).__name__}")
+            raise DataError(f"data must be a DataFrame, a path, 'sklearn:NAME' or, for NAS, {ACCEPTED}; "
+                            f"got {type(data).__name__}")
         if data.empty:
             raise DataError(
                 f"the data is empty (shape {data.shape}): nothing to learn from; check how it was read or filtered"
@@ -188,6 +231,8 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
     if namespace is not None and name.isidentifier() and name in namespace:
         return namespace[name], name, None
     path = Path(name).expanduser()
+    if path.is_dir():  # an image folder: one sub-folder per class
+        return read_image_folder(path), str(path), None
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt", ".parquet", ".pq"):
         if not path.exists():
@@ -207,7 +252,8 @@ def _resolve_named(name: str, namespace: dict[str, Any] | None) -> tuple[Any, st
             hint = did_you_mean(name, frames) or (f"; DataFrames defined: {', '.join(frames[:8])}" if frames else "")
         raise DataError(f"data {name!r} is not a variable of the notebook{hint}; define it first, or give a path or 'sklearn:NAME'")
     raise DataError(
-        f"cannot read data {name!r}: expected a .csv/.tsv/.parquet path, 'sklearn:NAME' or a variable name"
+        f"cannot read data {name!r}: expected a .csv/.tsv/.parquet path, an image folder, 'sklearn:NAME' "
+        "or a variable name"
     )
 
 
@@ -217,19 +263,33 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
     if isinstance(X, pd.DataFrame):
         frame = X.copy()
         frame.columns = [str(c) for c in frame.columns]
+    elif isinstance(X, ImageStream):  # images left where they are (too large to copy)
+        kind, frame = "images", X
     else:
         if hasattr(X, "detach") and hasattr(X, "numpy"):  # a torch tensor
             X = X.detach().cpu().numpy()
-        arr = np.asarray(X)
+        try:
+            arr = np.asarray(X)
+        except ValueError:  # numpy's "inhomogeneous shape": items of different sizes
+            raise DataError(f"X holds items of different shapes (a ragged {type(X).__name__}): every sample must "
+                            f"have the same shape; accepted: {ACCEPTED}") from None
+        if arr.dtype == object and arr.ndim > 1:
+            raise DataError(f"X holds Python objects (dtype object, shape {arr.shape}), not numbers; accepted: {ACCEPTED}")
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
+        if arr.ndim > 4:
+            raise DataError(f"X has {arr.ndim} dimensions (shape {arr.shape}); accepted: {ACCEPTED}")
         if arr.ndim >= 3:
+            image_layout(arr.shape)  # an unreadable channel axis is refused now
+            if arr.dtype.kind not in "biuf":
+                raise DataError(f"images must be numbers, got dtype {arr.dtype}; accepted: {ACCEPTED}")
             kind = "images"
             frame = arr
         elif arr.ndim == 2:
             frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         else:
-            raise DataError(f"X must be 2-d (samples × features) or image-shaped, got shape {arr.shape}")
+            raise DataError(f"X must be 2-d (samples × features) or image-shaped, got shape {arr.shape}; "
+                            f"accepted: {ACCEPTED}")
     n = len(frame)
     if n == 0 or (kind == "table" and frame.shape[1] == 0):
         raise DataError(f"the data is empty (shape {tuple(np.shape(frame))}): nothing to learn from")
@@ -240,17 +300,27 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
         name = f"target {target!r}" if target else "y"
         fix = f"df.dropna(subset=[{target!r}])" if target else "X, y = X[~pd.isna(y)], y[~pd.isna(y)]"
         raise DataError(f"{name} has {int(missing.sum())} missing values (NaN); drop those rows first: {fix}")
+    if n < MIN_ROWS:
+        raise DataError(f"the data has {n} row{'s' if n != 1 else ''}: too few to learn from and cross-validate; "
+                        f"give at least {MIN_ROWS} rows (two folds of two), and many more for a useful model")
+    detail = ""
     if kind == "table":
         check_column_names(frame.columns, what="X")
         check_cell_types(frame)
         empty = frame.isna().all(axis=0).to_numpy()
-        if empty.any():  # nothing to learn from an empty column
+        if empty.all():
+            raise DataError(f"every feature column is empty (all values missing): {_preview(frame.columns)}; "
+                            "nothing to learn from: check how the data was read or joined")
+        if empty.any():  # nothing to learn from an empty column: dropped, and said
+            dropped = [str(c) for c in frame.columns[empty]]
             frame = frame.loc[:, ~empty]
+            detail = f"dropped {len(dropped)} empty column{'s' if len(dropped) > 1 else ''} (all values missing): {dropped[:5]}"
+            logger.warning("%s", detail)
         frame = tidy_columns(frame)
-        if frame.shape[1] == 0:
-            raise DataError("every feature column is empty (all values missing)")
         check_finite(frame)
     detected, reason = detect_task(y_arr, metric)
+    if task == "auto" and metric != "auto":
+        check_metric_fits_target(y_arr, metric)
     if task == "auto":
         task = detected
     else:
@@ -284,7 +354,7 @@ def _finish(X: Any, y: Any, task: str, source: str, target: str | None, metric: 
             rare = counts[counts < 2].index.tolist()[:5]
             raise DataError(f"classes {rare} have a single example; cross-validation needs at least 2 per class (drop or merge them)")
     return Dataset(X=frame, y=y_arr, task=task, source=source, target=target, classes=classes, kind=kind,  # type: ignore[arg-type]
-                   task_reason=reason)
+                   task_reason=reason, detail=detail)
 
 
 def _as_1d(y: Any) -> np.ndarray:
@@ -352,6 +422,23 @@ def detect_task(y: np.ndarray, metric: str = "auto") -> tuple[Task, str]:
                               f"(at most {MAX_INTEGER_CLASSES}: classes); pass task='regression' for a count")
     return "regression", (f"the target has {n_unique} distinct integer values "
                           f"(more than {MAX_INTEGER_CLASSES}: a regression); pass task='multiclass' for classes")
+
+
+def check_metric_fits_target(y: np.ndarray, metric: str) -> None:
+    """Refuse a metric of one task on a target whose values say the other (``task`` not given).
+
+    A classification metric on a continuous target, or ``r2`` on a few integer classes, is
+    almost always a slip; the message says how to force the task when it is not.
+    """
+    by_values, why = detect_task(y, "auto")
+    if metric in CLASSIFICATION_METRICS and by_values == "regression":
+        force = "" if _looks_continuous(y) else ", or pass task='multiclass' if these values are classes"
+        raise DataError(f"metric {metric!r} scores a classification but the target looks like a regression "
+                        f"({why.split(';')[0]}): use a regression metric (r2, rmse, mae){force}")
+    if metric in REGRESSION_METRICS and by_values != "regression":
+        raise DataError(f"metric {metric!r} scores a regression but the target looks like a {by_values} "
+                        f"classification ({why.split(';')[0]}): use a classification metric such as "
+                        f"'accuracy' or 'roc_auc', or pass task='regression' if the values are numbers to predict")
 
 
 def read_text_table(path: Path, sep: str = ",") -> pd.DataFrame:

@@ -98,7 +98,7 @@ class _AutoMLBase(BaseEstimator):
         -------
         self
         """
-        from jupyter_automl._search import run_search
+        from jupyter_automl._entry import run_search
 
         X, y = self._check_input(X, y)
         config = self.search_config(self._task_of(y))

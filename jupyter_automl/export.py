@@ -17,7 +17,8 @@ def write_export(result: Any, path: Path) -> Path:
     space = result.space
     final = getattr(result, "final", None)
     if final is not None:
-        source = space.export_final(final, study=result.study.study_name, holdout=_holdout(result))
+        source = space.export_final(final, study=result.study.study_name, holdout=_holdout(result),
+                                    script=path.name)
     else:
         best = result.best_trial
         source = space.export_source(dict(best.params), result.best_model)

@@ -14,10 +14,13 @@ from typing import Any
 from jupyter_automl.storage import ATTR
 
 __all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "study_payload", "payload_html", "payload_text", "best_so_far_svg",
-           "format_score", "format_param", "params_text", "shorten"]
+           "format_score", "format_param", "params_text", "shorten", "ordered", "add_score_order"]
 
 MIME_TYPE = "application/vnd.jupyter-automl.result.v1+json"
-PAYLOAD_VERSION = "1.1"  # 1.1: "insight" (held-out score, model and search charts)
+# 1.1: "insight" (held-out score, model and search charts)
+# 1.2: order is data: "param_order" beside every "params" (rows, best) and "score_order" for the
+# held-out scores, since a saved notebook writes JSON objects with their keys sorted
+PAYLOAD_VERSION = "1.2"
 _MAX_ROWS = 200
 
 
@@ -37,9 +40,8 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
     point per finished trial with the best so far), ``config``, ``config_text``, ``diagram``,
     ``environment``, ``fingerprint``.
     """
-    import optuna
-
     from jupyter_automl.runner import trial_record
+    from jupyter_automl.studies import study_state, trial_digest
 
     attrs = study.user_attrs
     config = attrs.get(f"{ATTR}:config", {})
@@ -47,46 +49,45 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
     multi = len(study.directions) > 1
     direction = "multi" if multi else study.direction.name.lower()
     sign = -1.0 if direction == "minimize" else 1.0
-    trials = [t for t in study.get_trials(deepcopy=False) if t.state != optuna.trial.TrialState.WAITING]
-    started_at = min((t.datetime_start for t in trials if t.datetime_start), default=None)
+    # a huge study in a database is read as its best and latest trials and a thinned history
+    digest = trial_digest(study, best=max_rows)
+    started_at = digest.started
     t0 = started_at.timestamp() if started_at else None
-    records = [trial_record(t, None, t0) for t in trials]
-    finished = [r for r in records if r.state in ("COMPLETE", "PRUNED", "FAIL")]
+    records = [trial_record(t, None, t0) for t in digest.trials]
     complete = [r for r in records if r.state == "COMPLETE" and (r.value is not None or r.values)]
-
-    history = []
-    best_val: float | None = None
-    for r in sorted(finished, key=lambda r: (r.elapsed_s if r.elapsed_s is not None else 0.0, r.number)):
-        if r.state == "COMPLETE" and r.value is not None and (best_val is None or sign * r.value > sign * best_val):
-            best_val = r.value
-        # a pruned trial's value is its last partial score: the chart, like the live one,
-        # plots complete trials only
-        history.append({"trial": r.number, "elapsed_s": _finite(r.elapsed_s),
-                        "score": _finite(r.value) if r.state == "COMPLETE" else None,
-                        "best": _finite(best_val), "state": r.state})
+    history = digest.history
 
     if multi:
-        pareto = {t.number for t in study.best_trials}
+        pareto = digest.pareto if digest.sampled else {t.number for t in study.best_trials}
         ranked = sorted(complete, key=lambda r: r.number)
     else:
         pareto = set()
         ranked = sorted(complete, key=lambda r: (-sign * (r.value if r.value is not None else -math.inf), r.number))
-    others = sorted([r for r in records if r not in complete], key=lambda r: r.number)
+    if digest.sampled:  # the sample's best (or Pareto front) are ranked; its latest trials are not
+        ranked = [r for r in ranked if r.number in digest.ranked]
+    shown = {r.number for r in ranked}
+    others = sorted([r for r in records if r.number not in shown], key=lambda r: r.number,
+                    reverse=digest.sampled)  # sampled: the latest trials, newest first
     rows = []
     for rank, r in enumerate(ranked, start=1):
         rows.append(_row(r, rank, r.number in pareto))
     for r in others:
         rows.append(_row(r, None, False))
     best = None
+    frozen = {t.number: t for t in digest.trials}
     if ranked and not multi:
         b = ranked[0]
+        best_params = dict(frozen[b.number].params) if b.number in frozen else b.params
         best = {"trial": b.number, "score": _finite(b.value), "score_std": _finite(b.score_std), "model": b.model,
-                "params": dict(study.trials[b.number].params) if b.number < len(study.trials) else b.params,
+                "params": best_params, "param_order": list(best_params),
                 "genotype": b.extra.get("genotype"), "diagram": b.diagram}
-    counts = {s: sum(1 for r in records if r.state == s) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
+    # stopped trials are stored as FAIL with a "stopped" reason: counted apart, not as failures
+    counts = dict(digest.counts)
+    counts["STOPPED"] = sum(1 for r in records if r.state == "STOPPED")
+    counts["FAIL"] = max(0, counts.get("FAIL", 0) - counts["STOPPED"])
 
     config_text = config_cell_text(config)
-    return {
+    return add_score_order({
         "version": PAYLOAD_VERSION,
         "study": {
             "name": study.study_name,
@@ -96,19 +97,21 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
             "task": attrs.get(f"{ATTR}:task"),
             "metric": attrs.get(f"{ATTR}:metric"),
             "direction": direction,
-            "n_trials": len(finished),
+            "n_trials": counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"],
             "n_complete": counts["COMPLETE"],
             "n_pruned": counts["PRUNED"],
             "n_failed": counts["FAIL"],
+            "n_stopped": counts["STOPPED"],  # 1.2: cut short by Stop or an interrupt, not failures
             "n_running": counts["RUNNING"],
-            "state": state.get("state", "unknown"),
+            "state": study_state(attrs),
             "stop_reason": state.get("reason"),
             "started": started_at.astimezone(timezone.utc).isoformat(timespec="seconds") if started_at else None,
             "updated": state.get("updated"),
         },
         "best": best,
         "leaderboard": {"columns": ["rank", "trial", "model", "score", "score_std", "duration_s", "state", "params", "error"],
-                        "rows": rows[:max_rows], "total_rows": len(rows)},
+                        "rows": rows[:max_rows] if not digest.sampled else rows, "total_rows": digest.total,
+                        "sampled": digest.sampled},
         "history": history,
         "config": config,
         "config_text": config_text,
@@ -117,7 +120,39 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         "environment": attrs.get(f"{ATTR}:environment", {}),
         "fingerprint": attrs.get(f"{ATTR}:fingerprint", {}),
         "insight": attrs.get(f"{ATTR}:insight"),  # 1.1; None for studies of older versions
-    }
+        "ensemble": attrs.get(f"{ATTR}:ensemble"),  # 1.2: the final model when an ensemble was kept
+        "score_bounds": list(_bounds(attrs.get(f"{ATTR}:metric"))),  # 1.2: charts stay within them
+    })
+
+
+def _bounds(metric: str | None) -> tuple[float | None, float | None]:
+    from jupyter_automl.evaluate.metrics import metric_bounds
+
+    return metric_bounds(metric)
+
+
+def add_score_order(payload: dict[str, Any]) -> dict[str, Any]:
+    """Set ``score_order``: the held-out scores' metrics in the order they were computed (the
+    search's metric first), so a renderer of a saved (key-sorted) payload shows them in that order."""
+    holdout = (payload.get("insight") or {}).get("holdout") or {}
+    payload["score_order"] = list(holdout.get("scores") or {})
+    return payload
+
+
+def ordered(mapping: dict[str, Any] | None, order: list[str] | None) -> list[tuple[str, Any]]:
+    """The items of ``mapping`` in ``order`` (a payload's ``param_order``), then any other key as stored.
+
+    A saved notebook sorts JSON keys; the order lists beside them keep what the search meant.
+
+    >>> ordered({"a": 1, "n_estimators": 2, "num_leaves": 3}, ["n_estimators", "num_leaves", "a"])
+    [('n_estimators', 2), ('num_leaves', 3), ('a', 1)]
+    >>> ordered({"b": 1, "a": 2}, None)
+    [('b', 1), ('a', 2)]
+    """
+    mapping = mapping or {}
+    first = list(dict.fromkeys(k for k in (order or []) if k in mapping))
+    placed = set(first)
+    return [(k, mapping[k]) for k in first] + [(k, v) for k, v in mapping.items() if k not in placed]
 
 
 ARRAYS_VARIABLE = "Xy"
@@ -150,7 +185,8 @@ def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
     row = {"rank": rank, "trial": r.number, "model": r.model,
            "score": _finite(r.value) if r.values is None or len(r.values) == 1 else [_finite(v) for v in r.values],
            "score_std": _finite(r.score_std), "duration_s": _finite(round(r.duration_s, 3)),
-           "state": r.state, "params": r.params, "error": r.error or r.extra.get("reason")}
+           "state": r.state, "params": r.params, "param_order": list(r.params or {}),
+           "error": r.error or r.extra.get("reason") or r.extra.get("stopped")}
     # the params stay on every row (pruned and failed too); the reason goes beside them
     if pareto:
         row["pareto"] = True
@@ -207,13 +243,15 @@ def format_param(value: Any) -> str:
     return str(value)
 
 
-def params_text(params: dict[str, Any] | None, limit: int = 4) -> str:
-    """``k=v, k=v, …``: the first ``limit`` key parameters, in the space's order.
+def params_text(params: dict[str, Any] | None, limit: int = 4, order: list[str] | None = None) -> str:
+    """``k=v, k=v, …``: the first ``limit`` key parameters, in the space's order (``order`` when given).
 
     >>> params_text({"C": 1.0, "kernel": "rbf", "gamma": 0.0123})
     'C=1, kernel=rbf, gamma=0.0123'
+    >>> params_text({"a": 1, "b": 2}, order=["b", "a"])
+    'b=2, a=1'
     """
-    items = list((params or {}).items())
+    items = ordered(params, order)
     text = ", ".join(f"{k}={format_param(v)}" for k, v in items[:limit])
     return text + (", …" if len(items) > limit else "")
 
@@ -231,29 +269,47 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return "" if v is None else format_score(v, digits) if isinstance(v, (float, list)) else str(v)
 
 
-def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: int = 190, direction: str = "maximize") -> str:
+def score_range(ys: list[float], bounds: tuple[float | None, float | None] = (None, None)) -> tuple[float, float]:
+    """The y range of a score chart: the data with a margin, never beyond the metric's ``bounds``.
+
+    >>> tuple(round(v, 3) for v in score_range([0.972], (0.0, 1.0)))
+    (0.953, 0.991)
+    >>> score_range([0.995, 1.0], (0.0, 1.0))[1]
+    1.0
+    """
+    lo, hi = min(ys), max(ys)
+    pad = 0.05 * (hi - lo) if hi - lo > 1e-12 else max(0.01, 0.02 * abs(hi))
+    y0, y1 = lo - pad, hi + pad
+    if bounds[0] is not None:
+        y0 = max(y0, bounds[0])
+    if bounds[1] is not None:
+        y1 = min(y1, bounds[1])
+    if y1 - y0 < 1e-12:  # a value on the bound itself: open the range inwards
+        y0, y1 = (y0 - 2 * pad, y1) if bounds[1] is not None and y1 >= bounds[1] else (y0, y1 + 2 * pad)
+    return y0, y1
+
+
+def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: int = 190, direction: str = "maximize",
+                    bounds: tuple[float | None, float | None] = (None, None)) -> str:
     """An inline SVG: every trial's score against time (dots) and the best so far (a step line).
 
     Text and frame take the surrounding text colour (``currentColor``), so the chart reads on a
-    light or a dark page, and after a sanitizer strips style attributes.
+    light or a dark page, and after a sanitizer strips style attributes. The y axis stays within
+    the metric's ``bounds`` (an accuracy axis never passes 1).
     """
     pts = [(h["elapsed_s"], h["score"], h["best"]) for h in history if h.get("score") is not None and h.get("elapsed_s") is not None]
     pad_l, pad_r, pad_t, pad_b = 52, 10, 10, 30
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
              'role="img" aria-label="best score so far against time" font-family="sans-serif" font-size="10" '
-             'class="jupyter-automl-chart">',
+             'class="jupyter-automl-chart" style="max-width:100%;height:auto">',
              f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="currentColor" fill-opacity="0.04" '
              'stroke="currentColor" stroke-opacity="0.3"/>']
     if pts:
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts] + [p[2] for p in pts if p[2] is not None]
         x0, x1 = 0.0, max(max(xs), 1e-9)
-        y0, y1 = min(ys), max(ys)
-        if y1 - y0 < 1e-12:
-            y0, y1 = y0 - 0.5, y1 + 0.5
-        margin = 0.05 * (y1 - y0)
-        y0, y1 = y0 - margin, y1 + margin
+        y0, y1 = score_range(ys, bounds)
 
         def sx(x: float) -> float:
             return pad_l + (x - x0) / (x1 - x0) * w
@@ -276,8 +332,8 @@ def best_so_far_svg(history: list[dict[str, Any]], *, width: int = 420, height: 
         if prev is not None:
             line.append(f"{sx(x1):.1f},{sy(prev):.1f}")
             parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="#e0474c" stroke-width="2"/>')
-        for frac in (0.0, 0.5, 1.0):
-            yv = y0 + margin + frac * (y1 - y0 - 2 * margin)
+        lo, hi = min(ys), max(ys)
+        for yv in dict.fromkeys((lo, (lo + hi) / 2, hi)):  # the data's ends and middle, once each
             parts.append(f'<text x="{pad_l - 4}" y="{sy(yv) + 3:.1f}" text-anchor="end" fill="currentColor">'
                          f'{html.escape(format_score(yv, 3))}</text>')
         parts.append(f'<text x="{pad_l}" y="{height - 10}" fill="currentColor">0 s</text>')
@@ -307,8 +363,8 @@ def _cell(text: str, *, numeric: bool = False, full: str | None = None) -> str:
 def _params_cell(row: dict[str, Any]) -> str:
     """The key params, then the prune or failure reason beside them (never instead of them)."""
     e = html.escape
-    params = params_text(row.get("params") or {})
-    full = params_text(row.get("params") or {}, limit=1000)
+    params = params_text(row.get("params") or {}, order=row.get("param_order"))
+    full = params_text(row.get("params") or {}, limit=1000, order=row.get("param_order"))
     note = row.get("error")
     title = f' title="{e(full)}"' if full != params else ""
     inner = e(params)
@@ -324,19 +380,22 @@ def _leaderboard_html(payload: dict[str, Any], rows: int) -> str:
     body = []
     for row in payload["leaderboard"]["rows"][:rows]:
         model = str(row.get("model"))
-        body.append("<tr>" + "".join([
+        muted = ' style="opacity:0.6"' if row.get("state") in ("PRUNED", "STOPPED") else ""  # cut short
+        body.append(f"<tr{muted}>" + "".join([
             _cell(_fmt(row.get("rank")), numeric=True), _cell(str(row.get("trial")), numeric=True),
             _cell(shorten(model, 40), full=model), _cell(format_score(row.get("score")), numeric=True),
             _cell(format_score(row.get("score_std")), numeric=True),
             _cell(format_score(row.get("duration_s"), 2), numeric=True), _cell(str(row.get("state"))),
             _params_cell(row)]) + "</tr>")
+    if not body:  # an empty state, not an empty block
+        body.append(f'<tr><td colspan="{len(cols)}" {_TD}><span {_MUTED}>no finished trial yet</span></td></tr>')
     shown = min(rows, len(payload["leaderboard"]["rows"]))
     more = payload["leaderboard"].get("total_rows", len(payload["leaderboard"]["rows"])) - shown
     table = ('<table class="jupyter-automl-leaderboard" style="border-collapse:collapse;font-size:12px;max-width:100%">'
              "<thead><tr>" + "".join(f"<th {_TH}>{c}</th>" for c, _ in cols)
              + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
     if more > 0:
-        table += f"<div {_MUTED}>… {more} more trials (result.leaderboard has them all)</div>"
+        table += f"<div {_MUTED}>… {plural(more, 'more trial')} (result.leaderboard has them all)</div>"
     return table
 
 
@@ -346,20 +405,29 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
     s = payload["study"]
     best = payload.get("best") or {}
     head = (f"<b>{e(str(s.get('name')))}</b> · {e(str(s.get('space')))} / {e(str(s.get('strategy')))} · "
-            f"{e(str(s.get('metric')))} ({e(str(s.get('direction')))}) · {s.get('n_trials', 0)} trials "
-            f"({s.get('n_complete', 0)} complete, {s.get('n_pruned', 0)} pruned, {s.get('n_failed', 0)} failed) · "
+            f"{e(str(s.get('metric')))} ({e(str(s.get('direction')))}) · {e(counts_text(s))} · "
             f"{e(str(s.get('state')))}")
     if best:
         model = str(best.get("model"))
-        head += (f"<br>best: <b>{e(format_score(best.get('score')))}</b> ± {e(format_score(best.get('score_std')))}"
-                 f' — trial {best.get("trial")} (<span title="{e(model)}">{e(shorten(model, 60))}</span>)')
-    chart = best_so_far_svg(payload.get("history", []), direction=str(s.get("direction")))
+        single = (f"<b>{e(format_score(best.get('score')))}</b>{e(_std_text(best))} — trial {best.get('trial')} "
+                  f'(<span title="{e(model)}">{e(shorten(model, 60))}</span>)')
+        ensemble = payload.get("ensemble")
+        if ensemble and ensemble.get("score") is not None:  # the final model, what result.best_score says
+            head += (f"<br>best: <b>{e(format_score(ensemble['score']))}</b> ensemble of "
+                     f"{e(plural(len(ensemble.get('members') or {}), 'trial'))} (CV) · best single trial: {single}")
+        else:
+            head += f"<br>best: {single}"
+    chart = best_so_far_svg(payload.get("history", []), direction=str(s.get("direction")),
+                            bounds=_bounds(s.get("metric")))
     parts = [f'<div class="jupyter-automl-result" style="font-family:sans-serif;font-size:13px">'
-             f'<div style="margin-bottom:6px">{head}</div>',
+             f'<div style="margin-bottom:6px;overflow-wrap:anywhere">{head}</div>',
              '<div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start">',
-             f'<div style="max-width:100%;overflow-x:auto">{_leaderboard_html(payload, rows)}</div><div>{chart}</div>']
+             # min-width:0 lets a flex item be narrower than its table: the table then scrolls in its
+             # own box on a narrow page, and the page itself never scrolls sideways
+             f'<div style="max-width:100%;min-width:0;overflow-x:auto">{_leaderboard_html(payload, rows)}</div>'
+             f'<div style="max-width:100%;min-width:0">{chart}</div>']
     if diagram_svg:
-        parts.append(f'<div style="max-width:100%;overflow-x:auto"><div {_MUTED}>architecture of the best trial</div>'
+        parts.append(f'<div style="max-width:100%;min-width:0"><div {_MUTED}>architecture of the best trial</div>'
                      f"{diagram_svg}</div>")
     parts.append("</div>")
     from jupyter_automl.insight.svg import insight_html
@@ -371,15 +439,50 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
     return "".join(parts)
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 trial"``, ``"3 trials"``.
+
+    >>> plural(1, "trial"), plural(0, "trial"), plural(2, "row")
+    ('1 trial', '0 trials', '2 rows')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def counts_text(study: dict[str, Any]) -> str:
+    """``"4 trials (2 complete, 1 pruned, 1 stopped)"``: the finished trials, zero counts left out.
+
+    >>> counts_text({"n_trials": 1, "n_complete": 1})
+    '1 trial (1 complete)'
+    >>> counts_text({"n_trials": 3, "n_complete": 1, "n_failed": 1, "n_stopped": 1})
+    '3 trials (1 complete, 1 failed, 1 stopped)'
+    """
+    parts = [f"{int(study.get('n_complete') or 0)} complete"]
+    parts += [f"{int(study.get(key) or 0)} {label}" for key, label in
+              (("n_pruned", "pruned"), ("n_failed", "failed"), ("n_stopped", "stopped")) if study.get(key)]
+    return f"{plural(int(study.get('n_trials') or 0), 'trial')} ({', '.join(parts)})"
+
+
+def _std_text(best: dict[str, Any]) -> str:
+    """`` ± 0.0100``, or nothing when there is no spread to show (one fold, no folds)."""
+    std = _finite(best.get("score_std"))
+    return "" if std is None else f" ± {format_score(std)}"
+
+
 def payload_text(payload: dict[str, Any], rows: int = 10) -> str:
     """Plain-text summary with the top of the leaderboard."""
     s = payload["study"]
     best = payload.get("best") or {}
     lines = [f"SearchResult {s.get('name')}: {s.get('space')}/{s.get('strategy')}, {s.get('metric')}, "
-             f"{s.get('n_trials', 0)} trials ({s.get('n_failed', 0)} failed), {s.get('state')}"]
+             f"{counts_text(s)}, {s.get('state')}"]
     if best:
-        lines.append(f"best {s.get('metric')} {format_score(best.get('score'))} ± {format_score(best.get('score_std'))} "
-                     f"(trial {best.get('trial')}, {best.get('model')})")
+        ensemble = payload.get("ensemble")
+        single = f"{format_score(best.get('score'))}{_std_text(best)} (trial {best.get('trial')}, {best.get('model')})"
+        if ensemble and ensemble.get("score") is not None:
+            lines.append(f"best {s.get('metric')} {format_score(ensemble['score'])}: ensemble of "
+                         f"{plural(len(ensemble.get('members') or {}), 'trial')} (CV); "
+                         f"best single trial {single}")
+        else:
+            lines.append(f"best {s.get('metric')} {single}")
     from jupyter_automl.insight.svg import insight_text
 
     if insight_text(payload):

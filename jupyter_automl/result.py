@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from jupyter_automl._errors import AutoMLError, StorageError
-from jupyter_automl.report import MIME_TYPE, payload_html, payload_text, study_payload
+from jupyter_automl.report import (
+    MIME_TYPE,
+    add_score_order,
+    payload_html,
+    payload_text,
+    study_payload,
+)
 
 __all__ = ["SearchResult", "load", "SAVED_MAGIC", "SAVED_FORMAT", "read_saved", "write_saved"]
 
@@ -121,7 +127,13 @@ class SearchResult:
 
     @property
     def best_score(self) -> float | None:
-        """Cross-validated score of the best trial (of the ensemble when one was kept)."""
+        """The cross-validated score of the final model: what the result's header, ``ja.list_studies()``
+        and the exported script's docstring call "best".
+
+        It is the ensemble's score when an ensemble was kept (the header then shows the best single
+        trial's score beside it, named as such), otherwise the best trial's. ``None`` before any
+        trial completed.
+        """
         if self.ensemble is not None:
             return self.ensemble["score"]
         best = self._best_trial()
@@ -210,10 +222,11 @@ class SearchResult:
     def payload(self, max_rows: int = 200) -> dict[str, Any]:
         """The versioned JSON record (``application/vnd.jupyter-automl.result.v1+json``)."""
         payload = study_payload(self.study, storage=self.storage_url, max_rows=max_rows)
-        if self.ensemble is not None:
+        if self.ensemble is not None or self.done:  # a finished run's own answer, even None
             payload["ensemble"] = self.ensemble
         if self.insight is not None and not payload.get("insight"):
             payload["insight"] = self.insight
+            add_score_order(payload)
         if self.threshold is not None:
             payload["threshold"] = self.threshold
         if self._meta.get("task_reason"):
@@ -393,7 +406,7 @@ def _study_from_snapshot(snapshot: dict[str, Any]) -> Any:
     """An in-memory Optuna study holding a snapshot's trials (unpickled results keep their leaderboard)."""
     import optuna
 
-    from jupyter_automl._search import quiet_optuna
+    from jupyter_automl.quiet import quiet_optuna
 
     with quiet_optuna():
         study = optuna.create_study(study_name=snapshot["name"], directions=snapshot["directions"],

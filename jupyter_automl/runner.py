@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 import traceback
@@ -18,7 +17,7 @@ from jupyter_automl.evaluate import TrialBudget, TrialTimeout
 from jupyter_automl.executors import TrialFailed, TrialStopped
 from jupyter_automl.storage import ATTR, OWNER_ATTR, heartbeat_interval, owner
 
-__all__ = ["Observer", "TrialRecord", "RunInfo", "Runner", "trial_record"]
+__all__ = ["Observer", "TrialRecord", "RunInfo", "Runner", "trial_record", "trial_state"]
 
 logger = logging.getLogger("jupyter_automl")
 
@@ -37,6 +36,7 @@ class RunInfo:
     n_trials: int | None
     started: float  # time.monotonic() at the start of the search
     previous_trials: int = 0
+    data: str = ""  # what the search learns from, e.g. "data: 600 images 3×32×32 (C×H×W), 10 classes"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class TrialRecord:
     """A frozen snapshot of one finished trial, for views and leaderboards."""
 
     number: int
-    state: str  # COMPLETE | PRUNED | FAIL
+    state: str  # COMPLETE | PRUNED | FAIL | STOPPED (stored as FAIL with a "stopped" reason)
     value: float | None
     values: tuple[float, ...] | None
     score_std: float | None
@@ -60,6 +60,9 @@ class TrialRecord:
 def trial_record(trial: Any, space: Any = None, started_wall: float | None = None) -> TrialRecord:
     """Build a :class:`TrialRecord` from an Optuna ``FrozenTrial``."""
     info = dict(trial.user_attrs.get(ATTR, {}))
+    if "epochs_run" not in info and trial.intermediate_values and "n_params" in (info.get("key_params") or {}):
+        # a pruned NAS trial: the rung it reached (the step it reports is the epochs trained)
+        info["epochs_run"] = max(trial.intermediate_values)
     values = tuple(trial.values) if trial.values is not None else None
     params = dict(trial.params)
     model = info.get("model") or (space.describe(params) if space is not None and params else str(params.get("model", "")))
@@ -71,7 +74,7 @@ def trial_record(trial: Any, space: Any = None, started_wall: float | None = Non
         elapsed = trial.datetime_complete.timestamp() - started_wall
     return TrialRecord(
         number=trial.number,
-        state=trial.state.name,
+        state=trial_state(trial),
         value=values[0] if values and len(values) == 1 else None,
         values=values,
         score_std=info.get("score_std"),
@@ -83,6 +86,18 @@ def trial_record(trial: Any, space: Any = None, started_wall: float | None = Non
         diagram=info.get("diagram"),
         extra={k: v for k, v in info.items() if k not in {"model", "key_params", "score_std", "duration_s", "error", "diagram"}},
     )
+
+
+def trial_state(trial: Any) -> str:
+    """The state a view shows: Optuna's, or ``STOPPED`` for a trial cut short by Stop or an interrupt.
+
+    Optuna has no stopped state: such a trial is stored as FAIL (samplers skip it as they skip a
+    failure) with its reason in our attributes, ``{"stopped": "stopped by the user"}``.
+    """
+    name = trial.state.name
+    if name == "FAIL" and trial.user_attrs.get(ATTR, {}).get("stopped"):
+        return "STOPPED"
+    return name
 
 
 class Observer:
@@ -111,8 +126,9 @@ class Runner:
     """Runs trials of ``space`` in ``study`` until the budget, the trial count or a stop.
 
     Every trial is told to the storage before the next one starts. A trial that raises is
-    stored as FAIL with its error, and the search goes on. ``KeyboardInterrupt`` (the kernel's
-    interrupt button) stops cleanly: the running trial is recorded as FAIL "interrupted".
+    stored as FAIL with its error, and the search goes on. Stop and ``KeyboardInterrupt`` (the
+    kernel's interrupt button) end the run cleanly: the running trials are recorded as stopped
+    (see :func:`trial_state`), with their reason, and are not counted as failures.
     """
 
     def __init__(self, study: Any, space: Any, config: Any, *, observers: list[Observer] | None = None,
@@ -142,6 +158,7 @@ class Runner:
         self._pending = 0  # claimed, not yet asked
         self._kept: set[int] = set()
         self._shared = self.stored_study is self.study  # trials live in shared storage while they run
+        self.store_watch: Any = None  # a storage.StoreWatch on the local study file, set by the search
         self._heartbeat: _Heartbeat | None = None
 
     # -------------------------------------------------------------------------- loop
@@ -153,8 +170,8 @@ class Runner:
             try:
                 self._worker(0)
             except KeyboardInterrupt:
+                self.stop_reason = "interrupted"  # before the flag: trials cut short read it
                 self.stop.set()
-                self.stop_reason = "interrupted"
         else:
             threads = [threading.Thread(target=self._worker, args=(i,), name=f"automl-trial-{i}", daemon=True)
                        for i in range(self.n_jobs)]
@@ -165,14 +182,35 @@ class Runner:
                     for t in threads:
                         t.join(0.2)
             except KeyboardInterrupt:
+                self.stop_reason = "interrupted"  # before the flag: trials cut short read it
                 self.stop.set()
-                self.stop_reason = "interrupted"
                 for t in threads:
                     t.join()
         if heartbeat is not None:
             heartbeat.stop()
         self._close_open_trials()
         return self.stop_reason or "n_trials"
+
+    def last_chance(self, params: dict[str, Any], seconds: float) -> bool:
+        """One more trial of ``params`` in this process (no worker to start), for at most
+        ``seconds``: the run ended on its time budget before any trial completed. Recorded as
+        any trial (``last_chance`` in its attributes); returns whether it completed."""
+        import optuna
+
+        from jupyter_automl.executors.thread import ThreadExecutor
+
+        self.study.enqueue_trial(params, user_attrs={ATTR: {"last_chance": True}})
+        executor, self.executor = self.executor, ThreadExecutor(self.space, n_slots=1)
+        self.deadline, self.reserve = time.monotonic() + max(0.0, seconds), 0.0
+        self.budget = TrialBudget(self.deadline, self.stop)
+        with self._lock:
+            self._pending += 1
+        try:
+            self._one_trial(0)
+        finally:
+            self.executor = executor
+            self._close_open_trials()
+        return any(t.state == optuna.trial.TrialState.COMPLETE for t in self.study.get_trials(deepcopy=False))
 
     def _close_open_trials(self) -> None:
         """An interrupt can land between ask and tell: never leave our trials RUNNING in storage."""
@@ -182,7 +220,7 @@ class Runner:
         for trial_id in list(self._open):
             try:
                 if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
-                    storage.set_trial_user_attr(trial_id, ATTR, {"error": "interrupted by the user"})
+                    storage.set_trial_user_attr(trial_id, ATTR, {"stopped": "interrupted by the user"})
                     storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
                 self._keep(storage.get_trial(trial_id))
             finally:
@@ -255,13 +293,16 @@ class Runner:
             state = optuna.trial.TrialState.PRUNED
             info["reason"] = str(exc) or "pruned"
         except TrialTimeout as exc:
-            state = optuna.trial.TrialState.PRUNED
-            info["reason"] = str(exc)
+            if self.stop.is_set() or str(exc) == "stopped by the user":  # Stop, not the deadline
+                info["stopped"] = self._stopped_reason()
+            else:
+                state = optuna.trial.TrialState.PRUNED
+                info["reason"] = str(exc)
         except KeyboardInterrupt:
-            info["error"] = "interrupted by the user"
+            info["stopped"] = "interrupted by the user"
             interrupted = True
         except TrialStopped:
-            info["error"] = "interrupted by the user" if self.stop_reason == "interrupted" else "stopped by the user"
+            info["stopped"] = self._stopped_reason()
         except TrialFailed as exc:  # where it ran, it crashed, hung, ran out of memory or raised
             info["error"] = str(exc)
             if exc.traceback:
@@ -277,7 +318,7 @@ class Runner:
         frozen = self.study._storage.get_trial(trial._trial_id)
         self._keep(frozen)
         self._open.discard(trial._trial_id)
-        if state == optuna.trial.TrialState.FAIL:
+        if state == optuna.trial.TrialState.FAIL and "stopped" not in info:
             with self._lock:
                 self.n_failed += 1
         self._update_reserve(frozen)
@@ -289,6 +330,9 @@ class Runner:
                 logger.exception("observer %r failed", observer)
         if interrupted:
             raise KeyboardInterrupt
+
+    def _stopped_reason(self) -> str:
+        return "interrupted by the user" if self.stop_reason == "interrupted" else "stopped by the user"
 
     def _progress(self, event: dict[str, Any]) -> None:
         """Tell observers what starts (views show it before the first trial ends)."""
@@ -302,6 +346,12 @@ class Runner:
         """Copy a finished trial to the stored study (when trials run in memory), once."""
         if self._shared or frozen.number in self._kept:
             return
+        if self.store_watch is not None:  # the file deleted or replaced: stop, the trials saved beside it
+            try:
+                self.store_watch.check(self.study, self.stored_study)
+            except StorageError:
+                self.stop.set()
+                raise
         try:
             self.stored_study.add_trial(frozen)
         except Exception as exc:  # disk full, file removed, read-only...: stop, keep what is written
@@ -420,9 +470,3 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def cores() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1

@@ -20,7 +20,6 @@ __all__ = [
     "resolve_storage",
     "storage_url",
     "list_studies",
-    "study_rows",
     "environment",
     "default_study_name",
     "working_study",
@@ -64,6 +63,33 @@ def storage_url(storage: str | None) -> str:
     raise ConfigError(
         f"option 'storage': cannot tell what {storage!r} is; use 'memory', a file ending in .db "
         "(SQLite) or .log (journal), or an Optuna URL such as postgresql://user:pass@host/db"
+    )
+
+
+def check_storage_directory(storage: str | None) -> None:
+    """Refuse a storage file in a directory that does not exist (only the default one is created).
+
+    A typo in a path must not leave a database in a new directory tree (or at the filesystem
+    root, for ``sqlite:////...``): said before any work, naming the missing directory.
+    """
+    if storage is None or storage == "memory":
+        return
+    url = storage_url(storage)
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///") :])
+    elif url.startswith("journal:"):
+        path = Path(url[len("journal:") :])
+    else:
+        return
+    if path.name == "" or path.parent.exists() or path.parent.name == DEFAULT_STORAGE_PATH.parent.name:
+        return  # an existing directory (a file there is refused when opened), or the default one
+    missing = path.parent
+    while not missing.parent.exists():
+        missing = missing.parent
+    raise ConfigError(
+        f"option 'storage': the directory {str(path.parent)!r} does not exist ({str(missing)!r} is missing; "
+        f"relative paths are read from {Path.cwd()}): create it first (os.makedirs) or give a file in an "
+        "existing directory; nothing was written"
     )
 
 
@@ -193,6 +219,7 @@ def owner() -> dict[str, Any]:
 
 
 def _process_start(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return int(f.read().rsplit(")", 1)[1].split()[19])
@@ -276,6 +303,28 @@ class StudyLock:
         self.path = base.parent / f".{base.name}.locks" / f"{safe}.lock"
         self.url, self.name = url, name
 
+    def check(self) -> None:
+        """Raise :class:`StorageError` at once when another live process holds the lock (takes nothing)."""
+        import fcntl
+
+        if self.path is None or self._file is not None or not self.path.exists():
+            return
+        with open(self.path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # fails while a holder has it exclusively
+            except OSError:
+                raise self._held(handle.read().strip()) from None
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _held(self, holder: str) -> StorageError:
+        return StorageError(
+            f"study {self.name!r} in {self.url} is being run by {holder or 'another process'}; two "
+            "processes on one local study file would each run n_trials on their own. Wait for it to "
+            "end (or stop it), run the trials in parallel in one search (n_jobs: 4 with executor: "
+            "process or dask), or keep the study in a database that several processes share "
+            "(storage: postgresql://user@host/db)"
+        )
+
     def acquire(self) -> StudyLock:
         """Take the lock or raise :class:`StorageError` naming the process that holds it."""
         import fcntl
@@ -289,14 +338,9 @@ class StudyLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read().strip()
             handle.close()
-            raise StorageError(
-                f"study {self.name!r} in {self.url} is being run by {holder}; two processes on one "
-                "local study file would each run n_trials on their own. Run the trials in parallel "
-                "in one search (n_jobs: 4 with executor: process or dask), or keep the study in a "
-                "database that several processes share (storage: postgresql://user@host/db)"
-            ) from None
+            raise self._held(holder) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
@@ -314,10 +358,92 @@ class StudyLock:
 
 
 def _open_rdb(url: str) -> Any:
-    """Open a server database; two workers creating the schema at once is retried, not fatal."""
+    """Open a server database; two workers creating the schema at once is retried, not fatal.
+    Every storage call on it rides out a lost connection (a restarted server) for
+    ``JUPYTER_AUTOML_DB_RETRY_S`` seconds (default 60), see :func:`_retrying`."""
     return _create_rdb_storage(url, engine_kwargs={"pool_pre_ping": True},
                                heartbeat_interval=HEARTBEAT_INTERVAL_S,
-                               grace_period=GRACE_PERIOD_S)
+                               grace_period=GRACE_PERIOD_S, retrying=True)
+
+
+_LOST_CONNECTION = ("connection refused", "server closed the connection", "terminating connection",
+                    "could not connect", "the database system is shutting down",
+                    "the database system is starting up", "connection is closed",
+                    "consuming input failed", "connection timeout", "ssl syscall error")
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) says the database connection was lost."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if any(part in str(seen).lower() for part in _LOST_CONNECTION):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _root(exc: BaseException) -> str:
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def db_retry_seconds() -> float:
+    """How long storage calls on a server database wait out a lost connection."""
+    try:
+        return float(os.environ.get("JUPYTER_AUTOML_DB_RETRY_S", "60"))
+    except ValueError:
+        return 60.0
+
+
+def _retrying(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of an RDB storage, retried with backoff while the connection is lost (the pool's
+    dead connections dropped before each try), for :func:`db_retry_seconds`; past that a
+    :class:`StorageError` whose first line says the connection was lost and where."""
+    import functools
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline, delay = None, 0.1
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:
+                if not _connection_lost(exc):
+                    raise
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + db_retry_seconds()
+                if now >= deadline:
+                    raise StorageError(
+                        f"the database connection was lost: {redact(str(self.url))} did not answer for "
+                        f"{db_retry_seconds():.0f} s ({_root(exc)}); the finished trials are stored there: "
+                        "resume the study when it is back"
+                    ) from exc
+                try:
+                    self.engine.dispose()  # the pool's connections died with the server
+                except Exception:  # noqa: BLE001
+                    pass
+                time.sleep(min(delay, max(0.0, deadline - now)))  # backoff while the server restarts
+                delay = min(2 * delay, 2.0)
+
+    return call
+
+
+def _retrying_class() -> type:
+    import optuna
+
+    base = optuna.storages.RDBStorage
+    # the public calls, and the private ones Optuna's cached storage makes (each opens its own session)
+    private = ("_create_new_trial", "_set_trial_param", "_get_trials", "_get_best_trial_id", "_get_stale_trial_ids")
+    methods = {name: _retrying(member) for name, member in vars(base).items()
+               if callable(member) and (not name.startswith("_") or name in private)
+               and not isinstance(member, (staticmethod, classmethod))}
+    return type("RetryingRDBStorage", (base,), methods)
 
 
 def _open_sqlite(url: str) -> Any:
@@ -328,7 +454,8 @@ def _open_sqlite(url: str) -> Any:
                                skip_compatibility_check=False)
 
 
-def _create_rdb_storage(url: str, before: Callable[[], None] | None = None, **kwargs: Any) -> Any:
+def _create_rdb_storage(url: str, before: Callable[[], None] | None = None, retrying: bool = False,
+                        **kwargs: Any) -> Any:
     """``RDBStorage(url, **kwargs)`` (after ``before()``), opened again while another process
     creates the schema.
 
@@ -352,7 +479,7 @@ def _create_rdb_storage(url: str, before: Callable[[], None] | None = None, **kw
         try:
             if before is not None:
                 before()
-            return optuna.storages.RDBStorage(url, **kwargs)
+            return (_retrying_class() if retrying else optuna.storages.RDBStorage)(url, **kwargs)
         except (IntegrityError, ProgrammingError, OperationalError, sqlite3.OperationalError) as exc:
             message = str(exc)
             racing = (
@@ -419,34 +546,62 @@ def environment(device: str = "cpu") -> dict[str, Any]:
 
 
 def list_studies(storage: str | None = None) -> list[dict[str, Any]]:
-    """One dict per stored study: name, space, strategy, metric, trials, best score, state, times."""
-    import optuna
+    """One dict per stored study, from its summary (see :func:`jupyter_automl.studies.list_studies`)."""
+    from jupyter_automl.studies import list_studies as listed
 
-    url = storage_url(storage)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
-        return []
-    backend = resolve_storage(storage)
-    return study_rows(optuna.get_all_study_summaries(backend, include_best_trial=True))
+    return listed(storage)
 
 
-def study_rows(summaries: list[Any]) -> list[dict[str, Any]]:
-    """The rows of :func:`list_studies` for Optuna ``StudySummary`` objects (any storage)."""
-    rows = []
-    for s in summaries:
-        attrs = s.user_attrs or {}
-        config = attrs.get(f"{ATTR}:config", {})
-        state = attrs.get(f"{ATTR}:state", {})
-        best = s.best_trial.value if s.best_trial is not None and s.best_trial.values is not None and len(s.best_trial.values) == 1 else None
-        rows.append({
-            "name": s.study_name,
-            "space": config.get("space"),
-            "strategy": config.get("strategy"),
-            "metric": attrs.get(f"{ATTR}:metric"),
-            "direction": s.direction.name.lower() if len(s.directions) == 1 else "multi",
-            "n_trials": s.n_trials,
-            "best_score": best,
-            "state": state.get("state", "unknown"),
-            "started": s.datetime_start.isoformat(timespec="seconds") if s.datetime_start else None,
-            "updated": state.get("updated"),
-        })
-    return rows
+class StoreWatch:
+    """The local study file a search opened, checked before each finished trial is written.
+
+    A SQLite file deleted (or replaced) during a search would take the writes silently: the
+    open connection goes on writing to the unlinked file. The runner calls :meth:`check` before
+    each write; when the file is gone or is another file, the finished trials of the working
+    study go to a recovery file beside it and the search stops with a :class:`StorageError`
+    that names both.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = Path(url.split(":///", 1)[1] if url.startswith("sqlite:///") else url[len("journal:"):])
+        self.identity = self._identity()
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check(self, working: Any, record: Any) -> None:
+        """Raise :class:`StorageError` (after writing the recovery file) if the file changed."""
+        now = self._identity()
+        if now == self.identity:
+            return
+        what = "was deleted" if now is None else "was replaced by another file"
+        try:
+            recovered, count = self._recover(working, record)
+        except Exception as exc:  # noqa: BLE001 -- the error below still says what happened
+            saved = f"; the finished trials could not be saved elsewhere either ({exc})"
+        else:
+            saved = (f"; its {count} finished trials were written to {recovered}: resume from there "
+                     f"(storage: {recovered})")
+        raise StorageError(f"the study file {self.path} {what} during the search{saved}")
+
+    def _recover(self, working: Any, record: Any) -> tuple[Path, int]:
+        import optuna
+
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.stem}.recovered-{stamp}-{os.getpid()}.db")
+        trials = [t for t in working.get_trials(deepcopy=False) if t.state.is_finished()]
+        try:
+            attrs = dict(record.user_attrs)  # an unlinked file may still be readable
+        except Exception:  # noqa: BLE001
+            attrs = {}
+        study = optuna.create_study(study_name=working.study_name, storage=f"sqlite:///{target}",
+                                    directions=working.directions)
+        for key, value in attrs.items():
+            study.set_user_attr(key, value)
+        study.add_trials(trials)
+        return target, len(trials)

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -164,6 +165,12 @@ def lab(nb_root: Path, tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                BOKEH_RESOURCES="inline")
+    built = ROOT / "jupyter_automl" / "labextension"
+    if (built / "package.json").exists():
+        # this checkout's build of the lab extension, ahead of the copy an install put in the environment
+        (home / "data" / "labextensions").mkdir(parents=True)
+        (home / "data" / "labextensions" / "jupyter-automl").symlink_to(built)
+        env["JUPYTER_PATH"] = os.pathsep.join([str(home / "data"), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={nb_root}",
@@ -273,3 +280,28 @@ def open_notebook(lab, e2e_page, request: pytest.FixtureRequest):
     _screenshot_if_failed(request, e2e_page)
     shutdown_sessions(lab)
 
+
+def run_in_terminal(command: list[str], *, cwd: Any = None, columns: int = 120, timeout: float = 180) -> tuple[int, str]:
+    """Run ``command`` with stderr on a real pseudo-terminal; its exit code and what the terminal showed."""
+    import pty
+    import select
+
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen(command, cwd=cwd, stderr=secondary, stdout=subprocess.DEVNULL,
+                            env=dict(os.environ, COLUMNS=str(columns)))
+    os.close(secondary)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([main], [], [], timeout)
+        if not ready:
+            break
+        try:
+            data = os.read(main, 4096)
+        except OSError:  # the command closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=timeout)
+    os.close(main)
+    return proc.returncode, b"".join(chunks).decode(errors="replace")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
 
@@ -168,11 +169,10 @@ def test_insert_cell_from_palette_completion_and_diagnostics(lab, open_notebook)
     page.keyboard.press("Escape")
     page.keyboard.press("Backspace")
 
-    # a misspelt option: underlined, with the message at the end of the line
+    # a misspelt option: underlined, with the kernel's message (its line, its "did you mean") under the line
     page.keyboard.type("stratgy: random")
     message = cell.locator(".jp-AutoML-diagnostic-message")
-    message.wait_for(timeout=20_000)
-    assert message.inner_text() == "unknown option 'stratgy' (did you mean 'strategy'?)"
+    expect(message).to_have_text("unknown option 'stratgy' (line 8) (did you mean 'strategy'?)", timeout=20_000)
     assert cell.locator(".jp-AutoML-diagnostic", has_text="stratgy").count() == 1
     _shot(page, "diagnostic", page.locator(".jp-Notebook"))
 
@@ -190,9 +190,13 @@ def test_insert_cell_from_palette_completion_and_diagnostics(lab, open_notebook)
     assert page.blocked == [] and page.errors == []
 
 
+LONG_NAME = "a-study-with-a-rather-long-descriptive-name-that-a-narrow-sidebar-cannot-show-whole-20261204-021000"
+
+
 def test_sidebar_shows_the_study_another_notebook_creates(lab, open_notebook) -> None:
     source = ("import jupyter_automl as ja\n"
               "r = ja.search(data='sklearn:iris', n_trials=2, models=['linear'], cv=2, name='sidebar-study', display=False)\n"
+              f"ja.search(data='sklearn:iris', n_trials=1, models=['linear'], cv=2, name={LONG_NAME!r}, display=False)\n"
               "print('search done', r.best_score)")
     _write_notebook(lab["root"] / "make_study.ipynb", [nbformat.v4.new_code_cell(source)])
     page = open_notebook("make_study.ipynb")
@@ -208,6 +212,27 @@ def test_sidebar_shows_the_study_another_notebook_creates(lab, open_notebook) ->
     assert row.locator(".jp-AutoML-state").inner_text() == "finished"
     assert row.locator(".jp-AutoML-study-facts").inner_text().startswith("tabular / tpe · 2 trials · best 0.9")
     assert row.locator(".jp-AutoML-study-where").inner_text().endswith(" · .jupyter_automl/studies.db")
+    long_row = panel.locator(f'.jp-AutoML-study-finished[data-study="{LONG_NAME}"]')
+    long_row.wait_for(timeout=30_000)
+    assert " · 1 trial · best " in long_row.locator(".jp-AutoML-study-facts").inner_text()
+    name = long_row.locator(".jp-AutoML-study-name")
+    assert name.get_attribute("title") == LONG_NAME  # the whole name on hover
+    line = float(name.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize)"))
+    assert name.bounding_box()["height"] <= 2 * line + 1  # two lines at most, then an ellipsis
+    badge = long_row.locator(".jp-AutoML-state").bounding_box()
+    assert badge["height"] <= line + 6 and badge["width"] < 80  # one line, not stretched by the name
+    # the badge's text against its background: WCAG contrast of at least 4.5:1 (small text)
+    contrast = row.locator(".jp-AutoML-state").evaluate("""e => {
+        const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+        const lum = c => rgb(c).map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+            .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const s = getComputedStyle(e), a = lum(s.color), b = lum(s.backgroundColor);
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    }""")
+    assert contrast >= 4.5, contrast
+    text_x = panel.locator(".jp-AutoML-studies-help").evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getBoundingClientRect().x; }")
+    assert text_x - panel.bounding_box()["x"] >= 4  # the "Add" help's text keeps a margin from the panel's edge
     _shot(page, "sidebar", panel)
 
     row.click()

@@ -31,6 +31,9 @@ from pathlib import Path
 import pytest
 import tornado.httpclient
 
+from jupyter_automl._errors import ConfigError
+from jupyter_automl.config import SearchConfig
+
 API = ("jupyter-automl", "api")
 SECRET = "hunter2"  # a password that must never reach a client
 
@@ -272,7 +275,7 @@ async def test_detail_is_the_result_payload(jp_fetch) -> None:
     data = await _get_json(
         jp_fetch, *API, "studies", "deep-study", db="projects/deep/.jupyter_automl/studies.db"
     )
-    assert data["version"] == "1.1"
+    assert data["version"] == "1.2"
     assert data["study"]["name"] == "deep-study"
     assert data["study"]["n_complete"] == 2
     rows = data["leaderboard"]["rows"]
@@ -749,6 +752,26 @@ async def test_schema_has_every_option_and_accepts_durations(jp_fetch) -> None:
     budget = schema["properties"]["time_budget"]["anyOf"]
     pattern = next(b["pattern"] for b in budget if b.get("type") == "string")
     assert re.match(pattern, "1h30m") and re.match(pattern, "90s") and not re.match(pattern, "soon")
+
+
+async def test_validate_gives_the_kernels_problems_and_touches_nothing(jp_fetch, jp_root_dir) -> None:
+    """The editor's validation call: every problem of a body, in the kernel's words, with its place."""
+    body = "strategy: tpee\ncv: 3\ncv: 4\ntime_budgt: 30s\nstorage: sqlite:///made.db\n"
+    before = sorted(p.name for p in Path(jp_root_dir).rglob("*"))
+    response = await jp_fetch(*API, "validate", method="POST", body=json.dumps({"text": body, "first_line": 2}))
+    problems = json.loads(response.body)["problems"]
+    with pytest.raises(ConfigError) as info:
+        SearchConfig.from_yaml(body, first_line=2)
+    assert [p["message"] for p in problems] == info.value.problems
+    assert [(p["line"], body[p["start"]:p["end"]]) for p in problems] == [(2, "tpee"), (4, "cv"), (5, "time_budgt")]
+    assert "did you mean 'time_budget'?" in problems[2]["message"]
+    assert sorted(p.name for p in Path(jp_root_dir).rglob("*")) == before  # no storage made or opened
+    ok = await jp_fetch(*API, "validate", method="POST", body=json.dumps({"text": "data: sklearn:iris\n"}))
+    assert json.loads(ok.body) == {"problems": []}
+    for bad in (b"not json", json.dumps({"text": 3}).encode(), json.dumps({"text": "x" * 70_000}).encode()):
+        with pytest.raises(tornado.httpclient.HTTPClientError) as refused:
+            await jp_fetch(*API, "validate", method="POST", body=bad)
+        assert refused.value.code == 400 and "message" in json.loads(refused.value.response.body)
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ __all__ = [
     "holdout_split",
     "holdout_validate",
     "predict_for_metric",
+    "checked_shape",
 ]
 
 #: Rows from which 3-fold replaces the configured k-fold, and from which one holdout split
@@ -140,18 +141,48 @@ def fold_splits(
 def predict_for_metric(
     model: Any, X: Any, metric: Metric, classes: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(what the metric scores, class probabilities or ``None``) for ``X``."""
+    """(what the metric scores, class probabilities or ``None``) for ``X``, their shapes checked."""
+    rows = len(X)
     if classes is None:  # regression
-        pred = model.predict(X)
-        return pred, None
+        return checked_shape(model.predict(X), model, "predict", rows), None
     if hasattr(model, "predict_proba"):
-        proba = np.asarray(model.predict_proba(X))
+        proba = checked_shape(model.predict_proba(X), model, "predict_proba", rows, len(classes))
         if metric.needs == "label":
             return np.asarray(classes)[np.argmax(proba, axis=1)], proba
         return proba, proba
     if metric.needs == "label":
-        return model.predict(X), None
-    return np.asarray(model.decision_function(X)), None
+        return checked_shape(model.predict(X), model, "predict", rows), None
+    return checked_shape(model.decision_function(X), model, "decision_function", rows, len(classes)), None
+
+
+def checked_shape(
+    values: Any, model: Any, method: str, rows: int, n_classes: int | None = None
+) -> np.ndarray:
+    """``values`` as an array when it has the shape the task says, else a ``ValueError`` naming the model.
+
+    Predictions and decision values of a binary task: one per row; probabilities (and a
+    multiclass decision function): one row per row and a column per class the model was fitted
+    on (a training fold may lack a rare class, never add one).
+    """
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1 and method in ("predict", "decision_function"):
+        array = array.ravel()
+    if method == "predict_proba" or (method == "decision_function" and array.ndim == 2):
+        fitted = getattr(model, "classes_", None)
+        width = len(fitted) if fitted is not None else n_classes
+        expected: tuple[Any, ...] = (rows, width)
+        ok = array.ndim == 2 and array.shape[0] == rows and array.shape[1] == width
+        ok = ok and width is not None and 1 <= width <= (n_classes or width)
+    else:
+        expected = (rows,)
+        ok = array.shape == expected
+    if not ok:
+        name = type(model.steps[-1][1] if hasattr(model, "steps") else model).__name__
+        what = f" of {n_classes} classes" if n_classes else ""
+        raise ValueError(
+            f"{name}.{method} returned shape {array.shape} for {rows} rows{what}; expected {expected}"
+        )
+    return array
 
 
 def cross_validate(

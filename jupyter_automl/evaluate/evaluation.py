@@ -16,6 +16,9 @@ class Evaluation:
 
     ``oof`` holds out-of-fold predictions for every row of the data (``NaN`` on rows that were
     not predicted, as with a holdout split), for ensembles and decision thresholds.
+    ``model_state`` carries a trained network's weights (NAS) back to the kernel, which keeps
+    the best few in memory so the search can return a trained model without training again;
+    it is never written to the study.
     """
 
     values: float | tuple[float, ...]
@@ -23,3 +26,4 @@ class Evaluation:
     user_attrs: dict[str, Any] = field(default_factory=dict)
     oof: np.ndarray | None = None
     fit_seconds: float = 0.0
+    model_state: Any = None

@@ -9,7 +9,7 @@ import numpy as np
 
 from jupyter_automl._errors import ConfigError
 
-__all__ = ["Metric", "get_metric", "default_metric"]
+__all__ = ["Metric", "get_metric", "default_metric", "metric_bounds"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Metric:
     needs: str  # "label" | "proba" | "score" (proba, or a decision function for binary)
     fn: Callable[..., float]
     tasks: tuple[str, ...]
+    #: the values the metric can take (``None``: unbounded); charts never draw an axis beyond them
+    bounds: tuple[float | None, float | None] = (None, None)
 
     @property
     def greater_is_better(self) -> bool:
@@ -82,16 +84,26 @@ _CLS = ("binary", "multiclass")
 _METRICS = {
     m.name: m
     for m in [
-        Metric("accuracy", "maximize", "label", _accuracy, _CLS),
-        Metric("balanced_accuracy", "maximize", "label", _balanced, _CLS),
-        Metric("f1_macro", "maximize", "label", _f1_macro, _CLS),
-        Metric("roc_auc", "maximize", "score", _roc_auc, _CLS),
-        Metric("log_loss", "minimize", "proba", _log_loss, _CLS),
-        Metric("r2", "maximize", "label", _r2, ("regression",)),
-        Metric("rmse", "minimize", "label", _rmse, ("regression",)),
-        Metric("mae", "minimize", "label", _mae, ("regression",)),
+        Metric("accuracy", "maximize", "label", _accuracy, _CLS, (0.0, 1.0)),
+        Metric("balanced_accuracy", "maximize", "label", _balanced, _CLS, (0.0, 1.0)),
+        Metric("f1_macro", "maximize", "label", _f1_macro, _CLS, (0.0, 1.0)),
+        Metric("roc_auc", "maximize", "score", _roc_auc, _CLS, (0.0, 1.0)),
+        Metric("log_loss", "minimize", "proba", _log_loss, _CLS, (0.0, None)),
+        Metric("r2", "maximize", "label", _r2, ("regression",), (None, 1.0)),
+        Metric("rmse", "minimize", "label", _rmse, ("regression",), (0.0, None)),
+        Metric("mae", "minimize", "label", _mae, ("regression",), (0.0, None)),
     ]
 }
+
+
+def metric_bounds(name: str | None) -> tuple[float | None, float | None]:
+    """The range of the metric called ``name`` (``(None, None)`` for an unknown name or objectives).
+
+    >>> metric_bounds("accuracy"), metric_bounds("rmse"), metric_bounds("latency")
+    ((0.0, 1.0), (0.0, None), (None, None))
+    """
+    metric = _METRICS.get(str(name))
+    return metric.bounds if metric is not None else (None, None)
 
 
 def default_metric(task: str) -> str:

@@ -1,8 +1,9 @@
 """Training and scoring PyTorch models for one trial: devices, threads, seeds, epochs, pruning.
 
-Data stays small in this package's use (tables and thumbnails), so batches are sliced from
-whole tensors rather than going through a ``DataLoader``: on CPU that removes most of the
-per-batch overhead, and on CUDA the tensors are pinned and copied asynchronously.
+Data that fits in memory is one array, so batches are sliced from whole tensors rather than
+going through a ``DataLoader``: on CPU that removes most of the per-batch overhead, and on CUDA
+the tensors are pinned and copied asynchronously. Data too large to copy is an
+:class:`~jupyter_automl.inputs.ImageStream`: each batch is read from the user's dataset.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import torch
 from torch import nn
 
 from jupyter_automl._errors import ConfigError, DataError
+from jupyter_automl.evaluate._budget import TrialTimeout
+from jupyter_automl.inputs import ImageStream
 
 __all__ = [
     "TrainSettings",
@@ -32,6 +35,8 @@ __all__ = [
     "seed_everything",
     "as_images",
     "as_features",
+    "augment_batch",
+    "AUGMENTATIONS",
     "train_model",
     "predict_outputs",
     "score_outputs",
@@ -40,6 +45,11 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+#: Image augmentations training may apply (``augment``): a random crop after padding, a horizontal flip.
+AUGMENTATIONS = ("crop", "flip")
+
+# torch.OutOfMemoryError is new in torch 2.5; older versions in our range raise the CUDA one
+_OUT_OF_MEMORY: type[BaseException] = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
 
 
 class _Budget(Protocol):
@@ -150,6 +160,8 @@ def as_images(X: Any, *, source: str | None = None) -> np.ndarray:
     >>> as_images(np.zeros((5, 8, 8, 3))).shape
     (5, 3, 8, 8)
     """
+    if isinstance(X, ImageStream):  # read batch by batch during training, never copied whole
+        return X
     if isinstance(X, torch.Tensor):
         array = X.detach().cpu().numpy()
     elif hasattr(X, "to_numpy"):
@@ -224,6 +236,8 @@ class TrainSettings:
     seed : int or None
     threads : int
         CPU threads for this trial (see :func:`cpu_threads_per_trial`).
+    augment : tuple of {"crop", "flip"}
+        Augmentations of the training batches (see :func:`augment_batch`); none by default.
     """
 
     epochs: int = 10
@@ -234,8 +248,12 @@ class TrainSettings:
     device: str = "auto"
     seed: int | None = 0
     threads: int = 1
+    augment: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        unknown = [a for a in self.augment if a not in AUGMENTATIONS]
+        if unknown:
+            raise ConfigError(f"augment: unknown {unknown}; accepted: {list(AUGMENTATIONS)}")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"optimizer: expected one of {list(OPTIMIZERS)}, "
                               f"got {self.optimizer!r}")
@@ -253,6 +271,8 @@ class TrainOutcome:
     epochs_run: int = 0
     seconds: float = 0.0
     device: str = "cpu"
+    #: training stopped at the deadline and the model is the one of the last whole epoch
+    cut_short: bool = False
 
 
 def _make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
@@ -265,12 +285,49 @@ def _make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Op
     return cls(params, lr=settings.lr, weight_decay=settings.weight_decay)
 
 
-def _loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """Cross-entropy for classification, mean squared error for regression."""
+def _loss_fn(task: str, scale: float = 1.0) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Cross-entropy for classification; for regression the mean squared error of the
+    standardised targets (``scale`` is their standard deviation)."""
     if task == "regression":
         mse = nn.MSELoss()
-        return lambda out, target: mse(out.squeeze(-1), target)
+        return lambda out, target: mse(out.squeeze(-1), target) / (scale * scale)
     return nn.CrossEntropyLoss()
+
+
+def _fit_targets(model: nn.Module, y: np.ndarray) -> float:
+    """The training targets' scale; modules with ``fit_targets(mean, scale)`` learn it (so a network
+    predicts standardised values that its last module maps back to the targets' units)."""
+    values = np.asarray(y, dtype=np.float64)
+    mean, scale = float(values.mean()), float(values.std())
+    scale = scale if scale > 1e-12 else 1.0
+    for module in model.modules():
+        fit = getattr(module, "fit_targets", None)
+        if callable(fit):
+            fit(mean, scale)
+    return scale
+
+
+def augment_batch(x: torch.Tensor, augment: tuple[str, ...], generator: torch.Generator) -> torch.Tensor:
+    """Augment a training batch of N×C×H×W images, each sample drawn on its own.
+
+    ``crop``: pad by 4 pixels at 32×32 (scaled to the image's size, at least 1; edges repeated)
+    and cut a random window of the original size; ``flip``: mirror left-right with probability ½.
+    """
+    n, c, h, w = x.shape
+    if "crop" in augment:
+        pad = max(1, round(4 * min(h, w) / 32))
+        padded = nn.functional.pad(x, (pad, pad, pad, pad), mode="replicate")
+        dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(x.device)
+        dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(x.device)
+        rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+        cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+        samples = torch.arange(n, device=x.device)[:, None, None, None]
+        channels = torch.arange(c, device=x.device)[None, :, None, None]
+        x = padded[samples, channels, rows, cols]
+    if "flip" in augment:
+        flip = (torch.rand(n, generator=generator) < 0.5).to(x.device)[:, None, None, None]
+        x = torch.where(flip, x.flip(3), x)
+    return x
 
 
 def _autocast(device: torch.device) -> Any:
@@ -279,15 +336,19 @@ def _autocast(device: torch.device) -> Any:
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
-def _to_tensors(X: np.ndarray, y: np.ndarray | None, task: str,
-                device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Host tensors, pinned when they will be copied to a CUDA device."""
-    xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+def _to_tensors(X: np.ndarray | ImageStream, y: np.ndarray | None, task: str,
+                device: torch.device) -> tuple[Any, torch.Tensor | None]:
+    """Host tensors, pinned when they will be copied to a CUDA device; a stream's batches are read
+    from its dataset when indexed."""
+    if isinstance(X, ImageStream):
+        xt: Any = X.batches()
+    else:
+        xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
     yt = None
     if y is not None:
         yt = torch.from_numpy(np.asarray(y, dtype=np.float32 if task == "regression"
                                          else np.int64))
-    if device.type == "cuda":
+    if device.type == "cuda" and isinstance(xt, torch.Tensor):
         xt = xt.pin_memory()
         yt = yt.pin_memory() if yt is not None else None
     return xt, yt
@@ -306,6 +367,7 @@ def train_model(
     trial: optuna.Trial | None = None,
     budget: _Budget | None = None,
     report: bool = True,
+    keep_on_deadline: bool = False,
 ) -> TrainOutcome:
     """Train ``model`` for ``settings.epochs`` epochs, validating after each.
 
@@ -317,8 +379,10 @@ def train_model(
     ----------
     model : nn.Module
     X_train, y_train, X_val, y_val : ndarray
-        Inputs already shaped for the model (``as_images`` / ``as_features``); labels as
-        class indices, or floats for regression. ``X_val`` may be None (final refit).
+        Inputs already shaped for the model (``as_images`` / ``as_features``), or an
+        :class:`~jupyter_automl.inputs.ImageStream` whose batches are read from its dataset;
+        labels as class indices, or floats for regression (standardised for the loss: see
+        :func:`_fit_targets`). ``X_val`` may be None (final refit).
     task : {"binary", "multiclass", "regression"}
     settings : TrainSettings
     metric : str or Metric, optional
@@ -327,6 +391,10 @@ def train_model(
     budget : object with ``check()``, optional
     report : bool
         Report to the trial (off for multi-objective studies, which Optuna cannot prune).
+    keep_on_deadline : bool
+        When the budget's deadline (not a stop) comes after at least one whole epoch, end there
+        with the weights of the last whole epoch (``outcome.cut_short``) instead of raising
+        ``TrialTimeout``: a trial scored at epoch 3 of 9 is worth keeping, a lost trial is not.
 
     Raises
     ------
@@ -342,11 +410,12 @@ def train_model(
                                               else torch.seed())
     start = time.perf_counter()
     outcome = TrainOutcome(model=model, device=str(device))
-    loss_fn = _loss_fn(task)
+    loss_fn = _loss_fn(task, _fit_targets(model, y_train) if task == "regression" else 1.0)
     xt, yt = _to_tensors(X_train, y_train, task, device)
     assert yt is not None
     n = len(xt)
     batch_size = min(settings.batch_size, n)
+    snapshot: dict[str, torch.Tensor] | None = None  # the weights after the last whole epoch
     try:
         model.to(device)
         optimizer = _make_optimizer(model, settings)
@@ -356,12 +425,21 @@ def train_model(
             order = torch.randperm(n, generator=generator)
             for first in range(0, n, batch_size):
                 if budget is not None:
-                    budget.check()
+                    try:
+                        budget.check()
+                    except TrialTimeout:
+                        stopped = getattr(budget, "stop", None)
+                        if not keep_on_deadline or snapshot is None or (stopped is not None and stopped.is_set()):
+                            raise
+                        outcome.cut_short = True
+                        break
                 index = order[first:first + batch_size]
                 if len(index) < 2 and n > 1:  # a lone sample breaks batch norm
                     continue
                 xb = xt[index].to(device, non_blocking=True)
                 yb = yt[index].to(device, non_blocking=True)
+                if settings.augment:  # training batches only: validation and predictions see the images as given
+                    xb = augment_batch(xb, settings.augment, generator)
                 optimizer.zero_grad(set_to_none=True)
                 with _autocast(device):
                     out = model(xb)
@@ -373,6 +451,9 @@ def train_model(
                     )
                 loss.backward()
                 optimizer.step()
+            if outcome.cut_short:
+                model.load_state_dict(snapshot)
+                break
             scheduler.step()
             outcome.epochs_run = epoch + 1
             if X_val is not None and y_val is not None:
@@ -381,13 +462,16 @@ def train_model(
                 value = score_outputs(outputs, y_val, task, metric)
                 outcome.history.append(value)
                 if trial is not None and report:
-                    trial.report(value, epoch)
-                    if trial.should_prune():
+                    trial.report(value, epoch + 1)  # the step is the epochs trained: the rung
+                    # a network trained to the end is kept whatever its rung says
+                    if epoch + 1 < settings.epochs and trial.should_prune():
                         name = getattr(metric, "name", metric) or "score"
                         raise optuna.TrialPruned(
-                            f"pruned after epoch {epoch + 1} with {name} {value:.4g}"
+                            f"pruned at the {epoch + 1}-epoch rung with {name} {value:.4g}"
                         )
-    except torch.OutOfMemoryError as exc:
+            if keep_on_deadline and epoch + 1 < settings.epochs:
+                snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    except _OUT_OF_MEMORY as exc:
         detail = str(exc).splitlines()[0] if str(exc) else "no details"
         detail = detail.removeprefix("CUDA out of memory.").strip()
         raise RuntimeError(
@@ -424,7 +508,10 @@ def predict_outputs(
     """Raw network outputs (logits, or values for regression) as a float32 array."""
     device = torch.device(device)
     model.eval()
-    xt = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.asarray(X, dtype=np.float32))
+    if isinstance(X, ImageStream):
+        xt: Any = X.batches()
+    else:
+        xt = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.asarray(X, dtype=np.float32))
     chunks = []
     for first in range(0, len(xt), batch_size):
         xb = xt[first:first + batch_size].to(device, non_blocking=True)

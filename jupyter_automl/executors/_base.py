@@ -120,7 +120,21 @@ def check_evaluation(evaluation: Any, *, n_objectives: int, n_samples: int | Non
         # a holdout scores only its validation rows: the others are NaN, never infinite
         if np.isinf(oof).any() or not np.isfinite(oof).any():
             raise TrialFailed("worker returned out-of-fold predictions that are not finite")
+    state = evaluation.model_state
+    if state is not None and not (
+        isinstance(state, dict)
+        and all(isinstance(k, str) and hasattr(v, "shape") for k, v in state.items())
+    ):
+        raise TrialFailed("worker returned model weights that are not a state dict of tensors")
     evaluation.values = (
         tuple(float(v) for v in seq) if isinstance(values, (tuple, list)) else float(values)
     )
     return evaluation
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

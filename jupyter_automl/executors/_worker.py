@@ -68,8 +68,14 @@ class TrialProxy:
 
 def main(conn: Any, settings: WorkerSettings) -> None:
     """Entry point of a worker process (``multiprocessing`` target)."""
+    import tempfile
+
+    from jupyter_automl.executors._tree import become_session_leader, trial_tempdir_of
+
     os.environ.update(settings.get("env", {}))
+    become_session_leader()  # what a trial forks is in our group, and its orphans come back to us
     _die_with_parent(int(settings["parent"]), signal_on_exit=bool(settings.get("pdeathsig")))
+    settings = dict(settings, tmp=trial_tempdir_of(os.getpid(), tempfile.gettempdir()))
     _quiet()
     from threadpoolctl import threadpool_limits
 
@@ -115,7 +121,13 @@ def _load(conn: Any, token: str, payload: bytes, settings: WorkerSettings) -> An
         )
         return None
     _set_memory_limit(settings.get("memory"))
-    conn.send(("ready", token, {"worker": this_worker(), "load_s": time.perf_counter() - t0}))
+    conn.send(
+        (
+            "ready",
+            token,
+            {"worker": this_worker(), "load_s": time.perf_counter() - t0, "tmp": settings["tmp"]},
+        )
+    )
     return space
 
 
@@ -131,11 +143,17 @@ def _evaluate(
     import optuna
 
     from jupyter_automl.evaluate import TrialBudget, TrialTimeout
+    from jupyter_automl.executors._tree import kill_descendants, trial_tempdir
 
     trial = TrialProxy(conn.send, conn.recv, number, params)
     budget = TrialBudget(None if seconds is None else time.monotonic() + seconds)
     try:
-        evaluation = space.evaluate(trial, params, budget)
+        # the trial's temporary files go to its own directory, removed with what it started
+        with trial_tempdir(settings["tmp"]):
+            try:
+                evaluation = space.evaluate(trial, params, budget)
+            finally:
+                kill_descendants()
         if trial.user_attrs:
             evaluation.user_attrs = {**trial.user_attrs, **evaluation.user_attrs}
         reply: tuple[Any, ...] = ("done", evaluation)
@@ -183,23 +201,29 @@ def _mapped_bytes() -> int:
 
 
 def _die_with_parent(parent: int, *, signal_on_exit: bool) -> None:
-    """Never outlive the searching process: a watchdog thread, and on Linux a kernel signal.
+    """Never outlive the searching process, nor let a trial's processes outlive this one.
 
-    ``PR_SET_PDEATHSIG`` fires when the *thread* that started us ends, so it is only asked for
-    workers started from the main thread (a background search's thread ends with the search,
-    and its workers are kept for the next one).
+    On Linux the kernel sends SIGTERM when the searching process dies (``PR_SET_PDEATHSIG``);
+    its handler kills what the running trial started and this worker. ``PR_SET_PDEATHSIG``
+    fires when the *thread* that started us ends, so it is only asked for workers started from
+    the main thread (a background search's thread ends with the search, and its workers are
+    kept for the next one). A watchdog thread checks the parent every second as well.
     """
-    if signal_on_exit and sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
+    import signal
 
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(
-                1, int(signal.SIGKILL), 0, 0, 0
-            )  # PR_SET_PDEATHSIG: the forking process died
-        except Exception:
-            pass
+    def end_all(*_: Any) -> None:
+        from jupyter_automl.executors._tree import kill_descendants
+
+        try:
+            kill_descendants()
+        finally:
+            os._exit(0)
+
+    if signal_on_exit and sys.platform.startswith("linux"):
+        from jupyter_automl.executors._tree import ask_signal_on_parent_death
+
+        signal.signal(signal.SIGTERM, end_all)
+        ask_signal_on_parent_death(signal.SIGTERM)
 
     def watch() -> None:
         while True:
@@ -207,7 +231,7 @@ def _die_with_parent(parent: int, *, signal_on_exit: bool) -> None:
             try:
                 os.kill(parent, 0)
             except ProcessLookupError:
-                os._exit(0)
+                end_all()
             except PermissionError:
                 pass
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import pickle
+import sys
 import threading
 import time
 import uuid
@@ -42,13 +43,23 @@ def _client(address: str | None, n_workers: int, threads: int) -> Any:
         if client is not None and client.status == "running":
             return client
         if address is None:
-            cluster = LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                env={"OMP_NUM_THREADS": str(threads)},
-            )
+            _check_main_guard()
+            try:
+                cluster = LocalCluster(
+                    n_workers=n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    env={"OMP_NUM_THREADS": str(threads)},
+                )
+            except Exception as exc:
+                from jupyter_automl._errors import ConfigError
+
+                raise ConfigError(
+                    f"executor: dask could not start a local cluster ({exc}). {_GUARD_HINT}"
+                    if _run_as_script()
+                    else f"executor: dask could not start a local cluster: {exc}"
+                ) from exc
             client = Client(cluster)
         else:
             try:
@@ -63,6 +74,31 @@ def _client(address: str | None, n_workers: int, threads: int) -> Any:
         if len(_CLIENTS) == 1:
             atexit.register(_close_clients)
         return client
+
+
+_GUARD_HINT = (
+    "Dask starts its local workers by running your script again: put the search under "
+    '`if __name__ == "__main__":` (or give `dask_scheduler:` a running scheduler)'
+)
+
+
+def _run_as_script() -> bool:
+    main = sys.modules.get("__main__")
+    return main is not None and bool(getattr(main, "__file__", None))
+
+
+def _check_main_guard() -> None:
+    """A search called while Python is starting a worker process (it re-runs the script's top
+    level, which has no ``__main__`` guard) says so here, in the worker, instead of a bare
+    "Nanny failed to start" in the parent."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        from jupyter_automl._errors import ConfigError
+
+        raise ConfigError(
+            f"a search started while a Dask worker process was starting. {_GUARD_HINT}"
+        )
 
 
 def _close_clients() -> None:
@@ -98,6 +134,9 @@ def _run_on_worker(
     worker = get_worker()
     up, down = Queue(up_name), Queue(down_name)
     up.put(("start", worker.address))
+    # Dask retries a task whose worker died; that attempt was the trial, so the retry does not run
+    if not down.get(timeout=600):
+        return "lost", None
     cache = worker.__dict__.setdefault("_jupyter_automl_spaces", {})
     if token not in cache:
         cache.clear()  # one search's data at a time on a worker
@@ -115,6 +154,10 @@ def _run_on_worker(
         return "timeout", str(exc)
     except MemoryError:
         return "memory", "out of memory"
+
+
+class _NeverStarted(Exception):
+    """Dask cancelled a trial's task before it started (its data was lost with a worker)."""
 
 
 class DaskExecutor(Executor):
@@ -146,7 +189,7 @@ class DaskExecutor(Executor):
         self._payload: Any = None
 
     def start(self) -> None:
-        from jupyter_automl.runner import cores
+        from jupyter_automl.executors._base import cores
 
         self.client = _client(self.address, max(1, min(self.n_slots, cores())), self.threads)
         self.client.wait_for_workers(1, timeout=120)  # a local cluster's workers may be restarting
@@ -156,15 +199,27 @@ class DaskExecutor(Executor):
     def evaluate(
         self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0
     ) -> Evaluation:
-        from distributed import Queue
 
         if self.client is None:
             self.start()
+        for attempt in range(3):
+            try:
+                return self._attempt(trial, params, budget, slot, attempt)
+            except _NeverStarted as exc:  # its data went with a dead worker before it ran: again
+                if attempt == 2 or budget.remaining() <= 0:
+                    raise TrialFailed(str(exc)) from None
+        raise AssertionError("unreachable")
+
+    def _attempt(
+        self, trial: Any, params: dict[str, Any], budget: Any, slot: int, attempt: int
+    ) -> Evaluation:
+        from distributed import Queue
+
         if self._payload.status != "finished":  # every worker holding it was lost: scatter again
             self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
         up_name, down_name = (
-            f"ja-{self.token}-{trial.number}-up",
-            f"ja-{self.token}-{trial.number}-down",
+            f"ja-{self.token}-{trial.number}-{attempt}-up",
+            f"ja-{self.token}-{trial.number}-{attempt}-down",
         )
         up, down = Queue(up_name, client=self.client), Queue(down_name, client=self.client)
         remaining = budget.remaining()
@@ -180,11 +235,11 @@ class DaskExecutor(Executor):
             down_name,
             pure=False,
             retries=0,
-            key=f"ja-trial-{self.token}-{trial.number}",
+            key=f"ja-trial-{self.token}-{trial.number}-{attempt}",
         )
         limit = None if seconds is None else seconds + 1.0
         end = None if limit is None else time.monotonic() + limit
-        address = None
+        address = lost = None
         try:
             while not future.done() or up.qsize():
                 try:
@@ -193,7 +248,10 @@ class DaskExecutor(Executor):
                     message = None
                 if message is not None:
                     if message[0] == "start":
+                        if address is not None:  # rescheduled: the worker running it died
+                            lost = address
                         address = self._workers[slot] = message[1]
+                        down.put(lost is None)
                     elif message[0] == "report":
                         trial.report(message[1], message[2])
                     elif message[0] == "should_prune":
@@ -203,9 +261,10 @@ class DaskExecutor(Executor):
                     raise TrialStopped("stopped by the user")
                 if end is not None and time.monotonic() >= end:
                     raise TrialFailed(f"trial exceeded {limit:.1f} s")
-            return self._outcome(future)
+            return self._outcome(future, lost or address)
         except BaseException:  # noqa: B036 -- also on KeyboardInterrupt: the task must not run on
-            self._stop_task(future, address)
+            if not future.done():  # a finished task's worker is healthy: keep it and its trial
+                self._stop_task(future, address)
             raise
         finally:
             future.release()
@@ -219,18 +278,41 @@ class DaskExecutor(Executor):
             except Exception:
                 pass
 
-    def _outcome(self, future: Any) -> Evaluation:
+    def _outcome(self, future: Any, address: str | None) -> Evaluation:
         import optuna
 
         from jupyter_automl.evaluate import TrialTimeout
 
+        where = f"dask worker {address}" if address else "the dask worker"
         try:
             kind, value = future.result()
-        except Exception as exc:  # KilledWorker (a crash), or the task raised
+        except Exception as exc:  # KilledWorker (a crash), lost data, or the task raised
             name = type(exc).__name__
             if name == "KilledWorker":
-                raise TrialFailed(f"dask worker crashed: {exc}") from None
+                raise TrialFailed(
+                    f"{where} died while running this trial (its process was killed or crashed; "
+                    "the worker's log says why)"
+                ) from None
+            if name in ("FutureCancelledError", "CancelledError"):
+                if address is None:
+                    raise _NeverStarted(
+                        f"dask cancelled this trial before it started: {exc} (the workers holding "
+                        "the search's data died)"
+                    ) from None
+                gone = address not in self._live_workers()
+                raise TrialFailed(
+                    f"{where} died while running this trial (its process was killed or crashed; "
+                    "the worker's log says why)"
+                    if gone
+                    else f"dask cancelled this trial: {exc} (a worker holding the search's data "
+                    "died; the data is sent again for the next trial)"
+                ) from None
             raise TrialFailed(f"{name}: {exc}") from None
+        if kind == "lost":
+            raise TrialFailed(
+                f"{where} died while running this trial (its process was killed or crashed; "
+                "the worker's log says why); Dask's retry on another worker was not run"
+            )
         if kind == "done":
             return check_evaluation(
                 value, n_objectives=len(self.space.directions), n_samples=self.n_samples
@@ -240,6 +322,12 @@ class DaskExecutor(Executor):
         if kind == "timeout":
             raise TrialTimeout(value)
         raise TrialFailed(str(value))
+
+    def _live_workers(self) -> set[str]:
+        try:
+            return set(self.client.scheduler_info().get("workers", {}))
+        except Exception:
+            return set()
 
     def close(self) -> None:
         if self._payload is not None:

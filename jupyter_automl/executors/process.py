@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
+import shutil
 import signal
 import threading
 import time
@@ -68,6 +69,7 @@ class _Worker:
         self.conn = ours
         self.key = key
         self.token: str | None = None  # which search it has loaded
+        self.tmp: str | None = None  # its trials' temporary directory (told when it is ready)
         self.ready = False
         self.name = (
             f"{os.uname().nodename if hasattr(os, 'uname') else 'localhost'}:{self.process.pid}"
@@ -77,13 +79,15 @@ class _Worker:
         return self.process.is_alive()
 
     def kill(self) -> None:
-        if self.process.is_alive() and self.process.pid is not None:
-            try:
-                os.kill(self.process.pid, signal.SIGKILL)  # loky's Popen has no kill()
-            except ProcessLookupError:
-                pass
+        """Kill the worker with what its trial started (its process group) and remove the trial's files."""
+        from jupyter_automl.executors._tree import kill_group
+
+        if self.process.pid is not None:
+            kill_group(self.process.pid)  # the group outlives a crashed leader: kill it either way
         self.process.join(5)
         self.conn.close()
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def exit_reason(self) -> str:
         """Why the process ended, for the trial's error."""
@@ -126,7 +130,7 @@ class WorkerPool:
             return worker
 
     def release(self, worker: _Worker) -> None:
-        from jupyter_automl.runner import cores
+        from jupyter_automl.executors._base import cores
 
         if not worker.alive():
             return
@@ -290,6 +294,7 @@ class ProcessExecutor(Executor):
                 if message[0] == "ready":
                     worker.ready = True
                     worker.name = str(message[2]["worker"])
+                    worker.tmp = message[2].get("tmp")
                 elif message[0] == "load_error":
                     raise TrialFailed(f"worker could not load the search: {message[2]}", message[3])
             elif ready:

@@ -294,12 +294,21 @@ class _Conclusion:
 
         if isinstance(self.fitted, BaseEstimator):  # pipelines, voting ensembles
             return clone(self.fitted).fit(self.full.X, self.full.y)
-        from jupyter_automl.evaluate import TrialBudget
+        from jupyter_automl.evaluate import TrialBudget, TrialTimeout
 
+        searched = self.space.data
         self.space.data = self.full
         if hasattr(self.space, "_prepared"):  # NAS spaces cache their tensors
             self.space._prepared = None
-        return self.space.fit_final(dict(self.best.params), TrialBudget(None))
+        try:
+            return self.space.fit_final(dict(self.best.params), TrialBudget(self.deadline))
+        except TrialTimeout:  # the estimate was short: the model of the searched rows stays
+            self.space.data = searched
+            if hasattr(self.space, "_prepared"):
+                self.space._prepared = None
+            self.notes.append("not refit on all rows: the refit ran out of the time budget; the model is "
+                              "the one trained on the searched rows")
+            return self.fitted
 
     def run(self, allowance: float) -> tuple[Any, dict[str, Any]]:
         t0 = time.perf_counter()
@@ -350,6 +359,7 @@ def conclude(
     *,
     deadline: float | None = None,
     fit_seconds: float | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[Any, dict[str, Any] | None]:
     """Held-out score and insight of ``fitted`` (trained on the searched rows), then the refit on all rows.
 
@@ -361,6 +371,7 @@ def conclude(
     from jupyter_automl.storage import ATTR
 
     step = _Conclusion(search, best, fitted, deadline=deadline, fit_seconds=fit_seconds)
+    step.notes.extend(notes or [])  # what the final step already had to say (a skipped refit)
     allowance = insight_allowance(search.config.time_budget, time.monotonic() - search.started)
     try:
         final, insight = step.run(allowance)

@@ -34,7 +34,9 @@ def _rows(dataset: Any, index: np.ndarray) -> Any:
         X = dataset.X.iloc[index].reset_index(drop=True)
     else:
         X = dataset.X[index]
-    return replace(dataset, X=X, y=dataset.y[index], _fingerprint=None)
+    validation = getattr(dataset, "validation", None)  # the user's own validation rows, when given
+    extra = {} if validation is None else {"validation": validation[index]}
+    return replace(dataset, X=X, y=dataset.y[index], _fingerprint=None, **extra)
 
 
 def holdout_skip_reason(dataset: Any, fraction: float) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from jupyter_automl.report import plural as _plural
 from jupyter_automl.storage import ATTR
 
 __all__ = ["search_charts"]
@@ -68,7 +69,7 @@ def importance_chart(
         "x_label": "importance (PED-ANOVA, sums to 1)",
         "labels": [k for k, _ in top],
         "values": [round(float(v), 5) for _, v in top],
-        "note": f"{note}; {len(trials)} complete trials",
+        "note": f"{note}; {_plural(len(trials), 'complete trial')}",
     }
 
 
@@ -92,7 +93,7 @@ def family_chart(trials: list[Any], direction: str, metric: str) -> dict[str, An
     return {
         "name": "score_by_family",
         "kind": "xy",
-        "title": f"Score by model family ({len(trials)} trials)",
+        "title": f"Score by model family ({_plural(len(trials), 'trial')})",
         "x_label": "",  # the family names are the ticks (staggered when many)
         "y_label": metric,
         "x_ticks": [[i, f] for i, f in enumerate(order)],
@@ -126,7 +127,7 @@ def epoch_chart(trials: list[Any], direction: str, metric: str) -> dict[str, Any
         "x_label": "epoch",
         "y_label": metric,
         "series": series,
-        "note": f"best {len(best)} trials",
+        "note": "the best trial" if len(best) == 1 else f"best {len(best)} trials",
     }
 
 
@@ -154,7 +155,7 @@ def pareto_chart(study: Any, trials: list[Any], objectives: list[str]) -> dict[s
                 "mode": "line+points",
             },
         ],
-        "note": f"{len(front)} of {len(trials)} trials on the front",
+        "note": f"{len(front)} of {_plural(len(trials), 'trial')} on the front",
     }
 
 

@@ -39,13 +39,41 @@ def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
     return [round(first + i * step, 10) for i in range(int((hi - first) / step + 1e-9) + 1)]
 
 
+#: about how wide one character of the 10 px chart font is, to decide what fits
+_CHAR_W = 6.0
+
+
+def _label(text: Any, room: float) -> str:
+    """``text`` escaped, shortened with "…" to fit ``room`` pixels; the full text is its tooltip."""
+    full = str(text)
+    fits = max(3, int(room / _CHAR_W))
+    if len(full) <= fits:
+        return _e(full)
+    return f"<title>{_e(full)}</title>{_e(full[: fits - 1])}…"
+
+
+def _legend_corner(
+    points: list[tuple[float, float]], box: tuple[float, float, float, float], size: tuple[float, float]
+) -> tuple[float, float]:
+    """The top-left of the corner of the plot ``box`` (left, top, width, height) where a legend of
+    ``size`` covers the fewest points (a ROC curve hugs the top left, a PR curve the top right)."""
+    left, top, w, h = box
+    lw, lh = size
+    corners = [(left + 4, top + 4), (left + w - lw - 4, top + 4),
+               (left + w - lw - 4, top + h - lh - 4), (left + 4, top + h - lh - 4)]
+    m = 6  # a line just outside the box (along the frame) still crowds it
+    return min(corners, key=lambda c: sum(
+        c[0] - m <= x <= c[0] + lw + m and c[1] - m <= y <= c[1] + lh + m for x, y in points))
+
+
 def _open(chart: dict[str, Any], width: int, height: int) -> list[str]:
     name = _e(str(chart.get("name", "chart")))
     title = _e(str(chart.get("title", "")))
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="ja-chart ja-chart-{name}" data-chart="{name}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{title}" '
-        'style="font: 10px sans-serif; color: inherit">',
+        # scales down with the output's width (the viewBox keeps its proportions), never up
+        'style="font: 10px sans-serif; color: inherit; max-width: 100%; height: auto">',
         f'<text x="{_PAD["l"]}" y="14" fill="currentColor" style="font-weight:bold;font-size:11px">{title}</text>',
     ]
 
@@ -98,10 +126,11 @@ def xy_svg(chart: dict[str, Any], width: int = _W, height: int = _H) -> str:
     )
     x_ticks = chart.get("x_ticks") or [[t, _fmt(t)] for t in _ticks(x0, x1)]
     stagger = bool(chart.get("x_ticks")) and len(x_ticks) > 4  # long category names on two rows
+    room = w / max(1, len(x_ticks)) * (2 if stagger else 1) - 4
     for k, (x, label) in enumerate(x_ticks):
         parts.append(
             f'<text x="{sx(x):.1f}" y="{top + h + 12 + (11 if stagger and k % 2 else 0)}" text-anchor="middle" fill="currentColor">'
-            f"{_e(str(label))[:14]}</text>"
+            f"{_label(label, room)}</text>"
         )
     for y in _ticks(y0, y1):
         parts.append(
@@ -120,13 +149,23 @@ def xy_svg(chart: dict[str, Any], width: int = _W, height: int = _H) -> str:
             f'<line class="ja-zero" x1="{left}" x2="{left + w}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" '
             'stroke="currentColor" stroke-opacity="0.4" stroke-dasharray="4 3"/>'
         )
+    drawn = [
+        [(sx(x), sy(y)) for x, y in zip(s["x"], s["y"], strict=True) if x is not None and y is not None]
+        for s in series
+    ]
+    labels = [str(s.get("label", ""))[:40] for s in series]
+    legend_size = (18 + _CHAR_W * max((len(t) for t in labels), default=0), 11 * len(series) + 2)
+    # points along every segment too: a curve with few vertices still crosses a corner
+    along = [
+        (a[0] + (b[0] - a[0]) * t / 8, a[1] + (b[1] - a[1]) * t / 8)
+        for pts in drawn for a, b in zip(pts, pts[1:], strict=False) for t in range(8)
+    ] + [p for pts in drawn for p in pts]
+    if chart.get("diagonal"):
+        along += [(sx(x0 + (x1 - x0) * t / 16), sy(y0 + (y1 - y0) * t / 16)) for t in range(17)]
+    lx, ly0 = _legend_corner(along, (left, top, w, h), legend_size)
     for i, s in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
-        pts = [
-            (sx(x), sy(y))
-            for x, y in zip(s["x"], s["y"], strict=True)
-            if x is not None and y is not None
-        ]
+        pts = drawn[i]
         mode = s.get("mode", "line")
         if "line" in mode and len(pts) > 1:
             parts.append(
@@ -141,11 +180,11 @@ def xy_svg(chart: dict[str, Any], width: int = _W, height: int = _H) -> str:
                 for a, b in pts
             )
         if len(series) > 1:
-            ly = top + 10 + 11 * i
+            ly = ly0 + 9 + 11 * i
             parts.append(
-                f'<rect x="{left + 6}" y="{ly - 6}" width="8" height="3" fill="{color}"/>'
-                f'<text class="ja-legend" x="{left + 18}" y="{ly}" fill="currentColor">'
-                f"{_e(str(s.get('label', '')))[:40]}</text>"
+                f'<rect x="{lx + 2:.1f}" y="{ly - 6:.1f}" width="8" height="3" fill="{color}"/>'
+                f'<text class="ja-legend" x="{lx + 14:.1f}" y="{ly:.1f}" fill="currentColor">'
+                f"{_e(labels[i])}</text>"
             )
     parts.append(
         f'<text x="{left + w / 2}" y="{height - 14}" text-anchor="middle" fill="currentColor">'
@@ -177,7 +216,7 @@ def bars_svg(chart: dict[str, Any], width: int = _W) -> str:
         x_a, x_b = sorted((sx(0.0), sx(v)))
         parts.append(
             f'<text x="{left - 4}" y="{y + bar - 4}" text-anchor="end" fill="currentColor">'
-            f"{_e(str(label))[:22]}</text>"
+            f"{_label(label, left - 8)}</text>"
         )
         parts.append(
             f'<rect class="ja-bar" x="{x_a:.1f}" y="{y + 2}" width="{max(x_b - x_a, 0.5):.1f}" '
@@ -216,13 +255,13 @@ def heatmap_svg(chart: dict[str, Any], width: int = _W) -> str:
     for j, name in enumerate(cols):
         parts.append(
             f'<text x="{left + cell * (j + 0.5):.1f}" y="{top + cell * len(rows) + 12}" text-anchor="middle" '
-            f'fill="currentColor">{_e(str(name))[:8]}</text>'
+            f'fill="currentColor">{_label(name, cell)}</text>'
         )
     for i, name in enumerate(rows):
         y = top + i * cell
         parts.append(
             f'<text x="{left - 4}" y="{y + cell / 2 + 3:.1f}" text-anchor="end" fill="currentColor">'
-            f"{_e(str(name))[:10]}</text>"
+            f"{_label(name, left - 8)}</text>"
         )
         for j in range(len(cols)):
             share = float(values[i][j]) if i < len(values) else 0.0
@@ -270,25 +309,36 @@ def holdout_line(insight: dict[str, Any]) -> str:
     return text
 
 
-def _scores_table(h: dict[str, Any]) -> str:
+def _scores_table(h: dict[str, Any], order: list[str] | None = None) -> str:
+    from jupyter_automl.report import ordered
+
     cells = "".join(
         f"<td style='padding:1px 8px'>{_e(k)}</td><td style='padding:1px 8px'><b>{_fmt(v, 4)}</b></td>"
-        for k, v in (h.get("scores") or {}).items()
+        for k, v in ordered(h.get("scores"), order)
     )
+    # one row that wraps on a narrow output instead of scrolling sideways
     return (
-        f'<table class="jupyter-automl-holdout" style="font-size:12px"><tr>{cells}</tr></table>'
+        '<table class="jupyter-automl-holdout" style="font-size:12px;display:block;max-width:100%">'
+        f'<tbody style="display:block"><tr style="display:flex;flex-wrap:wrap">{cells}</tr></tbody></table>'
         if cells
         else ""
     )
 
 
 def _section(title: str, summary: str, charts: list[dict[str, Any]], extra: str = "") -> str:
-    body = "".join(f"<div>{chart_svg(c)}</div>" for c in charts)
+    body = "".join(f'<div style="max-width:100%;min-width:0">{chart_svg(c)}</div>' for c in charts)
     return (
         f'<details open class="jupyter-automl-section jupyter-automl-section-{_e(title)}">'
         f"<summary><b>{_e(title)}</b> {_e(summary)}</summary>{extra}"
         f'<div style="display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start">{body}</div></details>'
     )
+
+
+def _count_charts(charts: list[Any]) -> str:
+    """``"1 chart"``, ``"3 charts"``; none: they need at least two finished trials."""
+    from jupyter_automl.report import plural
+
+    return plural(len(charts), "chart") if charts else "no chart (these need at least two finished trials)"
 
 
 def insight_html(payload: dict[str, Any]) -> str:
@@ -310,11 +360,9 @@ def insight_html(payload: dict[str, Any]) -> str:
             "model",
             "— " + holdout_line(insight),
             model.get("charts") or [],
-            _scores_table(h) + notes,
+            _scores_table(h, payload.get("score_order")) + notes,
         ),
-        _section(
-            "search", f"— {len(search.get('charts') or [])} charts", search.get("charts") or []
-        ),
+        _section("search", "— " + _count_charts(search.get("charts") or []), search.get("charts") or []),
         "</div>",
     ]
     return "".join(parts)

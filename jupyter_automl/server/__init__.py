@@ -15,6 +15,10 @@ Everything is read-only (see :mod:`jupyter_automl.server.readonly`); a ``url=`` 
 refused with 400 before anything is opened.
 ``GET jupyter-automl/api/schema``
     The JSON Schema of the ``%%automl`` options.
+``POST jupyter-automl/api/validate`` with ``{"text": <body>, "first_line": 2}``
+    The problems the kernel would report for a ``%%automl`` body (``{"problems": [{message,
+    key, line, start, end}]}``): the kernel's own validator, run on the text alone (no file is
+    read, no storage opened), so the editor's diagnostics are the kernel's.
 ``GET jupyter-automl/bokeh/static/<path>``
     The installed ``bokeh`` package's BokehJS, so notebooks load it from here instead of
     inlining 8 MB (see :mod:`jupyter_automl.server.bokeh_resources`).

@@ -13,6 +13,7 @@ import asyncio
 import json
 import math
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from jupyter_automl.server.readonly import (
 from jupyter_automl.server.studies import OutsideRootError, StudyLocation, StudyReader, check_text
 from jupyter_automl.storage import redact
 
-__all__ = ["StudiesHandler", "StudyHandler", "SchemaHandler", "BokehStaticHandler", "handlers"]
+__all__ = ["StudiesHandler", "StudyHandler", "SchemaHandler", "ValidateHandler", "BokehStaticHandler", "handlers"]
 
 #: The most storages one listing may ask for.
 MAX_LISTED = 32
@@ -169,7 +170,10 @@ class StudiesHandler(_BaseHandler):
         timeout = self.reader.deadline.total + 1.0
         named = list(dict.fromkeys(named))
         reads = [self.gate.run("the studies listing", timeout, self.reader.list_files, files)]
-        reads += [self.gate.run(loc.key, timeout, self.reader.summaries, loc) for loc in named]
+        end = time.monotonic() + self.reader.deadline.query / 2  # then studies are listed as partial
+        reads += [
+            self.gate.run(loc.key, timeout, self.reader.summaries, loc, end) for loc in named
+        ]
         results = await asyncio.gather(*reads, return_exceptions=True)
         listed = results[0]
         if isinstance(listed, BaseException):
@@ -248,6 +252,50 @@ class SchemaHandler(_BaseHandler):
         self._send(SchemaHandler._cache)
 
 
+#: The longest ``%%automl`` body the validation call reads (a cell, not a data file).
+MAX_VALIDATED = 64_000
+
+
+def validate_cell(text: str, first_line: int) -> list[dict[str, Any]]:
+    """Every problem the kernel would report for a ``%%automl`` body, with its place (``[]`` if none).
+
+    The same code as the kernel's (``SearchConfig.from_yaml``), so the editor says what the
+    kernel will say; it reads no data and opens no storage.
+    """
+    from jupyter_automl._errors import ConfigError
+    from jupyter_automl.config import SearchConfig
+
+    try:
+        SearchConfig.from_yaml(text, first_line=first_line)
+    except ConfigError as exc:
+        return list(exc.details)
+    return []
+
+
+class ValidateHandler(_BaseHandler):
+    """``POST validate`` with ``{"text": body, "first_line": 2}``: the kernel's problems of a ``%%automl`` body.
+
+    A pure function of the text: it reads no file and opens no storage.
+    """
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        if len(self.request.body) > MAX_VALIDATED:
+            raise tornado.web.HTTPError(400, f"the text is longer than {MAX_VALIDATED} bytes; a cell body is shorter")
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise tornado.web.HTTPError(400, 'expected a JSON body {"text": ..., "first_line": 2}') from None
+        text = body.get("text") if isinstance(body, dict) else None
+        first_line = body.get("first_line", 1) if isinstance(body, dict) else None
+        if not isinstance(text, str) or isinstance(first_line, bool) or not isinstance(first_line, int):
+            raise tornado.web.HTTPError(
+                400, 'expected {"text": <the cell body, a string>, "first_line": <an integer>}')
+        problems = await asyncio.get_running_loop().run_in_executor(None, validate_cell, text, first_line)
+        self._send({"problems": problems})
+
+
 class BokehStaticHandler(JupyterHandler, tornado.web.StaticFileHandler):
     """BokehJS of the installed ``bokeh`` package, laid out like a Bokeh server's ``static/``."""
 
@@ -280,13 +328,16 @@ def _bokeh_static_dir() -> str | None:
 
 def handlers(root_dir: str, options: Any) -> list[tuple[str, type, dict[str, Any]]]:
     """The routes, relative to the base URL; ``options`` is a ``JupyterAutoML`` configurable."""
-    deadline = Deadline(connect=options.connect_timeout, query=options.query_timeout)
+    deadline = Deadline(
+        connect=options.connect_timeout, query=options.query_timeout, study=options.study_timeout
+    )
     reader = StudyReader(root_dir, dict(options.storages), deadline)
     kw = {"reader": reader, "gate": AccessGate(options.max_reads, options.max_reads_per_storage)}
     routes: list[tuple[str, type, dict[str, Any]]] = [
         (f"{API_PREFIX}/studies", StudiesHandler, kw),
         (f"{API_PREFIX}/studies/(?P<name>[^/]+)", StudyHandler, kw),
         (f"{API_PREFIX}/schema", SchemaHandler, kw),
+        (f"{API_PREFIX}/validate", ValidateHandler, kw),
     ]
     static = _bokeh_static_dir()
     if static is not None:

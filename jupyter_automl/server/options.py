@@ -5,6 +5,7 @@ In ``jupyter_server_config.py`` (or ``--JupyterAutoML.storages=...`` on the comm
     c.JupyterAutoML.storages = {"team": "postgresql://automl:secret@db.internal/automl"}
     c.JupyterAutoML.connect_timeout = 5     # seconds to connect to a storage
     c.JupyterAutoML.query_timeout = 10      # seconds per query
+    c.JupyterAutoML.study_timeout = 2       # seconds to count one study without a summary
     c.JupyterAutoML.max_reads = 4           # storage reads at once; more answer 503
 """
 
@@ -38,6 +39,11 @@ class JupyterAutoML(Configurable):
     query_timeout = Float(
         10.0, help="Seconds a query on a storage may run (PostgreSQL statement_timeout)."
     ).tag(config=True)
+    study_timeout = Float(
+        2.0,
+        help="Seconds a listing spends counting one study that has no stored summary (written by "
+        "an older version); past it the study is listed with partial=true and the listing goes on.",
+    ).tag(config=True)
     max_reads = Int(
         4, help="Storage reads running at once; a request beyond answers 503 at once."
     ).tag(config=True)
@@ -62,7 +68,7 @@ class JupyterAutoML(Configurable):
                 _check_url(name, url)
         return value
 
-    @validate("connect_timeout", "query_timeout")
+    @validate("connect_timeout", "query_timeout", "study_timeout")
     def _check_timeout(self, proposal: dict[str, Any]) -> float:
         if not proposal["value"] > 0:
             raise TraitError(

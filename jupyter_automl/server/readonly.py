@@ -60,10 +60,12 @@ class StorageUnreachableError(ConnectionError):
 
 @dataclass(frozen=True)
 class Deadline:
-    """How long one access may take: ``connect`` seconds to connect, ``query`` seconds per query."""
+    """How long one access may take: ``connect`` seconds to connect, ``query`` seconds per query,
+    ``study`` seconds to count one study that has no stored summary (then it is listed as partial)."""
 
     connect: float = 5.0
     query: float = 10.0
+    study: float = 2.0
 
     @property
     def total(self) -> float:

@@ -148,13 +148,12 @@ def find_study_files(
     return sorted(found)
 
 
-def _summaries(storage: Any) -> list[dict[str, Any]]:
-    """One row per study of an opened Optuna storage (as :func:`jupyter_automl.storage.list_studies`)."""
-    import optuna
+def _summaries(storage: Any, per_study_s: float, budget_s: float | None) -> list[dict[str, Any]]:
+    """One row per study of an opened Optuna storage (as :func:`jupyter_automl.studies.list_studies`):
+    each from its stored summary, or counted within ``per_study_s`` (else listed as ``partial``)."""
+    from jupyter_automl.studies import study_rows
 
-    from jupyter_automl.storage import study_rows
-
-    return study_rows(optuna.get_all_study_summaries(storage, include_best_trial=True))
+    return study_rows(storage, per_study_s=per_study_s, budget_s=budget_s)
 
 
 class StudyReader:
@@ -238,20 +237,42 @@ class StudyReader:
                 location.label, exc, time.monotonic() - started, self.deadline
             ) from None
 
-    def summaries(self, location: StudyLocation) -> list[dict[str, Any]]:
-        """The rows of every study in ``location``, each with the location's keys."""
-        rows = self._guarded(location, lambda: _summaries(self.open(location)))
+    def summaries(self, location: StudyLocation, end: float | None = None) -> list[dict[str, Any]]:
+        """The rows of every study in ``location``, each with the location's keys.
+
+        A study without a stored summary is counted within ``deadline.study`` seconds (and
+        before ``end``, a ``time.monotonic()``), else listed with ``partial: True``.
+        """
+        budget = None if end is None else max(0.0, end - time.monotonic())
+        rows = self._guarded(
+            location, lambda: _summaries(self.open(location), self.deadline.study, budget)
+        )
         return [{**row, **location.as_dict()} for row in rows]
 
     def list_files(self, extra: list[StudyLocation] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-        """Every study of the files under the root and of the ``extra`` files; failures are listed."""
+        """Every study of the files under the root and of the ``extra`` files; failures are listed.
+
+        The listing spends at most half the query deadline counting studies that have no
+        summary: past it, they are listed as ``partial`` and the files not yet opened as errors,
+        so one huge or slow study never turns the whole answer into a timeout.
+        """
         locations = [StudyLocation(db=rel) for rel in find_study_files(self.root)]
         locations += [loc for loc in extra if loc not in locations]
+        end = time.monotonic() + self.deadline.query / 2
         studies: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         for loc in locations:
+            if time.monotonic() >= end:
+                errors.append(
+                    {
+                        **loc.as_dict(),
+                        "message": f"not read: the listing's {self.deadline.query / 2:g} s ran out; "
+                        "add this storage alone to list it",
+                    }
+                )
+                continue
             try:
-                studies += self.summaries(loc)
+                studies += self.summaries(loc, end)
             except Exception as exc:  # one broken file must not hide the others
                 errors.append({**loc.as_dict(), "message": _one_line(exc)})
         return {"studies": studies, "errors": errors}

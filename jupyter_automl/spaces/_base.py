@@ -104,6 +104,11 @@ class SearchSpace(ABC):
         """Parameters tried before the sampler takes over (cheap, strong defaults)."""
         return []
 
+    def last_chance(self) -> dict[str, Any] | None:
+        """The cheapest sure candidate, tried in the searching process when the time budget ended
+        before any trial completed (``None``: the space has none; it then ends with no model)."""
+        return None
+
     def preset(self) -> dict[str, Any]:
         """The single candidate of the ``rules`` strategy (first of the portfolio by default)."""
         portfolio = self.portfolio()
@@ -123,9 +128,11 @@ class SearchSpace(ABC):
         """Standalone source text that rebuilds and trains the candidate."""
         raise NotImplementedError(f"space {self.name!r} cannot export code yet")
 
-    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None) -> str:
+    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None,
+                     script: str = "train_best.py") -> str:
         """Source text of the final model that :meth:`final_model` described (``holdout``: the
-        fraction of rows the search kept out, which the script splits off the same way)."""
+        fraction of rows the search kept out, which the script splits off the same way; ``script``:
+        the file name its usage line gives)."""
         raise NotImplementedError(f"space {self.name!r} cannot export a final model description")
 
     def diagram(self, params: dict[str, Any]) -> dict[str, Any] | None:

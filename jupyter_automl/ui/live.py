@@ -33,7 +33,8 @@ from bokeh.plotting import figure
 from IPython.display import display
 from jupyter_bokeh.widgets import BokehModel
 
-from jupyter_automl.report import format_score, params_text, shorten
+from jupyter_automl.evaluate.metrics import metric_bounds
+from jupyter_automl.report import format_score, params_text, plural, score_range, shorten
 from jupyter_automl.runner import Observer, RunInfo, TrialRecord
 from jupyter_automl.spaces.nas.diagram import diagram_layout
 from jupyter_automl.ui import in_kernel, register_running, take_pending_output, unregister_running
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LiveView", "bokehjs_bundle", "close_widgets"]
 
+_TABLE_HEADER_PX, _TABLE_ROW_PX = 30, 25  # a DataTable's header and row heights
 _TABLE_FIELDS = ("rank", "trial", "model", "score", "std", "duration", "state", "params", "full")
 _bundles: dict[str, dict[str, Any]] = {}
 _EMPTY = {"text/plain": ""}
@@ -288,7 +290,7 @@ class LiveView(Observer):
             source=self.table_source,
             columns=columns,
             width=860,
-            height=240,
+            height=_TABLE_HEADER_PX + _TABLE_ROW_PX,  # grows with the rows (see _flush)
             index_position=None,
             sortable=False,  # the rows are the ranking, formatted as the static table is
             reorderable=False,
@@ -507,6 +509,7 @@ class LiveView(Observer):
     def on_progress(self, event: dict[str, Any]) -> None:
         if event.get("event") == "trial":
             self._running[int(event["trial"])] = str(event.get("model", ""))
+            self._activity = "starting the next trial…"  # the preparation's stage is over
         elif event.get("event") == "stage":
             self._activity = f"{event.get('stage')}: {event.get('done')}/{event.get('total')}"
 
@@ -564,6 +567,14 @@ class LiveView(Observer):
                 self._handle.update(bundle, raw=True)
             else:
                 self.output.append_display_data(_Raw(bundle))
+        elif self._handle is None and threading.current_thread() is threading.main_thread():
+            # a foreground search ends in its own cell: the cell keeps the result alone (emptied
+            # outputs would be saved as blank `text/plain ""` outputs, one per handle)
+            from IPython.display import clear_output
+
+            clear_output(wait=True)
+            display(bundle, raw=True)
+            result._shown_in_cell = _execution_count()
         else:
             target = self._handle or self._view_handle
             target.update(bundle, raw=True)
@@ -622,7 +633,7 @@ class LiveView(Observer):
         )
         if value is not None and not math.isfinite(value):
             value = None
-        note = record.error or record.extra.get("reason") or ""
+        note = record.error or record.extra.get("reason") or record.extra.get("stopped") or ""
         return _Row(
             record.number,
             record.state,
@@ -688,6 +699,8 @@ class LiveView(Observer):
                 self._fit_ranges(points["x"], points["score"])
             # the table is sorted by score, so a new row can land anywhere: send the shown rows again
             self.table_source.data = self._table_data()
+            # as tall as its rows (no empty block under one row), up to 240 px, then it scrolls
+            self.table.height = min(240, _TABLE_HEADER_PX + _TABLE_ROW_PX * max(1, len(self._rows)))
             if self._best_diagram is not None and self._best_diagram is not self._diagram_shown:
                 self._draw_diagram(self._best_diagram)
         self.progress.value = self._fraction()
@@ -720,9 +733,8 @@ class LiveView(Observer):
         self._xmax = max([self._xmax, *xs])
         self._ymin = min([self._ymin, *ys])
         self._ymax = max([self._ymax, *ys])
-        span = self._ymax - self._ymin
-        pad = 0.08 * span if span > 1e-12 else max(0.01, 0.01 * abs(self._ymax))
-        self.chart.y_range.update(start=self._ymin - pad, end=self._ymax + pad)
+        y0, y1 = score_range([self._ymin, self._ymax], metric_bounds(self.metric))  # accuracy stays ≤ 1
+        self.chart.y_range.update(start=y0, end=y1)
         self.chart.x_range.update(start=0.0, end=max(1.0, 1.08 * self._xmax + 0.1))
 
     def _ranked(self) -> list[_Row]:
@@ -840,13 +852,13 @@ class LiveView(Observer):
         done = len(self._rows)
         of = f" / {run.n_trials}" if run is not None and run.n_trials else ""
         extra = []
-        if self._counts.get("FAIL"):
-            extra.append(f"{self._counts['FAIL']} failed")
-        if self._counts.get("PRUNED"):
-            extra.append(f"{self._counts['PRUNED']} pruned")
+        for state, label in (("FAIL", "failed"), ("PRUNED", "pruned"), ("STOPPED", "stopped")):
+            if self._counts.get(state):
+                extra.append(f"{self._counts[state]} {label}")
+        trials = f"{done}{of} trial{'' if run.n_trials == 1 else 's'}" if of else plural(done, "trial")
         parts = [
             f"{_fmt_seconds(elapsed)}{budget}",
-            f"{done}{of} trials" + (f" ({', '.join(extra)})" if extra else ""),
+            trials + (f" ({', '.join(extra)})" if extra else ""),
         ]
         if final is None:
             parts.append(self._now_running())
@@ -867,7 +879,9 @@ class LiveView(Observer):
                 f"best <b>{format_score(self._best.value)}</b> (trial {self._best.number}, "
                 f"{html.escape(shorten(self._best.model, 48))})"
             )
-        return "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span>"
+        data = getattr(run, "data", "") if run is not None else ""  # what was understood of the data
+        head = f"<span class='jupyter-automl-data'>{html.escape(data)}</span><br>" if data else ""
+        return head + "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span>"
 
 
 class _Raw:

@@ -40,7 +40,7 @@ USAGE = """\
 %automl resume NAME [VAR] [--background] [--no-display] [--time-budget T] [--n-trials N] [--storage URL]
 %automl stop                                   stop the running background searches (best model still fitted)
 %automl export NAME PATH [--storage URL]       write the best model of a study as a standalone script
-%automl panel [DATA]                           the form (prints the equivalent %%automl text)"""
+%automl panel [DATA] [--as NAME]               the form (prints the equivalent %%automl text), bound to NAME (panel)"""
 
 _COMMANDS = ("list", "show", "config", "resume", "stop", "export", "panel")
 
@@ -107,7 +107,7 @@ class AutoMLMagics(Magics):
         from jupyter_automl.config import SearchConfig
 
         try:
-            config = SearchConfig.from_yaml(cell)
+            config = SearchConfig.from_yaml(cell, first_line=2)  # line 1 is `%%automl`
         except AutoMLError as exc:
             raise UsageError(one_line(exc)) from None
         return self._start(
@@ -129,7 +129,8 @@ class AutoMLMagics(Magics):
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
-        from jupyter_automl._search import Search, choose_observers
+        from jupyter_automl._entry import choose_observers, run_foreground
+        from jupyter_automl._search import Search
         from jupyter_automl.ui import first_feedback, register_running
 
         if no_display:
@@ -151,7 +152,7 @@ class AutoMLMagics(Magics):
                 )
             return None
         try:
-            search.run()
+            run_foreground(search)
         except KeyboardInterrupt:  # only during the final refit: the trials are kept
             print(
                 f"interrupted during the final fit: {variable} has the trials but no fitted model",
@@ -360,7 +361,7 @@ class AutoMLMagics(Magics):
     def _cmd_panel(self, rest: str) -> Any:
         from jupyter_automl.ui.panel import Panel
 
-        args = _Args(rest, command="%automl panel")
+        args = _Args(rest, options=("as",), command="%automl panel")
         if len(args.positional) > 1:
             raise UsageError(
                 "%automl panel: expected at most one data name, e.g. %automl panel penguins"
@@ -371,7 +372,16 @@ class AutoMLMagics(Magics):
             raise UsageError(
                 f"%automl panel: {data!r} is not a variable of the notebook{did_you_mean(data, names)}"
             )
+        variable = args.options.get("as")
+        if variable is not None and not variable.isidentifier():
+            raise UsageError(f"%automl panel: --as {variable!r} is not a variable name, e.g. --as form")
+        if variable is None:  # `panel`, unless the notebook uses that name for something else (import panel)
+            free = [n for n in ("panel", "automl_panel") if not (n in self._user_ns and not isinstance(self._user_ns[n], Panel))]
+            variable = free[0] if free else None
         panel = Panel(data, namespace=self._user_ns)
+        if variable is not None:
+            self._user_ns[variable] = panel  # the form's result is then in NAME.result
+            panel.variable = variable
         display(panel)
         return None
 

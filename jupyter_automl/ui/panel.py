@@ -82,6 +82,7 @@ class Panel:
         self.namespace = namespace
         self.search: Search | None = None
         self.result: SearchResult | None = None
+        self.variable: str | None = None  # the notebook variable that holds the panel (%automl panel --as)
         self._handle: Any = None
         unknown = set(options) - set(SearchConfig.model_fields)
         if unknown:
@@ -380,6 +381,7 @@ class Panel:
         self.message.value = f"running <b>{html.escape(search.name)}</b> in the background"
         self.output.outputs = ()
         view = LiveView(search, output=self.output, result_handle=self._handle)
+        view.stop_button.layout.display = "none"  # one Stop: the form's own
         search.observers.append(view)
         search.observers.append(_PanelEnd(self))
         register_running(search)
@@ -400,7 +402,8 @@ class Panel:
         self.run_button.disabled = False
         self._stop_enabled(False)
         reason = result.stop_reason or "ended"
-        self.message.value = f"ended ({reason}): the result is in <code>.result</code> of the panel"
+        where = f"<code>{self.variable}.result</code>" if self.variable else "the panel's <code>.result</code>"
+        self.message.value = f"ended ({reason}): the result is in {where}"
 
     def _stop_enabled(self, enabled: bool) -> None:
         """A live Stop is red; an idle one is grey and says why it is off."""

@@ -31,14 +31,15 @@ export interface IStudyList {
 /** GET `<base>/jupyter-automl/api/<path>?<params>` and parse the JSON answer. */
 export async function requestAPI<T>(
   path: string,
-  params: [string, string][] = []
+  params: [string, string][] = [],
+  init: RequestInit = {}
 ): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const query = new URLSearchParams(params).toString();
   const url =
     URLExt.join(settings.baseUrl, API_NAMESPACE, path) +
     (query ? `?${query}` : '');
-  const response = await ServerConnection.makeRequest(url, {}, settings);
+  const response = await ServerConnection.makeRequest(url, init, settings);
   const text = await response.text();
   if (!response.ok) {
     let message = text;
@@ -56,6 +57,14 @@ export async function requestAPI<T>(
     );
   }
   return JSON.parse(text) as T;
+}
+
+/** POST `body` as JSON to `<base>/jupyter-automl/api/<path>` (a pure call such as `validate`). */
+export function postAPI<T>(path: string, body: unknown): Promise<T> {
+  return requestAPI<T>(path, [], {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
 }
 
 /** Query parameters that point at a study's storage. */

@@ -1,7 +1,8 @@
 /**
  * Help for writing `%%automl` cells: YAML highlighting of the body and inline diagnostics (a
  * CodeMirror view plugin on every cell editor), completion of option names and enumerated
- * values (a completion provider), both driven by the options' JSON Schema from the server.
+ * values (a completion provider) from the options' JSON Schema; the diagnostics are the kernel's
+ * own (see `validate.ts`).
  */
 import { Extension, Range } from '@codemirror/state';
 import {
@@ -18,17 +19,18 @@ import {
   CompletionHandler
 } from '@jupyterlab/completer';
 
-import { requestAPI } from './api';
+import { postAPI, requestAPI } from './api';
+import { IOptionSpec, completions, optionsFromSchema } from './schema';
 import {
+  CellValidator,
   IDiagnostic,
-  IOptionSpec,
-  completions,
-  diagnose,
-  optionsFromSchema
-} from './schema';
+  IServerProblem,
+  placeProblems,
+  syntaxDiagnostics
+} from './validate';
 import { parseBody } from './yaml';
 
-/** The options' schema, fetched once; views re-check their cells when it arrives. */
+/** The options' schema, fetched once (for completion); views re-read it when it arrives. */
 export class SchemaStore {
   get options(): IOptionSpec[] {
     return this._options;
@@ -39,7 +41,7 @@ export class SchemaStore {
     return this._version;
   }
 
-  /** Fetch the schema from the server extension; without it, only syntax is checked. */
+  /** Fetch the schema from the server extension; without it there is no completion. */
   async load(): Promise<void> {
     try {
       this.set(await requestAPI<unknown>('schema'));
@@ -69,6 +71,17 @@ export class SchemaStore {
   private _listeners = new Set<() => void>();
 }
 
+/** The validator that asks the server extension (the kernel's own rules). */
+export function serverValidator(): CellValidator {
+  return new CellValidator(async (body, firstLine) => {
+    const answer = await postAPI<{ problems: IServerProblem[] }>('validate', {
+      text: body,
+      first_line: firstLine
+    });
+    return Array.isArray(answer.problems) ? answer.problems : null;
+  });
+}
+
 class DiagnosticMessage extends WidgetType {
   constructor(readonly diagnostics: IDiagnostic[]) {
     super();
@@ -84,13 +97,19 @@ class DiagnosticMessage extends WidgetType {
   }
 
   toDOM(): HTMLElement {
+    // a block under the line, one message a line, wrapped at the editor's width (no sideways scroll)
     const node = document.createElement('span');
     const worst = this.diagnostics.some(d => d.severity === 'error')
       ? 'error'
       : 'warning';
     node.className = `jp-AutoML-diagnostic-message jp-mod-${worst}`;
-    node.textContent = this.diagnostics.map(d => d.message).join('; ');
     node.setAttribute('role', 'status');
+    for (const d of this.diagnostics) {
+      const line = document.createElement('span');
+      line.className = 'jp-AutoML-diagnostic-line';
+      line.textContent = d.message;
+      node.appendChild(line);
+    }
     return node;
   }
 
@@ -100,25 +119,46 @@ class DiagnosticMessage extends WidgetType {
 }
 
 /**
+ * The diagnostics of a cell: the kernel's problems when the validator knows them for this
+ * text, `null` while they are being asked for, the syntax errors when the server is away.
+ */
+export function diagnosticsFor(
+  text: string,
+  validator: CellValidator
+): IDiagnostic[] | null {
+  const body = parseBody(text);
+  if (!body.isAutoML) {
+    return [];
+  }
+  const problems = validator.problems(text);
+  if (problems === undefined) {
+    return null;
+  }
+  return validator.available
+    ? placeProblems(text, problems)
+    : syntaxDiagnostics(body);
+}
+
+/**
  * Highlight and diagnostic decorations for a cell's text. The line being typed (the cursor's,
  * while it has no colon yet) gets no diagnostic: a half-typed option name is not an error.
  */
 export function decorationsFor(
   view: EditorView,
-  options: IOptionSpec[]
+  diagnostics: IDiagnostic[]
 ): DecorationSet {
   const text = view.state.doc.toString();
-  const cursorLine = view.hasFocus
-    ? view.state.doc.lineAt(view.state.selection.main.head)
-    : null;
-  const typing = cursorLine !== null && !cursorLine.text.includes(':');
   const body = parseBody(text);
   if (!body.isAutoML) {
     return Decoration.none;
   }
+  const cursorLine = view.hasFocus
+    ? view.state.doc.lineAt(view.state.selection.main.head)
+    : null;
+  const typing = cursorLine !== null && !cursorLine.text.includes(':');
   const ranges: Range<Decoration>[] = [];
   for (const token of body.tokens) {
-    if (token.to > token.from) {
+    if (token.to > token.from && token.to <= text.length) {
       ranges.push(
         Decoration.mark({ class: `jp-AutoML-yaml-${token.kind}` }).range(
           token.from,
@@ -128,7 +168,10 @@ export function decorationsFor(
     }
   }
   const byLine = new Map<number, IDiagnostic[]>();
-  for (const d of diagnose(body, options)) {
+  for (const d of diagnostics) {
+    if (d.from > text.length || d.to > text.length) {
+      continue;
+    }
     if (
       typing &&
       cursorLine &&
@@ -159,35 +202,53 @@ export function decorationsFor(
   return Decoration.set(ranges, true);
 }
 
-/** The CodeMirror extension: decorations recomputed on edits and when the schema arrives. */
-export function cellHelpExtension(store: SchemaStore): Extension {
+/**
+ * The CodeMirror extension: the validator is asked after edits; until it answers, the last
+ * diagnostics follow the edits (mapped through the changes) instead of blinking away.
+ */
+export function cellHelpExtension(validator: CellValidator): Extension {
   return ViewPlugin.fromClass(
     class {
       decorations: DecorationSet;
-      private _version: number;
+      private _shown: IDiagnostic[] = [];
       private _unsubscribe: () => void;
 
       constructor(view: EditorView) {
-        this._version = store.version;
-        this.decorations = decorationsFor(view, store.options);
-        // an empty transaction makes CodeMirror call update(), which sees the new version
-        this._unsubscribe = store.subscribe(() => view.dispatch({}));
+        this.decorations = this._compute(view);
+        // an empty transaction makes CodeMirror call update() with the new answers
+        this._unsubscribe = validator.subscribe(() => view.dispatch({}));
       }
 
       update(update: ViewUpdate): void {
+        if (update.docChanged) {
+          this._shown = this._shown
+            .map(d => ({
+              ...d,
+              from: update.changes.mapPos(d.from, 1),
+              to: update.changes.mapPos(d.to, -1)
+            }))
+            .filter(d => d.to >= d.from);
+        }
         if (
           update.docChanged ||
           update.selectionSet ||
           update.focusChanged ||
-          this._version !== store.version
+          update.transactions.length
         ) {
-          this._version = store.version;
-          this.decorations = decorationsFor(update.view, store.options);
+          this.decorations = this._compute(update.view);
         }
       }
 
       destroy(): void {
         this._unsubscribe();
+      }
+
+      private _compute(view: EditorView): DecorationSet {
+        const known = diagnosticsFor(view.state.doc.toString(), validator);
+        if (known !== null) {
+          this._shown = known;
+        }
+        return decorationsFor(view, this._shown);
       }
     },
     { decorations: plugin => plugin.decorations }

@@ -37,8 +37,10 @@ import {
   AutoMLCompletionProvider,
   SchemaStore,
   TEMPLATES,
-  cellHelpExtension
+  cellHelpExtension,
+  serverValidator
 } from './cellhelp';
+import { watchMissingMagic } from './loadext';
 import { StudiesPanel, StudyView } from './sidebar';
 import { COMMAND_IDS, PLUGIN_IDS } from './tokens';
 
@@ -63,11 +65,12 @@ const cellHelp: JupyterFrontEndPlugin<void> = {
     completion: ICompletionProviderManager
   ) => {
     const store = new SchemaStore();
+    const validator = serverValidator();
     editors.addExtension({
       name: PLUGIN_IDS.cellHelp,
       factory: () =>
         EditorExtensionRegistry.createImmutableExtension(
-          cellHelpExtension(store)
+          cellHelpExtension(validator)
         )
     });
     completion.registerProvider(new AutoMLCompletionProvider(store));
@@ -172,6 +175,20 @@ const insertCell: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/** "Load it" when a `%%automl` cell ran before `%load_ext jupyter_automl`. */
+const loadOffer: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_IDS.loadOffer,
+  description:
+    'Offers to load the extension when a %%automl cell runs without %load_ext jupyter_automl.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker) => {
+    watchMissingMagic(
+      notebook => tracker.find(panel => panel.content === notebook) ?? null
+    );
+  }
+};
+
 const STATE_KEY = `${PLUGIN_IDS.studies}:urls`;
 
 /** The studies sidebar and the study views it opens. */
@@ -247,4 +264,4 @@ const studies: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [cellHelp, insertCell, studies];
+export default [cellHelp, insertCell, loadOffer, studies];

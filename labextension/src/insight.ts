@@ -4,6 +4,8 @@
  * The chart dicts are those the Python side draws (`jupyter_automl.insight`); a payload without
  * `insight` (1.0) gets no section.
  */
+import { plural } from './payload';
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PALETTE = [
   '#1f77b4',
@@ -101,6 +103,53 @@ export function ticks(lo: number, hi: number, n = 4): number[] {
   return out;
 }
 
+/** About how wide one character of the 10 px chart font is, to decide what fits. */
+const CHAR_W = 6;
+
+/**
+ * A text element whose text is shortened with "…" to fit `room` pixels; the full text is its
+ * tooltip (an SVG `<title>`).
+ */
+function label(
+  attrs: Record<string, string | number>,
+  full: string,
+  room: number
+): SVGElement {
+  const fits = Math.max(3, Math.floor(room / CHAR_W));
+  if (full.length <= fits) {
+    return el('text', attrs, full);
+  }
+  const node = el('text', attrs, `${full.slice(0, fits - 1)}…`);
+  node.insertBefore(el('title', {}, full), node.firstChild);
+  return node;
+}
+
+/**
+ * The top-left of the corner of the plot box where a legend of `size` covers the fewest
+ * points (a ROC curve hugs the top left, a precision-recall curve the top right).
+ */
+export function legendCorner(
+  points: [number, number][],
+  box: [number, number, number, number],
+  size: [number, number]
+): [number, number] {
+  const [left, top, w, h] = box;
+  const [lw, lh] = size;
+  const corners: [number, number][] = [
+    [left + 4, top + 4],
+    [left + w - lw - 4, top + 4],
+    [left + w - lw - 4, top + h - lh - 4],
+    [left + 4, top + h - lh - 4]
+  ];
+  const m = 6; // a line just outside the box (along the frame) still crowds it
+  const covered = ([cx, cy]: [number, number]) =>
+    points.filter(
+      ([x, y]) =>
+        cx - m <= x && x <= cx + lw + m && cy - m <= y && y <= cy + lh + m
+    ).length;
+  return corners.reduce((best, c) => (covered(c) < covered(best) ? c : best));
+}
+
 function range(values: number[], given: Json): [number, number] {
   const g = nums(given);
   if (g.length === 2 && g.every(Number.isFinite)) {
@@ -180,16 +229,17 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
     : ticks(x0, x1).map(t => [t, fmt(t)]);
   // long category names (model families) on two rows
   const stagger = given.length > 4;
-  xTicks.forEach(([x, label], k) => {
+  const room = (w / Math.max(1, xTicks.length)) * (stagger ? 2 : 1) - 4;
+  xTicks.forEach(([x, name], k) => {
     svg.appendChild(
-      el(
-        'text',
+      label(
         {
           x: sx(x).toFixed(1),
           y: PAD.t + ht + 12 + (stagger && k % 2 ? 11 : 0),
           'text-anchor': 'middle'
         },
-        label.slice(0, 14)
+        name,
+        room
       )
     );
   });
@@ -226,14 +276,44 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
       })
     );
   }
+  const drawn = series.map(s => {
+    const sys = nums(s.y);
+    return nums(s.x)
+      .map((x, k): [number, number] => [x, sys[k]])
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y]): [number, number] => [sx(x), sy(y)]);
+  });
+  const names = series.map(s => text(s.label).slice(0, 40));
+  // points along every segment too: a curve with few vertices still crosses a corner
+  const along: [number, number][] = drawn.flatMap(pts =>
+    pts.flatMap((a, k): [number, number][] =>
+      k + 1 < pts.length
+        ? Array.from({ length: 8 }, (_, t): [number, number] => [
+            a[0] + ((pts[k + 1][0] - a[0]) * t) / 8,
+            a[1] + ((pts[k + 1][1] - a[1]) * t) / 8
+          ])
+        : [a]
+    )
+  );
+  if (chart.diagonal) {
+    for (let t = 0; t <= 16; t++) {
+      along.push([
+        sx(x0 + ((x1 - x0) * t) / 16),
+        sy(y0 + ((y1 - y0) * t) / 16)
+      ]);
+    }
+  }
+  const [lx, ly0] = legendCorner(
+    along,
+    [PAD.l, PAD.t, w, ht],
+    [
+      18 + CHAR_W * Math.max(0, ...names.map(n => n.length)),
+      11 * series.length + 2
+    ]
+  );
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
-    const sxs = nums(s.x);
-    const sys = nums(s.y);
-    const pts = sxs
-      .map((x, k) => [x, sys[k]])
-      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
-      .map(([x, y]) => [sx(x), sy(y)]);
+    const pts = drawn[i];
     const mode = text(s.mode) || 'line';
     if (mode.includes('line') && pts.length > 1) {
       svg.appendChild(
@@ -260,11 +340,11 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
       }
     }
     if (series.length > 1) {
-      const ly = PAD.t + 10 + 11 * i;
+      const ly = ly0 + 9 + 11 * i;
       svg.appendChild(
         el('rect', {
-          x: PAD.l + 6,
-          y: ly - 6,
+          x: (lx + 2).toFixed(1),
+          y: (ly - 6).toFixed(1),
           width: 8,
           height: 3,
           fill: color
@@ -273,8 +353,12 @@ export function xyChart(chart: Record<string, Json>): SVGSVGElement {
       svg.appendChild(
         el(
           'text',
-          { x: PAD.l + 18, y: ly, class: 'jp-AutoML-insight-legend' },
-          text(s.label).slice(0, 40)
+          {
+            x: (lx + 14).toFixed(1),
+            y: ly.toFixed(1),
+            class: 'jp-AutoML-insight-legend'
+          },
+          names[i]
         )
       );
     }
@@ -316,10 +400,10 @@ export function barsChart(chart: Record<string, Json>): SVGSVGElement {
     const y = PAD.t + i * bar;
     const [a, b] = [sx(0), sx(v)].sort((p, q) => p - q);
     svg.appendChild(
-      el(
-        'text',
+      label(
         { x: left - 4, y: y + bar - 4, 'text-anchor': 'end' },
-        labels[i].slice(0, 22)
+        labels[i],
+        left - 8
       )
     );
     const rect = el('rect', {
@@ -390,24 +474,24 @@ export function heatmapChart(chart: Record<string, Json>): SVGSVGElement {
   );
   cols.forEach((name, j) => {
     svg.appendChild(
-      el(
-        'text',
+      label(
         {
           x: (left + cell * (j + 0.5)).toFixed(1),
           y: top + cell * rows.length + 12,
           'text-anchor': 'middle'
         },
-        name.slice(0, 8)
+        name,
+        cell
       )
     );
   });
   rows.forEach((name, i) => {
     const y = top + i * cell;
     svg.appendChild(
-      el(
-        'text',
+      label(
         { x: left - 4, y: (y + cell / 2 + 3).toFixed(1), 'text-anchor': 'end' },
-        name.slice(0, 10)
+        name,
+        left - 8
       )
     );
     cols.forEach((col, j) => {
@@ -555,7 +639,9 @@ export function insightSections(insight: Json): HTMLElement | null {
   const searchCharts = arr(search.charts);
   const searchBox = section(
     'search',
-    `— ${searchCharts.length} charts`,
+    searchCharts.length
+      ? `— ${plural(searchCharts.length, 'chart')}`
+      : '— no chart (these need at least two finished trials)',
     searchCharts
   );
   box.appendChild(searchBox);

@@ -23,6 +23,8 @@ export interface IStudyInfo {
   nComplete: number;
   nPruned: number;
   nFailed: number;
+  /** Payload 1.2: trials cut short by Stop or an interrupt (not failures). */
+  nStopped: number;
   nRunning: number;
   state: string;
   stopReason: string | null;
@@ -104,6 +106,10 @@ export interface IResultPayload {
   genotype: string | null;
   /** Payload 1.1: held-out score and charts (drawn by `insight.ts`); `null` in 1.0. */
   insight: unknown;
+  /** The kept ensemble (the final model; its score is `result.best_score`), or `null`. */
+  ensemble: { score: number | null; members: number } | null;
+  /** Payload 1.2: the values the metric can take (`[0, 1]` for accuracy); `null`: unbounded. */
+  scoreBounds: [number | null, number | null];
 }
 
 export type ParseOutcome =
@@ -161,6 +167,7 @@ function parseStudy(raw: IJSONObject): IStudyInfo {
     nComplete: int(raw.n_complete),
     nPruned: int(raw.n_pruned),
     nFailed: int(raw.n_failed),
+    nStopped: int(raw.n_stopped),
     nRunning: int(raw.n_running),
     state: str(raw.state) ?? 'unknown',
     stopReason: str(raw.stop_reason),
@@ -192,7 +199,7 @@ function parseRow(value: unknown): ILeaderboardRow | null {
     scoreStd: num(value.score_std),
     durationS: num(value.duration_s),
     state: str(value.state) ?? 'UNKNOWN',
-    params: obj(value.params),
+    params: ordered(obj(value.params), value.param_order),
     error: str(value.error),
     pareto: value.pareto === true
   };
@@ -382,7 +389,7 @@ export function parsePayload(data: unknown): ParseOutcome {
         score: num(data.best.score),
         scoreStd: num(data.best.score_std),
         model: str(data.best.model),
-        params: obj(data.best.params)
+        params: ordered(obj(data.best.params), data.best.param_order)
       }
     : null;
   return {
@@ -402,8 +409,57 @@ export function parsePayload(data: unknown): ParseOutcome {
       diagram: parseDiagram(data.diagram),
       diagramLayout: parseLayout(data.diagram_layout),
       genotype: isObject(data.best) ? str(data.best.genotype) : null,
-      insight: isObject(data.insight) ? data.insight : null
+      insight: isObject(data.insight)
+        ? withScoreOrder(data.insight, data.score_order)
+        : null,
+      ensemble: isObject(data.ensemble)
+        ? {
+            score: num(data.ensemble.score),
+            members: Object.keys(obj(data.ensemble.members)).length
+          }
+        : null,
+      scoreBounds: Array.isArray(data.score_bounds)
+        ? [num(data.score_bounds[0]), num(data.score_bounds[1])]
+        : [null, null]
     }
+  };
+}
+
+/**
+ * `mapping` with its keys in `order` (a payload's `param_order` or `score_order`), then any other
+ * key as stored. A saved notebook writes JSON objects with sorted keys: the order lists beside
+ * them (payload 1.2) keep the search's order. Without a list (1.0, 1.1) the stored order stays.
+ * (Parameter and metric names are never integer-like, which JavaScript objects would sort first.)
+ */
+export function ordered(mapping: IJSONObject, order: unknown): IJSONObject {
+  const out: IJSONObject = {};
+  if (Array.isArray(order)) {
+    for (const key of order) {
+      if (typeof key === 'string' && key in mapping && !(key in out)) {
+        out[key] = mapping[key];
+      }
+    }
+  }
+  for (const [key, value] of Object.entries(mapping)) {
+    if (!(key in out)) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** `insight` with its held-out `scores` in `scoreOrder` (the search's metric first). */
+function withScoreOrder(
+  insight: IJSONObject,
+  scoreOrder: unknown
+): IJSONObject {
+  const holdout = obj(insight.holdout);
+  if (!isObject(holdout.scores)) {
+    return insight;
+  }
+  return {
+    ...insight,
+    holdout: { ...holdout, scores: ordered(holdout.scores, scoreOrder) }
   };
 }
 
@@ -477,6 +533,27 @@ export function formatParam(value: JSONValue | undefined): string {
     return value ? 'True' : 'False';
   }
   return value === null ? 'None' : JSON.stringify(value);
+}
+
+/** `1 trial`, `3 trials` (the Python side's `plural`). */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `4 trials (2 complete, 1 pruned, 1 stopped)`: zero counts left out (the Python side's `counts_text`). */
+export function countsText(s: IStudyInfo): string {
+  const parts = [`${s.nComplete} complete`];
+  const more: [number, string][] = [
+    [s.nPruned, 'pruned'],
+    [s.nFailed, 'failed'],
+    [s.nStopped, 'stopped']
+  ];
+  for (const [n, label] of more) {
+    if (n) {
+      parts.push(`${n} ${label}`);
+    }
+  }
+  return `${plural(s.nTrials, 'trial')} (${parts.join(', ')})`;
 }
 
 /** `k=v, k=v, …` of a row's key parameters (the Python side's `params_text`). */

@@ -10,10 +10,12 @@ import {
   ILeaderboardRow,
   IResultPayload,
   SortKey,
+  countsText,
   formatScore,
   formatScoreValue,
   paramsText,
   parsePayload,
+  plural,
   shorten,
   sortRows
 } from './payload';
@@ -87,6 +89,12 @@ const COLUMNS: IColumn[] = [
   }
 ];
 
+/** A cell's classes: numeric alignment, and the column's name (narrow outputs hide some). */
+function columnClass(col: IColumn): string {
+  const name = `jp-AutoML-col-${col.key ?? 'params'}`;
+  return col.numeric ? `jp-AutoML-num ${name}` : name;
+}
+
 /** The `%%automl` cell that reproduces a result. */
 export function automlCellText(payload: IResultPayload): string {
   return `${CELL_MAGIC}\n${payload.configText}`.replace(/\n+$/, '\n');
@@ -133,13 +141,15 @@ export class ResultView extends Widget {
         h(
           'div',
           'jp-AutoML-muted',
-          `… ${payload.totalRows - shown} more trials (result.leaderboard has them all)`
+          `… ${plural(payload.totalRows - shown, 'more trial')} (result.leaderboard has them all)`
         )
       );
     }
     figures.appendChild(board);
     const chart = h('div', 'jp-AutoML-chart-box');
-    chart.appendChild(bestSoFarChart(payload.history));
+    chart.appendChild(
+      bestSoFarChart(payload.history, 420, 190, payload.scoreBounds)
+    );
     figures.appendChild(chart);
     this.node.appendChild(figures);
     if (payload.diagram) {
@@ -198,19 +208,29 @@ export class ResultView extends Widget {
     const facts = [
       `${s.space ?? '?'} / ${s.strategy ?? '?'}`,
       `${s.metric ?? '?'} (${s.direction})`,
-      `${s.nTrials} trials (${s.nComplete} complete, ${s.nPruned} pruned, ${s.nFailed} failed)`
+      countsText(s)
     ];
     head.appendChild(h('span', 'jp-AutoML-facts', facts.join(' · ')));
     if (payload.best) {
       const b = payload.best;
       const best = h('div', 'jp-AutoML-best');
       best.appendChild(document.createTextNode('best: '));
+      const ensemble = payload.ensemble;
+      if (ensemble && ensemble.score !== null) {
+        // the final model, what result.best_score says; the best single trial named beside it
+        best.appendChild(h('b', '', formatScoreValue(ensemble.score)));
+        best.appendChild(
+          document.createTextNode(
+            ` ensemble of ${plural(ensemble.members, 'trial')} (CV) · best single trial: `
+          )
+        );
+      }
       best.appendChild(h('b', '', formatScoreValue(b.score)));
       const model = b.model ?? '?';
+      const std =
+        b.scoreStd === null ? '' : ` ± ${formatScoreValue(b.scoreStd)}`;
       best.appendChild(
-        document.createTextNode(
-          ` ± ${formatScoreValue(b.scoreStd)} — trial ${b.trial ?? '?'} (`
-        )
+        document.createTextNode(`${std} — trial ${b.trial ?? '?'} (`)
       );
       const name = h('span', 'jp-AutoML-model', shorten(model, 60));
       name.title = model;
@@ -256,7 +276,7 @@ export class ResultView extends Widget {
     const head = h('thead');
     const tr = h('tr');
     for (const col of COLUMNS) {
-      const th = h('th', col.numeric ? 'jp-AutoML-num' : '', col.title);
+      const th = h('th', columnClass(col), col.title);
       if (col.key) {
         const key = col.key;
         th.classList.add('jp-AutoML-sortable');
@@ -302,7 +322,7 @@ export class ResultView extends Widget {
       );
       r.dataset.trial = String(row.trial);
       for (const col of COLUMNS) {
-        const td = h('td', col.numeric ? 'jp-AutoML-num' : '', col.cell(row));
+        const td = h('td', columnClass(col), col.cell(row));
         const full = col.full?.(row);
         if (full && full !== td.textContent) {
           td.title = full;

@@ -1,9 +1,9 @@
 /**
  * What the options' JSON Schema (`SearchConfig.json_schema()`, served by the server extension)
- * says about a `%%automl` body: completion of option names and enumerated values, and
- * diagnostics for unknown options and wrong types. Pure functions, no editor involved.
+ * offers in a `%%automl` body: completion of option names and enumerated values. Pure
+ * functions, no editor involved. Diagnostics are not judged here: they are the kernel's own
+ * (see `validate.ts`).
  */
-import { IParsedBody, YamlValue } from './yaml';
 
 /** The subset of JSON Schema that pydantic writes for our options. */
 export interface ISchemaNode {
@@ -27,13 +27,6 @@ export interface IOptionSpec {
   description: string;
   node: ISchemaNode;
   defaultText: string;
-}
-
-export interface IDiagnostic {
-  from: number;
-  to: number;
-  message: string;
-  severity: 'error' | 'warning';
 }
 
 export interface ICompletionItem {
@@ -72,47 +65,6 @@ export function optionsFromSchema(schema: unknown): IOptionSpec[] {
     }));
 }
 
-/** Similarity in [0, 1] from the edit distance (close to Python's difflib cut-off of 0.6). */
-function similarity(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  if (!m || !n) {
-    return 0;
-  }
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  for (let i = 1; i <= m; i++) {
-    const cur = [i];
-    for (let j = 1; j <= n; j++) {
-      cur[j] = Math.min(
-        prev[j] + 1,
-        cur[j - 1] + 1,
-        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)
-      );
-    }
-    prev = cur;
-  }
-  return 1 - prev[n] / Math.max(m, n);
-}
-
-/** The closest choice to `word` with a similarity of at least 0.6, or `null`. */
-export function closest(word: string, choices: string[]): string | null {
-  let best: string | null = null;
-  let score = 0.6;
-  for (const choice of choices) {
-    const s = similarity(word.toLowerCase(), choice.toLowerCase());
-    if (s >= score) {
-      best = choice;
-      score = s + 1e-9;
-    }
-  }
-  return best;
-}
-
-function didYouMean(word: string, choices: string[]): string {
-  const close = closest(word, choices);
-  return close ? ` (did you mean '${close}'?)` : '';
-}
-
 /** Enumerated values a schema node accepts (booleans included), for completion. */
 export function enumValues(node: ISchemaNode | undefined): string[] {
   if (!node) {
@@ -145,202 +97,6 @@ export function enumValues(node: ISchemaNode | undefined): string[] {
     enumValues(node.items).forEach(add);
   }
   return values;
-}
-
-function typeName(type: string, node: ISchemaNode): string {
-  const range =
-    node.minimum !== undefined && node.maximum !== undefined
-      ? ` from ${node.minimum} to ${node.maximum}`
-      : node.minimum !== undefined
-        ? ` ≥ ${node.minimum}`
-        : node.maximum !== undefined
-          ? ` ≤ ${node.maximum}`
-          : '';
-  switch (type) {
-    case 'integer':
-      return `an integer${range}`;
-    case 'number':
-      return `a number${range}`;
-    case 'boolean':
-      return 'true or false';
-    case 'null':
-      return 'null';
-    case 'array':
-      return node.items
-        ? `a list of ${describe(node.items).replace(/^an? /, '')}`
-        : 'a list';
-    case 'object':
-      return 'a mapping';
-    default:
-      return 'a string';
-  }
-}
-
-/** How to say what `node` expects. */
-export function describe(node: ISchemaNode): string {
-  if (node['x-expected']) {
-    return node['x-expected'];
-  }
-  if (node.enum) {
-    return `one of ${node.enum.map(String).join(', ')}`;
-  }
-  if (node.const !== undefined) {
-    return `'${String(node.const)}'`;
-  }
-  if (node.anyOf) {
-    return node.anyOf.map(describe).join(' or ');
-  }
-  const types = Array.isArray(node.type)
-    ? node.type
-    : node.type
-      ? [node.type]
-      : [];
-  return types.length
-    ? types.map(t => typeName(t, node)).join(' or ')
-    : 'any value';
-}
-
-function show(value: YamlValue): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
-}
-
-function matchesType(value: YamlValue, type: string): boolean {
-  switch (type) {
-    case 'integer':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'number':
-      return typeof value === 'number';
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'null':
-      return value === null;
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return (
-        typeof value === 'object' && value !== null && !Array.isArray(value)
-      );
-    case 'string':
-      return typeof value === 'string';
-    default:
-      return true;
-  }
-}
-
-/** `null` when `value` satisfies `node`, else what is wrong (a phrase, without the key). */
-export function check(value: YamlValue, node: ISchemaNode): string | null {
-  if (node.anyOf) {
-    const problems = node.anyOf.map(branch => check(value, branch));
-    if (problems.some(p => p === null)) {
-      return null;
-    }
-    // an enum branch of the right type gives the most useful message ("did you mean")
-    const enumBranch = node.anyOf.find(
-      b => b.enum && typeof value === 'string'
-    );
-    if (enumBranch) {
-      return check(value, enumBranch);
-    }
-    const listBranch = node.anyOf.find(
-      b => matchesType(value, 'array') && b.items
-    );
-    if (listBranch) {
-      return check(value, listBranch);
-    }
-    return `expected ${describe(node)}, got ${show(value)}`;
-  }
-  if (node.enum) {
-    if (node.enum.some(e => e === value)) {
-      return null;
-    }
-    const choices = node.enum.map(String);
-    return `${show(value)} is not ${describe(node)}${didYouMean(String(value), choices)}`;
-  }
-  if (node.const !== undefined) {
-    return value === node.const
-      ? null
-      : `expected ${describe(node)}, got ${show(value)}`;
-  }
-  const types = Array.isArray(node.type)
-    ? node.type
-    : node.type
-      ? [node.type]
-      : [];
-  if (types.length && !types.some(t => matchesType(value, t))) {
-    return `expected ${describe(node)}, got ${show(value)}`;
-  }
-  if (typeof value === 'number') {
-    if (
-      (node.minimum !== undefined && value < node.minimum) ||
-      (node.maximum !== undefined && value > node.maximum)
-    ) {
-      return `expected ${describe(node)}, got ${show(value)}`;
-    }
-  }
-  if (
-    typeof value === 'string' &&
-    node.pattern &&
-    !new RegExp(node.pattern).test(value)
-  ) {
-    return `expected ${describe(node)}, got ${show(value)}`;
-  }
-  if (Array.isArray(value) && node.items) {
-    for (const item of value) {
-      const problem = check(item, node.items);
-      if (problem) {
-        return problem;
-      }
-    }
-  }
-  return null;
-}
-
-/** Unknown options, repeated options, wrong types and syntax problems of a parsed body. */
-export function diagnose(
-  body: IParsedBody,
-  options: IOptionSpec[]
-): IDiagnostic[] {
-  const out: IDiagnostic[] = body.problems.map(p => ({
-    ...p,
-    severity: 'error' as const
-  }));
-  if (!options.length) {
-    return out; // no schema (server extension absent): syntax problems only
-  }
-  const byName = new Map(options.map(o => [o.name, o]));
-  const seen = new Set<string>();
-  for (const entry of body.entries) {
-    const option = byName.get(entry.key);
-    if (!option) {
-      out.push({
-        from: entry.keyFrom,
-        to: entry.keyTo,
-        severity: 'error',
-        message: `unknown option '${entry.key}'${didYouMean(entry.key, [...byName.keys()])}`
-      });
-      continue;
-    }
-    if (seen.has(entry.key)) {
-      out.push({
-        from: entry.keyFrom,
-        to: entry.keyTo,
-        severity: 'warning',
-        message: `option '${entry.key}' is given twice; the last one wins`
-      });
-    }
-    seen.add(entry.key);
-    const problem = check(entry.value, option.node);
-    if (problem) {
-      const empty = entry.valueTo <= entry.valueFrom;
-      out.push({
-        from: empty ? entry.keyFrom : entry.valueFrom,
-        to: empty ? entry.keyTo : entry.valueTo,
-        severity: 'error',
-        message: `option '${entry.key}': ${problem}`
-      });
-    }
-  }
-  return out.sort((a, b) => a.from - b.from);
 }
 
 function lineAt(

@@ -11,7 +11,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
 import { IStudySummary, requestAPI } from './api';
-import { formatNumber, parsePayload } from './payload';
+import { formatNumber, parsePayload, plural } from './payload';
 import { ResultView } from './renderer';
 
 /** Poll periods in ms: while something runs, and otherwise. */
@@ -323,14 +323,20 @@ export class StudiesPanel extends Widget {
       item.dataset.study = s.name;
       item.title = `${s.name}\n${storageLabel(s)}\nclick to open its leaderboard`;
       const top = h('div', 'jp-AutoML-study-top');
-      top.appendChild(h('span', 'jp-AutoML-study-name', s.name));
+      const name = h('span', 'jp-AutoML-study-name', s.name);
+      name.title = s.name; // the whole name on hover when two lines cut it
+      top.appendChild(name);
       top.appendChild(
         h('span', `jp-AutoML-state jp-AutoML-state-${s.state}`, s.state)
       );
       item.appendChild(top);
       const best =
         s.best_score === null ? '' : ` · best ${formatNumber(s.best_score)}`;
-      const facts = `${s.space ?? '?'} / ${s.strategy ?? '?'} · ${s.n_trials} trials${best}`;
+      const trials =
+        typeof s.n_trials === 'number'
+          ? plural(s.n_trials, 'trial')
+          : '? trials';
+      const facts = `${s.space ?? '?'} / ${s.strategy ?? '?'} · ${trials}${best}`;
       item.appendChild(h('div', 'jp-AutoML-study-facts', facts));
       const where = storageLabel(s);
       item.appendChild(

@@ -31,11 +31,45 @@ export interface IChartGeometry {
   xMax: number;
 }
 
+/** Bounds of a metric's values (payload 1.2 `score_bounds`); `null`: unbounded. */
+export type Bounds = [number | null, number | null];
+
+/**
+ * The y range of a score chart: the data with a margin, never beyond the metric's bounds (the
+ * Python side's `score_range`: an accuracy axis never passes 1).
+ */
+export function scoreRange(
+  ys: number[],
+  bounds: Bounds = [null, null]
+): [number, number] {
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  const pad =
+    hi - lo > 1e-12 ? 0.05 * (hi - lo) : Math.max(0.01, 0.02 * Math.abs(hi));
+  let y0 = lo - pad;
+  let y1 = hi + pad;
+  if (bounds[0] !== null) {
+    y0 = Math.max(y0, bounds[0]);
+  }
+  if (bounds[1] !== null) {
+    y1 = Math.min(y1, bounds[1]);
+  }
+  if (y1 - y0 < 1e-12) {
+    if (bounds[1] !== null && y1 >= bounds[1]) {
+      y0 -= 2 * pad;
+    } else {
+      y1 += 2 * pad;
+    }
+  }
+  return [y0, y1];
+}
+
 /** Where things go in a `width`×`height` plot area (pure, for tests). */
 export function chartGeometry(
   history: IHistoryPoint[],
   width: number,
-  height: number
+  height: number,
+  bounds: Bounds = [null, null]
 ): IChartGeometry {
   const pts = history.filter(
     (h): h is IHistoryPoint & { elapsedS: number; score: number } =>
@@ -48,15 +82,9 @@ export function chartGeometry(
   const ys = pts.flatMap(p =>
     p.best !== null ? [p.score, p.best] : [p.score]
   );
-  let y0 = Math.min(...ys);
-  let y1 = Math.max(...ys);
-  if (y1 - y0 < 1e-12) {
-    y0 -= 0.5;
-    y1 += 0.5;
-  }
-  const margin = 0.05 * (y1 - y0);
-  const lo = y0 - margin;
-  const hi = y1 + margin;
+  const y0 = Math.min(...ys);
+  const y1 = Math.max(...ys);
+  const [lo, hi] = scoreRange(ys, bounds);
   const sx = (x: number) => (x / xMax) * width;
   const sy = (y: number) => height - ((y - lo) / (hi - lo)) * height;
   const dots = pts.map(p => ({
@@ -80,7 +108,7 @@ export function chartGeometry(
   if (prev !== null) {
     line.push({ x: width, y: sy(prev) });
   }
-  const yTicks = [y0, (y0 + y1) / 2, y1].map(v => ({
+  const yTicks = [...new Set([y0, (y0 + y1) / 2, y1])].map(v => ({
     y: sy(v),
     label: formatNumber(v, 3)
   }));
@@ -91,7 +119,8 @@ export function chartGeometry(
 export function bestSoFarChart(
   history: IHistoryPoint[],
   width = 420,
-  height = 190
+  height = 190,
+  bounds: Bounds = [null, null]
 ): SVGSVGElement {
   const pad = { l: 52, r: 10, t: 10, b: 30 };
   const w = width - pad.l - pad.r;
@@ -113,7 +142,7 @@ export function bestSoFarChart(
       class: 'jp-AutoML-chart-area'
     })
   );
-  const g = chartGeometry(history, w, h);
+  const g = chartGeometry(history, w, h, bounds);
   const plot = el('g', { transform: `translate(${pad.l},${pad.t})` });
   svg.appendChild(plot);
   if (!g.dots.length) {

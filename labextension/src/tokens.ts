@@ -25,6 +25,7 @@ export const PLUGIN_IDS = {
   renderer: 'jupyter-automl:renderer',
   cellHelp: 'jupyter-automl:cell-help',
   insertCell: 'jupyter-automl:insert-cell',
+  loadOffer: 'jupyter-automl:load-offer',
   studies: 'jupyter-automl:studies'
 } as const;
 

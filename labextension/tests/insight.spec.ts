@@ -1,4 +1,4 @@
-import { holdoutLine, ticks } from '../src/insight';
+import { holdoutLine, legendCorner, ticks } from '../src/insight';
 
 describe('insight helpers', () => {
   it('puts round ticks inside the range', () => {
@@ -23,5 +23,18 @@ describe('insight helpers', () => {
       holdoutLine({ holdout: null, holdout_skipped: 'only 30 rows' })
     ).toBe('no held-out score (only 30 rows)');
     expect(holdoutLine(null)).toBe('');
+  });
+});
+
+describe('legendCorner', () => {
+  it('picks the corner the curves leave empty', () => {
+    // a ROC-like curve: up the left side, along the top
+    const pts: [number, number][] = [];
+    for (let t = 0; t <= 100; t++) {
+      pts.push([0, 100 - t], [t, 0]);
+    }
+    const [x, y] = legendCorner(pts, [0, 0, 100, 100], [30, 20]);
+    expect(x).toBeGreaterThan(50);
+    expect(y).toBeGreaterThan(50);
   });
 });

@@ -1,33 +1,21 @@
-import { parseBody, scalar } from '../src/yaml';
+import { parseBody } from '../src/yaml';
 
-describe('parseBody', () => {
+function kinds(text: string): [string, string][] {
+  return parseBody(text).tokens.map(t => [t.kind, text.slice(t.from, t.to)]);
+}
+
+describe('parseBody (the yaml package)', () => {
   it('ignores cells without the magic', () => {
     expect(parseBody('x = 1\n').isAutoML).toBe(false);
     expect(parseBody('%%automlx\n').isAutoML).toBe(false);
     expect(parseBody('%%automl\n').isAutoML).toBe(true);
+    expect(parseBody('%%automl res --background\ndata: x\n').bodyFrom).toBe(26);
   });
 
-  it('reads entries with their positions', () => {
+  it('tokenizes for highlighting, with ranges in the cell', () => {
     const text =
-      '%%automl --name x\ndata: sklearn:iris  # bundled\nn_trials: 5\nmodels:\n  - linear\n  - knn\n';
-    const body = parseBody(text);
-    expect(body.entries.map(e => [e.key, e.value, e.line])).toEqual([
-      ['data', 'sklearn:iris', 1],
-      ['n_trials', 5, 2],
-      ['models', ['linear', 'knn'], 3]
-    ]);
-    const data = body.entries[0];
-    expect(text.slice(data.valueFrom, data.valueTo)).toBe('sklearn:iris');
-    expect(body.problems).toEqual([]);
-  });
-
-  it('tokenizes for highlighting', () => {
-    const text = '%%automl\nseed: 3\nensemble: true\nname: "a b"\n# note\n';
-    const kinds = parseBody(text).tokens.map(t => [
-      t.kind,
-      text.slice(t.from, t.to)
-    ]);
-    expect(kinds).toEqual([
+      '%%automl\nseed: 3\nensemble: true\nname: "a b"  # note\nmodels: [linear, knn]\nstorage: null\n';
+    expect(kinds(text)).toEqual([
       ['magic', '%%automl'],
       ['key', 'seed'],
       ['punct', ':'],
@@ -38,26 +26,39 @@ describe('parseBody', () => {
       ['key', 'name'],
       ['punct', ':'],
       ['string', '"a b"'],
-      ['comment', '# note']
+      ['comment', '# note'],
+      ['key', 'models'],
+      ['punct', ':'],
+      ['string', 'linear'],
+      ['string', 'knn'],
+      ['key', 'storage'],
+      ['punct', ':'],
+      ['atom', 'null']
     ]);
   });
 
-  it('reads scalars as PyYAML does', () => {
-    expect(scalar('5')).toBe(5);
-    expect(scalar('1.5e-3')).toBe(0.0015);
-    expect(scalar('yes')).toBe(true);
-    expect(scalar('~')).toBeNull();
-    expect(scalar("'5'")).toBe('5');
-    expect(scalar('90s')).toBe('90s');
+  it('reads nested blocks and flow mappings', () => {
+    const text =
+      '%%automl\nstrategy_options: {population_size: 20}\nspace_options:\n  cells: 3\n';
+    expect(kinds(text).filter(k => k[0] === 'key')).toEqual([
+      ['key', 'strategy_options'],
+      ['key', 'population_size'],
+      ['key', 'space_options'],
+      ['key', 'cells']
+    ]);
+    expect(parseBody(text).problems).toEqual([]);
   });
 
-  it('reads flow mappings and nested blocks', () => {
-    const body = parseBody(
-      '%%automl\nstrategy_options: {population_size: 20, sample_size: 5}\nx:\n  a: 1\n'
-    );
-    expect(body.entries.map(e => e.value)).toEqual([
-      { population_size: 20, sample_size: 5 },
-      { a: 1 }
-    ]);
+  it('reports syntax errors and keys given twice at their place', () => {
+    const text = '%%automl\nmodels: [linear\ncv: 3\ncv: 4\n';
+    const problems = parseBody(text).problems;
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) {
+      expect(p.from).toBeGreaterThanOrEqual(9);
+      expect(p.message).not.toContain('\n');
+    }
+    const twice = parseBody('%%automl\ncv: 3\ncv: 4\n').problems;
+    expect(twice).toHaveLength(1);
+    expect(twice[0].message).toMatch(/unique/);
   });
 });

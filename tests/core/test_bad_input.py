@@ -130,7 +130,7 @@ def test_duplicated_key_in_a_cell_body_names_both_lines():
         ja.ConfigError, match=r"duplicate option 'metric' \(line 3; first given on line 1\)"
     ):
         SearchConfig.from_yaml("metric: accuracy\nn_trials: 3\nmetric: log_loss\n")
-    with pytest.raises(ja.ConfigError, match=r"duplicate option 'k' \(line 3"):
+    with pytest.raises(ja.ConfigError, match=r"duplicate key 'k' in 'strategy_options' \(line 3; first given on line 2\)"):
         SearchConfig.from_yaml("strategy_options:\n  k: 1\n  k: 2\n")
 
 

@@ -37,6 +37,18 @@ def test_all_problems_are_reported_together():
     assert "cv" in problems[3]
 
 
+def test_a_key_given_twice_is_refused_with_every_other_problem_and_its_place():
+    text = "strategy: tpee\ncv: 3\ncv: 4\ntime_budgt: 30s\nn_jobs: 0\n"
+    with pytest.raises(ja.ConfigError) as info:
+        SearchConfig.from_yaml(text, first_line=2)  # as in a %%automl cell: line 1 is the magic
+    details = info.value.details
+    assert [d["message"] for d in details] == info.value.problems
+    assert [(d["key"], d["line"], text[d["start"]:d["end"]]) for d in details] == [
+        ("strategy", 2, "tpee"), ("cv", 4, "cv"), ("time_budgt", 5, "time_budgt"), ("n_jobs", 6, "0")]
+    assert "duplicate option 'cv' (line 4; first given on line 3): keep one of them" == details[1]["message"]
+    assert "(did you mean 'time_budget'?)" in details[2]["message"]
+
+
 def test_malformed_yaml_names_the_line():
     with pytest.raises(ja.ConfigError, match="malformed YAML, line 2"):
         SearchConfig.from_yaml("data: x\nmodels: [linear\n")
@@ -77,14 +89,16 @@ def test_json_schema_lists_options_and_choices():
 def test_strategy_auto_is_screened_evolution_on_nas_cell_and_tpe_elsewhere():
     # the stored config names the strategy that ran, and a cell written from it stays short
     assert SearchConfig().strategy == "tpe"
-    cell = SearchConfig(space="nas-cell")
-    assert cell.strategy == "evolution" and cell.to_yaml() == "space: nas-cell\n"
+    # a short budget (the default minute) screens nothing: TPE over successive halving
+    assert SearchConfig(space="nas-cell").strategy == "tpe"
+    cell = SearchConfig(space="nas-cell", time_budget=600)
+    assert cell.strategy == "evolution" and cell.to_yaml() == "space: nas-cell\ntime_budget: 10m\n"
     assert SearchConfig.from_yaml(cell.to_yaml()).strategy == "evolution"
-    assert SearchConfig(space="nas-cell", proxy="none").strategy == "tpe"  # no screened population
+    assert SearchConfig(space="nas-cell", proxy="none", time_budget=600).strategy == "tpe"  # no screened population
     assert SearchConfig(space="nas-mlp").strategy == "tpe"
     two = SearchConfig(space="nas-cell", objectives=["accuracy", "params"])
     assert two.strategy == "tpe"  # a Pareto front: evolution has one objective
-    chosen = SearchConfig(space="nas-cell", strategy="tpe")
+    chosen = SearchConfig(space="nas-cell", strategy="tpe", time_budget=600)
     assert chosen.strategy == "tpe" and "strategy: tpe" in chosen.to_yaml()
 
 

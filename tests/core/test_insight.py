@@ -154,7 +154,7 @@ def test_the_study_keeps_the_insight_for_show_without_a_refit(bc):
         study, SearchConfig.from_dict(bc.config.to_dict()), storage_url=bc.storage_url
     )
     payload = shown.payload()
-    assert payload["version"] == PAYLOAD_VERSION == "1.1"
+    assert payload["version"] == PAYLOAD_VERSION == "1.2"
     assert payload["insight"]["holdout"]["score"] == bc.insight["holdout"]["score"]
     assert "jupyter-automl-section-model" in shown._repr_mimebundle_()["text/html"]
     assert "held-out roc_auc" in payload_text(payload)
@@ -324,7 +324,9 @@ def test_nas_two_objectives_pareto_front_epoch_curves_and_held_out_score():
     assert len(r.predict(r.dataset.X)) == 569  # refit on every row through the space
 
 
-def test_a_classifier_without_probabilities_is_scored_by_its_decision_function():
+def test_an_svm_gives_probabilities_and_their_charts():
+    """An SVC has no probabilities of its own: the search calibrates it, so log loss and the
+    probability curves are there as for any other classifier."""
     r = ja.search(
         data="sklearn:breast_cancer",
         models=["svm"],
@@ -334,10 +336,10 @@ def test_a_classifier_without_probabilities_is_scored_by_its_decision_function()
         display=False,
     )
     h = r.insight["holdout"]
-    assert 0.9 < h["score"] == h["scores"]["roc_auc"] and h["scores"]["log_loss"] is None
-    assert chart_names(r.insight)[:2] == ["confusion_matrix", "permutation_importance"]  # no curves
+    assert h["scores"]["roc_auc"] > 0.9 and 0 < h["scores"]["log_loss"] < 0.5
+    assert {"roc", "precision_recall", "calibration"} <= set(chart_names(r.insight))
     ds = r.dataset
-    assert r.evaluate(ds.X, ds.y)["log_loss"] is None and r.score(ds.X, ds.y) > 0.9
+    assert r.evaluate(ds.X, ds.y)["log_loss"] < 0.5 and r.score(ds.X, ds.y) > 0.9
 
 
 def test_the_refit_on_all_rows_is_skipped_when_it_would_overrun_the_budget():
@@ -371,3 +373,25 @@ def test_no_permutation_importance_once_the_insight_allowance_is_spent():
     assert importance_repeats(0.01, 30, -0.5) == 0
     assert importance_repeats(0.01, 30, 0.0) == 0
     assert importance_repeats(0.01, 10, 10.0) == 5
+
+
+def test_a_legend_sits_in_the_corner_its_curves_leave_empty_and_labels_are_shortened_not_cut():
+    import re
+
+    from jupyter_automl.insight.svg import xy_svg
+
+    # ROC curves hug the top left, PR curves the top right: the legend goes where they are not
+    roc = {"name": "roc", "title": "ROC", "diagonal": True, "x_range": [0, 1], "y_range": [0, 1],
+           "series": [{"label": f"class {k} (AUC 0.99)", "x": [0, 0.02, 0.1, 1], "y": [0, 0.9, 1, 1]} for k in range(3)]}
+    pr = {"name": "pr", "title": "PR", "x_range": [0, 1], "y_range": [0, 1],
+          "series": [{"label": f"class {k}", "x": [0, 0.5, 0.9, 1], "y": [1, 1, 0.95, 0.3]} for k in range(2)]}
+    for chart, right in ((roc, True), (pr, None)):  # PR: either bottom corner is free
+        svg = xy_svg(chart)
+        x, y = (float(v) for v in re.search(r'class="ja-legend" x="([\d.]+)" y="([\d.]+)"', svg).groups())
+        assert y > 150 and (right is None or x > 180), (chart["name"], x, y)
+    # category ticks: a long family name keeps its start and an ellipsis, the full name as its tooltip
+    svg = xy_svg({"name": "family", "title": "by family", "x_ticks": [[0, "linear"], [1, "hist_gradient_boosting & co"]],
+                  "series": [{"label": "", "x": [0, 1], "y": [0.9, 0.95], "mode": "points"}]})
+    assert "<title>hist_gradient_boosting &amp; co</title>" in svg
+    assert "hist_gradient_boosting &amp; co</text>" not in svg and "…</text>" in svg
+    assert "&am…" not in svg and "&amp…" not in svg  # never an escape cut in half

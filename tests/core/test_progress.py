@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
 import subprocess
 import sys
 import warnings
@@ -13,6 +10,7 @@ import optuna
 import pytest
 
 import jupyter_automl as ja
+from tests.conftest import run_in_terminal
 
 SCRIPT = (
     "import jupyter_automl as ja, sys\n"
@@ -23,29 +21,7 @@ SCRIPT = (
 
 def _run_in_terminal(display: str) -> str:
     """Run a search script with stderr on a real pseudo-terminal; return what the terminal showed."""
-    main, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT.format(display=display)],
-        stderr=secondary,
-        stdout=subprocess.DEVNULL,
-        env=dict(os.environ, COLUMNS="120"),
-    )
-    os.close(secondary)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([main], [], [], 120)
-        if not ready:
-            break
-        try:
-            data = os.read(main, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=120)
-    os.close(main)
-    return b"".join(chunks).decode(errors="replace")
+    return run_in_terminal([sys.executable, "-c", SCRIPT.format(display=display)], timeout=120)[1]
 
 
 def test_auto_shows_a_bar_in_a_terminal():

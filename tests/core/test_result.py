@@ -34,7 +34,13 @@ def _run_without(path, blocked, cwd, *args):
 
 @pytest.fixture(scope="module")
 def bc_result(tmp_path_factory):
-    return ja.search(data="sklearn:breast_cancer", n_trials=6, seed=0, storage="memory", display=False)
+    storage = tmp_path_factory.mktemp("bc") / "studies.db"  # a file: ja.list_studies reads it back
+    return ja.search(data="sklearn:breast_cancer", n_trials=6, seed=0, storage=str(storage), display=False)
+
+
+def test_list_studies_best_is_result_best_score(bc_result):
+    (row,) = ja.list_studies(bc_result.storage_url)
+    assert row["best_score"] == pytest.approx(bc_result.best_score, abs=1e-12)  # the ensemble's when it won
 
 
 def test_quickstart_result(bc_result):
@@ -55,9 +61,14 @@ def test_export_runs_with_only_scikit_learn(bc_result, tmp_path):
     assert "jupyter_automl" not in text.replace("jupyter-automl", "")
     needs = text.split("Needs only ", 1)[1].split(";")[0]  # an ensemble may need lightgbm or xgboost
     blocked = ["jupyter_automl", "optuna", "pandas"] + [m for m in ("lightgbm", "xgboost") if m not in needs]
+    assert f"python {path.name} [DATA]" in text and "this file" not in text  # the real file name
+    said = float(text.split("Cross-validated roc_auc in the search: ")[1].split()[0])
+    assert said == pytest.approx(bc_result.best_score, abs=1e-6)
     proc = _run_without(path, blocked, tmp_path)
     assert proc.returncode == 0, proc.stderr
     reported = float(proc.stdout.split("roc_auc: ")[1].split()[0])
+    if bc_result.ensemble is not None:  # the docstring says why its score and the printed one differ
+        assert "the two differ a little" in text
     if bc_result.ensemble is None:
         assert reported == pytest.approx(bc_result.best_score, abs=1e-6)  # same pipeline, same folds
     else:  # the ensemble's score is of its averaged out-of-fold predictions; the script's per fold
@@ -137,7 +148,7 @@ def test_notebook_bundle_is_static_escaped_and_versioned(bc_result):
     assert set(bundle) == {MIME_TYPE, "text/html", "text/plain"}
     payload = bundle[MIME_TYPE]
     json.dumps(payload)  # plain JSON
-    assert payload["version"] == "1.1"
+    assert payload["version"] == "1.2"
     assert payload["study"]["n_trials"] == 6
     assert payload["best"]["score"] == pytest.approx(bc_result.best_trial.value)
     assert len(payload["leaderboard"]["rows"]) == 6 and len(payload["history"]) == 6

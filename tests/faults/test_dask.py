@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,15 +22,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def dask_cluster(tmp_path_factory):
-    """``dask scheduler`` + two ``dask worker`` processes (one thread each), stopped afterwards."""
+@contextlib.contextmanager
+def _cluster(cwd: Path, env: dict[str, str] | None = None):
+    """``dask scheduler`` + two ``dask worker`` processes (one thread each, each with its nanny),
+    stopped afterwards; ``env`` is the workers' environment."""
     from distributed import Client
 
     dask = str(Path(sys.executable).with_name("dask"))
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    cwd = tmp_path_factory.mktemp("dask")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": cwd}
     procs = [
         subprocess.Popen(
             [
@@ -40,9 +44,7 @@ def dask_cluster(tmp_path_factory):
                 "--dashboard-address",
                 ":0",
             ],
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            **quiet,
         )
     ]
     try:
@@ -60,9 +62,8 @@ def dask_cluster(tmp_path_factory):
                         "--dashboard-address",
                         ":0",
                     ],
-                    cwd=cwd,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    env=env,
+                    **quiet,
                 )
             )
         with Client(address, timeout=60) as client:
@@ -76,6 +77,27 @@ def dask_cluster(tmp_path_factory):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    with _cluster(tmp_path_factory.mktemp("dask")) as address:
+        yield address
+
+
+@pytest.fixture
+def faulty_dask_cluster(tmp_path):
+    """Two workers whose every LogisticRegression fit SIGKILLs the worker process (its nanny
+    restarts it), injected by tests/faults/inject/sitecustomize.py."""
+    inject = Path(__file__).with_name("inject")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(inject), os.environ.get("PYTHONPATH", "")]),
+        JA_FAULT="kill",
+        JA_FAULT_MODEL="LogisticRegression",
+    )
+    with _cluster(tmp_path, env) as address:
+        yield address
 
 
 def test_a_search_runs_on_a_two_worker_cluster_with_reports_and_worker_names(dask_cluster):
@@ -128,3 +150,53 @@ def test_an_unreachable_scheduler_is_a_config_error_before_any_trial():
             executor="dask",
             dask_scheduler=f"tcp://127.0.0.1:{_free_port()}",
         )
+
+
+def test_a_killed_dask_worker_fails_only_its_own_trial_and_names_the_worker(faulty_dask_cluster):
+    """Dask would retry the task of a dead worker on the other one (killing that one too) and the
+    data scattered to both would be lost with them, cancelling the other trial ("already
+    forgotten"): the trial that killed its worker fails alone, saying which worker died."""
+    import jupyter_automl as ja
+
+    result = ja.search(
+        data="sklearn:breast_cancer",
+        models=["linear", "random_forest"],
+        n_trials=6,
+        n_jobs=2,
+        storage="memory",
+        display=False,
+        executor="dask",
+        dask_scheduler=faulty_dask_cluster,
+        seed=0,
+    )
+    board = result.leaderboard
+    linear, forest = board[board["model"] == "linear"], board[board["model"] == "random_forest"]
+    assert len(linear) >= 1 and len(forest) >= 1, board[["model", "state"]]
+    assert (linear["state"] == "FAIL").all(), board[["model", "state", "error"]]
+    for error in linear["error"]:
+        assert re.match(
+            r"dask worker tcp://127\.0\.0\.1:\d+ died while running this trial", error
+        ), error
+    # no collateral: every trial that did not kill its worker completed
+    assert (forest["state"] == "COMPLETE").all(), board[["model", "state", "error"]]
+    assert result.best_model is not None
+
+
+def test_a_script_without_a_main_guard_is_told_to_add_one(tmp_path):
+    """Dask's local workers re-run the script: without the guard each would start a search of its
+    own. The error says what to add, instead of "Nanny failed to start"."""
+    script = tmp_path / "search.py"
+    script.write_text(
+        "import jupyter_automl as ja\n"
+        "ja.search(data='sklearn:iris', n_trials=1, storage='memory', display=False, executor='dask')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode != 0
+    last = [line for line in done.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("jupyter_automl._errors.ConfigError: executor: dask could not start"), (
+        last
+    )
+    assert 'put the search under `if __name__ == "__main__":`' in last
+    assert not list(tmp_path.glob("*.db"))  # nothing written

@@ -229,7 +229,7 @@ def test_ctrl_c_during_a_hanging_trial_kills_its_worker_and_keeps_a_fitted_model
         next(x for x in out.splitlines() if x.startswith("RESULT "))[len("RESULT ") :]
     )
     assert result["stop_reason"] == "interrupted" and result["predicts"] == 3
-    hung = [r for r in result["rows"] if r["state"] == "FAIL"]
+    hung = [r for r in result["rows"] if r["state"] == "STOPPED"]
     assert [r["error"] for r in hung] == ["interrupted by the user"]
     pid = int(hung[0]["worker"].split(":")[1])
     faulty.wait_for(

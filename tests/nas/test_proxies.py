@@ -11,8 +11,9 @@ from jupyter_automl._errors import ConfigError
 from jupyter_automl.evaluate import TrialBudget
 from jupyter_automl.spaces.nas.genotypes import CellGenotype
 from jupyter_automl.spaces.nas.modules import build_module
-from jupyter_automl.spaces.nas.proxies import params_score, screen, synflow_score
 from jupyter_automl.spaces.nas.spaces import NasCellSpace, NasMlpSpace
+from jupyter_automl.strategies.portfolio import first_candidates, proxy_candidates, screening_proxy
+from jupyter_automl.strategies.proxies import params_score, screen, synflow_score
 from tests.nas.conftest import digits_dataset, make_config
 
 
@@ -29,7 +30,7 @@ def test_synflow_prefers_convolutions_to_empty_cells_and_keeps_weights() -> None
 def test_screen_returns_the_best_candidates_as_params() -> None:
     space = NasCellSpace(make_config(proxy="params", space_options={
         "channels": 4, "proxy_candidates": 30, "proxy_keep": 3}), digits_dataset(50))
-    picked = space.portfolio()
+    picked = first_candidates(space)
     assert len(picked) == 3
     scores = []
     for params in picked:
@@ -43,17 +44,24 @@ def test_screen_returns_the_best_candidates_as_params() -> None:
 def test_synflow_screen_is_seeded() -> None:
     space = NasCellSpace(make_config(proxy="synflow", space_options={
         "channels": 4, "proxy_candidates": 12, "proxy_keep": 2}), digits_dataset(50))
-    assert space.portfolio() == space.portfolio()
-    assert NasCellSpace(make_config(proxy="none"), digits_dataset(50)).portfolio() == []
-    assert NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50)).portfolio() == []
+    assert first_candidates(space) == first_candidates(space)
+    assert first_candidates(NasCellSpace(make_config(proxy="none"), digits_dataset(50))) == []
+    assert first_candidates(NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50))) == []
 
 
-def test_proxy_auto_screens_cells_only() -> None:
-    assert NasCellSpace(make_config(), digits_dataset(50)).proxy == "synflow"
-    assert NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50)).proxy == "none"
-    assert NasCellSpace(make_config(proxy="params"), digits_dataset(50)).proxy == "params"
+def test_proxy_auto_screens_cells_only_and_not_under_a_short_budget() -> None:
+    assert screening_proxy(NasCellSpace(make_config(), digits_dataset(50))) == "synflow"
+    assert screening_proxy(NasMlpSpace(make_config(space="nas-mlp"), digits_dataset(50))) == "none"
+    assert screening_proxy(NasCellSpace(make_config(proxy="params"), digits_dataset(50))) == "params"
+    # a short budget buys trained architectures: auto screens nothing (and the strategy is tpe)
+    short = make_config(strategy="auto", n_trials=None, time_budget=60)
+    assert screening_proxy(NasCellSpace(short, digits_dataset(50))) == "none"
+    assert short.strategy == "tpe"
+    long = make_config(strategy="auto", n_trials=None, time_budget=300)
+    assert screening_proxy(NasCellSpace(long, digits_dataset(50))) == "synflow"
+    assert long.strategy == "evolution"
     # a 3-trial search screens 60 cells, not 200
-    assert NasCellSpace(make_config(n_trials=3), digits_dataset(50))._proxy_candidates() == 60
+    assert proxy_candidates(NasCellSpace(make_config(n_trials=3), digits_dataset(50))) == 60
 
 
 def test_unknown_proxy() -> None:
@@ -94,14 +102,13 @@ def test_screening_reports_progress_to_observers() -> None:
 
 
 def test_screening_counts_against_the_time_budget() -> None:
-    space = NasCellSpace(make_config(proxy="synflow", space_options={"channels": 4}),
-                         digits_dataset(50))
+    space = NasCellSpace(make_config(proxy="synflow", space_options={
+        "channels": 4, "proxy_candidates": 100_000, "proxy_keep": 3}), digits_dataset(50))
     events: list[tuple[str, int, int]] = []
-    budget = TrialBudget(time.monotonic() + 2.0)  # screening may take a quarter: 0.5 s
+    budget = TrialBudget(time.monotonic() + 5.0)  # screening may take a tenth: 0.5 s
     start = time.monotonic()
-    picked = screen(space, "synflow", 100_000, 3, budget=budget,
-                    progress=lambda *event: events.append(event))
-    assert time.monotonic() - start < 1.5
+    picked = first_candidates(space, budget=budget, progress=lambda *event: events.append(event))
+    assert time.monotonic() - start < 2.0
     assert len(picked) == 3
     stage, done, total = events[-1]
     assert stage == "screening 100000 cells (stopped by the time budget)" and done < total

@@ -112,10 +112,10 @@ def test_weak_trials_are_pruned(digits) -> None:
                                 pruner=optuna.pruners.ThresholdPruner(lower=0.99))
     trial = study.ask()
     settings = TrainSettings(epochs=3, batch_size=64, device="cpu", seed=0)
-    with pytest.raises(optuna.TrialPruned, match="pruned after epoch 1"):
+    with pytest.raises(optuna.TrialPruned, match="pruned at the 1-epoch rung"):
         train_model(_net(), X[train], y[train], X[val], y[val], task="multiclass",
                     settings=settings, trial=trial)
-    assert list(study.trials[0].intermediate_values) == [0]
+    assert list(study.trials[0].intermediate_values) == [1]
 
 
 class _OutOfMemoryNet(nn.Module):

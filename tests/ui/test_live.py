@@ -232,3 +232,16 @@ def test_nas_search_draws_its_best_cell() -> None:
     assert view.diagram_nodes.data["label"] == [
         n["label"] for n in result.payload()["diagram"]["nodes"]
     ]
+
+
+def test_one_trial_axis_stays_within_the_metric_range_and_reads_singular() -> None:
+    """One accuracy: the live chart's y axis stays in [0, 1] (never 0.47–1.47); "1 trial", not "1 trials"."""
+    search = _search(n_trials=1, models=["linear"], metric="accuracy")
+    view = LiveView(search, show=False, interval=0.05)
+    search.observers.append(view)
+    result = search.run()
+    (score,) = view.scatter_source.data["score"]
+    y = view.chart.y_range
+    assert 0.0 <= y.start <= score <= y.end <= 1.0, (y.start, y.end)
+    assert y.end - y.start <= 0.2
+    assert result.n_trials == 1 and "1 trials" not in view.status.value and "1 / 1 trial" in view.status.value

@@ -28,13 +28,13 @@ def _nothing_started(ip, variable: str = "automl") -> None:
     [
         (
             "data: sklearn:iris\nstrtegy: tpe\n",
-            r"unknown option 'strtegy' \(line 2\) \(did you mean 'strategy'\?\)",
+            r"unknown option 'strtegy' \(line 3\) \(did you mean 'strategy'\?\)",  # the cell's line
         ),
         ("data: penguins\ntarget: species\n", r"data 'penguins' is not a variable of the notebook"),
-        ("data: [sklearn:iris\n", r"malformed YAML, line 1: while parsing a flow sequence"),
+        ("data: [sklearn:iris\n", r"malformed YAML, line 2: while parsing a flow sequence"),
         (
             "data: sklearn:iris\nmetric: acuracy\nn_trials: 0\n",
-            r"2 problems in the options: option 'metric' \(line 2\).*did you mean 'accuracy'.*; option 'n_trials' \(line 3\)",
+            r"2 problems in the options: option 'metric' \(line 3\).*did you mean 'accuracy'.*; option 'n_trials' \(line 4\)",
         ),
         (
             "data: sklearn:iris\nstorage: nowhere.xyz\n",
@@ -65,7 +65,7 @@ def test_bad_cell_shows_one_line_without_traceback(ip, capsys: pytest.CaptureFix
     result = ip.run_cell("%%automl\ndata: sklearn:iris\nstrtegy: tpe\n")
     assert not result.success
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["UsageError: unknown option 'strtegy' (line 2) (did you mean 'strategy'?)"]
+    assert err == ["UsageError: unknown option 'strtegy' (line 3) (did you mean 'strategy'?)"]
     _nothing_started(ip)
 
 

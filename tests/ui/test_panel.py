@@ -139,3 +139,27 @@ def test_run_and_stop_drive_the_live_view(wine: pd.DataFrame) -> None:
     view = [o for o in panel.search.observers if hasattr(o, "closed")][0]
     assert view.closed and view.widget.comm is None
     assert panel.search.config == panel.config()  # the form's config, untouched
+
+
+def test_the_panel_has_one_stop_and_names_a_variable_the_user_has(ip, wine: pd.DataFrame) -> None:
+    """`%automl panel DATA --as NAME` binds the form; its end message names NAME.result; one Stop."""
+    ip.user_ns["wine"] = wine
+    ip.user_ns["panel"] = "a name the notebook uses"  # never overwritten
+    ip.run_line_magic("automl", "panel wine")
+    assert ip.user_ns["panel"] == "a name the notebook uses"
+    form = ip.user_ns["automl_panel"]
+    assert form.variable == "automl_panel"
+    ip.run_line_magic("automl", "panel wine --as form")
+    form = ip.user_ns["form"]
+    assert isinstance(form, ja.Panel) and form.variable == "form"
+    form.storage.value, form.n_trials.value, form.strategy.value = "memory", "2", "random"
+    result = form.run()
+    assert result is not None
+    view = [o for o in form.search.observers if hasattr(o, "stop_button")][0]
+    assert view.stop_button.layout.display == "none" and form.stop_button.layout.display != "none"
+    result.wait(timeout=120)
+    wait_until(lambda: "ended" in form.message.value)
+    assert "the result is in <code>form.result</code>" in form.message.value
+    assert form.result is result and result.best_model is not None
+    with pytest.raises(Exception, match="--as '1x' is not a variable name"):
+        ip.run_line_magic("automl", "panel wine --as 1x")

@@ -422,7 +422,8 @@ def diagram_svg(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
         f'viewBox="0 0 {width:g} {height:g}" font-family="sans-serif" font-size="11" '
-        f'role="img" aria-label="architecture diagram" class="jupyter-automl-diagram">',
+        f'role="img" aria-label="architecture diagram" class="jupyter-automl-diagram" '
+        'style="max-width:100%;height:auto">',  # scales down to a narrow output (the viewBox keeps it whole)
     ]
     colors = list(dict.fromkeys(e["color"] for e in lay["edges"]))
     parts.append(

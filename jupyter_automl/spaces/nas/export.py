@@ -29,7 +29,8 @@ Needs only torch; no jupyter-automl import.
 
     genotype: {genotype}
     input:    one sample shaped {input_shape}, raw values (scaling is inside the model)
-    task:     {task}
+    task:     {task}{target_note}
+    augment:  {augment_note}
 
 Load the trained weights with::
 
@@ -55,13 +56,16 @@ INPUT_SHAPE = {input_shape!r}
 CLASSES = {classes}
 
 
+AUGMENT = {augment!r}
+
+
 def build_model() -> nn.Module:
-    """The architecture, untrained: input scaling, then the network."""
+    """The architecture, untrained: input scaling, then the network{target_doc}."""
     return nn.Sequential(
         Standardize({stats_shape!r}),
         {network}(
 {kwargs}
-        ),
+        ),{target_module}
     )
 
 
@@ -70,7 +74,8 @@ def train(model: nn.Module, X, y, epochs: int = {epochs}, batch_size: int = {bat
     """Train ``model`` as the search did ({optimizer}, cosine schedule) on arrays X, y.
 
     X is shaped (N, *INPUT_SHAPE); y holds class indices (positions in CLASSES) or targets.
-    The input scaling is set from X first.
+    The input scaling is set from X first (and, for a regression, the targets' scale from y);
+    training batches are augmented as AUGMENT says, predictions never are.
     """
     torch.manual_seed(seed)
     x = torch.as_tensor(X, dtype=torch.float32).reshape(len(X), *INPUT_SHAPE)
@@ -80,6 +85,10 @@ def train(model: nn.Module, X, y, epochs: int = {epochs}, batch_size: int = {bat
         model[0].mean.copy_(x.mean(dim=axes, keepdim=True)[0])
         std = x.std(dim=axes, unbiased=False, keepdim=True)[0]
         model[0].scale.copy_(torch.where(std > 1e-8, std, torch.ones_like(std)))
+    scale = 1.0
+    if TASK == "regression":  # the network learns standardised targets; its last module maps them back
+        scale = float(target.std(unbiased=False)) or 1.0
+        model[-1].fit_targets(float(target.mean()), scale)
     optimizer = {optimizer_expr}
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
     generator = torch.Generator().manual_seed(seed)
@@ -91,9 +100,10 @@ def train(model: nn.Module, X, y, epochs: int = {epochs}, batch_size: int = {bat
             if len(index) < 2:
                 continue
             optimizer.zero_grad()
-            out = model(x[index])
+            batch = augment_batch(x[index], AUGMENT, generator) if AUGMENT else x[index]
+            out = model(batch)
             if TASK == "regression":
-                loss = nn.functional.mse_loss(out.squeeze(-1), target[index])
+                loss = nn.functional.mse_loss(out.squeeze(-1), target[index]) / scale**2
             else:
                 loss = nn.functional.cross_entropy(out, target[index])
             loss.backward()
@@ -136,7 +146,8 @@ def export_source(space: TorchSpace, params: dict, model: nn.Module | None = Non
     str
         Python source defining ``build_model()`` and ``train(...)``.
     """
-    from jupyter_automl.spaces.nas.modules import EXPORT_CLASSES, constructor_for
+    from jupyter_automl.evaluate.torch_training import augment_batch
+    from jupyter_automl.spaces.nas.modules import EXPORT_CLASSES, TargetScale, constructor_for
 
     X, _ = space.prepared()
     input_shape = tuple(int(s) for s in X.shape[1:])
@@ -147,7 +158,13 @@ def export_source(space: TorchSpace, params: dict, model: nn.Module | None = Non
     classes = None if space.task == "regression" else [
         c.item() if hasattr(c, "item") else c for c in space.classes
     ]
-    definitions = "\n\n".join(inspect.getsource(obj) for obj in EXPORT_CLASSES[space.name])
+    regression = space.task == "regression"
+    pieces = [*EXPORT_CLASSES[space.name], *([TargetScale] if regression else []), augment_batch]
+    definitions = "\n\n".join(inspect.getsource(obj) for obj in pieces)
+    augment = tuple(settings.augment)
+    augment_note = ("none" if not augment else " and ".join(
+        {"crop": "random crop after padding (edges repeated)", "flip": "horizontal flip"}[a] for a in augment)
+        + " of the training batches, never of predictions")
     kwarg_lines = "\n".join(
         textwrap.indent(f"{key}={pprint.pformat(value, width=80, compact=True)},", " " * 12)
         for key, value in kwargs.items()
@@ -156,7 +173,8 @@ def export_source(space: TorchSpace, params: dict, model: nn.Module | None = Non
         title=f"{cls.__name__}: a neural network architecture found by neural architecture "
               "search.",
         space=space.name, genotype=genotype.to_string(), input_shape=input_shape,
-        task=space.task,
+        task=space.task, augment_note=augment_note,
+        target_note=" (outputs in the targets' units: TargetScale undoes the standardisation)" if regression else "",
     )
     footer = _FOOTER.format(
         genotype=genotype.to_string(), task=space.task, input_shape=input_shape,
@@ -164,6 +182,8 @@ def export_source(space: TorchSpace, params: dict, model: nn.Module | None = Non
         network=cls.__name__, kwargs=kwarg_lines, epochs=settings.epochs,
         batch_size=settings.batch_size, lr=settings.lr, weight_decay=settings.weight_decay,
         seed=settings.seed if settings.seed is not None else 0, optimizer=settings.optimizer,
-        optimizer_expr=_OPTIMIZERS[settings.optimizer],
+        optimizer_expr=_OPTIMIZERS[settings.optimizer], augment=augment,
+        target_doc=", then the targets' scale" if regression else "",
+        target_module="\n        TargetScale()," if regression else "",
     )
     return header + "\n\n" + definitions + footer

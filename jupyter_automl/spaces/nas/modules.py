@@ -30,6 +30,7 @@ __all__ = [
     "DagNetwork",
     "MlpNetwork",
     "Standardize",
+    "TargetScale",
     "build_module",
     "count_parameters",
     "constructor_for",
@@ -50,6 +51,29 @@ class Standardize(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.scale
+
+
+class TargetScale(nn.Module):
+    """Map standardised predictions back to the targets' units: ``x * scale + mean`` (regression).
+
+    Training sets the two numbers from the training targets (``fit_targets``), so the network
+    before it learns values of unit scale and its outputs are in the data's units.
+    """
+
+    mean: torch.Tensor
+    scale: torch.Tensor
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(()))
+        self.register_buffer("scale", torch.ones(()))
+
+    def fit_targets(self, mean: float, scale: float) -> None:
+        self.mean.fill_(mean)
+        self.scale.fill_(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.mean
 
 
 # ------------------------------------------------------------------------- NAS-Bench-201 cell

@@ -5,9 +5,10 @@ options the config leaves open), trains the network it describes with
 :func:`~jupyter_automl.evaluate.torch_training.train_model` on a seeded hold-out split, and
 reports the validation score per epoch so pruners can stop weak architectures.
 
-The network a space returns is ``nn.Sequential(Standardize, <Network>)``: the input scaling
-learnt from the training data is part of the model, so ``predict`` and the exported file
-take raw inputs.
+The network a space returns is ``nn.Sequential(Standardize, <Network>)``, plus ``TargetScale``
+for a regression: the input scaling learnt from the training data, and the targets' scale
+(training standardises them), are part of the model, so ``predict`` and the exported file
+take raw inputs and give values in the targets' units.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from jupyter_automl._errors import ConfigError, DataError, did_you_mean
-from jupyter_automl.spaces._base import Evaluation, SearchSpace
+from jupyter_automl.config import SHORT_BUDGET_S
+from jupyter_automl.spaces._base import Evaluation, FinalModel, SearchSpace
 from jupyter_automl.spaces.nas.genotypes import (
     CELL_OPS,
     DAG_OPS,
@@ -50,6 +52,40 @@ _COMMON_OPTIONS: dict[str, Any] = {"val_fraction": 0.2, "proxy_candidates": 200,
                                    "proxy_keep": 10}
 _OBJECTIVES_EXTRA = ("params", "latency")
 _BUILD_LOCK = threading.Lock()
+#: Epochs a candidate trains at most by default; successive halving stops most after 1 or 3.
+AUTO_EPOCHS = 9
+#: With epochs left to the search (the default) and a time budget, this share of the budget is
+#: kept for the final training of the best architecture, on every row, for as many epochs as
+#: fit in it (at most :data:`FINAL_MAX_EPOCHS`): the search looks cheaply, the model trains long.
+FINAL_SHARE = 0.35
+FINAL_MAX_EPOCHS = 60
+#: Epochs a candidate trains at most in such a search (successive halving: 1, then 3).
+FINAL_SEARCH_EPOCHS = 3
+
+
+#: With a final training (:meth:`NasSpace.final_training`), a search epoch costs at most this
+#: share of the time budget: on large data, search trials train on a stratified subsample of the
+#: training rows (the same one for every trial) and only the final model sees them all.
+SEARCH_EPOCH_SHARE = 1 / 40
+#: input values (C×H×W, or features) per second that one CPU core's epoch gets through on the
+#: search's half-width networks (measured: 1.3 million on this project's 2-core machine), and a
+#: GPU's assumed speed-up (not measured: no GPU so far)
+SEARCH_VALUES_PER_SECOND = 1.2e6
+GPU_SPEEDUP = 30.0
+#: the subsample never goes below this many rows
+SEARCH_MIN_ROWS = 1000
+
+
+def short_budget(config: Any) -> bool:
+    """Whether the run's time budget is a short one (below ``config.SHORT_BUDGET_S``)."""
+    budget = _option_value(config, "time_budget", None)
+    return budget is not None and float(budget) < SHORT_BUDGET_S
+
+
+def _user_set(config: Any, name: str) -> bool:
+    """Whether the user gave option ``name`` (a pydantic config knows; anything else: yes)."""
+    fields_set = getattr(config, "model_fields_set", None)
+    return fields_set is None or name in fields_set
 
 
 def _option_value(config: Any, name: str, default: Any) -> Any:
@@ -122,13 +158,31 @@ class TorchSpace(SearchSpace):
         self._prepared: tuple[np.ndarray, np.ndarray] | None = None
         self._n_params: dict[str, int] = {}
         self._evaluations: dict[str, tuple[int | None, Evaluation]] = {}
+        #: trained weights of the best few candidates (by params key), kept in this process only
+        self._states: dict[str, tuple[float, dict[str, Any]]] = {}
+        #: seconds per epoch per training row of each candidate trained (by params key)
+        self._epoch_cost: dict[str, float] = {}
+        self.trained_on: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Weights kept for the final model stay in the kernel: a pickled space (for workers or a
+        saved result) leaves them out."""
+        state = super().__getstate__()
+        state["_states"] = {}
+        return state
 
     # ------------------------------------------------------------------------ configuration
     @property
     def options(self) -> dict[str, Any]:
         """Space options: the defaults overridden by ``space_options``."""
         given = _option_value(self.config, "space_options", {}) or {}
-        return {**_COMMON_OPTIONS, **self.OPTIONS, **dict(given)}
+        return {**_COMMON_OPTIONS, **self.OPTIONS, **self._auto_options(), **dict(given)}
+
+    def _auto_options(self) -> dict[str, Any]:
+        """Space options whose default depends on the budget: half the width under a short one."""
+        if short_budget(self.config) and "channels" in self.OPTIONS:
+            return {"channels": max(4, int(self.OPTIONS["channels"]) // 2)}
+        return {}
 
     @property
     def objectives(self) -> list[str]:
@@ -204,6 +258,13 @@ class TorchSpace(SearchSpace):
                             f"{self.name!r}; use evolution or tpe here")
         if strategy == "darts" and self.task == "regression":
             problems.append("option 'strategy': darts needs a classification task")
+        if strategy == "darts" and hasattr(self.data.X, "batches"):
+            problems.append("option 'strategy': darts needs the images in memory; these are read from the "
+                            "dataset batch by batch (too large to copy): use evolution or tpe")
+        augment = _option_value(self.config, "augment", "auto")
+        if not self.image_input and isinstance(augment, (list, tuple)) and augment:
+            problems.append(f"option 'augment': {list(augment)} transforms images; space {self.name!r} trains on "
+                            "tables: use augment: none (or auto)")
         fraction = self.options["val_fraction"]
         if not 0 < float(fraction) < 1:
             problems.append(f"option 'space_options.val_fraction' must be in (0, 1), "
@@ -252,6 +313,59 @@ class TorchSpace(SearchSpace):
         except KeyError as exc:
             raise DataError(f"label {exc.args[0]!r} is not among the classes") from None
 
+    def _given_split(self) -> bool:
+        """Whether the data came with its own validation split (an image folder's ``valid/``)
+        holding rows on both sides."""
+        mask = getattr(self.data, "validation", None)
+        return mask is not None and 0 < int(np.sum(mask)) < len(mask)
+
+    def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(train, validation)`` positions: the user's split."""
+        mask = np.asarray(self.data.validation, dtype=bool)
+        return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+    def search_rows(self) -> int | None:
+        """Rows a search trial trains on (and validates on) when the data are too large for a
+        search epoch to cost at most :data:`SEARCH_EPOCH_SHARE` of the budget, else ``None``.
+
+        Only with a final training, which trains the chosen network on every row; the number
+        follows from the input's size and the device, so every worker uses the same subsample.
+        """
+        if not self.final_training():
+            return None
+        X, y = self.prepared()
+        values = max(1, int(np.prod(X.shape[1:])))
+        speed = SEARCH_VALUES_PER_SECOND
+        if str(_option_value(self.config, "device", "auto")).startswith(("cuda", "auto")):
+            import torch
+
+            if torch.cuda.is_available():
+                speed *= GPU_SPEEDUP
+        budget = float(_option_value(self.config, "time_budget", 0.0))
+        rows = max(SEARCH_MIN_ROWS, int(budget * SEARCH_EPOCH_SHARE * speed / values))
+        train_rows = len(y) * (1.0 - float(self.options["val_fraction"]))
+        return rows if rows < train_rows else None
+
+    def _subsample(self, positions: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
+        """A seeded (stratified for classification) subsample of ``positions`` of at most
+        :meth:`search_rows` rows, the same for every trial of the search."""
+        from jupyter_automl.evaluate.torch_training import split_indices
+
+        rows = self.search_rows()
+        if rows is None or len(positions) <= rows:
+            return positions
+        _, kept = split_indices(y[positions], self.task, rows / len(positions), seed)
+        return positions[kept]
+
+    def augmentations(self) -> tuple[str, ...]:
+        """The augmentations training applies: ``auto`` is a random crop on images, nothing on tables."""
+        value = _option_value(self.config, "augment", "auto")
+        if not self.image_input or value == "none":
+            return ()
+        if value == "auto":
+            return ("crop",)
+        return tuple(value)
+
     @property
     def n_outputs(self) -> int:
         return 1 if self.task == "regression" else len(self.classes)
@@ -276,9 +390,25 @@ class TorchSpace(SearchSpace):
             resolved.setdefault(name, self._training_value(name))
         return resolved
 
+    def _configured(self, name: str) -> Any:
+        """A training option as the user gave it, else its default from the data and budget:
+        ``epochs`` :data:`AUTO_EPOCHS` (successive halving decides how many a candidate gets),
+        ``batch_size`` the DataLoader's, else a sixteenth of the training rows within [16, 128]."""
+        if _user_set(self.config, name):
+            return _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        given = getattr(self.data, "batch_size", None)
+        if name == "batch_size" and given:  # the DataLoader the data came in says it
+            return int(given)
+        if name == "epochs":  # with a final training, the search only ranks: 1 epoch, 3 for the best
+            return FINAL_SEARCH_EPOCHS if self.final_training() else AUTO_EPOCHS
+        if name == "batch_size":
+            rows = len(self.data.y) * (1.0 - float(self.options["val_fraction"]))
+            return int(min(128, max(16, 2 ** round(np.log2(max(1.0, rows / 16))))))
+        return _option_value(self.config, name, TRAINING_DEFAULTS[name])
+
     def _training_value(self, name: str) -> Any:
         """A training option's value when no trial chose it: the fixed value, else a middle one."""
-        value = _option_value(self.config, name, TRAINING_DEFAULTS[name])
+        value = self._configured(name)
         if isinstance(value, Mapping):
             value = [value["low"], value["high"]]
         if isinstance(value, (list, tuple)):
@@ -317,9 +447,8 @@ class TorchSpace(SearchSpace):
         """Sample a genotype and the open training options; ``"genotype"`` holds its string."""
         genotype = self.genotype_cls.suggest(trial, self.options)
         params: dict[str, Any] = {"genotype": genotype.to_string()}
-        for name, default in TRAINING_DEFAULTS.items():
-            params[name] = _suggest_training(trial, name,
-                                             _option_value(self.config, name, default))
+        for name in TRAINING_DEFAULTS:
+            params[name] = _suggest_training(trial, name, self._configured(name))
         return params
 
     def distributions(self) -> dict[str, Any]:
@@ -360,7 +489,7 @@ class TorchSpace(SearchSpace):
         """The untrained network for ``params`` (weights seeded by the config's seed)."""
         import torch
 
-        from jupyter_automl.spaces.nas.modules import Standardize, build_module
+        from jupyter_automl.spaces.nas.modules import Standardize, TargetScale, build_module
 
         X, _ = self.prepared()
         seed = _option_value(self.config, "seed", 0)
@@ -371,15 +500,18 @@ class TorchSpace(SearchSpace):
             torch.manual_seed(int(seed))
             body = build_module(genotype, X.shape[1:], self.n_outputs, self.options)
         stats_shape = (X.shape[1], 1, 1) if self.image_input else (X.shape[1],)
+        if self.task == "regression":  # standardised outputs mapped back to the targets' units
+            return torch.nn.Sequential(Standardize(stats_shape), body, TargetScale())
         return torch.nn.Sequential(Standardize(stats_shape), body)
 
     def _fit_scaling(self, model: nn.Sequential, X: np.ndarray) -> None:
         """Store the training inputs' mean and scale in the model's ``Standardize``."""
         import torch
 
+        from jupyter_automl.inputs import channel_stats
+
         axes = (0, 2, 3) if self.image_input else (0,)
-        mean = X.mean(axis=axes, keepdims=True)[0]
-        scale = X.std(axis=axes, keepdims=True)[0]
+        mean, scale = channel_stats(X, axes)  # a stream: measured on a sample of its images
         scale = np.where(scale > 1e-8, scale, 1.0)
         scaling: Any = model[0]
         scaling.mean.copy_(torch.from_numpy(mean.astype(np.float32)))
@@ -414,6 +546,7 @@ class TorchSpace(SearchSpace):
             device=self._device_spec(trial_number),
             seed=int(_option_value(self.config, "seed", 0)),
             threads=self.threads,
+            augment=self.augmentations(),
         )
 
     # ----------------------------------------------------------------------------- training
@@ -430,7 +563,7 @@ class TorchSpace(SearchSpace):
         from jupyter_automl.spaces.nas.modules import count_parameters
 
         params = self.resolve(params)
-        key = json.dumps(params, sort_keys=True, default=str)
+        key = _params_key(params)
         if key in self._evaluations:
             # seeded training is deterministic: a candidate seen before (evolution and TPE
             # revisit cells) gets its recorded result instead of being trained again
@@ -439,16 +572,19 @@ class TorchSpace(SearchSpace):
                               user_attrs={**seen.user_attrs, "duplicate_of": number})
         X, y = self.prepared()
         seed = int(_option_value(self.config, "seed", 0))
-        train, val = split_indices(y, self.task, float(self.options["val_fraction"]), seed)
+        train, val = self._split(y, seed) if self._given_split() else split_indices(
+            y, self.task, float(self.options["val_fraction"]), seed)
+        train, val = self._subsample(train, y, seed), self._subsample(val, y, seed + 1)
         model = self.build(params)
         self._fit_scaling(model, X[train])
         n_params = count_parameters(model)
         start = time.perf_counter()
+        settings = self.settings(params, getattr(trial, "number", None))
         outcome = train_model(
             model, X[train], y[train], X[val], y[val], task=self.task,
-            settings=self.settings(params, getattr(trial, "number", None)), metric=self.metric,
+            settings=settings, metric=self.metric,
             trial=trial, budget=budget,
-            report=len(self.objectives) == 1,
+            report=len(self.objectives) == 1, keep_on_deadline=True,
         )
         values: list[float] = []
         for objective in self.objectives:
@@ -464,22 +600,73 @@ class TorchSpace(SearchSpace):
                 "genotype": params["genotype"],
                 "n_params": n_params,
                 "epochs_run": outcome.epochs_run,
+                **({"search_rows": int(len(train))} if self.search_rows() is not None else {}),
                 "history": [round(v, 6) for v in outcome.history],
                 "device": outcome.device,
                 # the runner keeps this much time back for the final refit on all the data
                 "fit_seconds_estimate": outcome.seconds,
+                "epoch_seconds_per_row": outcome.seconds / max(1, outcome.epochs_run) / max(1, len(train)),
+                # shown beside the trial (leaderboard, live view): the rung it reached
+                **({"reason": "the time budget ended its training after epoch "
+                              f"{outcome.epochs_run} of {settings.epochs}"}
+                   if outcome.cut_short else {}),
             },
             fit_seconds=time.perf_counter() - start,
         )
         self._evaluations[key] = (getattr(trial, "number", None), evaluation)
+        self._epoch_cost[key] = float(evaluation.user_attrs["epoch_seconds_per_row"])
+        evaluation = Evaluation(values=evaluation.values, user_attrs=evaluation.user_attrs,
+                                fit_seconds=evaluation.fit_seconds,
+                                model_state={k: v.detach().clone() for k, v in model.state_dict().items()})
+        self._keep_state(key, evaluation)
         return evaluation
+
+    # ----------------------------------------------------------------------- kept weights
+    KEEP_STATES: ClassVar[int] = 5
+
+    def observe(self, params: dict, evaluation: Evaluation) -> None:
+        """A candidate trained in a worker came back: keep its weights if it is among the best."""
+        key = _params_key(self.resolve(params))
+        self._keep_state(key, evaluation)
+        cost = (evaluation.user_attrs or {}).get("epoch_seconds_per_row")
+        if cost:
+            self._epoch_cost[key] = float(cost)
+
+    def _keep_state(self, key: str, evaluation: Evaluation) -> None:
+        if evaluation.model_state is None:
+            return
+        values = evaluation.values if isinstance(evaluation.values, tuple) else (evaluation.values,)
+        sign = 1.0 if self.directions[0] == "maximize" else -1.0
+        value = sign * float(values[0])
+        if not np.isfinite(value):
+            return
+        self._states[key] = (value, evaluation.model_state)
+        if len(self._states) > self.KEEP_STATES:  # memory stays bounded: drop the worst
+            worst = min(self._states, key=lambda k: self._states[k][0])
+            del self._states[worst]
+
+    def _kept_model(self, params: Mapping[str, Any]) -> nn.Module | None:
+        """The network of ``params`` with the weights its trial trained, if this process kept them."""
+        kept = self._states.get(_params_key(params))
+        if kept is None:
+            return None
+        model = self.build(params)
+        model.load_state_dict(kept[1])
+        model.eval()
+        return self._label(model, params)
+
+    def _label(self, model: nn.Module, params: Mapping[str, Any]) -> nn.Module:
+        # learnt-attribute style, as scikit-learn: what the network's outputs mean
+        model.classes_ = None if self.task == "regression" else self.classes  # type: ignore[assignment]
+        model.genotype_ = params["genotype"]  # type: ignore[assignment]
+        return model
 
     @staticmethod
     def _latency_ms(model: nn.Module, X: np.ndarray) -> float:
         """Median CPU inference time per sample, in milliseconds."""
         import torch
 
-        xt = torch.from_numpy(X)
+        xt = torch.from_numpy(np.asarray(X, dtype=np.float32))  # a stream's few images are read
         times = []
         with torch.no_grad():
             for _ in range(3):
@@ -489,19 +676,156 @@ class TorchSpace(SearchSpace):
         return 1000.0 * float(np.median(times)) / max(1, len(X))
 
     def fit_final(self, params: dict, budget: Any) -> nn.Module:
-        """Train on all the data for the same number of epochs; return the CPU module."""
-        from jupyter_automl.evaluate.torch_training import train_model
+        """Train on all the data for the same number of epochs; return the CPU module.
+
+        With a final training (:meth:`final_training`) the trial's kept weights train on for as
+        many epochs as fit, on every row or, when two epochs of them do not fit, on a stratified
+        subsample (:meth:`_final_rows`). Raises ``TrialTimeout`` when the budget ends it or not
+        even the search's rows fit (the caller keeps the trial's model).
+        """
+        from jupyter_automl.evaluate import TrialTimeout
+        from jupyter_automl.evaluate.torch_training import split_indices, train_model
 
         params = self.resolve(params)
         X, y = self.prepared()
         model = self.build(params)
         self._fit_scaling(model, X)
-        train_model(model, X, y, None, None, task=self.task, settings=self.settings(params),
-                    budget=budget)
-        # learnt-attribute style, as scikit-learn: what the network's outputs mean
-        model.classes_ = None if self.task == "regression" else self.classes  # type: ignore[assignment]
-        model.genotype_ = params["genotype"]  # type: ignore[assignment]
-        return model
+        rows = None
+        if self.final_training() and budget is not None and self._states.get(_params_key(params)) is not None:
+            rows = self._final_rows(params, budget.remaining())
+            if rows is None:
+                raise TrialTimeout("not even one epoch on the searched rows fits in the time left")
+        if rows is not None and rows < len(y):
+            seed = int(_option_value(self.config, "seed", 0))
+            _, kept_rows = split_indices(y, self.task, rows / len(y), seed + 2)
+            X, y = X[kept_rows], y[kept_rows]
+        settings = self._final_settings(params, len(y), budget)
+        kept = self._states.get(_params_key(params)) if self.final_training() else None
+        if kept is not None:  # the final training goes on from the trial's weights (a warm start)
+            model.load_state_dict(kept[1])
+        train_model(model, X, y, None, None, task=self.task, settings=settings, budget=budget,
+                    keep_on_deadline=self.final_training())  # sized to the time left: a late end keeps its last epoch
+        total = len(self.prepared()[1])
+        #: what the last final fit trained on, said in ``result.final["trained_on"]``
+        self.trained_on = ("every row" if len(y) == total else
+                           f"a stratified {len(y)} of the {total} rows (training on every row did not fit in the time left)")
+        return self._label(model, params)
+
+    def _final_rows(self, params: Mapping[str, Any], left: float) -> int | None:
+        """Rows the final training uses: every row when two epochs of them fit in 85 % of the
+        ``left`` seconds, else as many as do (never fewer than the search trained on); ``None``
+        when not even those fit (the trial's network is kept as trained)."""
+        cost = self._epoch_cost.get(_params_key(params))
+        X, y = self.prepared()
+        if not cost or not np.isfinite(left):
+            return len(y)
+        fit = int(0.85 * left / (2 * cost))
+        least = self.search_rows() or len(y)
+        if fit >= len(y):
+            return len(y)
+        return max(fit, least) if cost * least <= 0.85 * left else None
+
+    def final_training(self) -> bool:
+        """Whether the final model trains as long as the time kept for it allows (the user left
+        ``epochs`` to the search and gave a time budget)."""
+        return not _user_set(self.config, "epochs") and _option_value(self.config, "time_budget", None) is not None
+
+    def _final_settings(self, params: Mapping[str, Any], rows: int, budget: Any) -> Any:
+        """The training settings of the final fit: the trial's, or with :meth:`final_training`
+        as many epochs as fit in 85 % of the time left (at most :data:`FINAL_MAX_EPOCHS`)."""
+        import dataclasses
+
+        settings = self.settings(params)
+        cost = self._epoch_cost.get(_params_key(params))
+        left = budget.remaining() if budget is not None else float("inf")
+        if not self.final_training() or not cost or not np.isfinite(left):
+            return settings
+        epochs = int(0.85 * left / (cost * max(1, rows)))
+        return dataclasses.replace(settings, epochs=max(1, min(FINAL_MAX_EPOCHS, epochs)))
+
+    def refit_seconds(self, best: Any) -> float:
+        """Expected seconds to train ``best`` again on all the searched rows."""
+        from jupyter_automl.storage import ATTR
+
+        info = best.user_attrs.get(ATTR, {})
+        seconds = float(info.get("fit_seconds_estimate") or 0.0)
+        epochs = int(self.settings(dict(best.params)).epochs)
+        run = max(1, int(info.get("epochs_run") or epochs))
+        if self.final_training():  # it goes on from the trial's weights: one epoch is worth it
+            epochs = 1
+        train_share = 1.0 - float(self.options["val_fraction"])
+        return seconds * epochs / run / max(0.05, train_share)
+
+    def reserve_seconds(self, best: Any) -> float | None:
+        """Time kept back for the final model: the trial's own weights are the fallback, so never
+        more than a tenth of the budget (short budgets buy architectures, not a refit)."""
+        budget = _option_value(self.config, "time_budget", None)
+        needed = 1.1 * self.refit_seconds(best)
+        # the runner keeps this back once per final fit; with a held-out split the trial's
+        # network is the first one (no training), so only the refit on all rows costs time
+        fits = 2.0 if _option_value(self.config, "holdout", None) else 1.0
+        if self.final_training():  # the final model trains long: a fixed share of the budget
+            return min(max(needed, FINAL_SHARE * float(budget)), 0.5 * float(budget)) / fits
+        return (needed if budget is None else min(needed, 0.1 * float(budget))) / fits
+
+    def final_model(self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: Any) -> FinalModel:
+        """The best trial's network: as that trial trained it, or trained again on all the rows when
+        the time left allows it; never raises for lack of time.
+
+        With a held-out split (``budget.fits`` 2) the trial's network is returned as trained, and
+        the end of the search refits it on every row if time allows (see ``insight.conclude``).
+        """
+        from jupyter_automl.evaluate import TrialTimeout
+
+        params = self.resolve(dict(best.params))
+        needed = self.refit_seconds(best)
+        description: dict[str, Any] = {"kind": "trial-network", "trial": best.number, "params": dict(best.params),
+                                       "fit_seconds": round(needed, 3)}
+        if self.search_rows() is not None:  # the search looked on a subsample; the final training sees every row
+            description["search_rows"] = self.search_rows()
+        kept = self._kept_model(params)
+        if kept is not None and getattr(budget, "fits", 1.0) > 1:
+            description["trained_on"] = "the trial's training split"
+            return FinalModel(kept, description)
+        left = budget.remaining() if budget is not None else float("inf")
+        rows = self._final_rows(params, left) if kept is not None and self.final_training() else None
+        if rows is not None:  # the trial's weights train on for what fits: every row, or a subsample
+            needed = 0.0
+        if kept is not None and needed * 1.1 > left:
+            description["note"] = (f"not retrained on all rows: that takes about {needed:.1f} s and {max(0.0, left):.1f} s "
+                                   f"were left; the model is trial {best.number}'s network as the search trained it")
+            description["trained_on"] = "the trial's training split"
+            return FinalModel(kept, description)
+        try:
+            return FinalModel(self.fit_final(dict(best.params), budget), description)
+        except TrialTimeout:
+            if kept is None:  # weights not kept here (another process trained it): a short fit
+                model = self._short_fit(params)
+                description["note"] = ("the time budget ended the final training: the model is trial "
+                                       f"{best.number}'s network trained for one epoch")
+                return FinalModel(model, description)
+            description["note"] = (f"the retraining on all rows ran out of time; the model is trial {best.number}'s "
+                                   "network as the search trained it")
+            description["trained_on"] = "the trial's training split"
+            return FinalModel(kept, description)
+
+    def _short_fit(self, params: Mapping[str, Any]) -> nn.Module:
+        """One epoch on all the rows, unbudgeted: the last resort for a model."""
+        import dataclasses
+
+        from jupyter_automl.evaluate.torch_training import train_model
+
+        X, y = self.prepared()
+        model = self.build(params)
+        self._fit_scaling(model, X)
+        settings = dataclasses.replace(self.settings(params), epochs=1)
+        train_model(model, X, y, None, None, task=self.task, settings=settings)
+        return self._label(model, params)
+
+    def export_final(self, final: dict[str, Any], *, study: str = "", holdout: float | None = None,
+                     script: str = "train_best.py") -> str:
+        """The best trial's network as a standalone module (the final model is that network)."""
+        return self.export_source(final["params"], None)
 
     def _outputs(self, model: nn.Module, X: Any) -> np.ndarray:
         from jupyter_automl.evaluate.torch_training import predict_outputs
@@ -528,56 +852,6 @@ class TorchSpace(SearchSpace):
         """Optuna params of this space's hand-picked architecture (the ``rules`` strategy)."""
         raise NotImplementedError
 
-    def portfolio(self, budget: Any = None,
-                  progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
-        """Candidates the runner trains first.
-
-        With ``proxy: synflow`` or ``params``: the best of ``proxy_candidates`` untrained
-        random candidates by that proxy (``proxy_keep`` of them). With ``strategy: darts``
-        (nas-cell): the genotype a supernet search derives, searched here, before any trial.
-
-        Parameters
-        ----------
-        budget : TrialBudget, optional
-            The run's budget: the DARTS search and the screening count against it (DARTS
-            takes at most half of the time left when it starts, the screening a quarter).
-        progress : callable, optional
-            ``progress(stage, done, total)``, e.g. ``("screening 200 cells", 120, 200)``.
-        """
-        picked: list[dict] = []
-        if _option_value(self.config, "strategy", None) == "darts":
-            from jupyter_automl.strategies.darts import darts_search
-
-            assert isinstance(self, NasCellSpace)  # check() refuses darts elsewhere
-            picked.append(darts_search(self, budget=_share_of(budget, 0.5), progress=progress)
-                          .genotype.to_params())
-        proxy = self.proxy
-        if proxy != "none":
-            from jupyter_automl.spaces.nas.proxies import screen
-
-            picked.extend(screen(self, proxy, self._proxy_candidates(),
-                                 int(self.options["proxy_keep"]), budget=budget,
-                                 progress=progress))
-        return picked
-
-    @property
-    def proxy(self) -> str:
-        """The zero-cost proxy that screens candidates: ``proxy: auto`` is ``synflow`` on
-        ``nas-cell`` (where ``benchmarks/nas.py`` measured it ahead of every plain strategy)
-        and ``none`` elsewhere."""
-        proxy = str(_option_value(self.config, "proxy", "auto"))
-        if proxy == "auto":
-            return "synflow" if self.name == "nas-cell" else "none"
-        return proxy
-
-    def _proxy_candidates(self) -> int:
-        """``proxy_candidates`` as given, else 200 or 20 per trial of a short search."""
-        given = _option_value(self.config, "space_options", {}) or {}
-        n_trials = _option_value(self.config, "n_trials", None)
-        if "proxy_candidates" in given or n_trials is None:
-            return int(self.options["proxy_candidates"])
-        return min(int(self.options["proxy_candidates"]), 20 * int(n_trials))
-
     def export_source(self, params: dict, model: Any) -> str:
         """Standalone PyTorch source: the network class, its construction and a training loop."""
         from jupyter_automl.spaces.nas.export import export_source
@@ -585,14 +859,9 @@ class TorchSpace(SearchSpace):
         return export_source(self, self.resolve(params), model)
 
 
-def _share_of(budget: Any, share: float) -> Any:
-    """A budget that ends once ``share`` of ``budget``'s remaining time is used."""
-    if budget is None or getattr(budget, "deadline", None) is None:
-        return budget
-    from jupyter_automl.evaluate import TrialBudget
-
-    deadline = time.monotonic() + share * max(0.0, budget.remaining())
-    return TrialBudget(min(deadline, budget.deadline), budget.stop)
+def _params_key(params: Mapping[str, Any]) -> str:
+    """One candidate's identity (resolved params), as text."""
+    return json.dumps(dict(params), sort_keys=True, default=str)
 
 
 def _closest(choices: Sequence[Any], wanted: Any) -> Any:

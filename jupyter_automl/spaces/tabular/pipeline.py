@@ -8,6 +8,7 @@ Python text, so the exported script trains exactly the model the search found.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_automl._errors import ConfigError
@@ -48,6 +49,36 @@ def canonical_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 Step = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """An estimator given to another as a keyword argument (``CalibratedClassifierCV(SVC(...))``)."""
+
+    path: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+#: Folds of the sigmoid calibration that gives an SVC its probabilities (scikit-learn's
+#: ``SVC(probability=True)`` is deprecated in favour of ``CalibratedClassifierCV``).
+SVC_CALIBRATION_FOLDS = 3
+
+
+def _forest_classifier(path: str, kwargs: dict[str, Any]) -> Step:
+    """A forest classifier; with class weights, one that is handed the labels as codes 0..K-1.
+
+    scikit-learn's forests (1.9) key their "balanced" weights on the labels, then look each
+    label up as ``int(label)``: labels such as ``'0'``..``'9'`` fail ("The classes, [0, 1, ...],
+    are not in class_weight"). A soft ``VotingClassifier`` of this one forest encodes the labels
+    before the forest sees them and predicts exactly what the forest does (the class of
+    highest probability), in the search and in the exported script alike.
+    """
+    if kwargs.get("class_weight") is None:
+        return path, kwargs
+    return "sklearn.ensemble.VotingClassifier", {
+        "estimators": [("forest", Estimator(path, kwargs))],
+        "voting": "soft",
+    }
 
 
 def _numeric_steps(params: dict[str, Any], seed: int) -> list[Step]:
@@ -203,6 +234,7 @@ def _model(
         }
         if classify:
             kwargs["class_weight"] = cw
+            return _forest_classifier(f"sklearn.ensemble.{name}{kind}", kwargs)
         return f"sklearn.ensemble.{name}{kind}", kwargs
     if family in ("hist_gradient_boosting", "lightgbm", "xgboost"):
         return _boosting_model(
@@ -214,12 +246,12 @@ def _model(
             "weights": params["knn_weights"],
         }
     if family == "svm":
-        if classify:
-            return "sklearn.svm.SVC", {
-                "C": params["svm_C"],
-                "gamma": params["svm_gamma"],
-                "class_weight": cw,
-                "random_state": seed,
+        if classify:  # a classifier gives probabilities: an SVC has none of its own
+            svc = {"C": params["svm_C"], "gamma": params["svm_gamma"], "class_weight": cw}
+            return "sklearn.calibration.CalibratedClassifierCV", {
+                "estimator": Estimator("sklearn.svm.SVC", svc),
+                "method": "sigmoid",
+                "cv": SVC_CALIBRATION_FOLDS,
             }
         return "sklearn.svm.SVR", {"C": params["svm_C"], "gamma": params["svm_gamma"]}
     raise ConfigError(f"unknown model family {family!r}")
@@ -264,8 +296,23 @@ def _resolve(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def _is_reference(value: Any) -> bool:
+    """``("module", "name")``: a function or class passed by reference (a score function)."""
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
+
+
+def _value(value: Any) -> Any:
+    if _is_reference(value):
+        return _resolve(".".join(value))
+    if isinstance(value, Estimator):
+        return _resolve(value.path)(**_kwargs(value.kwargs))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_value(v) for v in value)
+    return value
+
+
 def _kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: (_resolve(".".join(v)) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+    return {k: _value(v) for k, v in kwargs.items()}
 
 
 def _make(parts: list[Step]) -> Any:
@@ -323,19 +370,24 @@ def pipeline_source(
         "from sklearn.pipeline import Pipeline",
     }
 
+    def value(v: Any) -> str:
+        if _is_reference(v):
+            imports.add(f"from {v[0]} import {v[1]}")
+            return str(v[1])
+        if isinstance(v, Estimator):
+            return call(v.path, v.kwargs)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, tuple):
+            return "(" + ", ".join(value(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+        if isinstance(v, float) and v != v:
+            return "float('nan')"
+        return repr(v)
+
     def call(path: str, kwargs: dict[str, Any]) -> str:
         module, _, name = path.rpartition(".")
         imports.add(f"from {module} import {name}")
-        args = []
-        for k, v in kwargs.items():
-            if isinstance(v, tuple):
-                imports.add(f"from {v[0]} import {v[1]}")
-                args.append(f"{k}={v[1]}")
-            elif isinstance(v, float) and v != v:
-                args.append(f"{k}=float('nan')")
-            else:
-                args.append(f"{k}={v!r}")
-        return f"{name}({', '.join(args)})"
+        return f"{name}({', '.join(f'{k}={value(v)}' for k, v in kwargs.items())})"
 
     def sub(parts: list[Step]) -> str:
         inner = ", ".join(f"({p.rsplit('.', 1)[1].lower()!r}, {call(p, k)})" for p, k in parts)

@@ -18,7 +18,8 @@ _SCORING = {
 }
 
 
-def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdout: float | None = None) -> str:
+def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdout: float | None = None,
+                   script: str = "train_best.py") -> str:
     """The text of a script that loads the data, re-scores and fits the final model, and pickles it.
 
     ``final`` is the description the space wrote when it fitted the final model: its members
@@ -131,11 +132,15 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
         )
     header = (
         f'"""Train the best model found by jupyter-automl{f" (study {study!r}, trial {trial})" if study else ""}.\n\n'
-        f"Model: {' + '.join(models)}. {final.get('evaluation', 'Cross-validated')} {space.metric.name}: "
-        f"{'' if score is None else f'{score:.6f}'} (seed {config.seed})"
+        f"Model: {' + '.join(models)}. {final.get('evaluation', 'Cross-validated')} {space.metric.name} in the search: "
+        f"{'' if score is None else f'{score:.6f}'} (result.best_score; seed {config.seed})"
         f"{'' if threshold is None else f'; decision threshold {threshold:.4f}'}.\n"
-        f"Needs only {', '.join(needs)}; jupyter-automl is not imported.\n\n"
-        f"    python {{this file}} [DATA]   # re-scores with the same folds, fits on all data, pickles to best_model.pkl\n"
+        + ("Run, this script re-scores the same pipeline on the same folds and prints that score.\n"
+           if params is not None else
+           "Run, this script re-scores the ensemble fold by fold and prints that score; the search's\n"
+           "score above is of its members' averaged out-of-fold predictions, so the two differ a little.\n")
+        + f"Needs only {', '.join(needs)}; jupyter-automl is not imported.\n\n"
+        f"    python {script} [DATA]   # re-scores, fits on all data, pickles to best_model.pkl\n"
         '"""\n'
     )
     imports.add(f"from sklearn.model_selection import {splitter}, cross_val_score")

@@ -108,7 +108,7 @@ class TabularSpace(SearchSpace):
                 continue
             if family in _OPTIONAL and not is_installed(_OPTIONAL[family]):
                 continue
-            if family == "svm" and (n > SVM_MAX_SAMPLES or self.metric.needs == "proba"):
+            if family == "svm" and n > SVM_MAX_SAMPLES:
                 continue
             if family == "knn" and n > KNN_MAX_SAMPLES:
                 continue
@@ -134,7 +134,7 @@ class TabularSpace(SearchSpace):
                     reasons.append(f"{m} is not installed ({install_hint('boosting')})")
                 elif m == "svm":
                     reasons.append(
-                        f"svm is only searched up to {SVM_MAX_SAMPLES} rows and without log_loss"
+                        f"svm is only searched up to {SVM_MAX_SAMPLES} rows"
                     )
                 elif m == "knn":
                     reasons.append(f"knn is only searched up to {KNN_MAX_SAMPLES} rows")
@@ -340,7 +340,8 @@ class TabularSpace(SearchSpace):
         ):
             unweighted = [self._defaults("hist_gradient_boosting", weight="none")]
         if self.data.n_samples < LARGE_ROWS:
-            # an SVC has no predict_proba: only a regression gets the SVM default early
+            # a classifying SVC is calibrated on 3 folds (its probabilities), dear for a
+            # default: only a regression gets the SVM default early
             svm = ["svm"] if self.data.task == "regression" else []
             order = [
                 "linear",
@@ -368,6 +369,13 @@ class TabularSpace(SearchSpace):
         if "linear" in self.families:
             configs.append(self._defaults("linear"))
         return configs + unweighted
+
+    def last_chance(self) -> dict[str, Any] | None:
+        """The untuned linear model (the cheapest family), else the portfolio's first candidate."""
+        if "linear" in self.families:
+            return self._defaults("linear")
+        portfolio = self.portfolio()
+        return portfolio[0] if portfolio else None
 
     def preset(self) -> dict[str, Any]:
         """Rule-based choice from the data's shape: gradient boosting, or a forest on small data."""
@@ -559,11 +567,16 @@ class TabularSpace(SearchSpace):
         return fit_final_model(self, best, trials, oof, budget)
 
     def export_final(
-        self, final: dict[str, Any], *, study: str = "", holdout: float | None = None
+        self,
+        final: dict[str, Any],
+        *,
+        study: str = "",
+        holdout: float | None = None,
+        script: str = "train_best.py",
     ) -> str:
         from jupyter_automl.spaces.tabular.script import tabular_script
 
-        return tabular_script(self, final, study=study, holdout=holdout)
+        return tabular_script(self, final, study=study, holdout=holdout, script=script)
 
     def describe(self, params: dict[str, Any]) -> str:
         return str(params.get("model"))

@@ -76,8 +76,9 @@ def screen(space: TorchSpace, proxy: str, n_candidates: int = 200,
     seed : int, optional
         Defaults to the config's seed.
     budget : TrialBudget, optional
-        Screening stops early (keeping the best scored so far) once it has used a quarter
-        of the time that was left when it started, or when the run is stopped.
+        Screening stops early (keeping the best scored so far) at its deadline (the caller
+        gives it a share of the run's time, see :mod:`jupyter_automl.strategies.portfolio`)
+        or when the run is stopped.
     progress : callable, optional
         Called as ``progress("screening 200 cells", done, total)`` about every 2 % of the
         candidates and at the end.
@@ -96,7 +97,7 @@ def screen(space: TorchSpace, proxy: str, n_candidates: int = 200,
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
     seen: dict[Any, tuple[float, dict[str, Any]]] = {}
     stage = f"screening {n_candidates} {_UNIT.get(space.name, 'architectures')}"
-    limit = _screening_deadline(budget)
+    limit = None if budget is None else getattr(budget, "deadline", None)
     step = max(1, n_candidates // 50)
     state = torch.get_rng_state()
     done = 0
@@ -123,13 +124,6 @@ def screen(space: TorchSpace, proxy: str, n_candidates: int = 200,
 
 
 _UNIT = {"nas-cell": "cells", "nas-dag": "cells", "nas-chain": "networks", "nas-mlp": "MLPs"}
-
-
-def _screening_deadline(budget: Any) -> float | None:
-    """``time.monotonic()`` by which screening must end: a quarter of the time left."""
-    if budget is None or getattr(budget, "deadline", None) is None:
-        return None
-    return time.monotonic() + 0.25 * max(0.0, budget.remaining())
 
 
 def _out_of_time(budget: Any, limit: float | None) -> bool:

@@ -1,0 +1,150 @@
+"""Saved tabular and NAS results read at 1400, 800 and 400 px, in JupyterLab Light and Dark, and as
+the plain static HTML: no error box, no chart or diagram wider than its output, tables that wrap
+instead of scrolling sideways. The notebook is produced by nbclient (a real kernel, real searches).
+
+Screenshots go to ``test-artifacts/`` (``lab-responsive-<theme>-<width>.png``, ``static-<width>.png``).
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser]
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
+CELLS = [
+    "%load_ext jupyter_automl",
+    "from sklearn.datasets import load_digits\nX, y = load_digits(return_X_y=True)\n"
+    "Xy = (X[:600].reshape(-1, 1, 8, 8), y[:600])",
+    "%%automl nas\ndata: Xy\nspace: nas-cell\nstrategy: random\nn_trials: 2\nepochs: 2\n"
+    "space_options: {channels: 8}\nstorage: memory\nseed: 0",
+    "%%automl tab\ndata: sklearn:breast_cancer\nmetric: balanced_accuracy\n"
+    "models: [linear, hist_gradient_boosting, random_forest]\nn_trials: 4\ncv: 2\nstorage: memory\nseed: 0",
+    "%%automl one\ndata: sklearn:iris\nmodels: [linear]\nn_trials: 1\ncv: 2\nstorage: memory\nseed: 0",
+]
+SEARCHES = (2, 3, 4)
+WIDTHS = (1400, 800, 400)
+
+# every SVG (and table) of each result output that pokes out of the output area, sideways
+CLIPPED = """() => {
+  const out = [];
+  for (const area of document.querySelectorAll('.jp-OutputArea-output.jp-AutoML-renderer')) {
+    const box = area.getBoundingClientRect();
+    if (box.width === 0) continue;
+    for (const el of area.querySelectorAll('svg, table')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || el.closest('details:not([open])')) continue;
+      if (r.left < box.left - 1 || r.right > box.right + 1) {
+        out.push(`${el.tagName} ${el.getAttribute('class')}: ${r.left.toFixed(0)}..${r.right.toFixed(0)} `
+                 + `outside ${box.left.toFixed(0)}..${box.right.toFixed(0)}`);
+      }
+    }
+    if (area.scrollWidth > area.clientWidth + 1) out.push(`output scrolls sideways: ${area.scrollWidth} > ${area.clientWidth}`);
+  }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def saved_notebook(lab) -> nbformat.NotebookNode:
+    """Tabular and NAS searches run by nbclient in the lab's root, saved as a user would have them."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in CELLS]
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(lab["root"])}}).execute()
+    nbformat.write(nb, lab["root"] / "responsive.ipynb")
+    return nb
+
+
+def test_a_search_cell_saves_its_result_and_nothing_empty(saved_notebook) -> None:
+    for k in SEARCHES:
+        outputs = saved_notebook.cells[k].outputs
+        results = [o for o in outputs if RESULT_MIME in o.get("data", {})]
+        assert len(results) == 1, f"cell {k}: {len(results)} results"
+        empty = [o for o in outputs if o.get("data") == {"text/plain": ""} or
+                 (o.output_type == "stream" and not o.text.strip())]
+        assert empty == [], f"cell {k} saved empty outputs: {empty}"
+
+
+def _theme(page, name: str) -> None:
+    page.evaluate(f"async () => await window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{name}'}})")
+    light = "true" if "Light" in name else "false"
+    page.wait_for_function(f"document.body.dataset.jpThemeLight === '{light}'", timeout=30_000)
+
+
+def test_saved_results_fit_at_every_width_in_light_and_dark(lab, open_notebook, saved_notebook) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_notebook("responsive.ipynb", wait_kernel=False)
+    renderers = page.locator(".jp-OutputArea-output.jp-AutoML-renderer")
+    renderers.nth(len(SEARCHES) - 1).wait_for(timeout=60_000)
+    assert renderers.count() == len(SEARCHES)
+    problems = {}
+    for theme in ("JupyterLab Light", "JupyterLab Dark"):
+        _theme(page, theme)
+        for width in WIDTHS:
+            # at 800 px the file browser stays open (as the issue met it); at 400 px it is closed
+            page.evaluate(f"() => window.jupyterapp.shell.{'collapseLeft' if width < 800 else 'expandLeft'}()")
+            page.set_viewport_size({"width": width, "height": 1800})
+            page.wait_for_function(f"document.body.getBoundingClientRect().width === {width}")
+            # no error box anywhere: no stderr output, no widget error
+            assert page.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+            assert page.locator(".jp-OutputArea-output", has_text="Error displaying").count() == 0
+            clipped = page.evaluate(CLIPPED)
+            if clipped:
+                problems[(theme, width)] = clipped
+            tag = "dark" if "Dark" in theme else "light"
+            for k in SEARCHES:
+                cell = page.locator(".jp-Notebook .jp-Cell").nth(k)
+                cell.scroll_into_view_if_needed()
+                cell.screenshot(path=str(ARTIFACTS / f"lab-responsive-{tag}-{width}-cell{k}.png"))
+    _theme(page, "JupyterLab Light")
+    for key, found in problems.items():
+        print(key, *found, sep="\n  ")
+    assert problems == {}
+    assert page.blocked == [] and page.errors == []
+
+
+def test_the_static_html_fits_at_every_width(e2e_page, saved_notebook) -> None:
+    """The ``text/html`` of each result (what nbconvert, GitHub and untrusted notebooks show)."""
+    page = e2e_page
+    html = "".join(
+        f"<div class='out' style='margin:8px 0;border:1px solid #ddd'>{o['data']['text/html']}</div>"
+        for k in SEARCHES for o in saved_notebook.cells[k].outputs if RESULT_MIME in o.get("data", {}))
+    page.set_content(f"<!doctype html><html><body style='margin:0;font-family:sans-serif'>{html}</body></html>")
+    problems = {}
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 2400})
+        page.wait_for_function(f"document.body.getBoundingClientRect().width === {width}")
+        clipped = page.evaluate("""() => {
+          const out = [];
+          for (const area of document.querySelectorAll('.out')) {
+            const box = area.getBoundingClientRect();
+            for (const el of area.querySelectorAll('svg, table')) {
+              if (el.closest('details:not([open])')) continue;
+              // a table may scroll in its own box (plain HTML has no container queries): that box must fit
+              let shown = el;
+              for (let e = el.parentElement; e && e !== area; e = e.parentElement) {
+                if (getComputedStyle(e).overflowX === 'auto') { shown = e; break; }
+              }
+              const r = shown.getBoundingClientRect();
+              if (r.width === 0) continue;
+              if (r.left < box.left - 1 || r.right > box.right + 1) out.push(`${el.tagName}: ${r.right.toFixed(0)} > ${box.right.toFixed(0)}`);
+            }
+          }
+          if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1)
+            out.push(`page scrolls sideways: ${document.documentElement.scrollWidth}`);
+          return out;
+        }""")
+        if clipped:
+            problems[width] = clipped
+        page.screenshot(path=str(ARTIFACTS / f"static-{width}.png"), full_page=True)
+    for key, found in problems.items():
+        print(key, *found, sep="\n  ")
+    assert problems == {}
