@@ -303,6 +303,8 @@ def holdout_validate(
     full_fit_estimate: float = 0.0,
     fit: FitFunction | None = None,
     max_seconds: float | None = None,
+    pilot_rows: int = 0,
+    predict_estimate: float = 0.0,
 ) -> Evaluation:
     """Score on one holdout split, training on growing fractions of the training part (rungs).
 
@@ -311,8 +313,12 @@ def holdout_validate(
     time. The trial climbs while the next rung, at the time the last one took scaled by its
     rows, keeps it within ``max_seconds`` and the run's deadline; where it stops, the score of
     the last rung it finished is its score (``rows_per_fit`` says on how many rows), so a big
-    table yields a scored model in a small budget. Predictions of that rung fill ``oof`` on the
-    validation rows (NaN elsewhere).
+    table yields a scored model in a small budget. A fit's time is taken to grow with its rows,
+    the prediction of the validation rows (``predict_estimate`` before the first) not.
+    ``pilot_rows`` (fewer than the first rung's)
+    adds a first fit on that many rows, not reported to the pruner, whose time sizes the climb:
+    the first trial of a search knows no fit's cost yet. Predictions of the last rung fitted
+    fill ``oof`` on the validation rows (NaN elsewhere).
     """
     import optuna
 
@@ -324,36 +330,45 @@ def holdout_validate(
     score = float("nan")
     info: dict[str, Any] = {}
     kept: np.ndarray | None = None
-    seconds = spent = 0.0
+    seconds = spent = fit_seconds = predict_seconds = 0.0
     fitted_rows = 0
-    previous: tuple[int, float] = (len(train), full_fit_estimate)
+    previous: tuple[int, float, float] = (len(train), full_fit_estimate, predict_estimate)
     last = len(fidelity.rungs) - 1
-    for step, share in enumerate(fidelity.rungs):
-        rows = _rung_rows(train, y, data.task, share, seed)
-        n, t = previous  # about half of a boosting fit's time does not grow with the rows
-        expected = 1.2 * t * (0.5 + 0.5 * len(rows) / max(1, n))
-        if step > 0 and max_seconds is not None and spent + expected > max_seconds:
+    ladder: list[tuple[int | None, np.ndarray]] = []
+    first = _rung_rows(train, y, data.task, fidelity.rungs[0], seed)
+    if 0 < pilot_rows < len(first):
+        ladder.append((None, _rung_rows(train, y, data.task, pilot_rows / len(train), seed)))
+    ladder += [
+        (step, first if step == 0 else _rung_rows(train, y, data.task, share, seed))
+        for step, share in enumerate(fidelity.rungs)
+    ]
+    for position, (step, rows) in enumerate(ladder):
+        n, t, p = previous
+        expected = 1.2 * (t * len(rows) / max(1, n) + p)
+        if position > 0 and max_seconds is not None and spent + expected > max_seconds:
             break  # the trial's time is up: it keeps the score of the rung it finished
         if budget is not None:
             try:
                 budget.check(expected)
             except TrialTimeout:
-                if step == 0 or budget.stop.is_set():
+                if position == 0 or budget.stop.is_set():
                     raise
                 break  # the run's deadline: the finished rung is this trial's score
         t0 = time.perf_counter()
         model = make_model()
         info = _fit(fit, model, X.iloc[rows], y[rows])
+        fit_seconds = time.perf_counter() - t0
         scored, proba = predict_for_metric(model, X_test, metric, classes)
         seconds = time.perf_counter() - t0
+        predict_seconds = seconds - fit_seconds
         spent += seconds
-        previous = (len(rows), seconds)
+        previous = (len(rows), fit_seconds, predict_seconds)
         fitted_rows = len(rows)
         score = metric(y[test], scored, classes)
         if not np.isfinite(score):
             raise ValueError(f"rung {step} scored {score} ({metric.name})")
         kept = proba if classes is not None else scored
-        if trial is not None and step < last:
+        if trial is not None and step is not None and step < last:
             trial.report(float(score), step)
             if trial.should_prune():
                 raise optuna.TrialPruned(
@@ -368,6 +383,8 @@ def holdout_validate(
         "fold_seconds": seconds,
         "fidelity": fidelity.describe(),
         "rows_per_fit": int(fitted_rows),
+        "fit_only_seconds": fit_seconds,  # of fold_seconds: the fit (grows with the rows)...
+        "predict_seconds": predict_seconds,  # ...and the validation rows' prediction (does not)
         "fit_info": [info],  # of the last rung, the one the score is from
     }
     if fitted_rows < len(train):
