@@ -42,17 +42,17 @@ TOOLS = ("jupyter_automl", "untuned_hgb", "flaml", "autogluon")
 
 
 def synthetic_table(n_rows: int, seed: int = 0) -> tuple[Any, Any]:
-    """``(X, y)``: 8 numbers, categoricals of 5/50/1,000 levels (text), 5 % NaN, a 0/1 target.
+    """``(X, y)``: 30 numbers, categoricals of 5/50/1,000 levels (text), 5 % NaN, a 0/1 target.
 
-    The target hangs on the numbers (non-linearly) and on every categorical, so a model that
-    drops one loses score; about 30 % of the rows are positive.
+    The target hangs on six of the numbers (non-linearly; the other 24 are noise) and on every
+    categorical, so a model that drops one loses score; about 30 % of the rows are positive.
     """
     import numpy as np
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    numbers = rng.normal(size=(n_rows, 8)).astype(np.float64)
-    X = pd.DataFrame(numbers, columns=[f"x{i}" for i in range(8)])
+    numbers = rng.normal(size=(n_rows, 30)).astype(np.float64)
+    X = pd.DataFrame(numbers, columns=[f"x{i}" for i in range(30)])
     logit = numbers[:, 0] - 0.8 * numbers[:, 1] + 0.6 * numbers[:, 2] * numbers[:, 3]
     logit += 0.5 * np.sin(2 * numbers[:, 4]) + 0.4 * (numbers[:, 5] > 0.5)
     for levels in (5, 50, 1000):
