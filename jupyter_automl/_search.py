@@ -148,6 +148,7 @@ class Search:
             StudyLock,
             default_study_name,
             fail_lost_trials,
+            redact,
             resolve_storage,
             storage_url,
         )
@@ -174,9 +175,16 @@ class Search:
             raise ConfigError(f"option 'resume': there is no study {config.name!r} in {self.storage_url}"
                               f"{did_you_mean(config.name, names)}{listed}; check the name, or pass resume=False "
                               "to start it")
+        if config.resume and config.name and not local and not self.resumed:
+            # kept: the first of several processes started alike creates it; said, so a misspelt name shows
+            from jupyter_automl._errors import did_you_mean
+
+            logger.warning("resume=True: there is no study %r in %s%s; starting it (on a server database the "
+                           "first of several processes started alike creates the study)", config.name,
+                           redact(self.storage_url), did_you_mean(config.name, sorted(existing)))
         if self.resumed and not config.resume:
             raise ConfigError(
-                f"option 'name': a study {self.name!r} already exists in {self.storage_url}; "
+                f"option 'name': a study {self.name!r} already exists in {redact(self.storage_url)}; "
                 "pass resume=True to continue it, or choose another name"
             )
         self.lock = StudyLock(self.storage_url, self.name)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import optuna
 import pytest
 
 import jupyter_automl as ja
-from jupyter_automl.storage import ATTR, list_studies, resolve_storage
+from jupyter_automl.storage import ATTR, list_studies, redact, resolve_storage
 
 
 def _python(code: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
@@ -112,6 +115,32 @@ def test_unreachable_storage_is_a_clear_error_before_any_trial(workdir):
 def test_journal_file_storage(workdir):
     r = ja.search(data="sklearn:iris", n_trials=2, display=False, storage="studies.log", name="j")
     assert (workdir / "studies.log").exists() and r.n_trials == 2
+
+
+@pytest.mark.postgres
+def test_resume_naming_no_study_on_a_server_database_says_so_and_starts_it(postgres_url, workdir, caplog):
+    # a server database is shared: the first of several processes started alike creates the study
+    # (documented); a misspelt name is still said at once, with the closest stored one
+    name = f"ledger-{uuid.uuid4().hex[:6]}"
+    typo = name.replace("ledger", "ledgr")
+    try:
+        ja.search(data="sklearn:iris", n_trials=1, cv=2, name=name, storage=postgres_url, display=False)
+        with caplog.at_level(logging.WARNING, logger="jupyter_automl"):
+            r = ja.search(data="sklearn:iris", n_trials=1, cv=2, name=typo, resume=True, storage=postgres_url,
+                          display=False)
+        said = [m for m in caplog.messages if m.startswith("resume=True: there is no study")]
+        assert said == [f"resume=True: there is no study {typo!r} in {redact(postgres_url)} (did you mean '{name}'?); "
+                        "starting it (on a server database the first of several processes started alike creates the "
+                        "study)"]
+        assert r.n_trials == 1 and len(optuna.load_study(study_name=typo, storage=postgres_url).trials) == 1
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="jupyter_automl"):  # resuming a stored study: no such word
+            ja.search(data="sklearn:iris", n_trials=2, cv=2, name=name, resume=True, storage=postgres_url, display=False)
+        assert not [m for m in caplog.messages if "there is no study" in m]
+    finally:  # the cluster is shared with other tests
+        for study in (name, typo):
+            with contextlib.suppress(KeyError):
+                optuna.delete_study(study_name=study, storage=postgres_url)
 
 
 @pytest.mark.postgres

@@ -67,6 +67,9 @@ class TabularSpace(SearchSpace):
 
     def __init__(self, config: Any, data: Any, *, threads: int = 1) -> None:
         super().__init__(config, data, threads=threads)
+        from jupyter_automl.spaces.tabular._binning import speed_up_weighted_binning
+
+        speed_up_weighted_binning()  # class-weighted HistGradientBoosting: seconds less per fit
         self.metric = get_metric(config.metric, data.task)
         self.numeric = data.numeric_columns
         self.categorical = data.categorical_columns
