@@ -324,13 +324,14 @@ def holdout_validate(
 
     from jupyter_automl.evaluate._budget import TrialTimeout
 
+    until = None if max_seconds is None else time.perf_counter() + max_seconds
     X, y, classes = data.X, data.y, data.classes
     train, test = holdout_split(y, data.task, fidelity.fraction, seed)
     X_test = X.iloc[test]
     score = float("nan")
     info: dict[str, Any] = {}
     kept: np.ndarray | None = None
-    seconds = spent = fit_seconds = predict_seconds = 0.0
+    seconds = fit_seconds = predict_seconds = 0.0
     fitted_rows = 0
     previous: tuple[int, float, float] = (len(train), full_fit_estimate, predict_estimate)
     last = len(fidelity.rungs) - 1
@@ -345,7 +346,7 @@ def holdout_validate(
     for position, (step, rows) in enumerate(ladder):
         n, t, p = previous
         expected = 1.2 * (t * len(rows) / max(1, n) + p)
-        if position > 0 and max_seconds is not None and spent + expected > max_seconds:
+        if position > 0 and until is not None and time.perf_counter() + expected > until:
             break  # the trial's time is up: it keeps the score of the rung it finished
         if budget is not None:
             try:
@@ -361,7 +362,6 @@ def holdout_validate(
         scored, proba = predict_for_metric(model, X_test, metric, classes)
         seconds = time.perf_counter() - t0
         predict_seconds = seconds - fit_seconds
-        spent += seconds
         previous = (len(rows), fit_seconds, predict_seconds)
         fitted_rows = len(rows)
         score = metric(y[test], scored, classes)
