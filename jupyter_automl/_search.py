@@ -434,7 +434,9 @@ class Search:
         if best is None:
             return
         trials = [t for t in self.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-        budget = TrialBudget(deadline, fits=self.runner.refits)
+        # the insight's allowance comes after the final model: it is not the final model's time
+        budget = TrialBudget(None if deadline is None else deadline - self.runner.extra_reserve,
+                             fits=self.runner.refits)
         final = self.space.final_model(best, trials, self.runner.oof, budget)
         if self._notes:  # said with the final model, as a skipped refit is
             said = (final.description or {}).get("note")
@@ -447,9 +449,12 @@ class Search:
         from jupyter_automl.insight import conclude
 
         # held-out score and insight of the model fitted on the searched rows, then the refit on all rows
+        described = final.description or {}
+        fit_seconds = described.get("fit_seconds")
+        if fit_seconds is not None and described.get("fit_rows"):  # a fit on fewer rows: scaled up
+            fit_seconds *= self.search_data.n_samples / max(1, described["fit_rows"])
         self.result.best_model, self.result.insight = conclude(
-            self, best, final.model, deadline=deadline,
-            fit_seconds=(final.description or {}).get("fit_seconds"),
+            self, best, final.model, deadline=deadline, fit_seconds=fit_seconds,
             notes=[note] if (note := (final.description or {}).get("note")) else None,
         )
         if note:

@@ -692,6 +692,16 @@ def check_finite(frame: pd.DataFrame) -> None:
         )
 
 
+def _as_text(col: pd.Series) -> pd.Series:
+    """``col`` as Python strings (missing cells kept as they are), each distinct value once."""
+    codes, levels = pd.factorize(col)
+    texts = np.array([str(v) for v in levels] + [None], dtype=object)[codes]
+    missing = codes < 0
+    if missing.any():  # as a row-by-row map leaves them (None in an object column becomes NaN)
+        texts[missing] = col[missing].map(lambda v: v).astype(object).to_numpy()
+    return pd.Series(texts, index=col.index, dtype=object)
+
+
 def tidy_columns(frame: pd.DataFrame, dates: Any = (), forced: dict[str, str] | None = None) -> pd.DataFrame:
     """Make dtypes explicit: strings/bools become categories so every model sees the same types.
 
@@ -710,24 +720,26 @@ def tidy_columns(frame: pd.DataFrame, dates: Any = (), forced: dict[str, str] | 
     for c in frame.columns[~is_number]:
         col = frame[c]
         if c in dates:
-            out[c] = col if pd.api.types.is_datetime64_any_dtype(col.dtype) else \
-                col.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+            out[c] = col if pd.api.types.is_datetime64_any_dtype(col.dtype) else _as_text(col)
         elif forced.get(c) == "numeric":
             out[c] = pd.to_numeric(col, errors="coerce").astype(float)
         elif forced.get(c) in ("categorical", "text"):
-            out[c] = col.astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+            out[c] = _as_text(col)
         elif pd.api.types.is_datetime64_any_dtype(col.dtype):  # a date column of a model's training
             out[c] = col
         elif isinstance(col.dtype, pd.CategoricalDtype):
-            out[c] = col.astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+            out[c] = _as_text(col)
         elif pd.api.types.is_bool_dtype(col.dtype):
             out[c] = col.map(str).astype(object)
         elif pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype):
-            converted = pd.to_numeric(col, errors="coerce")
-            if converted.notna().sum() == col.notna().sum() and forced.get(c) not in ("categorical", "text"):
-                out[c] = converted.astype(float)
+            codes, levels = pd.factorize(col)  # each distinct value converted once, not each row
+            converted = pd.to_numeric(pd.Series(np.asarray(levels, dtype=object)), errors="coerce")
+            if converted.notna().all():  # numbers stored as text
+                out[c] = pd.Series(
+                    np.append(converted.to_numpy(float), np.nan)[codes], index=col.index
+                )
             else:  # one type per column: mixed str/int objects would not sort in the encoders
-                out[c] = col.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+                out[c] = _as_text(col)
         else:
             out[c] = pd.to_numeric(col, errors="coerce").astype(float)
     if not out:

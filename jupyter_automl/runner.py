@@ -403,7 +403,9 @@ class Runner:
         reserve = self.space.reserve_seconds(best) if hasattr(self.space, "reserve_seconds") else None
         if reserve is not None:  # the space knows what its final step costs (refit, ensemble);
             # with a held-out split that final model is fitted twice (searched rows, then all rows)
-            self.reserve = float(reserve) * self.refits + self.extra_reserve
+            share, budget = getattr(self.space, "final_share", None), self.config.time_budget
+            cap = float("inf") if share is None or budget is None else share * float(budget)
+            self.reserve = min(float(reserve) * self.refits, cap) + self.extra_reserve
             return
         info = best.user_attrs.get(ATTR, {})
         fold = info.get("fold_seconds") or info.get("fit_seconds_estimate")

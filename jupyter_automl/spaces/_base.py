@@ -44,6 +44,9 @@ class SearchSpace(ABC):
     """
 
     name: ClassVar[str]
+    #: The most of the time budget the runner keeps back for :meth:`final_model`, for a space
+    #: whose final model fits on fewer rows when all of them would overrun (``None``: no cap).
+    final_share: ClassVar[float | None] = None
 
     def __init__(self, config: SearchConfig, data: Dataset, *, threads: int = 1) -> None:
         self.config = config

@@ -180,8 +180,14 @@ def fit_final_model(
         model = FixedThresholdClassifier(
             model, threshold=threshold["threshold"], response_method="predict_proba"
         )
+    expected = 1.3 * sum(_refit_estimate(by_number[n]) for n in weights)
+    rows = final_rows(space, expected, budget, floor=_scored_rows(by_number[best.number]))
+    X, y = space.data.X, space.data.y
+    if rows is not None:
+        logger.info("final model fitted on %d of %d rows: the time budget", len(rows), len(y))
+        X, y = X.iloc[rows], y[rows]
     started = time.perf_counter()
-    model.fit(space.data.X, space.data.y)
+    model.fit(X, y)
     fit_seconds = time.perf_counter() - started
     fidelity = space.fidelity
     description = {
@@ -192,5 +198,42 @@ def fit_final_model(
         "folds": fidelity.folds if fidelity.method == "cv" else 3,
         "evaluation": "Cross-validated" if fidelity.method == "cv" else "Holdout",
         "fit_seconds": round(fit_seconds, 3),
+        "fit_rows": int(len(y)),
     }
     return FinalModel(model, description=description, ensemble=ensemble, threshold=threshold)
+
+
+def _scored_rows(trial: Any) -> int:
+    from jupyter_automl.storage import ATTR
+
+    return int(trial.user_attrs.get(ATTR, {}).get("rows_per_fit") or 0)
+
+
+def final_rows(space: Any, expected: float, budget: Any, *, floor: int = 0) -> np.ndarray | None:
+    """The rows the final model is fitted on when all of them would overrun the time left.
+
+    ``expected`` is the fit's estimated seconds on every searched row. ``None`` (all rows) when
+    it fits in the time left; else a seeded, stratified sample whose share of the rows is the
+    share of that time which is left (fit time grows about linearly with the rows), never
+    fewer than ``floor`` (the rows the best trial was scored on) nor than 1,000 rows.
+    """
+    n = space.data.n_samples
+    left = budget.remaining() if budget is not None else float("inf")
+    if expected <= 0 or expected <= left or n <= 1000:
+        return None
+    share = max(0.0, left) / expected
+    keep = min(n, max(int(n * share), floor, 1000))
+    if keep >= n:
+        return None
+    from sklearn.model_selection import train_test_split
+
+    y = space.data.y
+    classify = space.data.task != "regression"
+    try:  # every class keeps its share of the rows
+        rows, _ = train_test_split(
+            np.arange(n), train_size=keep, random_state=space.config.seed,
+            stratify=y if classify else None,
+        )
+    except ValueError:  # a class too rare to split: a plain sample
+        rows = np.random.default_rng(space.config.seed).permutation(n)[:keep]
+    return np.sort(rows)

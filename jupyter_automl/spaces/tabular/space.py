@@ -40,6 +40,13 @@ KNN_MAX_SAMPLES = 50000
 EARLY_STOPPING_ROWS = 2000
 #: From this many rows the portfolio leads with gradient boosting and leaves costly families late.
 LARGE_ROWS = 10_000
+#: A worker's first trial on a big table ends by this share of the time budget (counted from
+#: the search's start): its rungs stop growing there, so a model is scored early at any size.
+FIRST_TRIAL_SHARE = 0.2
+#: Each later trial may take this share of the time left to the trials' deadline.
+TRIAL_SHARE = 1 / 3
+#: The first trial on a big table fits this many rows first: its time sizes the rungs that follow.
+PILOT_ROWS = 2_000
 #: Relative seconds per row of one fit, per family, before a family has been timed here.
 _COST_PRIOR = {
     "linear": 0.3,
@@ -61,6 +68,7 @@ class TabularSpace(SearchSpace):
     """
 
     name = "tabular"
+    final_share = 0.5  # a big table's final model fits on the rows the time left allows
 
     def __init__(self, config: Any, data: Any, *, threads: int = 1) -> None:
         super().__init__(config, data, threads=threads)
@@ -87,9 +95,9 @@ class TabularSpace(SearchSpace):
         )
         self.early_stopping = data.n_samples >= EARLY_STOPPING_ROWS
         self._fold_seconds: dict[str, list[float]] = {}
-        self._cost: dict[
-            str, list[float]
-        ] = {}  # seconds per training row and size unit, per family
+        #: per family, (training rows, seconds per size unit) of each timed fit
+        self._cost: dict[str, list[tuple[int, float]]] = {}
+        self._predict_seconds: dict[str, list[float]] = {}  # a holdout's validation rows, per family
         self._lock = threading.Lock()
         self.families = self._families()
 
@@ -442,15 +450,17 @@ class TabularSpace(SearchSpace):
         family scaled by a prior of relative costs; 0 before anything was timed."""
         family = params["model"]
         with self._lock:
-            own = list(self._cost.get(family, []))
-            others = {f: statistics.median(c) / self._prior(f) for f, c in self._cost.items() if c}
-        if own:
-            per_unit = statistics.median(own)
-        elif others:
-            per_unit = max(others.values()) * self._prior(family)
+            timed = {f: list(c) for f, c in self._cost.items() if c}
+        if family in timed:
+            unit = statistics.median(_grown(t, n, rows) for n, t in timed[family])
+        elif timed:
+            unit = self._prior(family) * max(
+                statistics.median(_grown(t, n, rows) for n, t in c) / self._prior(f)
+                for f, c in timed.items()
+            )
         else:
             return 0.0
-        return per_unit * rows * self._size(params)
+        return unit * self._size(params)
 
     def _prior(self, family: str) -> float:
         """Relative cost of one fit of ``family``; boosting fits one tree per class and round."""
@@ -458,20 +468,45 @@ class TabularSpace(SearchSpace):
         per_class = family in ("hist_gradient_boosting", "lightgbm", "xgboost") and classes > 2
         return _COST_PRIOR.get(family, 1.0) * (classes if per_class else 1)
 
+    def trial_seconds(self, budget: Any) -> float | None:
+        """How long a holdout trial may climb its rungs (``None``: to the top).
+
+        A worker's first trial ends by :data:`FIRST_TRIAL_SHARE` of the time budget from the
+        search's start (the deadline minus the budget is that start); each later one may take
+        :data:`TRIAL_SHARE` of the time left. Small tables (cross-validation) are not limited.
+        """
+        total = self.config.time_budget
+        remaining = float("inf") if budget is None else float(budget.remaining())
+        if self.fidelity.method != "holdout" or total is None or not np.isfinite(remaining):
+            return None
+        with self._lock:
+            first = not self._cost
+        if first:
+            return max(0.0, remaining - (1.0 - FIRST_TRIAL_SHARE) * float(total))
+        return TRIAL_SHARE * remaining
+
     def evaluate(self, trial: Any, params: dict[str, Any], budget: Any) -> Evaluation:
         fidelity = self.fidelity
         rows = int(self.data.n_samples * fidelity.train_fraction)
         estimate = self.fit_seconds_estimate(params, rows)
         task, seed = self.data.task, self.config.seed
+        max_seconds = self.trial_seconds(budget)
+        with self._lock:  # a holdout's validation rows are predicted at every rung, whatever its size
+            predicted = self._predict_seconds.get(params["model"]) or [
+                s for family in self._predict_seconds.values() for s in family
+            ]
+        predict_estimate = max(predicted) if predicted else 0.0
 
         def fit(model: Any, X: Any, y: np.ndarray) -> dict[str, Any]:
             return fit_pipeline(model, X, y, params, task=task, seed=seed)
 
+        pilot = 0
         with self._lock:
             if (
                 not self._cost
             ):  # until one candidate is scored, only a stop ends it: a late model beats none
                 budget = _StopOnly(budget)
+                pilot = PILOT_ROWS if max_seconds is not None else 0
         if fidelity.method == "holdout":
             result = holdout_validate(
                 lambda: self._pipeline(params),
@@ -483,6 +518,9 @@ class TabularSpace(SearchSpace):
                 budget=budget,
                 full_fit_estimate=estimate,
                 fit=fit,
+                max_seconds=max_seconds,
+                pilot_rows=pilot,
+                predict_estimate=predict_estimate,
             )
         else:
             result = cross_validate(
@@ -501,7 +539,15 @@ class TabularSpace(SearchSpace):
         if learned:  # e.g. the rounds LightGBM stopped at: the refit and the export train as many
             result.user_attrs["learned_params"] = learned
         seconds = float(result.user_attrs["fold_seconds"])
-        result.user_attrs["refit_seconds_estimate"] = seconds / max(1e-9, fidelity.train_fraction)
+        # the refit trains on every searched row: the time of the fit scored, scaled by rows
+        fitted = result.user_attrs.get("rows_per_fit") or rows
+        result.user_attrs["refit_seconds_estimate"] = (
+            seconds / max(1e-9, fidelity.train_fraction)
+            if fidelity.method == "cv"
+            else _grown(
+                float(result.user_attrs.get("fit_only_seconds", seconds)), fitted, self.data.n_samples
+            )
+        )
         self.observe(params, result)
         return result
 
@@ -510,12 +556,19 @@ class TabularSpace(SearchSpace):
         seconds = evaluation.user_attrs.get("fold_seconds")
         if seconds is None:
             return
-        rows = int(self.data.n_samples * self.fidelity.train_fraction)
+        rows = evaluation.user_attrs.get("rows_per_fit") or int(
+            self.data.n_samples * self.fidelity.train_fraction
+        )
+        # a holdout's cost per row is its fit's alone: every rung predicts the same validation rows
+        fitting = evaluation.user_attrs.get("fit_only_seconds", seconds)
+        predict = evaluation.user_attrs.get("predict_seconds")
         with self._lock:
             self._fold_seconds.setdefault(params["model"], []).append(float(seconds))
             self._cost.setdefault(params["model"], []).append(
-                float(seconds) / max(1, rows) / self._size(params)
+                (int(rows), float(fitting) / self._size(params))
             )
+            if predict is not None:
+                self._predict_seconds.setdefault(params["model"], []).append(float(predict))
 
     def fold_seconds_estimate(self, params: dict[str, Any]) -> float:
         with self._lock:
@@ -596,11 +649,30 @@ class TabularSpace(SearchSpace):
         return tabular_script(self, final)
 
 
+def _grown(seconds: float, rows: int, target: int) -> float:
+    """A fit's ``seconds`` on ``rows`` rows, carried to ``target`` rows.
+
+    Fewer rows: in proportion. More: half of the time grows with the rows and half does not
+    (binning, early-stopping set-up, thread start), so a fit timed on a small sample does not
+    promise an absurd time for the whole table; a fit timed near the target is carried almost
+    in proportion.
+
+    >>> _grown(2.0, 1000, 500), _grown(2.0, 1000, 9000)
+    (1.0, 10.0)
+    """
+    ratio = target / max(1, rows)
+    return seconds * (ratio if ratio <= 1 else 0.5 + 0.5 * ratio)
+
+
 class _StopOnly:
     """A trial budget that answers the stop button but not the deadline."""
 
     def __init__(self, budget: Any) -> None:
         self.budget = budget
+
+    @property
+    def stop(self) -> Any:
+        return self.budget.stop if self.budget is not None else threading.Event()
 
     def remaining(self) -> float:
         return float("inf")
