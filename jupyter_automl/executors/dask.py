@@ -208,6 +208,7 @@ class DaskExecutor(Executor):
             except _NeverStarted as exc:  # its data went with a dead worker before it ran: again
                 if attempt == 2 or budget.remaining() <= 0:
                     raise TrialFailed(str(exc)) from None
+                self._payload = None  # the client may still call it "finished": send it again
         raise AssertionError("unreachable")
 
     def _attempt(
@@ -215,8 +216,12 @@ class DaskExecutor(Executor):
     ) -> Evaluation:
         from distributed import Queue
 
-        if self._payload.status != "finished":  # every worker holding it was lost: scatter again
-            self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
+        payload = self._payload  # one reference: another slot's thread may replace it meanwhile
+        if payload is None or payload.status != "finished":  # lost with its workers
+            left = budget.remaining()
+            wait = 60.0 if left == float("inf") else max(1.0, min(60.0, left))
+            self.client.wait_for_workers(1, timeout=wait)  # killed workers may be restarting
+            payload = self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
         up_name, down_name = (
             f"ja-{self.token}-{trial.number}-{attempt}-up",
             f"ja-{self.token}-{trial.number}-{attempt}-down",
@@ -226,7 +231,7 @@ class DaskExecutor(Executor):
         seconds = None if remaining == float("inf") else max(0.0, remaining)
         future = self.client.submit(
             _run_on_worker,
-            self._payload,
+            payload,
             self.token,
             trial.number,
             dict(params),
