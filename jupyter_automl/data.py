@@ -665,9 +665,9 @@ def _guess_date_format(sample: pd.Series) -> tuple[str | None, tuple[str, str] |
 
 def _parses(values: pd.Series, fmt: str) -> bool:
     """Every value parses with ``fmt`` (text with mixed UTC offsets is read at its wall clock)."""
-    from jupyter_automl.spaces.tabular.features import DateFeatures
-
     import warnings
+
+    from jupyter_automl.spaces.tabular.features import DateFeatures
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -100,7 +100,7 @@ def main(conn: Any, settings: WorkerSettings) -> None:
             _evaluate(conn, space, *message[1:], settings=settings)
 
 
-def _load(conn: Any, token: str, payload: bytes, settings: WorkerSettings) -> Any:
+def _load(conn: Any, token: str, payload: bytes | str, settings: WorkerSettings) -> Any:
     """Unpickle (space factory, config, dataset, threads) once and build the space; set the memory limit."""
     from jupyter_automl.executors._base import this_worker
     from jupyter_automl.spaces import make_space
@@ -108,7 +108,11 @@ def _load(conn: Any, token: str, payload: bytes, settings: WorkerSettings) -> An
     t0 = time.perf_counter()
     _set_memory_limit(None)  # a new search: the limit is relative to what this one loads
     try:
-        factory, config, dataset, threads = pickle.loads(payload)
+        if isinstance(payload, str):  # a big search: the kernel wrote it to a file once
+            with open(payload, "rb") as source:
+                factory, config, dataset, threads = pickle.load(source)
+        else:
+            factory, config, dataset, threads = pickle.loads(payload)
         space = (factory or make_space)(config, dataset, threads=threads)
     except BaseException as exc:
         conn.send(

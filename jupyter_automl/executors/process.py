@@ -22,6 +22,7 @@ import signal
 import threading
 import time
 import uuid
+import weakref
 from multiprocessing import connection as mp_connection
 from typing import Any
 
@@ -164,6 +165,46 @@ class WorkerPool:
 POOL = WorkerPool()
 
 
+#: A search's pickled data up to this size is sent to its workers as bytes; a larger one is
+#: written once to a temporary file they read, so this process holds no second copy of the table.
+PAYLOAD_IN_MEMORY_BYTES = 4 << 20
+
+
+def _payload(parts: tuple[Any, ...]) -> bytes | str:
+    """The pickled search: bytes when small, else the path of a temporary file holding them."""
+    import tempfile
+
+    data = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL) if _small(parts) else None
+    if data is not None:
+        return data
+    fd, path = tempfile.mkstemp(prefix="jupyter-automl-search-", suffix=".pkl")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(parts, out, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
+    except OSError:  # a full disk: keep the bytes in memory instead
+        _unlink(path)
+        return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _small(parts: tuple[Any, ...]) -> bool:
+    """Whether the search's data is small enough to keep pickled in memory (a quick estimate)."""
+    dataset = parts[2]
+    X = getattr(dataset, "X", None)
+    try:
+        size = int(X.memory_usage(index=False).sum()) if hasattr(X, "memory_usage") else int(getattr(X, "nbytes", 0))
+    except Exception:
+        return True
+    return size < PAYLOAD_IN_MEMORY_BYTES
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def visible_gpus(space: Any) -> list[str]:
     """CUDA device ids a NAS space's workers share out, one worker per GPU (``[]`` on CPU)."""
     wanted = str(getattr(getattr(space, "config", None), "device", "cpu"))
@@ -223,9 +264,9 @@ class ProcessExecutor(Executor):
         self.threads = threads
         self.token = uuid.uuid4().hex
         # what a worker builds its space with: make_space by default (by reference, never the code)
-        self.payload = pickle.dumps(
-            (space_factory, config, dataset, threads), protocol=pickle.HIGHEST_PROTOCOL
-        )
+        self.payload = _payload((space_factory, config, dataset, threads))
+        if isinstance(self.payload, str):  # the file goes with this executor, or at exit
+            weakref.finalize(self, _unlink, self.payload)
         self.gpus = visible_gpus(space)
         self._slots: dict[int, _Worker] = {}
         self.n_samples = getattr(dataset, "n_samples", None)

@@ -222,10 +222,15 @@ class _Conclusion:
         if oof is None:
             return None
         y = self.space.data.y
+        oof = np.asarray(oof, dtype=float)
+        # a holdout evaluation predicts its validation rows only: the others are NaN
+        scored = np.isfinite(oof) if oof.ndim == 1 else np.isfinite(oof).all(axis=1)
+        if not scored.any():
+            return None
+        y, oof = y[scored], oof[scored]
         if self.full.task == "regression":
-            return y, np.asarray(oof), None
-        proba = np.asarray(oof)
-        return y, np.asarray(self.full.classes)[np.argmax(proba, axis=1)], proba
+            return y, oof, None
+        return y, np.asarray(self.full.classes)[np.argmax(oof, axis=1)], oof
 
     def model_section(self, allowance: float) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The model section and, with a held-out split, the held-out record."""

@@ -118,7 +118,8 @@ def test_large_tier_mixes_tasks_with_categoricals() -> None:
     large = [DATASETS[n] for n in names("large")]
     assert len(large) >= 3
     assert {"regression", "binary"} <= {d.task for d in large}
-    assert names("small") + names("large") == list(DATASETS)
+    assert names("small") + names("large") + names("scale") == list(DATASETS)
+    assert names("all") == names("small") + names("large")  # the synthetic scale tables run alone
     for dataset in large:
         _require_package(dataset)
         X, _, _ = dataset.load()

@@ -97,7 +97,7 @@ def test_date_features_read_the_wall_clock_of_the_column_s_own_zone() -> None:
     features = DateFeatures().fit(when.to_frame())
     live, read = features.transform(when.to_frame()), features.transform(as_text.to_frame())
     np.testing.assert_allclose(live, read, equal_nan=True)
-    named = dict(zip(DATE_FEATURES, live[0]))
+    named = dict(zip(DATE_FEATURES, live[0], strict=True))
     assert (named["year"], named["month"], named["day"], named["dayofweek"]) == (2021, 3, 13, 5)  # a Saturday there
     assert named["hour"] == 23.5 and named["days_since_first"] == 0
     assert np.isnan(live[2]).all()  # a missing date: missing features, imputed by the next step

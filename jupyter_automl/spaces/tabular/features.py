@@ -73,7 +73,7 @@ class DateFeatures(TransformerMixin, BaseEstimator):
         import numpy as np
 
         parts = []
-        for column, first in zip(self._columns(X), self.first_):
+        for column, first in zip(self._columns(X), self.first_, strict=True):
             dt = column.dt
             fields = {
                 "year": dt.year, "month": dt.month, "day": dt.day, "dayofweek": dt.day_of_week,
