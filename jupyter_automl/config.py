@@ -173,7 +173,7 @@ class SearchConfig(BaseModel):
     cv: int = Field(5, ge=2, le=20, description="Cross-validation folds (auto evaluation uses 3 from 5,000 rows).")
     evaluation: Literal["auto", "cv", "holdout"] = Field(
         "auto", description="How a tabular trial is scored: auto picks k-fold CV on small tables, "
-        "3 folds from 5,000 rows and a 20 % holdout with 1/9, 1/3, all-rows rungs from 20,000 rows."
+        "3 folds from 5,000 rows and a 20 % holdout with 1/81 … 1/3, all-rows rungs from 20,000 rows."
     )
     seed: int = Field(0, ge=0)
     n_jobs: int = Field(1, description="Parallel trials; -1 uses every core.")
