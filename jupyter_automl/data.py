@@ -80,6 +80,7 @@ class Dataset:
     dates: dict[str, str | None] = field(default_factory=dict)
     text: list[str] = field(default_factory=list)
     _columns: tuple[list[str], list[str]] | None = field(default=None, repr=False)
+    _many: dict[str, int] | None = field(default=None, repr=False)
     _fingerprint: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -122,8 +123,10 @@ class Dataset:
         """Categorical columns with more levels than one-hot encoding keeps (target-encoded instead)."""
         if self.kind != "table":
             return {}
-        levels = {c: int(self.X[c].nunique()) for c in self.categorical_columns}
-        return {c: n for c, n in levels.items() if n > MANY_LEVELS}
+        if self._many is None:  # counted once (a million rows: a tenth of a second a column)
+            levels = {c: int(self.X[c].nunique()) for c in self.categorical_columns}
+            self._many = {c: n for c, n in levels.items() if n > MANY_LEVELS}
+        return dict(self._many)
 
     def _column_types(self) -> tuple[list[str], list[str]]:
         """(numeric, categorical) column names, typed once: linear in the number of columns."""
@@ -623,8 +626,7 @@ def read_column_roles(frame: pd.DataFrame, forced: dict[str, str]) -> tuple[dict
                          f"({sample.iloc[0]!r}): read as text; to read it as dates give column_types: "
                          f"{{{c}: 'date:{ambiguous[0]}'}} (or 'date:{ambiguous[1]}')")
         words = sample.str.split().str.len()
-        distinct = int(values.nunique())
-        if words.median() >= TEXT_MIN_WORDS and distinct >= max(TEXT_MIN_DISTINCT, len(values) // 20):
+        if words.median() >= TEXT_MIN_WORDS and values.nunique() >= max(TEXT_MIN_DISTINCT, len(values) // 20):
             text.append(c)
     if notes:
         for note in notes:
