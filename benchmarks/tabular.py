@@ -248,8 +248,8 @@ def _run_untuned_hgb(
 ) -> tuple[Any, dict[str, Any]]:
     """The floor: scikit-learn's HistGradientBoosting on its defaults, fitted once, no search.
 
-    Text columns are ordinal-encoded and passed as native categorical features (at most 255
-    categories each, the rarer ones grouped); numbers go in as they are, missing values too.
+    Text columns are ordinal-encoded and passed as native categorical features (the 254 most
+    frequent categories each, the rarer ones in one group); numbers go in as they are, missing values too.
     """
     from sklearn.compose import ColumnTransformer, make_column_selector
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -267,7 +267,7 @@ def _run_untuned_hgb(
                     handle_unknown="use_encoded_value",
                     unknown_value=-1,
                     encoded_missing_value=-1,
-                    max_categories=255,
+                    max_categories=254,  # and the infrequent group: 255 codes, HGB's limit
                 ),
                 text,
             ),
