@@ -12,14 +12,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 __all__ = ["DateFeatures", "DATE_FEATURES"]
 
-#: The numbers made from one date column, in order.
-DATE_FEATURES = (
-    "year", "month", "day", "dayofweek", "hour", "dayofyear",
-    "month_sin", "month_cos", "dayofweek_sin", "dayofweek_cos", "hour_sin", "hour_cos",
-    "dayofyear_sin", "dayofyear_cos", "days_since_first",
-)
-
-
 class DateFeatures(TransformerMixin, BaseEstimator):
     """Date or time columns → year, month, day, day of week, hour, day of year, their cyclic
     (sine, cosine) encodings and the days since the earliest date seen in ``fit``.
@@ -99,3 +91,8 @@ class DateFeatures(TransformerMixin, BaseEstimator):
 
         names = input_features if input_features is not None else [f"date{i}" for i in range(self.n_features_in_)]
         return np.array([f"{c}_{k}" for c in names for k in self._names()], dtype=object)
+
+
+#: The numbers made from one date column, in order (the class keeps its own list: the exported
+#: script copies the class alone).
+DATE_FEATURES = DateFeatures._names()

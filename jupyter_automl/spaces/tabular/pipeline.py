@@ -100,7 +100,7 @@ def _numeric_steps(params: dict[str, Any], seed: int) -> list[Step]:
     return num
 
 
-def _categorical_steps(params: dict[str, Any], seed: int = 0) -> list[Step]:
+def _categorical_steps(params: dict[str, Any]) -> list[Step]:
     encoding = params.get("cat_encoding", "onehot")
     # HistGradientBoosting and LightGBM read a negative code as missing; XGBoost refuses one
     unknown = float("nan") if params.get("model") == "xgboost" else -1
@@ -338,7 +338,7 @@ def pipeline_steps(
     categorical_at = list(range(n_numeric, n_numeric + n_categorical)) if select is None else []
     return {
         "num": _numeric_steps(params, seed),
-        "cat": _categorical_steps(params, seed),
+        "cat": _categorical_steps(params),
         "date": _date_steps(params, seed, date_formats) if date_formats else [],
         "text": _text_steps(params, seed) if n_text else [],
         "select": select,
