@@ -362,7 +362,7 @@ def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -
     import pandas as pd
 
     from jupyter_automl._errors import DataError
-    from jupyter_automl.data import tidy_columns
+    from jupyter_automl.data import _as_text, tidy_columns
 
     if not isinstance(X, pd.DataFrame):
         arr = np.asarray(X)
@@ -376,7 +376,7 @@ def _training_frame(X: Any, columns: list[str], dtypes: dict[str, Any] | None) -
     if dtypes:  # a number column the search read as categories (column_types): text as in training
         for c in columns:
             if str(dtypes.get(c)) == "object" and pd.api.types.is_float_dtype(tidy[c].dtype):
-                tidy[c] = frame[c].astype(object).map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+                tidy[c] = _as_text(frame[c])
     return tidy.astype(dtypes, errors="ignore") if dtypes else tidy
 
 

@@ -52,20 +52,29 @@ class DateFeatures(TransformerMixin, BaseEstimator):
         return column.astype("datetime64[ns]")
 
     def fit(self, X, y=None):
-        import numpy as np
-
-        columns = self._columns(X)
-        self.first_ = [c.min() for c in columns]
-        self.first_ = [np.datetime64("1970-01-01") if v is None or v != v else v.to_datetime64()
-                       for v in self.first_]
-        self.n_features_in_ = len(columns)
+        self._fit(self._columns(X))
         return self
 
+    def fit_transform(self, X, y=None):
+        columns = self._columns(X)  # text dates are parsed once, not in fit and again in transform
+        self._fit(columns)
+        return self._features(columns)
+
+    def _fit(self, columns):
+        import numpy as np
+
+        self.first_ = [np.datetime64("1970-01-01") if v is None or v != v else v.to_datetime64()
+                       for v in (c.min() for c in columns)]
+        self.n_features_in_ = len(columns)
+
     def transform(self, X):
+        return self._features(self._columns(X), len(X))
+
+    def _features(self, columns, rows=0):
         import numpy as np
 
         parts = []
-        for column, first in zip(self._columns(X), self.first_, strict=True):
+        for column, first in zip(columns, self.first_, strict=True):
             dt = column.dt
             fields = {
                 "year": dt.year, "month": dt.month, "day": dt.day, "dayofweek": dt.day_of_week,
@@ -78,7 +87,7 @@ class DateFeatures(TransformerMixin, BaseEstimator):
             since = (column.to_numpy() - first) / np.timedelta64(1, "D")
             values["days_since_first"] = np.where(column.isna().to_numpy(), np.nan, since)
             parts.append(np.column_stack([values[k] for k in self._names()]))
-        return np.hstack(parts) if parts else np.empty((len(X), 0))
+        return np.hstack(parts) if parts else np.empty((rows, 0))
 
     @staticmethod
     def _names():
