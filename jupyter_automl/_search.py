@@ -70,6 +70,7 @@ class Search:
             raise
         self.stop_event = threading.Event()
         self._notes: list[str] = []  # said with the result (the insight's notes)
+        self._final_here = False  # the final model is fitted in this process (after a last chance)
         self.observers = list(observers or [])
         self.result = SearchResult(self.stored_study, config, space=self.space, dataset=self.dataset,
                                    storage_url=self.storage_url, stop_event=self.stop_event)
@@ -422,6 +423,7 @@ class Search:
         logger.warning("no trial completed in the time budget: trying the untuned %s here, for at most %.1f s",
                        self.space.describe(params), seconds)
         if self.runner.last_chance(params, seconds):
+            self._final_here = True  # the workers gave nothing in time: the final fit runs here too
             self._notes.append(f"no trial completed in the time budget: the model is the untuned "
                                f"{self.space.describe(params)}, tried in this process after it")
         return end
@@ -437,7 +439,20 @@ class Search:
         # the insight's allowance comes after the final model: it is not the final model's time
         budget = TrialBudget(None if deadline is None else deadline - self.runner.extra_reserve,
                              fits=self.runner.refits)
-        final = self.space.final_model(best, trials, self.runner.oof, budget)
+        # a tabular final fit runs where the trials ran: a crash or hang there cannot hurt this process
+        self.space.fitter = None if self._final_here else getattr(self.executor, "fit", None)
+        try:
+            final = self.space.final_model(best, trials, self.runner.oof, budget)
+            if final.model is None:  # the fit failed in its worker: said in the result, no model
+                self.result.final = final.description
+                logger.warning("%s", (final.description or {}).get("note"))
+                return
+            self._conclude(best, final, deadline)
+        finally:
+            self.space.fitter = None
+
+    def _conclude(self, best: Any, final: Any, deadline: float | None) -> None:
+        """The result takes the final model: its held-out score, insight and refit on all rows."""
         if self._notes:  # said with the final model, as a skipped refit is
             said = (final.description or {}).get("note")
             final.description = {**(final.description or {}), "note": "; ".join([*self._notes, *([said] if said else [])])}

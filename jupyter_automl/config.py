@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal, NamedTuple, get_args
 
@@ -61,8 +62,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "executor": EXECUTORS,
 }
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|hr|hours?|m|min|minutes?|s|sec|seconds?)", re.I)
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+#: The units a duration may name (the editor's schema uses the same list).
+DURATION_UNITS = r"(days?|d|hours?|hr|h|minutes?|min|m|seconds?|sec|s)"  # longest first
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*" + DURATION_UNITS, re.I)
+_UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+#: The longest duration a search takes: past it a number is a slip (``1e9`` is 31.7 years).
+MAX_DURATION_S = 30 * 86400.0
 
 
 def parse_duration(value: Any) -> float | None:
@@ -90,8 +95,19 @@ def parse_duration(value: Any) -> float | None:
             seconds = sum(float(n) * _UNIT_SECONDS[u[0]] for n, u in parts)
     else:
         raise ValueError(f"expected seconds or a duration like '90s', got {type(value).__name__}")
+    if math.isnan(seconds):
+        raise ValueError(f"expected seconds or a duration like '90s', got {value!r}")
     if seconds <= 0:
         raise ValueError(f"must be positive, got {value!r}")
+    if seconds > MAX_DURATION_S:
+        if math.isinf(seconds):
+            length = ""
+        elif seconds >= 365.25 * 86400:
+            length = f" ({seconds / (365.25 * 86400):.3g} years)"
+        else:
+            length = f" ({seconds / 86400:.3g} days)"
+        raise ValueError(f"got {value!r}{length}, longer than a search may run (at most 30 days, '30d'); "
+                         "to stop on a number of trials alone give n_trials and time_budget: none")
     return seconds
 
 

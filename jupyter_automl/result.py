@@ -181,6 +181,8 @@ class SearchResult:
         if self.best_model is None:
             if not self.done and self._thread is not None:
                 raise AutoMLError("the search is still running: call result.wait() first")
+            if (self.final or {}).get("error"):  # the trials completed; the final fit failed
+                raise AutoMLError(str(self.final.get("note") or f"no model: {self.final['error']}"))
             raise AutoMLError("no model: no trial completed (see result.leaderboard for the errors)")
         return self.best_model
 

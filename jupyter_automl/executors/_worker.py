@@ -12,6 +12,9 @@ runner → worker                        worker → runner
                                        ``("done", evaluation)``, ``("pruned", msg)``,
                                        ``("timeout", msg)``, ``("memory", msg)``,
                                        ``("error", kind, msg, traceback)``
+``("fit", estimator, data, rows)``     ``("fitted", estimator)``, or ``("memory", msg)``,
+                                       ``("error", kind, msg, traceback)`` (the final model:
+                                       ``data`` ``None`` for the loaded search's rows)
 ``("close",)``                         (the worker exits)
 =====================================  ==========================================================
 
@@ -98,6 +101,8 @@ def main(conn: Any, settings: WorkerSettings) -> None:
             space = _load(conn, token, message[2], settings)
         elif kind == "evaluate" and space is not None and token is not None:
             _evaluate(conn, space, *message[1:], settings=settings)
+        elif kind == "fit" and space is not None and token is not None:
+            _fit(conn, space, *message[1:], settings=settings)
 
 
 def _load(conn: Any, token: str, payload: bytes | str, settings: WorkerSettings) -> Any:
@@ -109,8 +114,10 @@ def _load(conn: Any, token: str, payload: bytes | str, settings: WorkerSettings)
     _set_memory_limit(None)  # a new search: the limit is relative to what this one loads
     try:
         if isinstance(payload, str):  # a big search: the kernel wrote it to a file once
-            with open(payload, "rb") as source:
-                factory, config, dataset, threads = pickle.load(source)
+            import joblib
+
+            # mapped copy-on-write: every worker shares the file's pages; a write stays private
+            factory, config, dataset, threads = joblib.load(payload, mmap_mode="c")
         else:
             factory, config, dataset, threads = pickle.loads(payload)
         space = (factory or make_space)(config, dataset, threads=threads)
@@ -175,6 +182,43 @@ def _evaluate(
         conn.send(("memory", "while sending the result"))
     except Exception as exc:  # an unpicklable result
         conn.send(("error", type(exc).__name__, f"cannot send the result: {exc}", None))
+
+
+def _fit(
+    conn: Any, space: Any, estimator: Any, data: bytes | str | None, rows: Any, *, settings: WorkerSettings
+) -> None:
+    """Fit the final model on the loaded search's rows (``rows`` of them) or on the rows sent."""
+    from jupyter_automl.executors._tree import kill_descendants, trial_tempdir
+
+    try:
+        if data is None:
+            X, y = space.data.X, space.data.y
+        else:
+            if isinstance(data, str):
+                import joblib
+
+                frame = joblib.load(data, mmap_mode="c")[2]
+            else:
+                frame = pickle.loads(data)[2]
+            X, y = frame.X, frame.y
+        if rows is not None:
+            X, y = X.iloc[rows], y[rows]
+        with trial_tempdir(settings["tmp"]):
+            try:
+                estimator.fit(X, y)
+            finally:
+                kill_descendants()
+        reply: tuple[Any, ...] = ("fitted", estimator)
+    except MemoryError as exc:
+        reply = ("memory", str(exc))
+    except BaseException as exc:
+        reply = ("error", type(exc).__name__, str(exc), traceback.format_exc(limit=6)[-4000:])
+    try:
+        conn.send(reply)
+    except MemoryError:
+        conn.send(("memory", "while sending the fitted model"))
+    except Exception as exc:  # a model that cannot be pickled
+        conn.send(("error", type(exc).__name__, f"cannot send the fitted model: {exc}", None))
 
 
 def _set_memory_limit(limit: int | None) -> None:

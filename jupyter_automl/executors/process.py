@@ -166,7 +166,9 @@ POOL = WorkerPool()
 
 
 #: A search's pickled data up to this size is sent to its workers as bytes; a larger one is
-#: written once to a temporary file they read, so this process holds no second copy of the table.
+#: written once to a temporary file (joblib's pickle, numeric arrays stored raw) that every worker
+#: memory-maps: the workers share one copy of the table's numbers and category codes through the
+#: page cache, and this process holds no second copy either.
 PAYLOAD_IN_MEMORY_BYTES = 4 << 20
 
 
@@ -174,17 +176,26 @@ def _payload(parts: tuple[Any, ...]) -> bytes | str:
     """The pickled search: bytes when small, else the path of a temporary file holding them."""
     import tempfile
 
+    import joblib
+
     data = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL) if _small(parts) else None
     if data is not None:
         return data
-    fd, path = tempfile.mkstemp(prefix="jupyter-automl-search-", suffix=".pkl")
+    fd, path = tempfile.mkstemp(prefix="jupyter-automl-search-", suffix=".joblib")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(parts, out, protocol=pickle.HIGHEST_PROTOCOL)
+        joblib.dump(parts, path)  # numpy blocks (numbers, category codes) raw, for mmap_mode
         return path
     except OSError:  # a full disk: keep the bytes in memory instead
         _unlink(path)
         return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _Frame:
+    """Rows sent to a worker for a fit: what :func:`_small` measures, and what the worker fits on."""
+
+    def __init__(self, X: Any, y: Any) -> None:
+        self.X, self.y = X, y
 
 
 def _small(parts: tuple[Any, ...]) -> bool:
@@ -416,6 +427,68 @@ class ProcessExecutor(Executor):
         if kind == "error":
             raise TrialFailed(f"{reply[1]}: {reply[2]}", reply[3])
         raise TrialFailed(f"worker sent an unknown reply {str(kind)[:40]!r}")
+
+    # ------------------------------------------------------------------- final fit
+    def fit(
+        self,
+        estimator: Any,
+        *,
+        rows: Any = None,
+        X: Any = None,
+        y: Any = None,
+        seconds: float | None = None,
+    ) -> Any:
+        """Fit ``estimator`` in a worker and return it fitted (the final model's fit).
+
+        On the searched rows the worker already holds (``rows``: a subset of them, ``None``: all),
+        or on ``X``, ``y`` sent along (the refit on every row, the held-out ones too). It runs
+        under the trials' memory limit, in its own temporary directory, and what it forks is
+        killed after it; a worker that crashes, or is still fitting ``seconds`` (plus
+        :data:`GRACE_S`) after it was asked, is killed and this raises
+        :class:`TrialFailed` with the reason: the searching process is never hurt.
+        """
+        from jupyter_automl.evaluate import TrialBudget
+
+        self._closed = False
+        data = None if X is None else _payload((None, None, _Frame(X, y), None))
+        path = data if isinstance(data, str) else None
+        limit = None if seconds is None else max(0.0, seconds) + GRACE_S
+        try:
+            worker = self._load(0)
+            self._wait_ready(worker, TrialBudget(None if limit is None else time.monotonic() + limit))
+            worker.conn.send(("fit", estimator, data, rows))
+            reply = self._fitted(worker, limit)
+        except BaseException:
+            self._discard(0)  # its state is unknown: killed, with what it started
+            raise
+        finally:
+            if path is not None:
+                _unlink(path)
+        if reply[0] == "fitted":
+            return reply[1]
+        if reply[0] == "memory":
+            limit_text = (
+                f"limit {format_bytes(self.memory)}" if self.memory is not None else "no limit set"
+            )
+            raise TrialFailed(f"out of memory ({limit_text})")
+        if reply[0] == "error":
+            raise TrialFailed(f"{reply[1]}: {reply[2]}", reply[3])
+        raise TrialFailed(f"worker sent an unknown reply {str(reply[0])[:40]!r}")
+
+    def _fitted(self, worker: _Worker, limit: float | None) -> tuple[Any, ...]:
+        end = None if limit is None else time.monotonic() + limit
+        while True:
+            wait_s = 1.0 if end is None else max(0.0, min(1.0, end - time.monotonic()))
+            ready = mp_connection.wait([worker.conn, worker.process.sentinel], wait_s)
+            if worker.conn in ready:
+                try:
+                    return worker.conn.recv()
+                except (EOFError, OSError):
+                    raise TrialFailed(worker.exit_reason()) from None
+            if ready:
+                raise TrialFailed(self._with_memory_hint(worker.exit_reason()))
+            if end is not None and time.monotonic() >= end:
+                raise TrialFailed(f"the fit exceeded {limit:.1f} s")
 
     def close(self) -> None:
         self._closed = True

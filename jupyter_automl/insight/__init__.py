@@ -298,7 +298,15 @@ class _Conclusion:
         from sklearn.base import BaseEstimator, clone
 
         if isinstance(self.fitted, BaseEstimator):  # pipelines, voting ensembles
-            return clone(self.fitted).fit(self.full.X, self.full.y)
+            from jupyter_automl.spaces.tabular.final import FitFailed, fit_model
+
+            try:  # in a worker process when the trials ran in one
+                return fit_model(self.space, clone(self.fitted), X=self.full.X, y=self.full.y,
+                                 deadline=self.deadline)
+            except FitFailed as exc:
+                self.notes.append(f"not refit on all rows: the refit failed ({exc}); the model is the "
+                                  "one trained on the searched rows")
+                return self.fitted
         from jupyter_automl.evaluate import TrialBudget, TrialTimeout
 
         searched = self.space.data

@@ -223,12 +223,12 @@ class StudyHandler(_BaseHandler):
 
 def schema_for_editor() -> dict[str, Any]:
     """``SearchConfig.json_schema()``, with duration strings allowed where seconds are expected."""
-    from jupyter_automl.config import SearchConfig
+    from jupyter_automl.config import DURATION_UNITS, SearchConfig
 
     schema = SearchConfig.json_schema()
     budget = schema.get("properties", {}).get("time_budget")
     if budget is not None:
-        unit = "(h|hr|hours?|m|min|minutes?|s|sec|seconds?)"
+        unit = DURATION_UNITS
         number = r"(\d+(\.\d*)?|\.\d+)"
         duration = {
             "type": "string",

@@ -129,6 +129,22 @@ CASES = {
         r"option 'trial_memory': 1 MB is less than the data a trial trains on \(2\.\d+ MB in memory\), so every "
         r"trial would run out of memory; give at least [\d.]+ MB \(a fit copies its rows\) or leave trial_memory unset",
     ),
+    "a time budget of 1e9 seconds": (
+        lambda: {"X": X40, "y": CLASSES, "time_budget": 1e9, "n_trials": None},
+        ja.ConfigError,
+        r"option 'time_budget': got 1000000000.0 \(31.7 years\), longer than a search may run \(at most 30 "
+        r"days, '30d'\); to stop on a number of trials alone give n_trials and time_budget: none$",
+    ),
+    "an infinite time budget": (
+        lambda: {"X": X40, "y": CLASSES, "time_budget": float("inf"), "n_trials": None},
+        ja.ConfigError,
+        r"option 'time_budget': got inf, longer than a search may run",
+    ),
+    "a time budget that is not a number": (
+        lambda: {"X": X40, "y": CLASSES, "time_budget": float("nan"), "n_trials": None},
+        ja.ConfigError,
+        r"option 'time_budget': expected seconds or a duration like '90s', got nan",
+    ),
     "a study name with an escape": (
         lambda: {"X": X40, "y": CLASSES, "name": "a\x1b[31mb"},
         ja.ConfigError,

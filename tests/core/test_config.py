@@ -11,8 +11,14 @@ def test_durations_accept_numbers_and_units():
     assert parse_duration("90s") == 90.0
     assert parse_duration("5m") == 300.0
     assert parse_duration("1h30m") == 5400.0
+    # units written out: the longest spelling is read whole ("hours" was read as "h" + "ours")
+    assert parse_duration("90 seconds") == 90.0
+    assert parse_duration("1 hour 5 minutes") == 3900.0
+    assert parse_duration("2 days") == parse_duration("2d") == 172800.0
     with pytest.raises(ValueError, match="duration like"):
         parse_duration("soon")
+    with pytest.raises(ValueError, match=r"got '31d' \(31 days\), longer than a search may run"):
+        parse_duration("31d")
 
 
 def test_time_budget_defaults_to_60s_unless_trials_are_counted():

@@ -58,6 +58,11 @@ def test_killing_the_searching_process_leaves_no_worker_and_resume_reaches_n_tri
         10,
         "the worker processes to exit with their search",
     )
+    # its owner is gone: listed as interrupted, never as running
+    import jupyter_automl as ja
+
+    listed = {row["name"]: row for row in ja.list_studies(f"sqlite:///{db}")}
+    assert listed["faults"]["state"] == "interrupted", listed["faults"]
     before = {t.number: t.values for t in faulty.stored(db, "faults")}
     assert all(t.state.name != "RUNNING" for t in faulty.stored(db, "faults"))
     result = faulty.run(dict(BASE, n_trials=8, storage=str(db), resume=True), None, workdir)

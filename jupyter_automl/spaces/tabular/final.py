@@ -18,7 +18,7 @@ from jupyter_automl.ensemble import greedy_ensemble, voting_model
 from jupyter_automl.evaluate.threshold import THRESHOLD_METRICS, tune_threshold
 from jupyter_automl.spaces._base import FinalModel
 
-__all__ = ["fit_final_model"]
+__all__ = ["FitFailed", "fit_final_model", "fit_model"]
 
 logger = logging.getLogger("jupyter_automl")
 
@@ -182,13 +182,9 @@ def fit_final_model(
         )
     expected = 1.3 * sum(_refit_estimate(by_number[n]) for n in weights)
     rows = final_rows(space, expected, budget, floor=_scored_rows(by_number[best.number]))
-    X, y = space.data.X, space.data.y
+    n_rows = space.data.n_samples if rows is None else len(rows)
     if rows is not None:
-        logger.info("final model fitted on %d of %d rows: the time budget", len(rows), len(y))
-        X, y = X.iloc[rows], y[rows]
-    started = time.perf_counter()
-    model.fit(X, y)
-    fit_seconds = time.perf_counter() - started
+        logger.info("final model fitted on %d of %d rows: the time budget", n_rows, space.data.n_samples)
     fidelity = space.fidelity
     description = {
         "trial": best.number,
@@ -197,10 +193,63 @@ def fit_final_model(
         "score": score,
         "folds": fidelity.folds if fidelity.method == "cv" else 3,
         "evaluation": "Cross-validated" if fidelity.method == "cv" else "Holdout",
-        "fit_seconds": round(fit_seconds, 3),
-        "fit_rows": int(len(y)),
+        "fit_rows": int(n_rows),
     }
+    started = time.perf_counter()
+    try:
+        model = fit_model(space, model, rows=rows, budget=budget)
+    except FitFailed as exc:  # a crash, hang or error of the fit: the search still returns
+        description["error"] = str(exc)
+        description["note"] = (
+            f"no model: the final fit failed ({exc}); the trials are kept in the study, and "
+            "result.export() writes a script that trains the best pipeline"
+        )
+        return FinalModel(None, description=description, ensemble=ensemble, threshold=threshold)
+    description["fit_seconds"] = round(time.perf_counter() - started, 3)
     return FinalModel(model, description=description, ensemble=ensemble, threshold=threshold)
+
+
+class FitFailed(Exception):
+    """The final model's fit crashed, hung past its limit or raised in its worker."""
+
+
+def fit_limit(space: Any, seconds_left: float) -> float | None:
+    """Seconds a final fit may run in its worker before it is killed (``None``: no time budget).
+
+    The time left, and a quarter of the budget (at least 5 s) more: a fit a little slower than
+    estimated still returns a model, late; a hung or runaway fit is killed.
+    """
+    budget = getattr(space.config, "time_budget", None)
+    if budget is None or seconds_left == float("inf"):
+        return None
+    return max(0.0, seconds_left) + max(5.0, 0.25 * float(budget))
+
+
+def fit_model(space: Any, model: Any, *, rows: Any = None, X: Any = None, y: Any = None,
+              budget: Any = None, deadline: float | None = None) -> Any:
+    """Fit ``model`` where the search's trials ran: in a worker process when they ran in one
+    (``space.fitter``, set by the search while it fits the final model), else here.
+
+    On the searched rows (``rows`` of them) unless ``X``, ``y`` are given. Raises
+    :class:`FitFailed` when the worker crashed, hung past :func:`fit_limit` or the fit raised.
+    """
+    fitter = getattr(space, "fitter", None)
+    if fitter is None:
+        if X is None:
+            X, y = space.data.X, space.data.y
+            if rows is not None:
+                X, y = X.iloc[rows], y[rows]
+        return model.fit(X, y)
+    from jupyter_automl.executors._base import TrialFailed
+
+    if budget is not None:
+        left = budget.remaining()
+    else:
+        left = float("inf") if deadline is None else deadline - time.monotonic()
+    try:
+        return fitter(model, rows=rows, X=X, y=y, seconds=fit_limit(space, left))
+    except TrialFailed as exc:
+        raise FitFailed(str(exc)) from exc
 
 
 def _scored_rows(trial: Any) -> int:

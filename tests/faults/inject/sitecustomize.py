@@ -12,6 +12,8 @@ Environment:
   JA_FAULT_AFTER  fits of that class that succeed first in each process (default 0)
   JA_FAULT_BYTES  what ``memory`` allocates (default 2 GiB)
   JA_FAULT_UNLESS a file: while it exists, fits do not fault (a test switches the fault off)
+  JA_FAULT_ROWS   only fits on at least this many rows fault (the final model's, not the
+                  trials' folds)
   JA_FAULT_SPARE_PID a process id whose fits never fault (the searching process: only its
                   workers' fits do)
   JA_FAULT_PLAN   several at once, e.g. "KNeighborsClassifier=segfault,ExtraTreesClassifier=memory"
@@ -102,6 +104,9 @@ if _FAULT or _PLAN:
             fits[0] += 1
             switch = os.environ.get("JA_FAULT_UNLESS")
             spared = os.environ.get("JA_FAULT_SPARE_PID") == str(os.getpid())
+            rows = os.environ.get("JA_FAULT_ROWS")
+            if rows and args and len(args[0]) < int(rows):
+                spared = True
             if fits[0] > _after and not (switch and os.path.exists(switch)) and not spared:
                 _fail(fault)
             return original_fit(self, *args, **kwargs)
