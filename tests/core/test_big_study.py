@@ -8,12 +8,14 @@ history rather than every trial.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 import tracemalloc
 from pathlib import Path
 
 import optuna
+import pytest
 
 import jupyter_automl as ja
 from jupyter_automl.report import study_payload
@@ -103,3 +105,37 @@ def test_a_20000_trial_study_lists_and_shows_in_under_2_s_with_flat_memory(tmp_p
     assert payload["best"]["score"] == best
     # ten times the trials, about the same memory: the view never holds every trial
     assert memory_20k < 2 * memory_2k + (8 << 20), (memory_2k, memory_20k)
+
+
+# ------------------------------------------------------------------ the read-only server's API
+@pytest.fixture
+def jp_root_dir(tmp_path_factory):
+    """The server's root: one 20,000-trial study and one small study in its studies file."""
+    root = tmp_path_factory.mktemp("server") / "root"
+    (root / ".jupyter_automl").mkdir(parents=True)
+    db = root / ".jupyter_automl" / "studies.db"
+    for name, data in (("big", "sklearn:iris"), ("small", "sklearn:wine")):
+        ja.search(data=data, models=["linear"], n_trials=3, storage=f"sqlite:///{db}", name=name,
+                  display=False, seed=0, holdout=None)
+    _grow(db, "big", 20_000)
+    return root
+
+
+@pytest.fixture
+def jp_server_config():
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_automl": True}}}
+
+
+async def test_the_server_lists_and_serves_a_20000_trial_study_in_under_2_s(jp_fetch, jp_root_dir):
+    api = ("jupyter-automl", "api", "studies")
+    started = time.perf_counter()
+    listing = json.loads((await jp_fetch(*api)).body)
+    list_s = time.perf_counter() - started
+    assert {s["name"] for s in listing["studies"]} == {"big", "small"} and listing["errors"] == []
+    assert list_s < SECONDS, f"GET studies took {list_s:.2f} s"
+
+    started = time.perf_counter()
+    detail = json.loads((await jp_fetch(*api, "big", params={"db": ".jupyter_automl/studies.db"})).body)
+    show_s = time.perf_counter() - started
+    assert detail["study"]["n_trials"] == 20_000 and detail["leaderboard"]["sampled"]
+    assert show_s < SECONDS, f"GET studies/big took {show_s:.2f} s"

@@ -119,15 +119,25 @@ def _luminance(rgb: list[float]) -> float:
 
 
 # the computed text colour of an element and the colour of the first opaque background under it
-COLOURS = """el => { const rgb = s => s.match(/[\\d.]+/g).map(Number);
-  const fg = rgb(getComputedStyle(el).color); let e = el, bg = null;
+# (null when the element was replaced by a redraw of the live grid before it was read: no colours)
+COLOURS = """el => { const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  if (!el.isConnected) return null;
+  const fg = rgb(getComputedStyle(el).color); if (fg.length < 3) return null; let e = el, bg = null;
   while (e && e.nodeType === 1) { const c = rgb(getComputedStyle(e).backgroundColor);
     if (c.length < 4 || c[3] > 0.5) { bg = c; break; } e = e.parentElement || (e.getRootNode && e.getRootNode().host); }
   return [fg, bg || [255, 255, 255]]; }"""
 
 
 def contrast(page, locator) -> float:
-    fg, bg = locator.evaluate(COLOURS)
+    # the live grid redraws its rows as trials end: read again (the locator finds the new row)
+    # when the element it found was replaced before its colours were read
+    for _ in range(20):
+        colours = locator.evaluate(COLOURS)
+        if colours is not None:
+            break
+    else:
+        raise AssertionError("the element kept being replaced before its colours could be read")
+    fg, bg = colours
     hi, lo = sorted([_luminance(fg), _luminance(bg)], reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
