@@ -419,14 +419,18 @@ class ProcessExecutor(Executor):
             raise optuna.TrialPruned(reply[1])
         if kind == "timeout":
             raise TrialTimeout(reply[1])
-        if kind == "memory":
+        raise self._failure(reply)
+
+    def _failure(self, reply: tuple[Any, ...]) -> TrialFailed:
+        """What a worker's ``memory`` or ``error`` reply (or one it should not send) says."""
+        if reply[0] == "memory":
             limit = (
                 f"limit {format_bytes(self.memory)}" if self.memory is not None else "no limit set"
             )
-            raise TrialFailed(f"out of memory ({limit})")
-        if kind == "error":
-            raise TrialFailed(f"{reply[1]}: {reply[2]}", reply[3])
-        raise TrialFailed(f"worker sent an unknown reply {str(kind)[:40]!r}")
+            return TrialFailed(f"out of memory ({limit})")
+        if reply[0] == "error":
+            return TrialFailed(f"{reply[1]}: {reply[2]}", reply[3])
+        return TrialFailed(f"worker sent an unknown reply {str(reply[0])[:40]!r}")
 
     # ------------------------------------------------------------------- final fit
     def fit(
@@ -466,14 +470,7 @@ class ProcessExecutor(Executor):
                 _unlink(path)
         if reply[0] == "fitted":
             return reply[1]
-        if reply[0] == "memory":
-            limit_text = (
-                f"limit {format_bytes(self.memory)}" if self.memory is not None else "no limit set"
-            )
-            raise TrialFailed(f"out of memory ({limit_text})")
-        if reply[0] == "error":
-            raise TrialFailed(f"{reply[1]}: {reply[2]}", reply[3])
-        raise TrialFailed(f"worker sent an unknown reply {str(reply[0])[:40]!r}")
+        raise self._failure(reply)
 
     def _fitted(self, worker: _Worker, limit: float | None) -> tuple[Any, ...]:
         end = None if limit is None else time.monotonic() + limit

@@ -201,8 +201,8 @@ def fit_final_model(
     except FitFailed as exc:  # a crash, hang or error of the fit: the search still returns
         description["error"] = str(exc)
         description["note"] = (
-            f"no model: the final fit failed ({exc}); the trials are kept in the study, and "
-            "result.export() writes a script that trains the best pipeline"
+            f"no model: the final fit failed ({exc}); the trials are kept in the study "
+            "(result.leaderboard) and the best pipeline's parameters in result.best_params"
         )
         return FinalModel(None, description=description, ensemble=ensemble, threshold=threshold)
     description["fit_seconds"] = round(time.perf_counter() - started, 3)
