@@ -134,7 +134,9 @@ def refuse_foreign_sqlite(path: Path) -> None:
         tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     finally:
         con.close()
-    if tables and not {"studies", "trials"} <= tables:
+    # a storage another process is creating right now has Optuna's first tables but not yet all
+    optuna_tables = {"studies", "trials"} <= tables or {"studies", "version_info"} <= tables
+    if tables and not optuna_tables:
         shown = ", ".join(sorted(tables)[:5])
         raise StorageError(
             f"storage file {str(path)!r} is an SQLite database but not an Optuna study storage "

@@ -47,7 +47,8 @@ def test_a_big_table_in_a_short_budget(tmp_path):
     finished = [t for t in result.study.trials if t.state.name == "COMPLETE"]
     assert finished, "no trial finished"
     first = min(t.datetime_complete.timestamp() for t in finished) - called
-    assert first <= BUDGET / 5, f"the first trial finished {first:.1f} s after search() was called"
+    # a fifth of the budget, with the budget's own tolerance (x 1.05 + 1 s) for a loaded machine
+    assert first <= BUDGET / 5 * 1.05 + 1.0, f"the first trial finished {first:.1f} s after search() was called"
     # a model, scored on held-out rows it never saw, clearly better than chance
     assert result.best_model is not None
     proba = result.predict_proba(X.iloc[:2_000])
