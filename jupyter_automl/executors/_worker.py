@@ -14,7 +14,9 @@ runner → worker                        worker → runner
                                        ``("error", kind, msg, traceback)``
 ``("fit", estimator, data, rows)``     ``("fitted", estimator)``, or ``("memory", msg)``,
                                        ``("error", kind, msg, traceback)`` (the final model:
-                                       ``data`` ``None`` for the loaded search's rows)
+                                       ``data`` ``None`` for the loaded search's rows; an
+                                       object with ``train_in(space, X)``, a NAS final
+                                       training, answers what that returns)
 ``("close",)``                         (the worker exits)
 =====================================  ==========================================================
 
@@ -187,28 +189,32 @@ def _evaluate(
 def _fit(
     conn: Any, space: Any, estimator: Any, data: bytes | str | None, rows: Any, *, settings: WorkerSettings
 ) -> None:
-    """Fit the final model on the loaded search's rows (``rows`` of them) or on the rows sent."""
+    """Fit the final model on the loaded search's rows (``rows`` of them) or on the rows sent;
+    a NAS final training (``estimator.train_in``) trains on the loaded space."""
     from jupyter_automl.executors._tree import kill_descendants, trial_tempdir
 
     try:
-        if data is None:
-            X, y = space.data.X, space.data.y
-        else:
+        frame = None
+        if data is not None:
             if isinstance(data, str):
                 import joblib
 
                 frame = joblib.load(data, mmap_mode="c")[2]
             else:
                 frame = pickle.loads(data)[2]
-            X, y = frame.X, frame.y
-        if rows is not None:
-            X, y = X.iloc[rows], y[rows]
         with trial_tempdir(settings["tmp"]):
             try:
-                estimator.fit(X, y)
+                if hasattr(estimator, "train_in"):  # a NAS final training: the space trains it
+                    fitted = estimator.train_in(space, None if frame is None else frame.X)
+                else:
+                    X, y = (space.data.X, space.data.y) if frame is None else (frame.X, frame.y)
+                    if rows is not None:
+                        X, y = X.iloc[rows], y[rows]
+                    estimator.fit(X, y)
+                    fitted = estimator
             finally:
                 kill_descendants()
-        reply: tuple[Any, ...] = ("fitted", estimator)
+        reply: tuple[Any, ...] = ("fitted", fitted)
     except MemoryError as exc:
         reply = ("memory", str(exc))
     except BaseException as exc:

@@ -202,6 +202,8 @@ def _small(parts: tuple[Any, ...]) -> bool:
     """Whether the search's data is small enough to keep pickled in memory (a quick estimate)."""
     dataset = parts[2]
     X = getattr(dataset, "X", None)
+    if hasattr(X, "X") and hasattr(X, "task"):  # a whole Dataset sent along (a NAS refit on every row)
+        X = X.X
     try:
         size = int(X.memory_usage(index=False).sum()) if hasattr(X, "memory_usage") else int(getattr(X, "nbytes", 0))
     except Exception:

@@ -308,19 +308,25 @@ class _Conclusion:
                                   "one trained on the searched rows")
                 return self.fitted
         from jupyter_automl.evaluate import TrialBudget, TrialTimeout
+        from jupyter_automl.spaces._base import FitFailed
 
-        searched = self.space.data
-        self.space.data = self.full
-        if hasattr(self.space, "_prepared"):  # NAS spaces cache their tensors
-            self.space._prepared = None
+        train = getattr(self.space, "train_final", None)  # NAS: in a worker when the trials ran in one
         try:
-            return self.space.fit_final(dict(self.best.params), TrialBudget(self.deadline))
+            if train is not None:
+                return train(dict(self.best.params), TrialBudget(self.deadline), data=self.full)
+            searched, self.space.data = self.space.data, self.full  # another space: here, on every row
+            try:
+                return self.space.fit_final(dict(self.best.params), TrialBudget(self.deadline))
+            except TrialTimeout:
+                self.space.data = searched
+                raise
         except TrialTimeout:  # the estimate was short: the model of the searched rows stays
-            self.space.data = searched
-            if hasattr(self.space, "_prepared"):
-                self.space._prepared = None
             self.notes.append("not refit on all rows: the refit ran out of the time budget; the model is "
                               "the one trained on the searched rows")
+            return self.fitted
+        except FitFailed as exc:
+            self.notes.append(f"not refit on all rows: the refit failed ({exc}); the model is the "
+                              "one trained on the searched rows")
             return self.fitted
 
     def run(self, allowance: float) -> tuple[Any, dict[str, Any]]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from jupyter_automl.data import Dataset
     from jupyter_automl.evaluate import TrialBudget
 
-__all__ = ["SearchSpace", "Evaluation", "FinalModel"]
+__all__ = ["SearchSpace", "Evaluation", "FinalModel", "FitFailed", "fit_limit"]
 
 
 @dataclass
@@ -33,6 +33,22 @@ class FinalModel:
     description: dict[str, Any] | None = None
     ensemble: dict[str, Any] | None = None
     threshold: dict[str, Any] | None = None
+
+
+class FitFailed(Exception):
+    """The final model's fit crashed, hung past its limit or raised in its worker."""
+
+
+def fit_limit(space: Any, seconds_left: float) -> float | None:
+    """Seconds a final fit may run in its worker before it is killed (``None``: no time budget).
+
+    The time left, and a quarter of the budget (at least 5 s) more: a fit a little slower than
+    estimated still returns a model, late; a hung or runaway fit is killed.
+    """
+    budget = getattr(space.config, "time_budget", None)
+    if budget is None or seconds_left == float("inf"):
+        return None
+    return max(0.0, seconds_left) + max(5.0, 0.25 * float(budget))
 
 
 class SearchSpace(ABC):

@@ -23,7 +23,7 @@ import numpy as np
 
 from jupyter_automl._errors import ConfigError, DataError, did_you_mean
 from jupyter_automl.config import SHORT_BUDGET_S
-from jupyter_automl.spaces._base import Evaluation, FinalModel, SearchSpace
+from jupyter_automl.spaces._base import Evaluation, FinalModel, FitFailed, SearchSpace, fit_limit
 from jupyter_automl.spaces.nas.genotypes import (
     CELL_OPS,
     DAG_OPS,
@@ -797,10 +797,13 @@ class TorchSpace(SearchSpace):
             description["trained_on"] = "the trial's training split"
             return FinalModel(kept, description)
         try:
-            return FinalModel(self.fit_final(dict(best.params), budget), description)
+            return FinalModel(self.train_final(dict(best.params), budget), description)
         except TrialTimeout:
             if kept is None:  # weights not kept here (another process trained it): a short fit
-                model = self._short_fit(params)
+                try:
+                    model = self.train_final(dict(best.params), None, short=True)
+                except FitFailed as exc:
+                    return self._no_model(description, exc)
                 description["note"] = ("the time budget ended the final training: the model is trial "
                                        f"{best.number}'s network trained for one epoch")
                 return FinalModel(model, description)
@@ -808,6 +811,63 @@ class TorchSpace(SearchSpace):
                                    "network as the search trained it")
             description["trained_on"] = "the trial's training split"
             return FinalModel(kept, description)
+        except FitFailed as exc:  # its worker crashed, hung or the training raised: this process lives on
+            if kept is None:
+                return self._no_model(description, exc)
+            description["error"] = str(exc)
+            description["note"] = (f"the final training failed ({exc}); the model is trial {best.number}'s "
+                                   "network as the search trained it")
+            description["trained_on"] = "the trial's training split"
+            return FinalModel(kept, description)
+
+    @staticmethod
+    def _no_model(description: dict[str, Any], exc: Exception) -> FinalModel:
+        description["error"] = str(exc)
+        description["note"] = (f"no model: the final training failed ({exc}); the trials are kept in the study "
+                               "(result.leaderboard) and the best network's parameters in result.best_params")
+        return FinalModel(None, description)
+
+    def train_final(self, params: dict, budget: Any, *, data: Any = None, short: bool = False) -> nn.Module:
+        """:meth:`fit_final` (or with ``short``, :meth:`_short_fit`) where the trials ran.
+
+        In a worker process when they ran in one (``self.fitter``, set by the search while it
+        fits the final model): the trial's kept weights and epoch cost go along, and a crash,
+        fork or hang of the training cannot hurt this process. ``data``: the rows to train on
+        instead of the searched ones (the refit on every row). Raises ``TrialTimeout`` as
+        :meth:`fit_final` does, and ``FitFailed`` when the worker crashed, hung past
+        :func:`~jupyter_automl.spaces._base.fit_limit` or the training raised.
+        """
+        from jupyter_automl.evaluate import TrialTimeout
+
+        fitter = getattr(self, "fitter", None)
+        if fitter is None:  # here: a thread executor, a Dask cluster, or the last chance ran here
+            if short:
+                return self._short_fit(self.resolve(params))
+            searched = self.data
+            if data is not None:
+                self.data, self._prepared = data, None
+            try:
+                return self.fit_final(params, budget)
+            except TrialTimeout:  # the model of the searched rows stays, and so do they
+                self.data, self._prepared = searched, None
+                raise
+        from jupyter_automl.executors._base import TrialFailed
+
+        key = _params_key(self.resolve(params))
+        kept = self._states.get(key)
+        left = budget.remaining() if budget is not None else float("inf")
+        deadline = time.monotonic() + left if np.isfinite(left) else None
+        job = FinalTraining(params, None if kept is None else kept[1], self._epoch_cost.get(key), deadline, short)
+        try:
+            reply = fitter(job, X=data, seconds=fit_limit(self, 0.0 if short else left))
+        except TrialFailed as exc:
+            raise FitFailed(str(exc)) from exc
+        if reply[0] == "timeout":
+            raise TrialTimeout(reply[1])
+        model, self.trained_on = reply[1], reply[2]
+        if data is not None:  # as a refit here leaves it: the space describes every row
+            self.data, self._prepared = data, None
+        return model
 
     def _short_fit(self, params: Mapping[str, Any]) -> nn.Module:
         """One epoch on all the rows, unbudgeted: the last resort for a model."""
@@ -862,6 +922,45 @@ class TorchSpace(SearchSpace):
 def _params_key(params: Mapping[str, Any]) -> str:
     """One candidate's identity (resolved params), as text."""
     return json.dumps(dict(params), sort_keys=True, default=str)
+
+
+class FinalTraining:
+    """The final training of a NAS search, sent to the worker that ran its trials.
+
+    It carries what only the searching process knows: the trial's kept weights (``state``),
+    its seconds per epoch and row (``cost``) and the budget's ``deadline`` (``time.monotonic``,
+    one clock for every process of the machine). :meth:`train_in` runs in the worker, on the
+    space it loaded, and answers ``("model", network, trained_on)`` or ``("timeout", message)``.
+    """
+
+    def __init__(self, params: dict, state: Any, cost: float | None, deadline: float | None,
+                 short: bool = False) -> None:
+        self.params, self.state, self.cost, self.deadline, self.short = dict(params), state, cost, deadline, short
+
+    def train_in(self, space: TorchSpace, data: Any = None) -> tuple[Any, ...]:
+        """Train on ``space``'s rows, or on ``data`` (the refit on every row); the worker's space
+        stays the searched one."""
+        from jupyter_automl.evaluate import TrialBudget, TrialTimeout
+
+        key = _params_key(space.resolve(self.params))
+        if self.state is not None:
+            space._states[key] = (float("inf"), self.state)
+        if self.cost:
+            space._epoch_cost[key] = float(self.cost)
+        searched = space.data
+        if data is not None:
+            space.data, space._prepared = data, None
+        try:
+            if self.short:
+                model = space._short_fit(space.resolve(self.params))
+            else:
+                model = space.fit_final(self.params, TrialBudget(self.deadline))
+        except TrialTimeout as exc:
+            return ("timeout", str(exc))
+        finally:
+            if data is not None:
+                space.data, space._prepared = searched, None
+        return ("model", model, space.trained_on)
 
 
 def _closest(choices: Sequence[Any], wanted: Any) -> Any:

@@ -16,7 +16,7 @@ import numpy as np
 
 from jupyter_automl.ensemble import greedy_ensemble, voting_model
 from jupyter_automl.evaluate.threshold import THRESHOLD_METRICS, tune_threshold
-from jupyter_automl.spaces._base import FinalModel
+from jupyter_automl.spaces._base import FinalModel, FitFailed, fit_limit
 
 __all__ = ["FitFailed", "fit_final_model", "fit_model"]
 
@@ -207,22 +207,6 @@ def fit_final_model(
         return FinalModel(None, description=description, ensemble=ensemble, threshold=threshold)
     description["fit_seconds"] = round(time.perf_counter() - started, 3)
     return FinalModel(model, description=description, ensemble=ensemble, threshold=threshold)
-
-
-class FitFailed(Exception):
-    """The final model's fit crashed, hung past its limit or raised in its worker."""
-
-
-def fit_limit(space: Any, seconds_left: float) -> float | None:
-    """Seconds a final fit may run in its worker before it is killed (``None``: no time budget).
-
-    The time left, and a quarter of the budget (at least 5 s) more: a fit a little slower than
-    estimated still returns a model, late; a hung or runaway fit is killed.
-    """
-    budget = getattr(space.config, "time_budget", None)
-    if budget is None or seconds_left == float("inf"):
-        return None
-    return max(0.0, seconds_left) + max(5.0, 0.25 * float(budget))
 
 
 def fit_model(space: Any, model: Any, *, rows: Any = None, X: Any = None, y: Any = None,

@@ -8,7 +8,9 @@ Environment:
                   appended to JA_FAULT_LOG (a line: the pid or path, then the pid of
                   the process whose fit made it);
                   proba: predict_proba returns 200,000 columns (a broken model)
-  JA_FAULT_MODEL  the estimator class whose fit faults (default KNeighborsClassifier)
+  JA_FAULT_MODEL  the estimator class whose fit faults (default KNeighborsClassifier), or
+                  ``torch.randperm``: a NAS training's epoch (torch draws each epoch's order
+                  of its n rows), with JA_FAULT_ROWS counting those rows
   JA_FAULT_AFTER  fits of that class that succeed first in each process (default 0)
   JA_FAULT_BYTES  what ``memory`` allocates (default 2 GiB)
   JA_FAULT_UNLESS a file: while it exists, fits do not fault (a test switches the fault off)
@@ -85,7 +87,23 @@ if _FAULT or _PLAN:
             with open(path, "a") as f:
                 f.write(f"{item} {origin}\n")
 
+    def _patch_randperm(fault):
+        import torch
+
+        original = torch.randperm
+        rows = int(os.environ.get("JA_FAULT_ROWS", "0"))
+
+        def _faulty_randperm(n, *args, **kwargs):
+            spared = os.environ.get("JA_FAULT_SPARE_PID") == str(os.getpid())
+            if int(n) >= rows and not spared:
+                _fail(fault)
+            return original(n, *args, **kwargs)
+
+        torch.randperm = _faulty_randperm
+
     def _patch(name, fault):
+        if name == "torch.randperm":
+            return _patch_randperm(fault)
         cls = getattr(importlib.import_module(_CLASSES[name]), name)
         if fault == "proba":
             import numpy as np
