@@ -631,6 +631,7 @@ def _versions() -> dict[str, str | None]:
         "scikit-learn",
         "lightgbm",
         "xgboost",
+        "catboost",
         "numpy",
         "pandas",
     ]:

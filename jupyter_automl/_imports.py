@@ -15,6 +15,7 @@ EXTRAS = {
     "PIL": "nas",
     "lightgbm": "boosting",
     "xgboost": "boosting",
+    "catboost": "boosting",
     "pyarrow": "parquet",
     "IPython": "notebook",
     "ipywidgets": "notebook",

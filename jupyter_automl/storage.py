@@ -532,7 +532,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
     from importlib import metadata
 
     packages = {}
-    for name in ("jupyter-automl", "optuna", "scikit-learn", "numpy", "pandas", "lightgbm", "xgboost", "torch"):
+    for name in ("jupyter-automl", "optuna", "scikit-learn", "numpy", "pandas", "lightgbm", "xgboost", "catboost", "torch"):
         try:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

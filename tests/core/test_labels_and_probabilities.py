@@ -22,7 +22,7 @@ import jupyter_automl as ja
 from jupyter_automl.config import MODEL_FAMILIES
 from jupyter_automl.estimators import AutoMLClassifier
 
-_OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
+_OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost", "catboost": "catboost"}
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +188,27 @@ def test_svm_is_searched_for_log_loss():
     assert 0 < r.best_score < 0.6
     proba = r.predict_proba(r.dataset.X)
     assert proba.shape == (150, 3) and np.allclose(proba.sum(axis=1), 1)
+
+
+@pytest.mark.parametrize("kind", ["str-object", "bool"])
+def test_catboost_with_balanced_class_weight_predicts_labels_as_given(digits, kind):
+    """CatBoost predicts a column for multiclass labels: the search's model predicts a vector of
+    the labels as given, with probabilities in ``classes_`` order, class-weighted or not."""
+    pytest.importorskip("catboost")
+    X, target = digits
+    X = X.iloc[:, 16:48]  # the middle rows of the images: CatBoost's multiclass fits cost seconds
+    y = (target.to_numpy() % 2 == 0) if kind == "bool" else _labels(target, kind)
+    r = ja.search(X=X, y=y, models=["catboost"], metric="balanced_accuracy", n_trials=3, cv=2,
+                  seed=0, storage="memory", display=False)
+    states = [t.state for t in r.study.trials]
+    errors = [t.user_attrs.get("jupyter_automl", {}).get("error") for t in r.study.trials]
+    assert states == [TrialState.COMPLETE] * 3, errors
+    assert "balanced" in {t.params.get("cb_class_weight") for t in r.study.trials}
+    predicted = np.asarray(r.predict(X.head(50)))
+    assert predicted.shape == (50,)
+    expected = np.asarray(y)[:50]
+    assert (predicted.astype(str) == expected.astype(str)).mean() > 0.8
+    k = 2 if kind == "bool" else 10
+    proba = r.predict_proba(X.head(7))
+    assert proba.shape == (7, k) and np.allclose(proba.sum(axis=1), 1)
+    assert (np.asarray(r.classes_)[np.argmax(proba, axis=1)].astype(str) == predicted[:7].astype(str)).all()

@@ -106,7 +106,7 @@ def test_boosting_libraries_are_imported_by_their_first_trial_not_before():
 
         search = Search(SearchConfig(data="sklearn:wine", n_trials=2, cv=2, storage="memory", display=False))
         assert {"lightgbm", "xgboost"} <= set(search.space.families), search.space.families
-        print(sorted(m for m in ("lightgbm", "xgboost", "torch", "bokeh", "IPython") if m in sys.modules))
+        print(sorted(m for m in ("lightgbm", "xgboost", "catboost", "torch", "bokeh", "IPython") if m in sys.modules))
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

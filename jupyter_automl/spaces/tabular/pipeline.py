@@ -42,7 +42,7 @@ def canonical_params(params: dict[str, Any]) -> dict[str, Any]:
     for pre in ("hgb", "lgbm", "xgb", "scaled"):
         if f"{pre}_cat_encoding" in out:
             out["cat_encoding"] = out.pop(f"{pre}_cat_encoding")
-    for pre in ("lr", "rf", "et", "hgb", "lgbm"):
+    for pre in ("lr", "rf", "et", "hgb", "lgbm", "cb"):
         if f"{pre}_class_weight" in out:
             out["class_weight"] = out.pop(f"{pre}_class_weight")
     return out
@@ -253,6 +253,33 @@ def _boosting_model(
     return f"xgboost.XGB{kind}", xgb
 
 
+def _catboost(params: dict[str, Any], kind: str, seed: int, threads: int, class_weight: str | None) -> Step:
+    """CatBoost on the encoded columns (category codes or target means, as the forests get them).
+
+    A CatBoost classifier predicts a column of labels for more than two classes, not a vector:
+    as the class-weighted forests, it is the one member of a soft ``VotingClassifier``, which
+    predicts the class of highest probability, in the search and in the exported script alike.
+    """
+    kwargs: dict[str, Any] = {
+        "iterations": params["cb_iterations"],
+        "learning_rate": params["cb_learning_rate"],
+        "depth": params["cb_depth"],
+        "l2_leaf_reg": params["cb_l2_leaf_reg"],
+        "thread_count": threads,
+        "random_seed": seed,
+        "verbose": 0,
+        "allow_writing_files": False,  # no catboost_info/ folder beside the notebook
+    }
+    if kind == "Regressor":
+        return "catboost.CatBoostRegressor", kwargs
+    if class_weight is not None:
+        kwargs["auto_class_weights"] = "Balanced"
+    return "sklearn.ensemble.VotingClassifier", {
+        "estimators": [("catboost", Estimator("catboost.CatBoostClassifier", kwargs))],
+        "voting": "soft",
+    }
+
+
 def _model(
     params: dict[str, Any], classify: bool, seed: int, threads: int, categorical_at: list[int],
     n_after: int = 0,
@@ -286,6 +313,8 @@ def _model(
         return _boosting_model(
             family, params, kind, seed, threads, categorical_at, cw if classify else None, n_after
         )
+    if family == "catboost":
+        return _catboost(params, kind, seed, threads, cw if classify else None)
     if family == "knn":
         return f"sklearn.neighbors.KNeighbors{kind}", {
             "n_neighbors": params["knn_n_neighbors"],

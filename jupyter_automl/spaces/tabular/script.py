@@ -89,6 +89,8 @@ def tabular_script(space: Any, final: dict[str, Any], *, study: str = "", holdou
         needs.append("lightgbm")
     if any(m == "xgboost" for m in models):
         needs.append("xgboost")
+    if any(m == "catboost" for m in models):
+        needs.append("catboost")
     scoring, sign = _SCORING[space.metric.name]
     if scoring == "roc_auc" and data.task == "multiclass":
         scoring = "roc_auc_ovr"

@@ -24,7 +24,7 @@ from jupyter_automl.spaces.tabular.pipeline import (
 
 __all__ = ["TabularSpace"]
 
-_OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
+_OPTIONAL = {"lightgbm": "lightgbm", "xgboost": "xgboost", "catboost": "catboost"}
 #: Metrics that average over classes: classifiers start class-weighted for them.
 BALANCED_METRICS = ("balanced_accuracy", "f1_macro")
 #: The families that take category codes as categories, and the parameter choosing that.
@@ -34,6 +34,9 @@ _NATIVE_CATEGORICALS = {
     "xgboost": "xgb_cat_encoding",
 }
 SVM_MAX_SAMPLES = 5000
+#: CatBoost is searched by default from this many rows (and at any size when ``models`` names
+#: it): its fits cost seconds where a small table's cross-validated budget buys many cheaper ones.
+CATBOOST_MIN_SAMPLES = 10_000
 KNN_MAX_SAMPLES = 50000
 #: From this many rows the boosting families stop early on a validation split instead of
 #: searching their iteration count (HistGradientBoosting's own "auto" switches at 10,000).
@@ -53,10 +56,21 @@ _COST_PRIOR = {
     "hist_gradient_boosting": 1.0,
     "lightgbm": 0.8,
     "xgboost": 1.5,
+    "catboost": 2.0,
     "random_forest": 4.0,
     "extra_trees": 2.0,
     "knn": 0.5,
     "svm": 3.0,
+}
+
+#: The parameter sizing each family's fit, and its size in one default-sized fit.
+_DEFAULT_SIZE = {
+    "rf_n_estimators": 100,
+    "et_n_estimators": 100,
+    "lgbm_n_estimators": 100,
+    "xgb_n_estimators": 100,
+    "cb_iterations": 1000,  # CatBoost's trees are symmetric and cheap: its default is 1,000
+    "hgb_max_iter": 100,
 }
 
 
@@ -117,10 +131,13 @@ class TabularSpace(SearchSpace):
             "linear",
             "lightgbm",
             "xgboost",
+            "catboost",
             "knn",
             "svm",
         ):
             if wanted is not None and family not in wanted:
+                continue
+            if family == "catboost" and wanted is None and n < CATBOOST_MIN_SAMPLES:
                 continue
             if family in _OPTIONAL and not is_installed(_OPTIONAL[family]):
                 continue
@@ -251,6 +268,13 @@ class TabularSpace(SearchSpace):
                 p["lgbm_class_weight"] = trial.suggest_categorical(
                     "lgbm_class_weight", ["none", "balanced"]
                 )
+        elif family == "catboost":
+            p["cb_iterations"] = trial.suggest_int("cb_iterations", 100, 1000, log=True)
+            p["cb_learning_rate"] = trial.suggest_float("cb_learning_rate", 0.02, 0.3, log=True)
+            p["cb_depth"] = trial.suggest_int("cb_depth", 4, 10)
+            p["cb_l2_leaf_reg"] = trial.suggest_float("cb_l2_leaf_reg", 1.0, 10.0, log=True)
+            if classify:
+                p["cb_class_weight"] = trial.suggest_categorical("cb_class_weight", ["none", "balanced"])
         elif family == "xgboost":
             if not self.early_stopping:
                 p["xgb_n_estimators"] = trial.suggest_int("xgb_n_estimators", 50, 500, log=True)
@@ -343,6 +367,14 @@ class TabularSpace(SearchSpace):
                 lgbm_reg_lambda=1e-6,
                 **({"lgbm_class_weight": weight} if classify else {}),
             )
+        elif family == "catboost":  # CatBoost's own defaults: 1,000 symmetric trees of depth 6
+            base.update(
+                cb_iterations=1000,
+                cb_learning_rate=0.08,
+                cb_depth=6,
+                cb_l2_leaf_reg=3.0,
+                **({"cb_class_weight": weight} if classify else {}),
+            )
         return base
 
     def portfolio(self) -> list[dict[str, Any]]:
@@ -351,7 +383,7 @@ class TabularSpace(SearchSpace):
         Small tables start with a linear model (and for a regression an RBF SVR, up to 5,000
         rows), then the boosting and forest defaults. From
         :data:`LARGE_ROWS` rows the untuned HistGradientBoosting comes first (so a search never
-        ends below it), then LightGBM, two more boosting shapes and the linear model; forests,
+        ends below it), then LightGBM, CatBoost, two more boosting shapes and the linear model; forests,
         ten times dearer there, are left to the sampler. A metric that averages over classes
         gets class-weighted defaults, and the unweighted HistGradientBoosting default last.
         """
@@ -380,6 +412,8 @@ class TabularSpace(SearchSpace):
             configs.append(self._defaults("hist_gradient_boosting"))
         if "lightgbm" in self.families:
             configs.append(self._defaults("lightgbm"))
+        if "catboost" in self.families:
+            configs.append(self._defaults("catboost"))
         if "hist_gradient_boosting" in self.families:
             configs.append(
                 self._defaults(
@@ -434,15 +468,9 @@ class TabularSpace(SearchSpace):
 
     def _size(self, params: dict[str, Any]) -> float:
         """How many times one default-sized fit of the family this candidate costs."""
-        for key in (
-            "rf_n_estimators",
-            "et_n_estimators",
-            "lgbm_n_estimators",
-            "xgb_n_estimators",
-            "hgb_max_iter",
-        ):
+        for key, default in _DEFAULT_SIZE.items():
             if key in params:
-                return max(0.1, float(params[key]) / 100.0)
+                return max(0.1, float(params[key]) / default)
         return 1.0
 
     def fit_seconds_estimate(self, params: dict[str, Any], rows: int) -> float:
@@ -636,6 +664,7 @@ class TabularSpace(SearchSpace):
             "svm": ("svm_",),
             "lightgbm": ("lgbm_",),
             "xgboost": ("xgb_",),
+            "catboost": ("cb_",),
         }.get(str(family), ())
         return {k.split("_", 1)[1]: v for k, v in params.items() if k.startswith(prefix)}
 
