@@ -84,6 +84,7 @@ class Panel:
         self.result: SearchResult | None = None
         self.variable: str | None = None  # the notebook variable that holds the panel (%automl panel --as)
         self._handle: Any = None
+        self._card: Any = None  # the form's saved copy under it (what a reopened notebook shows)
         unknown = set(options) - set(SearchConfig.model_fields)
         if unknown:
             from jupyter_automl._errors import ConfigError, did_you_mean
@@ -210,7 +211,7 @@ class Panel:
             selected_index=None,
         )
         advanced.set_title(0, "advanced")
-        self.widget = widgets.VBox(
+        self.widget = _Form(
             [
                 widgets.HTML("<b>jupyter-automl</b> search"),
                 widgets.HBox([self.data, self.target]),
@@ -226,6 +227,8 @@ class Panel:
             ]
         )
         self.widget.add_class("jupyter-automl-panel")
+        for field in self._fields():
+            field.observe(lambda _change: self._update_card(), names="value")
 
     def _data_options(self, extra: list[str]) -> list[tuple[str, str]]:
         frames = _frames(self.namespace)
@@ -386,6 +389,7 @@ class Panel:
         search.observers.append(_PanelEnd(self))
         register_running(search)
         self.search = search
+        self._update_card()
         self.run_button.disabled = True
         self._stop_enabled(True)
         self.result = search.start()
@@ -427,13 +431,53 @@ class Panel:
         from IPython.display import display
 
         display(self.widget)
+        # a widget's output is "model not found" in a notebook reopened without the kernel: the
+        # card under it keeps the form as its %%automl text (the lab extension hides it while the
+        # live form shows, and hides the widget's error box above it when the form is gone)
+        self._card = display(self.card_bundle(), raw=True, display_id=True)
         self._handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def _fields(self) -> list[Any]:
+        return [self.data, self.target, self.task, self.metric, self.space, self.strategy,
+                self.time_budget, self.n_trials, self.seed, self.device, self.cv, self.n_jobs,
+                self.executor, self.ensemble, self.pruner, self.models, self.storage, self.name]
+
+    def card_bundle(self) -> dict[str, Any]:
+        """The form's static card: its ``%%automl`` text (or why the form is not valid yet)."""
+        import html
+
+        try:
+            text = self.magic_text()
+        except AutoMLError as exc:
+            from jupyter_automl._errors import one_line
+
+            text = f"(the form does not make a valid search yet: {one_line(exc)})"
+        ran = f" Its last search: <code>{html.escape(self.search.name)}</code>." if self.search is not None else ""
+        body = (
+            "<div class='jupyter-automl-panel-card'>"
+            "<div class='jupyter-automl-panel-card-title'><b>jupyter-automl</b> search form "
+            f"(a saved copy: run this cell for the live form).{ran}</div>"
+            f"<pre>{html.escape(text)}</pre></div>"
+        )
+        return {"text/html": body, "text/plain": text}
+
+    def _update_card(self) -> None:
+        if self._card is not None:
+            self._card.update(self.card_bundle(), raw=True)
 
     def __repr__(self) -> str:
         try:
             return f"Panel({self.config()!r})"
         except AutoMLError:
             return "Panel(<invalid form>)"
+
+
+class _Form(widgets.VBox):
+    """The form's box. Its text (what a notebook opened without the widget shows in its place,
+    above the form's saved card) is a name, not the widgets' repr."""
+
+    def __repr__(self) -> str:
+        return "jupyter-automl search form"
 
 
 class _PanelEnd(Observer):

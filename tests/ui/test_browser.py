@@ -310,6 +310,11 @@ def test_panel_form_run_stop_in_jupyterlab(open_notebook) -> None:
     form.locator("button.jupyter-button", has_text="Show as %%automl").click()
     form.locator(".jp-OutputArea-output", has_text="time_budget: 45s").wait_for(timeout=30_000)
     assert "data: wine\ntarget: target" in form.locator(".jp-OutputArea-output").first.inner_text()
+    # the form's saved card under it follows the form, and stays hidden while the live form shows
+    card = _cell(page, 2).locator(".jupyter-automl-panel-card")
+    page.wait_for_function("""() => [...document.querySelectorAll('.jupyter-automl-panel-card')]
+        .some(c => c.textContent.includes('time_budget: 45s'))""", timeout=30_000)
+    assert card.count() == 1 and not card.is_visible()
 
     form.locator("button.jupyter-button", has_text="Run").click()
     page.wait_for_function(f"({COUNT_IN_CELL})([2, '.slick-row']) >= 1", timeout=60_000)

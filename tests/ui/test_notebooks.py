@@ -83,11 +83,18 @@ def assert_finished_in_place(nb: Any, cell: Any, *, form: bool = False) -> None:
             assert not any(WIDGET_VIEW in o.get("data", {}) for o in outs)
 
 
-def assert_panel_form(nb: Any, cell: Any) -> None:
-    """The cell shows the panel's form (a widget: the form is meant to stay interactive)."""
+def assert_panel_form(nb: Any, cell: Any, *, card: str = "%%automl\n") -> str:
+    """The cell shows the panel's form (a widget: the form is meant to stay interactive), and under
+    it the form's saved card (its ``%%automl`` text, what a notebook reopened without the kernel
+    shows); returns the card's text."""
     state = _widget_state(nb)
     ids = [o.data[WIDGET_VIEW]["model_id"] for o in cell.outputs if "data" in o and WIDGET_VIEW in o.data]
     assert any("jupyter-automl-panel" in state[i]["state"].get("_dom_classes", []) for i in ids)
+    cards = [o.data for o in cell.outputs if "jupyter-automl-panel-card" in o.get("data", {}).get("text/html", "")]
+    assert len(cards) == 1, f"{len(cards)} cards"
+    assert cards[0]["text/plain"].startswith(card), cards[0]["text/plain"]
+    assert cards[0]["text/plain"].replace("%%automl", "").strip() in cards[0]["text/html"]  # the same text, escaped
+    return cards[0]["text/plain"]
 
 
 def test_every_example_is_tested() -> None:
@@ -127,7 +134,11 @@ def test_panel(run_notebook) -> None:
     nb = run_notebook("02_panel.ipynb")
     assert _errors(nb) == []
     panel_cell = _find(nb, "panel = ja.Panel(")
-    assert_panel_form(nb, panel_cell)
+    # the card follows the form: after panel.run() (a later cell) it says what that search ran
+    card = assert_panel_form(nb, panel_cell, card="%%automl\ndata: wine\ntarget: target\nstrategy: random\n")
+    assert "time_budget: 5s" in card
+    card_html = next(o.data["text/html"] for o in panel_cell.outputs if "panel-card" in o.get("data", {}).get("text/html", ""))
+    assert "Its last search" in card_html
     assert_finished_in_place(nb, panel_cell, form=True)
     assert_static_result(panel_cell)  # the result under the form, readable without widgets
     text = _text(_find(nb, "print(panel.magic_text())"))
