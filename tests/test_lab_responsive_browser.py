@@ -123,6 +123,27 @@ def test_saved_results_fit_at_every_width_in_light_and_dark(lab, open_notebook, 
     assert page.blocked == [] and page.errors == []
 
 
+def test_a_trusted_reopen_hides_the_forms_error_box_under_its_card(lab, open_notebook, saved_notebook) -> None:
+    """A notebook the user saved and trusts: the widget renderer runs, finds no model (no kernel
+    state, no saved state) and says "Error displaying widget: model not found"; the lab extension
+    hides that box above the form's card, which shows the form's %%automl text."""
+    import copy
+
+    from nbformat.sign import NotebookNotary
+
+    nb = copy.deepcopy(saved_notebook)
+    NotebookNotary().sign(nb)  # the server's notary (same data dir) now reads it as trusted
+    nbformat.write(nb, lab["root"] / "trusted.ipynb")
+    page = open_notebook("trusted.ipynb")
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(PANEL)
+    error = cell.locator(".jp-OutputArea-output.jupyter-widgets", has_text="Error displaying widget")
+    error.wait_for(state="attached", timeout=60_000)  # the renderer ran and gave up
+    assert not error.is_visible()
+    card = cell.locator(".jupyter-automl-panel-card")
+    assert card.is_visible() and "%%automl\ndata: " in card.inner_text()
+    assert page.evaluate(VISIBLE_WIDGET_ERRORS) == []
+    cell.screenshot(path=str(ARTIFACTS / "lab-trusted-panel-card.png"))
+
 def test_the_static_html_fits_at_every_width(e2e_page, saved_notebook) -> None:
     """The ``text/html`` of each result (what nbconvert, GitHub and untrusted notebooks show)."""
     page = e2e_page
