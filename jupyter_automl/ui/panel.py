@@ -434,7 +434,7 @@ class Panel:
         # a widget's output is "model not found" in a notebook reopened without the kernel: the
         # card under it keeps the form as its %%automl text (the lab extension hides it while the
         # live form shows, and hides the widget's error box above it when the form is gone)
-        self._card = display(self.card_bundle(), raw=True, display_id=True)
+        self._card = display(self._card_bundle(), raw=True, display_id=True)
         self._handle = display({"text/plain": ""}, raw=True, display_id=True)
 
     def _fields(self) -> list[Any]:
@@ -442,7 +442,7 @@ class Panel:
                 self.time_budget, self.n_trials, self.seed, self.device, self.cv, self.n_jobs,
                 self.executor, self.ensemble, self.pruner, self.models, self.storage, self.name]
 
-    def card_bundle(self) -> dict[str, Any]:
+    def _card_bundle(self) -> dict[str, Any]:
         """The form's static card: its ``%%automl`` text (or why the form is not valid yet)."""
         import html
 
@@ -463,7 +463,7 @@ class Panel:
 
     def _update_card(self) -> None:
         if self._card is not None:
-            self._card.update(self.card_bundle(), raw=True)
+            self._card.update(self._card_bundle(), raw=True)
 
     def __repr__(self) -> str:
         try:
