@@ -28,9 +28,14 @@ def make_sampler(strategy: str, *, seed: int, n_jobs: int = 1, options: dict[str
 
     With a ``space`` that can tell candidates apart (the NAS spaces' ``candidate_key`` and
     ``distributions``), the sampler is wrapped in a :class:`DistinctSampler`: every sampled
-    trial is a candidate the study has not tried yet.
+    trial is a candidate the study has not tried yet. A space's ``proven_families`` (CatBoost on
+    large tables) are sampled only while one of their trials is the best (:class:`ProvenSampler`).
     """
     sampler = _base_sampler(strategy, seed=seed, n_jobs=n_jobs, options=options)
+    if getattr(space, "proven_families", None):
+        from jupyter_automl.strategies.proven import ProvenSampler
+
+        sampler = ProvenSampler(sampler, "model", space.proven_families, seed=seed)
     if space is None or not hasattr(space, "candidate_key"):
         return sampler
     return DistinctSampler(sampler, space.distributions(), space.candidate_key, seed=seed)

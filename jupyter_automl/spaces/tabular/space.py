@@ -34,11 +34,14 @@ _NATIVE_CATEGORICALS = {
     "xgboost": "xgb_cat_encoding",
 }
 SVM_MAX_SAMPLES = 5000
-#: CatBoost is searched only when ``models`` names it. Measured on the benchmark's large tier
-#: (3 seeds, 60 s, AutoGluon in the same runs) as a default from 10,000 rows: diamonds R² 0.9813 →
-#: 0.9824 (AutoGluon's 0.9824), doctor_contacts 0.365 → 0.317 (its trials take the budget of
-#: the families that win there); the mean over the tier fell, so it is not a default yet.
-CATBOOST_BY_DEFAULT = False
+#: Families that, unless ``models`` names them, a large table (from :data:`LARGE_ROWS` rows)
+#: tries by their defaults in the portfolio and samples only while one of their trials leads the
+#: study (:class:`~jupyter_automl.strategies.proven.ProvenSampler`); smaller tables leave them out.
+#: Measured on the benchmark's large tier (3 seeds, 60 s, AutoGluon in the same runs) with
+#: CatBoost sampled like any family from 10,000 rows: diamonds R² 0.9813 → 0.9824 (AutoGluon's
+#: 0.9824), but doctor_contacts 0.365 → 0.317: its deep, long samples took the budget of the
+#: families that win there. Its default alone costs 2–9 s on one core on those tables.
+PROVEN_FAMILIES = ("catboost",)
 KNN_MAX_SAMPLES = 50000
 #: From this many rows the boosting families stop early on a validation split instead of
 #: searching their iteration count (HistGradientBoosting's own "auto" switches at 10,000).
@@ -116,6 +119,10 @@ class TabularSpace(SearchSpace):
         self._predict_seconds: dict[str, list[float]] = {}  # a holdout's validation rows, per family
         self._lock = threading.Lock()
         self.families = self._families()
+        #: the families sampled only while one of their trials leads (see PROVEN_FAMILIES)
+        self.proven_families = (
+            [] if config.models else [f for f in PROVEN_FAMILIES if f in self.families]
+        )
 
     @property
     def directions(self) -> list[str]:
@@ -139,7 +146,7 @@ class TabularSpace(SearchSpace):
         ):
             if wanted is not None and family not in wanted:
                 continue
-            if family == "catboost" and wanted is None and not CATBOOST_BY_DEFAULT:
+            if family in PROVEN_FAMILIES and wanted is None and n < LARGE_ROWS:
                 continue
             if family in _OPTIONAL and not is_installed(_OPTIONAL[family]):
                 continue
@@ -385,7 +392,8 @@ class TabularSpace(SearchSpace):
         Small tables start with a linear model (and for a regression an RBF SVR, up to 5,000
         rows), then the boosting and forest defaults. From
         :data:`LARGE_ROWS` rows the untuned HistGradientBoosting comes first (so a search never
-        ends below it), then LightGBM (CatBoost when named), two more boosting shapes and the linear model; forests,
+        ends below it), then LightGBM, CatBoost (sampled only while it leads: :data:`PROVEN_FAMILIES`),
+        two more boosting shapes and the linear model; forests,
         ten times dearer there, are left to the sampler. A metric that averages over classes
         gets class-weighted defaults, and the unweighted HistGradientBoosting default last.
         """
