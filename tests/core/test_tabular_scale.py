@@ -238,7 +238,9 @@ def test_large_tables_start_with_the_untuned_boosting_default():
     assert first["model"] == "hist_gradient_boosting" and first["hgb_learning_rate"] == 0.1
     assert first["hgb_max_leaf_nodes"] == 31 and first["hgb_min_samples_leaf"] == 20
     assert [p["model"] for p in portfolio][1] == "lightgbm" or "lightgbm" not in str(portfolio)
-    assert not any(p["model"] in ("random_forest", "extra_trees") for p in portfolio)
+    forests = [p["model"] for p in portfolio if p["model"] in ("random_forest", "extra_trees")]
+    assert forests == ["random_forest"]  # its default, up to FOREST_DEFAULT_MAX_ROWS; no extra trees
+    assert [p["model"] for p in portfolio].index("random_forest") > 1  # after the boosting defaults
 
 
 # ---------------------------------------------------------------------------- thresholds
