@@ -724,12 +724,16 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def _cell_stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean score, fit time, trial count and cores used of one tool's runs on one dataset."""
+    """Mean score, fit time, trial count and cores used of one tool's runs on one dataset.
+
+    A failed run (an error, or killed past the hard limit) scores 0 in the mean, as the summary's
+    normalised score promises; only a tool whose every run failed has no score (``FAILED``).
+    """
     ok = [r for r in runs if r.get("score") is not None]
     trials = [r["n_trials"] for r in ok if r.get("n_trials") is not None]
     cores = [r["cpu_s"] / r["process_s"] for r in runs if r.get("cpu_s") and r.get("process_s")]
     return {
-        "score": _mean([r["score"] for r in ok]) if ok else None,
+        "score": _mean([r["score"] if r.get("score") is not None else 0.0 for r in runs]) if ok else None,
         "fit_s": [r["fit_s"] for r in ok if r.get("fit_s") is not None],
         "trials": _mean(trials) if trials else None,
         "cores": cores,
@@ -755,7 +759,7 @@ def summarise(results: dict[str, Any]) -> str:
         f"at a time, limited to {threads} thread(s): n_jobs={threads} and "
         f"{', '.join(THREAD_VARS)}={threads}; repeat {meta['repeat']}",
         "scores on the held-out 25 % (split seed 0, stratified for classification), computed "
-        "by the benchmark; mean over repeats; * = best on the dataset",
+        "by the benchmark; mean over repeats, a failed run counting 0; * = best on the dataset",
     ]
     width = max(14, *(len(t) for t in tools))
     header = f"{'dataset':<18} {'task':<10} {'metric':<8} {'rows':>6} " + " ".join(

@@ -98,3 +98,13 @@ def test_tier_chooses_the_datasets() -> None:
     assert _parse(["--tier", "large"]).dataset_list == names("large")
     assert _parse([]).dataset_list == names("small")
     assert "untuned_hgb" in _parse(["--tools", "untuned_hgb"]).tool_list
+
+
+def test_a_failed_run_scores_zero_in_its_cells_mean() -> None:
+    from benchmarks.tabular import _cell_stats
+
+    runs = [{"score": 0.9, "fit_s": 60.0, "n_trials": 5}, {"score": None, "error": "killed"},
+            {"score": 0.6, "fit_s": 61.0, "n_trials": 4}]
+    stats = _cell_stats(runs)
+    assert stats["score"] == pytest.approx(0.5) and stats["failures"] == 1
+    assert _cell_stats([{"score": None}, {"score": None}])["score"] is None  # FAILED
