@@ -8,6 +8,7 @@ never imports a view.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from jupyter_automl._search import Search
@@ -133,16 +134,32 @@ def run_search(
     namespace: dict[str, Any] | None = None,
 ) -> SearchResult:
     """Check everything, add the views ``config.display`` asks for, and run (the entry points' core)."""
-    runner = Search(config, data=data, X=X, y=y, namespace=namespace, observers=observers)
-    runner.observers.extend(choose_observers(config, runner))
-    return runner.start() if background else run_foreground(runner)
+    if background:
+        runner = Search(config, data=data, X=X, y=y, namespace=namespace, observers=observers)
+        runner.observers.extend(choose_observers(config, runner))
+        return runner.start()
+    with _steady_status():  # the kernel reads Busy from the view's first widget to the result
+        runner = Search(config, data=data, X=X, y=y, namespace=namespace, observers=observers)
+        runner.observers.extend(choose_observers(config, runner))
+        return run_foreground(runner)
+
+
+def _steady_status() -> Any:
+    """:func:`~jupyter_automl.ui.foreground.steady_status` in a kernel, else nothing."""
+    if not _in_ipython():
+        return contextlib.nullcontext()
+    from jupyter_automl.ui.foreground import steady_status
+
+    return steady_status()
 
 
 def run_foreground(search: Search) -> SearchResult:
     """Run ``search`` in the calling thread; in a kernel whose live view needs it, a worker thread
-    runs the trials while this one serves the Stop button's clicks (see :mod:`jupyter_automl.ui.foreground`)."""
-    if any(getattr(o, "serves_widgets", False) for o in search.observers):
-        from jupyter_automl.ui.foreground import run_serving_widgets
+    runs the trials while this one serves the Stop button's clicks (see :mod:`jupyter_automl.ui.foreground`);
+    in a kernel, the widget messages it handles meanwhile do not flip its status to Idle."""
+    with _steady_status():
+        if any(getattr(o, "serves_widgets", False) for o in search.observers):
+            from jupyter_automl.ui.foreground import run_serving_widgets
 
-        return run_serving_widgets(search)
-    return search.run()
+            return run_serving_widgets(search)
+        return search.run()

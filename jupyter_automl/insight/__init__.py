@@ -310,16 +310,8 @@ class _Conclusion:
         from jupyter_automl.evaluate import TrialBudget, TrialTimeout
         from jupyter_automl.spaces._base import FitFailed
 
-        train = getattr(self.space, "train_final", None)  # NAS: in a worker when the trials ran in one
-        try:
-            if train is not None:
-                return train(dict(self.best.params), TrialBudget(self.deadline), data=self.full)
-            searched, self.space.data = self.space.data, self.full  # another space: here, on every row
-            try:
-                return self.space.fit_final(dict(self.best.params), TrialBudget(self.deadline))
-            except TrialTimeout:
-                self.space.data = searched
-                raise
+        try:  # NAS: in a worker when the trials ran in one
+            return self.space.train_final(dict(self.best.params), TrialBudget(self.deadline), data=self.full)
         except TrialTimeout:  # the estimate was short: the model of the searched rows stays
             self.notes.append("not refit on all rows: the refit ran out of the time budget; the model is "
                               "the one trained on the searched rows")

@@ -101,6 +101,27 @@ class SearchSpace(ABC):
     def fit_final(self, params: dict[str, Any], budget: TrialBudget) -> Any:
         """Train the candidate on all the data and return the model."""
 
+    def train_final(self, params: dict[str, Any], budget: TrialBudget | None, *, data: Dataset | None = None) -> Any:
+        """:meth:`fit_final` on ``data`` instead of the searched rows (the refit on every row).
+
+        After a fit on ``data`` the space describes ``data``, as a refit leaves it; when the fit
+        raises (the budget's ``TrialTimeout``, a failure) it describes the searched rows again,
+        whose model stays. A space that trains elsewhere (NAS: in the trials' worker) overrides it.
+        """
+        if data is None:
+            return self.fit_final(params, budget)
+        searched = self.data
+        self.use_data(data)
+        try:
+            return self.fit_final(params, budget)
+        except BaseException:
+            self.use_data(searched)
+            raise
+
+    def use_data(self, data: Dataset) -> None:
+        """Describe ``data`` from now on (a space with data prepared from the rows drops it)."""
+        self.data = data
+
     def final_model(self, best: Any, trials: list[Any], oof: dict[int, np.ndarray], budget: TrialBudget) -> FinalModel:
         """The model to return after the search: by default ``best`` refit on all the data.
 

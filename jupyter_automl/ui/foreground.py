@@ -14,19 +14,27 @@ Stop button would only be read when the cell ends. Two ways around it, by kernel
   after the cell, in order); the interrupt's ``KeyboardInterrupt`` is passed on to the worker.
   (jupyter-ui-poll 1.1 cannot read messages on ipykernel 7.4, which dropped
   ``do_one_iteration``: hence the subshell route there.)
+
+Either way the kernel handles widget messages while the cell runs, and ipykernel publishes a
+``busy``/``idle`` status around each; JupyterLab's status bar (and the notebook's kernel
+indicator) shows the last one, so a running search would flip between Busy and Idle every time
+the live view's widgets sync. :func:`steady_status` drops those pairs while a foreground search
+runs: the kernel reads Busy until the cell ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jupyter_automl._search import Search
     from jupyter_automl.result import SearchResult
 
-__all__ = ["run_serving_widgets", "serve_clicks_in_subshell", "ui_poll_works"]
+__all__ = ["run_serving_widgets", "serve_clicks_in_subshell", "steady_status", "ui_poll_works"]
 
 _subshells: dict[int, str] = {}  # kernel id() -> the subshell serving our widgets' clicks
 _subshells_lock = threading.Lock()
@@ -95,6 +103,47 @@ def serve_clicks_in_subshell(widget: Any) -> bool:
         return False
     comm._reply_subshell_id = subshell
     return True
+
+
+
+
+@contextlib.contextmanager
+def steady_status() -> Iterator[None]:
+    """While the block runs (a foreground search), publish no busy/idle status but the cells':
+    the widget messages and control requests the kernel handles meanwhile would flip the front
+    end's kernel status to Idle while the search still runs.
+
+    A kernel without ipykernel's ``_publish_status`` (another kernel, no kernel) is left alone.
+    """
+    kernel = _kernel()
+    publish = getattr(kernel, "_publish_status", None)
+    if kernel is None or publish is None or not hasattr(kernel, "get_parent") or getattr(publish, "quiet", False):
+        yield  # no ipykernel, or already steady (an outer block: the cell's whole run)
+        return
+
+    def quiet(status: str, channel: str, parent: Any = None) -> Any:
+        try:
+            request = parent if parent is not None else kernel.get_parent(channel)
+            kind = ((request or {}).get("header") or {}).get("msg_type")
+        except Exception:  # a layout we do not know: publish as the kernel would
+            kind = None
+        # only a cell's run says Busy or Idle: not the widget messages (a Stop click, a Bokeh
+        # or ipywidgets sync), nor the front end's subshell and info requests handled meanwhile
+        if status in ("busy", "idle") and kind != "execute_request":
+            return None
+        return publish(status, channel, parent)
+
+    quiet.quiet = True  # type: ignore[attr-defined]
+    own = "_publish_status" in vars(kernel)  # a patch of someone else's to put back
+    kernel._publish_status = quiet
+    try:
+        yield
+    finally:
+        if own:
+            kernel._publish_status = publish
+        else:
+            with contextlib.suppress(AttributeError):
+                del kernel._publish_status
 
 
 def ui_poll_works() -> bool:

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["LiveView", "bokehjs_bundle", "close_widgets"]
 
 _TABLE_HEADER_PX, _TABLE_ROW_PX = 30, 25  # a DataTable's header and row heights
+#: The narrowest the live chart and diagram get: below twice this they stack.
+_CHART_MIN_PX = 280
 _TABLE_FIELDS = ("rank", "trial", "model", "score", "std", "duration", "state", "params", "full")
 _bundles: dict[str, dict[str, Any]] = {}
 _EMPTY = {"text/plain": ""}
@@ -289,7 +291,10 @@ class LiveView(Observer):
         self.table = DataTable(
             source=self.table_source,
             columns=columns,
-            width=860,
+            # the output's width up to 860 px: the columns shrink in proportion (fit_columns),
+            # so nothing scrolls sideways in a narrow notebook
+            sizing_mode="stretch_width",
+            max_width=860,
             height=_TABLE_HEADER_PX + _TABLE_ROW_PX,  # grows with the rows (see _flush)
             index_position=None,
             sortable=False,  # the rows are the ranking, formatted as the static table is
@@ -302,7 +307,9 @@ class LiveView(Observer):
         )
         self.best_source = ColumnDataSource({"x": empty, "best": empty})
         self.chart = figure(
-            width=430,
+            sizing_mode="stretch_width",
+            min_width=_CHART_MIN_PX,
+            max_width=430,
             height=260,
             title=f"{metric} against time",
             x_axis_label="seconds since the first trial",
@@ -356,7 +363,9 @@ class LiveView(Observer):
             }
         )
         self.diagram = figure(
-            width=430,
+            sizing_mode="stretch_width",
+            min_width=_CHART_MIN_PX,
+            max_width=430,
             height=220,
             title="architecture of the best trial",
             tools="",
@@ -413,15 +422,20 @@ class LiveView(Observer):
             text_baseline="middle",
             text_color=_AXIS_GREY,
         )
-        # one column fits a notebook's output area (about 900 px wide)
-        self.layout = column(self.table, row(self.chart, self.diagram))
+        # a notebook's output area is about 900 px wide; narrower (a side panel open, a small
+        # window), the chart and the diagram wrap onto two lines and every part shrinks with it
+        charts = row(self.chart, self.diagram, sizing_mode="stretch_width", max_width=876,
+                     styles={"flex-wrap": "wrap", "row-gap": "8px"})
+        self.layout = column(self.table, charts, sizing_mode="stretch_width", max_width=876)
         self.bokeh = _BokehView(self.layout)
 
         self.title = widgets.HTML(self._title_html())
         self.progress = widgets.FloatProgress(
-            value=0.0, min=0.0, max=1.0, bar_style="info", layout=widgets.Layout(width="420px")
+            value=0.0, min=0.0, max=1.0, bar_style="info",
+            layout=widgets.Layout(width="auto", flex="1 1 160px", min_width="120px", max_width="420px"),
         )
-        self.status = widgets.HTML(self._status_html())
+        # the status line wraps under the bar rather than being cut
+        self.status = widgets.HTML(self._status_html(), layout=widgets.Layout(flex="1 1 260px", min_width="0"))
         self.stop_button = widgets.Button(
             description="Stop",
             button_style="danger",
@@ -435,7 +449,7 @@ class LiveView(Observer):
                 self.title,
                 widgets.HBox(
                     [self.progress, self.stop_button, self.status],
-                    layout=widgets.Layout(align_items="center", grid_gap="8px"),
+                    layout=widgets.Layout(align_items="center", grid_gap="8px", flex_flow="row wrap"),
                 ),
             ],
             layout=widgets.Layout(width="100%"),
@@ -790,7 +804,9 @@ class LiveView(Observer):
         graph_h = min([item["y"] for item in lay["legend"]] or [lay["height"]]) - 6
         self.diagram.x_range.update(start=0.0, end=float(lay["width"]))
         self.diagram.y_range.update(start=float(graph_h), end=0.0)
-        self.diagram.width = int(min(860, max(240, lay["width"] + 20)))
+        # its natural width at most (the row wraps it under the chart when that is wider than
+        # the room beside it); narrower outputs squeeze the drawing, never cut it
+        self.diagram.max_width = int(min(860, max(_CHART_MIN_PX, lay["width"] + 20)))
         self.diagram.height = int(min(420, max(120, graph_h + 50)))
         self.diagram.visible = True
         self._diagram_shown = diagram
@@ -881,7 +897,9 @@ class LiveView(Observer):
             )
         data = getattr(run, "data", "") if run is not None else ""  # what was understood of the data
         head = f"<span class='jupyter-automl-data'>{html.escape(data)}</span><br>" if data else ""
-        return head + "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span>"
+        # wraps anywhere (a genotype is one long word) rather than being cut at a narrow width
+        return ("<div style='overflow-wrap:anywhere;white-space:normal;line-height:1.45'>" + head
+                + "<span class='jupyter-automl-status'>" + " · ".join(parts) + "</span></div>")
 
 
 class _Raw:

@@ -129,6 +129,14 @@ class AutoMLMagics(Magics):
 
     def _start(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         """Check everything, bind the result to ``variable``, then run (or start) the search."""
+        if background:
+            return self._run(config, variable, background=True, no_display=no_display)
+        from jupyter_automl.ui.foreground import steady_status
+
+        with steady_status():  # the kernel reads Busy from the view's first widget to the result
+            return self._run(config, variable, background=False, no_display=no_display)
+
+    def _run(self, config: Any, variable: str, *, background: bool, no_display: bool) -> None:
         from jupyter_automl._entry import choose_observers, run_foreground
         from jupyter_automl._search import Search
         from jupyter_automl.ui import first_feedback, register_running

@@ -142,6 +142,32 @@ def contrast(page, locator) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+# every status message of the notebook's kernel (its state and the request it answers), every
+# state the page shows, and every widget message the page sends, in order
+RECORD_STATUSES = """() => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const events = window.__jaStatuses = [];
+  kernel.iopubMessage.connect((_, m) => { if (m.header.msg_type === 'status')
+    events.push(['status', m.content.execution_state, (m.parent_header || {}).msg_type || '']); });
+  kernel.statusChanged.connect((_, state) => events.push(['shown', state, '']));
+  kernel.anyMessage.connect((_, a) => { if (a.direction === 'send' && a.msg.header.msg_type === 'comm_msg')
+    events.push(['sent', 'comm_msg', '']); });
+}"""
+
+
+def assert_busy_while_running(events: list[list[str]]) -> None:
+    """Between the cell's busy and idle the page sent widget messages (the Stop click), the
+    kernel published no status for them and the page never showed the kernel Idle."""
+    start = events.index(["status", "busy", "execute_request"])
+    end = events.index(["status", "idle", "execute_request"], start)
+    running = events[start + 1 : end]
+    if running and running[-1] == ["shown", "idle", ""]:
+        running.pop()  # the page shows the cell's own idle before its listeners hear the message
+    assert ["sent", "comm_msg", ""] in running, events  # the Stop click, at least
+    flips = [e for e in running if e[0] == "status" or e[:2] == ["shown", "idle"]]
+    assert flips == [], f"the kernel flipped while the search ran: {flips}"
+
+
 @pytest.mark.browser
 def test_quickstart_live_stop_save_reopen(open_notebook, lab) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -400,7 +426,9 @@ def test_stop_and_interrupt_end_a_foreground_search_cleanly(open_notebook, lab) 
         == 0
     )
 
-    # the Stop button of a foreground search: the kernel is busy, the click still lands
+    # the Stop button of a foreground search: the kernel is busy, the click still lands; the
+    # kernel reads Busy throughout (its widget messages publish no busy/idle of their own)
+    page.evaluate(RECORD_STATUSES)
     page.evaluate(START_CELL, 3)
     stopped = _cell(page, 3)
     page.wait_for_function(f"({COUNT_IN_CELL})([3, '.slick-row']) >= 1", timeout=90_000)
@@ -410,6 +438,8 @@ def test_stop_and_interrupt_end_a_foreground_search_cleanly(open_notebook, lab) 
     stopped.locator(STATIC).first.wait_for(timeout=90_000)
     page.evaluate(RUN_CELL, 4)
     assert "after stopped True True" in _cell(page, 4).locator(".jp-OutputArea").inner_text()
+    events = page.evaluate("() => window.__jaStatuses")
+    assert_busy_while_running(events)
     assert_clean(page, (1, 3))
     page.evaluate(
         "async () => await window.jupyterapp.commands.execute('apputils:change-theme', "

@@ -837,20 +837,12 @@ class TorchSpace(SearchSpace):
         :meth:`fit_final` does, and ``FitFailed`` when the worker crashed, hung past
         :func:`~jupyter_automl.spaces._base.fit_limit` or the training raised.
         """
-        from jupyter_automl.evaluate import TrialTimeout
-
         fitter = getattr(self, "fitter", None)
         if fitter is None:  # here: a thread executor, a Dask cluster, or the last chance ran here
             if short:
                 return self._short_fit(self.resolve(params))
-            searched = self.data
-            if data is not None:
-                self.data, self._prepared = data, None
-            try:
-                return self.fit_final(params, budget)
-            except TrialTimeout:  # the model of the searched rows stays, and so do they
-                self.data, self._prepared = searched, None
-                raise
+            return super().train_final(params, budget, data=data)
+        from jupyter_automl.evaluate import TrialTimeout
         from jupyter_automl.executors._base import TrialFailed
 
         key = _params_key(self.resolve(params))
@@ -866,8 +858,12 @@ class TorchSpace(SearchSpace):
             raise TrialTimeout(reply[1])
         model, self.trained_on = reply[1], reply[2]
         if data is not None:  # as a refit here leaves it: the space describes every row
-            self.data, self._prepared = data, None
+            self.use_data(data)
         return model
+
+    def use_data(self, data: Any) -> None:
+        """Describe ``data`` from now on; the tensors prepared from the old rows are dropped."""
+        self.data, self._prepared = data, None
 
     def _short_fit(self, params: Mapping[str, Any]) -> nn.Module:
         """One epoch on all the rows, unbudgeted: the last resort for a model."""
@@ -948,18 +944,16 @@ class FinalTraining:
         if self.cost:
             space._epoch_cost[key] = float(self.cost)
         searched = space.data
-        if data is not None:
-            space.data, space._prepared = data, None
         try:
             if self.short:
                 model = space._short_fit(space.resolve(self.params))
-            else:
-                model = space.fit_final(self.params, TrialBudget(self.deadline))
+            else:  # the base class's train_final: this is the process the training runs in
+                model = SearchSpace.train_final(space, self.params, TrialBudget(self.deadline), data=data)
         except TrialTimeout as exc:
             return ("timeout", str(exc))
         finally:
-            if data is not None:
-                space.data, space._prepared = searched, None
+            if data is not None:  # the worker's space serves later trials on the searched rows
+                space.use_data(searched)
         return ("model", model, space.trained_on)
 
 
