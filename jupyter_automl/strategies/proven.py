@@ -23,7 +23,7 @@ __all__ = ["ProvenSampler"]
 
 
 class ProvenSampler(BaseSampler):
-    """Wrap ``base`` so that the ``gated`` values of ``param`` are proposed only once a trial
+    """Wrap ``base`` so that the ``gated`` values of ``param`` are proposed only while a trial
     with that value is the study's best completed trial.
 
     Parameters
@@ -33,7 +33,7 @@ class ProvenSampler(BaseSampler):
     param : str
         The categorical parameter naming the family (``"model"`` on tables).
     gated : iterable of values
-        The families sampled only once proven.
+        The families sampled only while one of their trials leads.
     seed : int, optional
         Seeds the choice among the other families when ``base`` keeps proposing gated ones.
 
