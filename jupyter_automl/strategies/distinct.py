@@ -21,10 +21,11 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler
+
+from jupyter_automl.strategies._wrapping import WrappingSampler
 
 __all__ = ["DistinctSampler"]
 
@@ -41,7 +42,7 @@ _SEEN_STATES = (
 )
 
 
-class DistinctSampler(BaseSampler):
+class DistinctSampler(WrappingSampler):
     """Wrap ``base`` so that no sampled trial repeats a candidate the study already has.
 
     Parameters
@@ -80,11 +81,10 @@ class DistinctSampler(BaseSampler):
         seed: int | None = None,
         max_tries: int = 16,
     ) -> None:
-        self.base = base
+        super().__init__(base, seed=seed)
         self.distributions = dict(distributions)
         self.key = key
         self.max_tries = max_tries
-        self._rng = np.random.RandomState(seed)
         self._random = optuna.samplers.RandomSampler(seed=seed)
         self._lock = threading.Lock()
         self._keys: dict[int, Any] = {}  # finished trial number -> key (params are final)
@@ -109,21 +109,9 @@ class DistinctSampler(BaseSampler):
                 logger.info("trial %d repeats a candidate: none unseen was found", trial.number)
         return {name: params[name] for name in search_space if name in params}
 
-    def sample_independent(
-        self, study: Any, trial: Any, param_name: str, param_distribution: BaseDistribution
-    ) -> Any:
-        return self.base.sample_independent(study, trial, param_name, param_distribution)
-
-    def before_trial(self, study: Any, trial: Any) -> None:
-        self.base.before_trial(study, trial)
-
-    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
-        self.base.after_trial(study, trial, state, values)
-
     def reseed_rng(self) -> None:
-        self.base.reseed_rng()
+        super().reseed_rng()
         self._random.reseed_rng()
-        self._rng.seed()
 
     # ------------------------------------------------------------------ proposals
     def _propose_unseen(

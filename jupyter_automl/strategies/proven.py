@@ -19,10 +19,12 @@ import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
 
+from jupyter_automl.strategies._wrapping import WrappingSampler
+
 __all__ = ["ProvenSampler"]
 
 
-class ProvenSampler(BaseSampler):
+class ProvenSampler(WrappingSampler):
     """Wrap ``base`` so that the ``gated`` values of ``param`` are proposed only while a trial
     with that value is the study's best completed trial.
 
@@ -52,16 +54,12 @@ class ProvenSampler(BaseSampler):
 
     def __init__(self, base: BaseSampler, param: str, gated: Iterable[Any], *,
                  seed: int | None = None, max_tries: int = 8) -> None:
-        self.base = base
+        super().__init__(base, seed=seed)
         self.param = param
         self.gated = frozenset(gated)
         self.max_tries = max_tries
-        self._rng = np.random.RandomState(seed)
 
-    # ------------------------------------------------------------------ BaseSampler
-    def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, BaseDistribution]:
-        return self.base.infer_relative_search_space(study, trial)
-
+    # ------------------------------------------------------------------ proposals
     def sample_relative(self, study: Any, trial: Any,
                         search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         params = dict(self.base.sample_relative(study, trial, search_space))
@@ -87,16 +85,6 @@ class ProvenSampler(BaseSampler):
             if value in allowed:
                 return value
         return allowed[self._rng.randint(len(allowed))]
-
-    def before_trial(self, study: Any, trial: Any) -> None:
-        self.base.before_trial(study, trial)
-
-    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
-        self.base.after_trial(study, trial, state, values)
-
-    def reseed_rng(self) -> None:
-        self.base.reseed_rng()
-        self._rng.seed()
 
     # ------------------------------------------------------------------ the study
     def proven(self, study: Any) -> set[Any]:
