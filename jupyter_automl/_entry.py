@@ -155,11 +155,10 @@ def _steady_status() -> Any:
 
 def run_foreground(search: Search) -> SearchResult:
     """Run ``search`` in the calling thread; in a kernel whose live view needs it, a worker thread
-    runs the trials while this one serves the Stop button's clicks (see :mod:`jupyter_automl.ui.foreground`);
-    in a kernel, the widget messages it handles meanwhile do not flip its status to Idle."""
-    with _steady_status():
-        if any(getattr(o, "serves_widgets", False) for o in search.observers):
-            from jupyter_automl.ui.foreground import run_serving_widgets
+    runs the trials while this one serves the Stop button's clicks (see :mod:`jupyter_automl.ui.foreground`).
+    Its callers hold :func:`_steady_status` from before the views are shown, so the kernel reads Busy throughout."""
+    if any(getattr(o, "serves_widgets", False) for o in search.observers):
+        from jupyter_automl.ui.foreground import run_serving_widgets
 
-            return run_serving_widgets(search)
-        return search.run()
+        return run_serving_widgets(search)
+    return search.run()

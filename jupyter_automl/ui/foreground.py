@@ -105,8 +105,6 @@ def serve_clicks_in_subshell(widget: Any) -> bool:
     return True
 
 
-
-
 @contextlib.contextmanager
 def steady_status() -> Iterator[None]:
     """While the block runs (a foreground search), publish no busy/idle status but the cells':
