@@ -14,13 +14,14 @@ from typing import Any
 from jupyter_automl.storage import ATTR
 
 __all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "study_payload", "payload_html", "payload_text", "best_so_far_svg",
-           "format_score", "format_param", "params_text", "shorten", "ordered", "add_score_order"]
+           "format_score", "format_param", "params_text", "model_label", "shorten", "ordered", "add_score_order"]
 
 MIME_TYPE = "application/vnd.jupyter-automl.result.v1+json"
 # 1.1: "insight" (held-out score, model and search charts)
 # 1.2: order is data: "param_order" beside every "params" (rows, best) and "score_order" for the
 # held-out scores, since a saved notebook writes JSON objects with their keys sorted
-PAYLOAD_VERSION = "1.2"
+# 1.3: "label" beside a NAS trial's "model" (rows, best): the genotype's compact reading for tables
+PAYLOAD_VERSION = "1.3"
 _MAX_ROWS = 200
 
 
@@ -79,6 +80,7 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
         b = ranked[0]
         best_params = dict(frozen[b.number].params) if b.number in frozen else b.params
         best = {"trial": b.number, "score": _finite(b.value), "score_std": _finite(b.score_std), "model": b.model,
+                "label": _label(b.model),
                 "params": best_params, "param_order": list(best_params),
                 "genotype": b.extra.get("genotype"), "diagram": b.diagram}
     # stopped trials are stored as FAIL with a "stopped" reason: counted apart, not as failures
@@ -182,7 +184,7 @@ def config_cell_text(config: dict[str, Any]) -> str:
 
 
 def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
-    row = {"rank": rank, "trial": r.number, "model": r.model,
+    row = {"rank": rank, "trial": r.number, "model": r.model, "label": _label(r.model),
            "score": _finite(r.value) if r.values is None or len(r.values) == 1 else [_finite(v) for v in r.values],
            "score_std": _finite(r.score_std), "duration_s": _finite(round(r.duration_s, 3)),
            "state": r.state, "params": r.params, "param_order": list(r.params or {}),
@@ -195,6 +197,12 @@ def _row(r: Any, rank: int | None, pareto: bool) -> dict[str, Any]:
     if r.extra.get("epochs_run") is not None:  # NAS trials: how far training went before pruning
         row["epochs_run"] = r.extra["epochs_run"]
     return row
+
+
+def _label(model: str | None) -> str | None:
+    """The payload's ``label`` (1.3): a NAS genotype's compact reading, ``None`` for other models."""
+    label = model_label(model) if model else None
+    return label if label != model else None
 
 
 def _layout(diagram: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -254,6 +262,20 @@ def params_text(params: dict[str, Any] | None, limit: int = 4, order: list[str] 
     items = ordered(params, order)
     text = ", ".join(f"{k}={format_param(v)}" for k, v in items[:limit])
     return text + (", …" if len(items) > limit else "")
+
+
+def model_label(model: str) -> str:
+    """What a table shows for a trial's model: a NAS genotype in compact form (the caller shows
+    the full string on hover), any other model's name as it is.
+
+    >>> model_label("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|")
+    'c3 | skip c1 | – – skip'
+    >>> model_label("random_forest")
+    'random_forest'
+    """
+    from jupyter_automl.spaces.nas.genotypes import short_label
+
+    return short_label(model) or model
 
 
 def shorten(text: str, limit: int = 40) -> str:
@@ -383,7 +405,7 @@ def _leaderboard_html(payload: dict[str, Any], rows: int) -> str:
         muted = ' style="opacity:0.6"' if row.get("state") in ("PRUNED", "STOPPED") else ""  # cut short
         body.append(f"<tr{muted}>" + "".join([
             _cell(_fmt(row.get("rank")), numeric=True), _cell(str(row.get("trial")), numeric=True),
-            _cell(shorten(model, 40), full=model), _cell(format_score(row.get("score")), numeric=True),
+            _cell(shorten(model_label(model), 40), full=model), _cell(format_score(row.get("score")), numeric=True),
             _cell(format_score(row.get("score_std")), numeric=True),
             _cell(format_score(row.get("duration_s"), 2), numeric=True), _cell(str(row.get("state"))),
             _params_cell(row)]) + "</tr>")
@@ -410,7 +432,7 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
     if best:
         model = str(best.get("model"))
         single = (f"<b>{e(format_score(best.get('score')))}</b>{e(_std_text(best))} — trial {best.get('trial')} "
-                  f'(<span title="{e(model)}">{e(shorten(model, 60))}</span>)')
+                  f'(<span title="{e(model)}">{e(shorten(model_label(model), 60))}</span>)')
         ensemble = payload.get("ensemble")
         if ensemble and ensemble.get("score") is not None:  # the final model, what result.best_score says
             head += (f"<br>best: <b>{e(format_score(ensemble['score']))}</b> ensemble of "
@@ -489,7 +511,7 @@ def payload_text(payload: dict[str, Any], rows: int = 10) -> str:
         lines.append(insight_text(payload))
     lines.append(f"{'rank':>4}  {'trial':>5}  {'model':<24} {'score':>8}  {'state':<8}")
     for row in payload["leaderboard"]["rows"][:rows]:
-        lines.append(f"{_fmt(row.get('rank')):>4}  {row.get('trial'):>5}  {shorten(str(row.get('model')), 24):<24} "
+        lines.append(f"{_fmt(row.get('rank')):>4}  {row.get('trial'):>5}  {shorten(model_label(str(row.get('model'))), 24):<24} "
                      f"{format_score(row.get('score')):>8}  {row.get('state'):<8}")
     return "\n".join(lines)
 

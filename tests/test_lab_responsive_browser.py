@@ -123,6 +123,23 @@ def test_saved_results_fit_at_every_width_in_light_and_dark(lab, open_notebook, 
     assert page.blocked == [] and page.errors == []
 
 
+def test_nas_models_read_as_labels_with_the_genotype_on_hover(lab, open_notebook, saved_notebook) -> None:
+    """The NAS leaderboard's model cells (and the header's best) show the genotype's compact label
+    (``c3 | skip c1 | …``) that fits a narrow column; the full genotype is the cell's tooltip."""
+    output = next(o for o in saved_notebook.cells[SEARCHES[0]].outputs if RESULT_MIME in o.get("data", {}))
+    payload = output["data"][RESULT_MIME]
+    shown = {r["label"]: r["model"] for r in payload["leaderboard"]["rows"]}
+    assert shown and all(label and "|" in model and len(label) < len(model) for label, model in shown.items())
+    page = open_notebook("responsive.ipynb", wait_kernel=False)
+    nas = page.locator(".jp-Notebook .jp-Cell").nth(SEARCHES[0]).locator(".jp-AutoML-renderer")
+    nas.wait_for(timeout=60_000)
+    cells = nas.locator("table td[title*='~0|']")  # the model cells: a genotype as their tooltip
+    assert cells.count() == len(shown)
+    assert {cells.nth(i).inner_text(): cells.nth(i).get_attribute("title") for i in range(cells.count())} == shown
+    best = nas.locator(".jp-AutoML-model").first
+    assert best.inner_text() == payload["best"]["label"] and best.get_attribute("title") == payload["best"]["model"]
+
+
 def test_a_trusted_reopen_hides_the_forms_error_box_under_its_card(lab, open_notebook, saved_notebook) -> None:
     """A notebook the user saved and trusts: the widget renderer runs, finds no model (no kernel
     state, no saved state) and says "Error displaying widget: model not found"; the lab extension

@@ -275,7 +275,7 @@ async def test_detail_is_the_result_payload(jp_fetch) -> None:
     data = await _get_json(
         jp_fetch, *API, "studies", "deep-study", db="projects/deep/.jupyter_automl/studies.db"
     )
-    assert data["version"] == "1.2"
+    assert data["version"] == "1.3"
     assert data["study"]["name"] == "deep-study"
     assert data["study"]["n_complete"] == 2
     rows = data["leaderboard"]["rows"]

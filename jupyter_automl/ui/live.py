@@ -34,7 +34,14 @@ from IPython.display import display
 from jupyter_bokeh.widgets import BokehModel
 
 from jupyter_automl.evaluate.metrics import metric_bounds
-from jupyter_automl.report import format_score, params_text, plural, score_range, shorten
+from jupyter_automl.report import (
+    format_score,
+    model_label,
+    params_text,
+    plural,
+    score_range,
+    shorten,
+)
 from jupyter_automl.runner import Observer, RunInfo, TrialRecord
 from jupyter_automl.spaces.nas.diagram import diagram_layout
 from jupyter_automl.ui import in_kernel, register_running, take_pending_output, unregister_running
@@ -694,7 +701,7 @@ class LiveView(Observer):
                 points["x"].append(r.elapsed)
                 points["score"].append(r.value)
                 points["trial"].append(r.number)
-                points["model"].append(shorten(r.model, 60))
+                points["model"].append(shorten(model_label(r.model), 60))
                 points["score_text"].append(format_score(r.value))
                 if self._best is None or self._sign * r.value > self._sign * (
                     self._best.value or 0.0
@@ -770,7 +777,7 @@ class LiveView(Observer):
             ranked = r.state == "COMPLETE" and r.value is not None
             data["rank"].append(str(rank) if ranked else "")
             data["trial"].append(r.number)
-            data["model"].append(shorten(r.model, 32))
+            data["model"].append(shorten(model_label(r.model), 32))
             data["score"].append(format_score(r.value))
             data["std"].append(format_score(r.std))
             data["duration"].append(format_score(r.duration, 2))
@@ -845,7 +852,7 @@ class LiveView(Observer):
         if not self._running:
             return html.escape(self._activity)
         number = max(self._running)
-        model = shorten(self._running[number], 48)
+        model = shorten(model_label(self._running[number]), 48)
         epoch = (
             _epoch_of(self.search, number)
             if str(self.search.config.space).startswith("nas")
@@ -893,7 +900,7 @@ class LiveView(Observer):
         if self._best is not None:
             parts.append(
                 f"best <b>{format_score(self._best.value)}</b> (trial {self._best.number}, "
-                f"{html.escape(shorten(self._best.model, 48))})"
+                f"{html.escape(shorten(model_label(self._best.model), 48))})"
             )
         data = getattr(run, "data", "") if run is not None else ""  # what was understood of the data
         head = f"<span class='jupyter-automl-data'>{html.escape(data)}</span><br>" if data else ""

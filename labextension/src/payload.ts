@@ -37,6 +37,8 @@ export interface IBest {
   score: number | null;
   scoreStd: number | null;
   model: string | null;
+  /** A compact reading of a NAS genotype (1.3); the renderer shows it, `model` on hover. */
+  label: string | null;
   params: IJSONObject;
 }
 
@@ -44,6 +46,8 @@ export interface ILeaderboardRow {
   rank: number | null;
   trial: number;
   model: string;
+  /** A compact reading of a NAS genotype (1.3), or `null`: then `model` is shown. */
+  label: string | null;
   /** One number, or one per objective for multi-objective studies. */
   score: number | (number | null)[] | null;
   scoreStd: number | null;
@@ -195,6 +199,7 @@ function parseRow(value: unknown): ILeaderboardRow | null {
     rank: num(value.rank),
     trial,
     model: str(value.model) ?? '',
+    label: str(value.label),
     score: parseScore(value.score),
     scoreStd: num(value.score_std),
     durationS: num(value.duration_s),
@@ -389,6 +394,7 @@ export function parsePayload(data: unknown): ParseOutcome {
         score: num(data.best.score),
         scoreStd: num(data.best.score_std),
         model: str(data.best.model),
+        label: str(data.best.label),
         params: ordered(obj(data.best.params), data.best.param_order)
       }
     : null;

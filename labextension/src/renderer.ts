@@ -58,7 +58,7 @@ const COLUMNS: IColumn[] = [
   {
     key: 'model',
     title: 'model',
-    cell: r => shorten(r.model, 40),
+    cell: r => shorten(r.label ?? r.model, 40),
     full: r => r.model
   },
   {
@@ -232,7 +232,7 @@ export class ResultView extends Widget {
       best.appendChild(
         document.createTextNode(`${std} — trial ${b.trial ?? '?'} (`)
       );
-      const name = h('span', 'jp-AutoML-model', shorten(model, 60));
+      const name = h('span', 'jp-AutoML-model', shorten(b.label ?? model, 60));
       name.title = model;
       best.appendChild(name);
       best.appendChild(document.createTextNode(')'));

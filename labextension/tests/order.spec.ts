@@ -1,7 +1,7 @@
 import { IJSONObject, ordered, paramsText, parsePayload } from '../src/payload';
-import FIXTURE from './payload-1.2.json';
+import FIXTURE from './payload-1.3.json';
 
-/** A real payload 1.2 as a saved notebook holds it: keys sorted (see tests/core/test_payload_order.py). */
+/** A real payload 1.3 as a saved notebook holds it: keys sorted (see tests/core/test_payload_order.py). */
 interface ISaved {
   leaderboard: { rows: IJSONObject[] };
   best: { param_order: string[] };

@@ -154,7 +154,7 @@ def test_the_study_keeps_the_insight_for_show_without_a_refit(bc):
         study, SearchConfig.from_dict(bc.config.to_dict()), storage_url=bc.storage_url
     )
     payload = shown.payload()
-    assert payload["version"] == PAYLOAD_VERSION == "1.2"
+    assert payload["version"] == PAYLOAD_VERSION == "1.3"
     assert payload["insight"]["holdout"]["score"] == bc.insight["holdout"]["score"]
     assert "jupyter-automl-section-model" in shown._repr_mimebundle_()["text/html"]
     assert "held-out roc_auc" in payload_text(payload)

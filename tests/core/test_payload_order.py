@@ -25,7 +25,7 @@ from jupyter_automl.report import (
     payload_text,
 )
 
-LABEXT_FIXTURE = Path(__file__).resolve().parents[2] / "labextension" / "tests" / "payload-1.2.json"
+LABEXT_FIXTURE = Path(__file__).resolve().parents[2] / "labextension" / "tests" / "payload-1.3.json"
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def _params_cells(html: str) -> list[str]:
 
 def test_the_payload_carries_the_search_order(result):
     payload = result.payload()
-    assert payload["version"] == PAYLOAD_VERSION == "1.2"
+    assert payload["version"] == PAYLOAD_VERSION == "1.3"
     for row, trial in zip(
         sorted(payload["leaderboard"]["rows"], key=lambda r: r["trial"]),
         result.study.trials,
@@ -119,7 +119,7 @@ def test_ordered_puts_listed_keys_first_and_keeps_the_rest():
 
 
 def test_the_lab_renderer_fixture_is_a_current_saved_payload():
-    """labextension/tests/payload-1.2.json (read by the Jest tests) is a payload of this version,
+    """labextension/tests/payload-1.3.json (read by the Jest tests) is a payload of this version,
     saved with sorted keys as a notebook is, with its order lists."""
     fixture = json.loads(LABEXT_FIXTURE.read_text())
     assert fixture["version"] == PAYLOAD_VERSION

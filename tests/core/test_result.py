@@ -148,7 +148,7 @@ def test_notebook_bundle_is_static_escaped_and_versioned(bc_result):
     assert set(bundle) == {MIME_TYPE, "text/html", "text/plain"}
     payload = bundle[MIME_TYPE]
     json.dumps(payload)  # plain JSON
-    assert payload["version"] == "1.2"
+    assert payload["version"] == "1.3"
     assert payload["study"]["n_trials"] == 6
     assert payload["best"]["score"] == pytest.approx(bc_result.best_trial.value)
     assert len(payload["leaderboard"]["rows"]) == 6 and len(payload["history"]) == 6

@@ -129,5 +129,5 @@ def test_a_nas_refit_on_every_row_that_segfaults_keeps_the_searched_rows_network
     assert out["best_model"] != "NoneType" and out["predict"] is None, out
     said = " ".join(out["notes"])  # the result's insight says why, as it does for a skipped refit
     assert "not refit on all rows: the refit failed" in said and "SIGSEGV" in said, out["notes"]
-    assert out["final"]["trained_on"] == "the trial's training split"
+    assert out["final"]["trained_on"] == "the searched rows (not the held-out ones)"  # its final training
     assert out["states"]["nas-crashing-refit"] == "finished"

@@ -66,8 +66,13 @@ def test_a_minute_of_default_search_trains_many_architectures_and_returns_a_mode
     pruned = board[board["state"] == "PRUNED"]
     # (a trial the deadline stopped before its first epoch has no rung)
     assert len(pruned) and (pruned["epochs_run"].dropna() < 3).all(), board[["state", "epochs_run"]]
-    accuracy = float(np.mean(result.predict(X[:200]) == y[:200]))
+    X_new, y_new = coloured_shapes(300, seed=1)  # images no part of the search saw
+    accuracy = float(np.mean(result.predict(X_new) == y_new))
     assert accuracy > 0.5, accuracy  # three classes: a trained network, not chance
+    # the held-out score is the final training's (not the best trial's few epochs): it tells
+    # the user what the returned network does on new images
+    held_out = result.insight["holdout"]["scores"]["accuracy"]
+    assert abs(held_out - accuracy) <= 0.15, (held_out, accuracy)
 
 
 def test_a_final_refit_that_cannot_fit_keeps_the_trials_network_with_a_note() -> None:

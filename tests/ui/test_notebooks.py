@@ -51,7 +51,7 @@ def assert_static_result(cell: Any) -> dict[str, Any]:
     assert len(bundles) == 1, f"expected one result bundle, got {len(bundles)}"
     data = bundles[0]
     payload = data[RESULT_MIME]
-    assert payload["version"] == "1.2"
+    assert payload["version"] == "1.3"
     rows = payload["leaderboard"]["rows"]
     assert rows and any(r["state"] == "COMPLETE" for r in rows)
     html = data["text/html"]

@@ -40,6 +40,7 @@ __all__ = [
     "DagGenotype",
     "MlpGenotype",
     "GENOTYPES",
+    "short_label",
 ]
 
 class Genotype(Protocol):
@@ -676,3 +677,61 @@ GENOTYPES: dict[str, type[Genotype]] = {
     "nas-chain": ChainGenotype,
     "nas-mlp": MlpGenotype,
 }
+
+
+#: Short names of the operations, so a label fits a narrow table column.
+_OP_SHORT = {
+    "none": "–", "skip_connect": "skip", "nor_conv_1x1": "c1", "nor_conv_3x3": "c3",
+    "avg_pool_3x3": "pool", "conv3x3-bn-relu": "c3", "conv1x1-bn-relu": "c1", "maxpool3x3": "pool",
+}
+_CELL_GROUP = re.compile(r"\|(?:[^|~+]+~\d+\|)+")
+
+
+def short_label(text: str) -> str | None:
+    """A compact reading of a genotype string for a narrow table column; ``None`` when ``text``
+    is not a genotype (a tabular model's name). Tables show it and keep the full string on hover.
+
+    >>> short_label("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|")
+    'c3 | skip c1 | – – skip'
+    >>> short_label("input,conv3x3-bn-relu,maxpool3x3,output;0110,0001,0001,0000")
+    'c3 pool · 4 edges'
+    >>> short_label("blocks=16x3,32x5;pool=max;norm=batch;dropout=0.1")
+    '16x3 32x5 maxpool batchnorm drop 0.1'
+    >>> short_label("units=64,32;activation=relu;dropout=0;norm=none")
+    '64-32 relu'
+    >>> short_label("random_forest") is None
+    True
+    """
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    groups = text.split("+")
+    if all(_CELL_GROUP.fullmatch(g) for g in groups):
+        return " | ".join(
+            " ".join(_OP_SHORT.get(item.rsplit("~", 1)[0], item.rsplit("~", 1)[0])
+                     for item in g[1:-1].split("|"))
+            for g in groups
+        )
+    ops, sep, matrix = text.partition(";")
+    names = ops.split(",")
+    if sep and len(names) >= 2 and names[0] == "input" and names[-1] == "output" \
+            and set(matrix) <= set("01,"):
+        inner = " ".join(_OP_SHORT.get(n, n) for n in names[1:-1]) or "input → output"
+        edges = matrix.count("1")
+        return f"{inner} · {edges} edge{'s' if edges != 1 else ''}"
+    try:
+        if text.startswith("blocks="):
+            chain = ChainGenotype.from_string(text)
+            parts = [" ".join(f"{w}x{k}" for w, k in zip(chain.widths, chain.kernels, strict=True)),
+                     f"{chain.pool}pool", f"{chain.norm}norm"]
+            dropout = chain.dropout
+        elif text.startswith("units="):
+            mlp = MlpGenotype.from_string(text)
+            parts = ["-".join(map(str, mlp.units)) or "linear", mlp.activation, f"{mlp.norm}norm"]
+            dropout = mlp.dropout
+        else:
+            return None
+    except ConfigError:
+        return None
+    parts = [p for p in parts if p not in ("nonepool", "nonenorm")]
+    return " ".join(parts + ([f"drop {dropout:g}"] if dropout else []))

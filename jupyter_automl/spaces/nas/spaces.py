@@ -58,6 +58,8 @@ AUTO_EPOCHS = 9
 #: kept for the final training of the best architecture, on every row, for as many epochs as
 #: fit in it (at most :data:`FINAL_MAX_EPOCHS`): the search looks cheaply, the model trains long.
 FINAL_SHARE = 0.35
+#: what a final network trained on when the refit on every row did not follow
+SEARCHED_ROWS = "the searched rows (not the held-out ones)"
 FINAL_MAX_EPOCHS = 60
 #: Epochs a candidate trains at most in such a search (successive halving: 1, then 3).
 FINAL_SEARCH_EPOCHS = 3
@@ -761,8 +763,8 @@ class TorchSpace(SearchSpace):
         more than a tenth of the budget (short budgets buy architectures, not a refit)."""
         budget = _option_value(self.config, "time_budget", None)
         needed = 1.1 * self.refit_seconds(best)
-        # the runner keeps this back once per final fit; with a held-out split the trial's
-        # network is the first one (no training), so only the refit on all rows costs time
+        # the runner keeps this back once per final fit: with a held-out split, the final
+        # training on the searched rows (scored on the held-out ones), then the refit on all rows
         fits = 2.0 if _option_value(self.config, "holdout", None) else 1.0
         if self.final_training():  # the final model trains long: a fixed share of the budget
             return min(max(needed, FINAL_SHARE * float(budget)), 0.5 * float(budget)) / fits
@@ -772,8 +774,10 @@ class TorchSpace(SearchSpace):
         """The best trial's network: as that trial trained it, or trained again on all the rows when
         the time left allows it; never raises for lack of time.
 
-        With a held-out split (``budget.fits`` 2) the trial's network is returned as trained, and
-        the end of the search refits it on every row if time allows (see ``insight.conclude``).
+        With a held-out split (``budget.fits`` 2) the final training runs on the searched rows in
+        its share of the time left, so the held-out score is the trained network's, and the end of
+        the search trains it on every row for the rest, from its weights (see
+        ``insight.conclude``); without a final training the trial's network is returned as trained.
         """
         from jupyter_automl.evaluate import TrialTimeout
 
@@ -784,9 +788,17 @@ class TorchSpace(SearchSpace):
         if self.search_rows() is not None:  # the search looked on a subsample; the final training sees every row
             description["search_rows"] = self.search_rows()
         kept = self._kept_model(params)
-        if kept is not None and getattr(budget, "fits", 1.0) > 1:
-            description["trained_on"] = "the trial's training split"
-            return FinalModel(kept, description)
+        split = getattr(budget, "fits", 1.0) > 1
+        if kept is not None and split:
+            if not self.final_training():
+                description["trained_on"] = "the trial's training split"
+                return FinalModel(kept, description)
+            # the held-out score is to be the final training's, not the trial's few epochs: it
+            # trains on the searched rows with its share of the time left; the refit on every row
+            # then goes on from its weights (below)
+            from jupyter_automl.evaluate import TrialBudget
+
+            budget = TrialBudget(time.monotonic() + budget.remaining() / budget.fits, budget.stop)
         left = budget.remaining() if budget is not None else float("inf")
         rows = self._final_rows(params, left) if kept is not None and self.final_training() else None
         if rows is not None:  # the trial's weights train on for what fits: every row, or a subsample
@@ -797,7 +809,11 @@ class TorchSpace(SearchSpace):
             description["trained_on"] = "the trial's training split"
             return FinalModel(kept, description)
         try:
-            return FinalModel(self.train_final(dict(best.params), budget), description)
+            model = self.train_final(dict(best.params), budget)
+            if split and kept is not None:  # the refit on every row starts from these weights
+                self._states[_params_key(params)] = (float("inf"), model.state_dict())
+                self.trained_on = description["trained_on"] = SEARCHED_ROWS  # until that refit ends
+            return FinalModel(model, description)
         except TrialTimeout:
             if kept is None:  # weights not kept here (another process trained it): a short fit
                 try:
