@@ -35,6 +35,17 @@ CHROMIUM_ARGS = [
 ]
 TOKEN = "e2e-token"
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", ROOT / "test-artifacts"))
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def new_notebook(cells: list[str]) -> Any:
+    """A notebook of code ``cells`` for the lab's Python 3 kernel (``nbformat.write`` it where needed)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    return nb
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,11 +13,10 @@ import json
 import nbformat
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, new_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 CELLS = [
     "%load_ext jupyter_automl",
     # the user's images: 600 colour 32×32 pictures of digits, channels last, uint8
@@ -61,10 +60,7 @@ def test_a_default_nas_cell_on_image_arrays_streams_ends_on_time_and_draws_its_b
     from jupyter_automl.spaces.nas.genotypes import CellGenotype
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = KERNELSPEC
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in CELLS]
-    nbformat.write(nb, lab["root"] / "nas-default.ipynb")
+    nbformat.write(new_notebook(CELLS), lab["root"] / "nas-default.ipynb")
     page = open_notebook("nas-default.ipynb")
     page.set_viewport_size({"width": 1400, "height": 1600})
     for k in range(SEARCH):

@@ -10,11 +10,10 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, new_notebook
 
 pytestmark = [pytest.mark.browser]
 
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 RESULT_MIME = "application/vnd.jupyter-automl.result.v1+json"
 CELLS = [
     "%load_ext jupyter_automl",
@@ -61,9 +60,7 @@ def saved_notebook(lab) -> nbformat.NotebookNode:
     """Tabular and NAS searches run by nbclient in the lab's root, saved as a user would have them."""
     from nbclient import NotebookClient
 
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = KERNELSPEC
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in CELLS]
+    nb = new_notebook(CELLS)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(lab["root"])}}).execute()
     nb.metadata.pop("widgets", None)  # saved as JupyterLab saves by default: no widget state
@@ -241,10 +238,7 @@ def test_the_live_view_fits_at_800_and_400_px(lab, open_notebook) -> None:
     """A running NAS search's live view: table, chart and diagram inside the output at 800 px with
     the file browser open and at 400 px, the progress bar and its text still there."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = KERNELSPEC
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in LIVE_CELLS]
-    nbformat.write(nb, lab["root"] / "live-width.ipynb")
+    nbformat.write(new_notebook(LIVE_CELLS), lab["root"] / "live-width.ipynb")
     page = open_notebook("live-width.ipynb")
     page.evaluate("() => window.jupyterapp.shell.expandLeft()")
     page.set_viewport_size({"width": 800, "height": 1400})
