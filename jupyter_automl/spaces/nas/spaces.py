@@ -58,11 +58,11 @@ AUTO_EPOCHS = 9
 #: kept for the final training of the best architecture, on every row, for as many epochs as
 #: fit in it (at most :data:`FINAL_MAX_EPOCHS`): the search looks cheaply, the model trains long.
 FINAL_SHARE = 0.35
-#: what a final network trained on when the refit on every row did not follow
-SEARCHED_ROWS = "the searched rows (not the held-out ones)"
 FINAL_MAX_EPOCHS = 60
 #: Epochs a candidate trains at most in such a search (successive halving: 1, then 3).
 FINAL_SEARCH_EPOCHS = 3
+#: what a final network trained on when the refit on every row did not follow
+SEARCHED_ROWS = "the searched rows (not the held-out ones)"
 
 
 #: With a final training (:meth:`NasSpace.final_training`), a search epoch costs at most this
@@ -823,7 +823,7 @@ class TorchSpace(SearchSpace):
                 description["note"] = ("the time budget ended the final training: the model is trial "
                                        f"{best.number}'s network trained for one epoch")
                 return FinalModel(model, description)
-            description["note"] = (f"the retraining on all rows ran out of time; the model is trial {best.number}'s "
+            description["note"] = (f"the final training ran out of time; the model is trial {best.number}'s "
                                    "network as the search trained it")
             description["trained_on"] = "the trial's training split"
             return FinalModel(kept, description)
