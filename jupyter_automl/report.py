@@ -99,7 +99,7 @@ def study_payload(study: Any, *, storage: str | None = None, max_rows: int = _MA
             "task": attrs.get(f"{ATTR}:task"),
             "metric": attrs.get(f"{ATTR}:metric"),
             "direction": direction,
-            "n_trials": counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"],
+            "n_trials": counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"] + counts["STOPPED"],
             "n_complete": counts["COMPLETE"],
             "n_pruned": counts["PRUNED"],
             "n_failed": counts["FAIL"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.conftest import ARTIFACTS, new_notebook
+from tests.conftest import ARTIFACTS, new_notebook, shutdown_sessions
 
 pytestmark = [pytest.mark.browser]
 
@@ -278,3 +278,72 @@ def test_the_live_view_fits_at_800_and_400_px(lab, open_notebook) -> None:
     for key, found in problems.items():
         print(key, *found, sep="\n  ")
     assert problems == {}
+
+
+STOP_CELLS = [
+    "%load_ext jupyter_automl",
+    # the knn fits hang for real in the worker processes this kernel starts (the fault injection of
+    # tests/faults: a sitecustomize.py on their PYTHONPATH); the kernel itself is untouched
+    "import os\nos.environ['PYTHONPATH'] = os.pathsep.join([{inject!r}, os.environ.get('PYTHONPATH', '')])\n"
+    "os.environ['JA_FAULT'] = 'hang'",
+    "%%automl stops\ndata: sklearn:breast_cancer\nmodels: [linear, knn]\nstrategy: random\nn_trials: 30\n"
+    "cv: 3\nstorage: memory\nseed: 0",
+]
+
+# the computed colour of each cell of the stopped row, and what the theme's muted and error colours are
+ROW_COLOURS = """() => {
+  const probe = (v) => { const s = document.createElement('span'); s.style.color = `var(${v})`;
+    document.body.appendChild(s); const c = getComputedStyle(s).color; s.remove(); return c; };
+  const rows = [...document.querySelectorAll('.jp-AutoML-renderer tr.jp-AutoML-row-stopped')];
+  return {muted: probe('--jp-ui-font-color2'), error: probe('--jp-error-color1'),
+          rows: rows.map(r => ({text: r.innerText, colours: [...r.cells].map(c => getComputedStyle(c).color)}))};
+}"""
+
+
+def test_a_stopped_trial_reads_grey_not_failed_after_a_reopen(lab, open_notebook) -> None:
+    """Stop pressed while a knn fit hangs in its worker: the running trial is recorded as stopped,
+    and after save, kernel shut down and reopen its row is grey (the theme's muted colour, not the
+    error colour) with its reason, in Light and Dark, and the header counts it as stopped."""
+    from tests.faults.conftest import INJECT
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    cells = [c.format(inject=str(INJECT)) if "{inject" in c else c for c in STOP_CELLS]
+    nbformat.write(new_notebook(cells), lab["root"] / "stopped.ipynb")
+    page = open_notebook("stopped.ipynb")
+    for k in (0, 1):
+        page.evaluate("async k => { const p = window.jupyterapp.shell.currentWidget;"
+                      " p.content.activeCellIndex = k; await window.jupyterapp.commands.execute('notebook:run-cell'); }", k)
+    page.evaluate("() => { const p = window.jupyterapp.shell.currentWidget; p.content.activeCellIndex = 2;"
+                  " window.jupyterapp.commands.execute('notebook:run-cell'); }")
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(2)
+    # the live view says a knn trial is being fitted (its worker hangs in fit): then Stop
+    cell.locator(".jupyter-automl-status", has_text="fitting trial").filter(has_text="knn").wait_for(timeout=120_000)
+    cell.locator("button.jupyter-button", has_text="Stop").click()
+    cell.locator(".jp-AutoML-renderer").wait_for(timeout=120_000)
+    page.evaluate("async () => await window.jupyterapp.commands.execute('docmanager:save')")
+    saved = nbformat.read(lab["root"] / "stopped.ipynb", as_version=4)
+    payload = next(o for o in saved.cells[2].outputs if RESULT_MIME in o.get("data", {}))["data"][RESULT_MIME]
+    stopped = [r for r in payload["leaderboard"]["rows"] if r["state"] == "STOPPED"]
+    assert [(r["model"], r["error"]) for r in stopped] == [("knn", "stopped by the user")]
+    assert payload["study"]["n_stopped"] == 1 and payload["study"]["n_failed"] == 0
+    # every row is a trial the header counts, the stopped one too ("2 trials (1 complete, 1 stopped)")
+    n = payload["study"]["n_trials"]
+    assert n == len(payload["leaderboard"]["rows"]) and n == payload["study"]["n_complete"] + 1
+    shutdown_sessions(lab)
+
+    page = open_notebook("stopped.ipynb", wait_kernel=False)  # the reopen: no kernel behind it
+    result = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-AutoML-renderer")
+    result.wait_for(timeout=60_000)
+    page.errors.clear()  # the first page's kernel was shut down under it: what it logged then is not the reopen's
+    assert f"{n} trial{'s' if n > 1 else ''} ({n - 1} complete, 1 stopped)" in result.inner_text() and "failed" not in result.inner_text().split("\n")[0]
+    for theme in ("JupyterLab Light", "JupyterLab Dark"):
+        _theme(page, theme)
+        seen = page.evaluate(ROW_COLOURS)
+        assert seen["muted"] != seen["error"]
+        assert len(seen["rows"]) == 1 and "stopped by the user" in seen["rows"][0]["text"]
+        assert set(seen["rows"][0]["colours"]) == {seen["muted"]}, (theme, seen)
+        row = result.locator("tr.jp-AutoML-row-stopped")
+        row.scroll_into_view_if_needed()
+        result.screenshot(path=str(ARTIFACTS / f"lab-stopped-{'dark' if 'Dark' in theme else 'light'}.png"))
+    _theme(page, "JupyterLab Light")
+    assert page.blocked == [] and page.errors == []
