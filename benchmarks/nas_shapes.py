@@ -52,8 +52,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-#: How each task draws its images: the shapes' extent (px), the distractor lines, the noise's
-#: standard deviation. ``hard`` leaves room above a searched network at five minutes: small
+#: How each task draws its images: the shapes' extent (px, upper end excluded), the distractor
+#: lines, the noise's standard deviation and the shape's contrast (1: its own colour; 0.55: a
+#: little over halfway from the background's colour to it). ``hard`` leaves room above a searched network at five minutes: small
 #: shapes (so a ring is a few pixels across, stripes and checkers a few cycles) under more noise
 #: and more distractors.
 TASKS: dict[str, dict[str, Any]] = {

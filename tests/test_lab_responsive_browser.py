@@ -234,6 +234,15 @@ LIVE_CELLS = [
 ]
 
 
+def _run_set_up_then_start(page, search: int) -> None:
+    """Run the cells before ``search`` one after the other, then start ``search`` without waiting."""
+    for k in range(search):
+        page.evaluate("async k => { const p = window.jupyterapp.shell.currentWidget;"
+                      " p.content.activeCellIndex = k; await window.jupyterapp.commands.execute('notebook:run-cell'); }", k)
+    page.evaluate("k => { const p = window.jupyterapp.shell.currentWidget; p.content.activeCellIndex = k;"
+                  " window.jupyterapp.commands.execute('notebook:run-cell'); }", search)
+
+
 def test_the_live_view_fits_at_800_and_400_px(lab, open_notebook) -> None:
     """A running NAS search's live view: table, chart and diagram inside the output at 800 px with
     the file browser open and at 400 px, the progress bar and its text still there."""
@@ -242,11 +251,7 @@ def test_the_live_view_fits_at_800_and_400_px(lab, open_notebook) -> None:
     page = open_notebook("live-width.ipynb")
     page.evaluate("() => window.jupyterapp.shell.expandLeft()")
     page.set_viewport_size({"width": 800, "height": 1400})
-    for k in (0, 1):
-        page.evaluate("async k => { const p = window.jupyterapp.shell.currentWidget;"
-                      " p.content.activeCellIndex = k; await window.jupyterapp.commands.execute('notebook:run-cell'); }", k)
-    page.evaluate("() => { const p = window.jupyterapp.shell.currentWidget; p.content.activeCellIndex = 2;"
-                  " window.jupyterapp.commands.execute('notebook:run-cell'); }")
+    _run_set_up_then_start(page, 2)
     cell = page.locator(".jp-Notebook .jp-Cell").nth(2)
     # a finished trial's row and the best architecture's diagram (a figure titled so)
     cell.locator(".jupyter-automl-live").wait_for(timeout=60_000)
@@ -310,11 +315,7 @@ def test_a_stopped_trial_reads_grey_not_failed_after_a_reopen(lab, open_notebook
     cells = [c.format(inject=str(INJECT)) if "{inject" in c else c for c in STOP_CELLS]
     nbformat.write(new_notebook(cells), lab["root"] / "stopped.ipynb")
     page = open_notebook("stopped.ipynb")
-    for k in (0, 1):
-        page.evaluate("async k => { const p = window.jupyterapp.shell.currentWidget;"
-                      " p.content.activeCellIndex = k; await window.jupyterapp.commands.execute('notebook:run-cell'); }", k)
-    page.evaluate("() => { const p = window.jupyterapp.shell.currentWidget; p.content.activeCellIndex = 2;"
-                  " window.jupyterapp.commands.execute('notebook:run-cell'); }")
+    _run_set_up_then_start(page, 2)
     cell = page.locator(".jp-Notebook .jp-Cell").nth(2)
     # the live view says a knn trial is being fitted (its worker hangs in fit): then Stop
     cell.locator(".jupyter-automl-status", has_text="fitting trial").filter(has_text="knn").wait_for(timeout=120_000)
