@@ -7,7 +7,7 @@ at a random place, size and colour on a noisy background of a random dark colour
 distractor lines of random colours. Colour says nothing about the class. The search gets
 ``--rows`` images (600 by default, the issue's case); every model is tested on 2,000 images of
 another seed that no search sees. ``--task hard`` draws the shapes smaller (6–10 px), fainter
-(halfway to the background's colour) among five distractor lines under more noise: a task with
+(0.55 of their contrast against the background) among five distractor lines under more noise: a task with
 room above a searched network at five minutes, where the strategies differ (the easy task has every
 search at 99.8–100 %).
 
