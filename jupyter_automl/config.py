@@ -398,11 +398,11 @@ class SearchConfig(BaseModel):
         60 s, TPE over successive halving keeps sampling cells that lead after one epoch (pools,
         few convolutions) and ends 23 points below random search; level on the easy task and on
         the tabulated benchmark."""
+        if self.space != "nas-cell" or len(self.objectives or []) > 1:
+            return "tpe"
         short = self.time_budget is not None and self.time_budget < SHORT_BUDGET_S
-        screened = self.space == "nas-cell" and self.proxy != "none" and not (short and self.proxy == "auto")
-        if self.space == "nas-cell" and len(self.objectives or []) < 2:
-            return "evolution" if screened else "random"
-        return "tpe"
+        screened = self.proxy != "none" and not (short and self.proxy == "auto")
+        return "evolution" if screened else "random"
 
     def to_dict(self, *, only_changed: bool = False) -> dict[str, Any]:
         """Plain JSON-able options; ``only_changed`` leaves out the defaults."""
