@@ -70,6 +70,17 @@ _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 MAX_DURATION_S = 30 * 86400.0
 
 
+def auto_proxy(space: str, proxy: str | None, time_budget: float | None) -> str:
+    """The zero-cost proxy that screens a search's candidates: ``proxy: auto`` is ``synflow`` on
+    ``nas-cell`` unless the time budget is under ``SHORT_BUDGET_S`` (measured in
+    ``benchmarks/nas.py`` and ``benchmarks/nas_shapes.py``), ``none`` elsewhere; a proxy the
+    user named is that proxy."""
+    if proxy and proxy != "auto":
+        return proxy
+    short = time_budget is not None and float(time_budget) < SHORT_BUDGET_S
+    return "synflow" if space == "nas-cell" and not short else "none"
+
+
 def parse_duration(value: Any) -> float | None:
     """Turn ``90``, ``"90s"``, ``"5m"``, ``"1h30m"`` into seconds; ``None`` stays ``None``.
 
@@ -400,8 +411,7 @@ class SearchConfig(BaseModel):
         the tabulated benchmark."""
         if self.space != "nas-cell" or len(self.objectives or []) > 1:
             return "tpe"
-        short = self.time_budget is not None and self.time_budget < SHORT_BUDGET_S
-        screened = self.proxy != "none" and not (short and self.proxy == "auto")
+        screened = auto_proxy(self.space, self.proxy, self.time_budget) != "none"
         return "evolution" if screened else "random"
 
     def to_dict(self, *, only_changed: bool = False) -> dict[str, Any]:

@@ -124,19 +124,46 @@ def _run_on_worker(
     down_name: str,
 ) -> tuple[str, Any]:
     """The task: build the space once per worker and search, then evaluate ``params``."""
-    import optuna
     from distributed import Queue, get_worker
+
+    worker = get_worker()
+    up, down = Queue(up_name), Queue(down_name)
+    up.put(("start", worker.address))
+    # Dask retries a task whose worker died; that attempt was the trial, so the retry does not run.
+    # The runner answers at once while it waits for the trial; nobody answers a retry that starts
+    # after the runner has its result, and that one must not hold the worker's thread for long.
+    if not down.get(timeout=_HANDSHAKE_S):
+        return "lost", None
+    outcome = _evaluate_on_worker(worker, payload, token, number, params, seconds, up, down)
+    # the result goes to the scheduler's queue before the task ends: a worker killed right after
+    # (by the next trial on it) would take a result kept in its memory with it, and Dask would run
+    # the finished trial again
+    try:
+        blob = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # not picklable here: Dask's own serialisation takes it
+        return outcome
+    if len(blob) > _QUEUED_RESULT_BYTES:  # large weights stay on the worker until gathered
+        return outcome
+    up.put(("result", blob))
+    return "queued", None
+
+
+def _evaluate_on_worker(
+    worker: Any,
+    payload: bytes,
+    token: str,
+    number: int,
+    params: dict[str, Any],
+    seconds: float | None,
+    up: Any,
+    down: Any,
+) -> tuple[str, Any]:
+    import optuna
 
     from jupyter_automl.evaluate import TrialBudget, TrialTimeout
     from jupyter_automl.executors._worker import TrialProxy
     from jupyter_automl.spaces import make_space
 
-    worker = get_worker()
-    up, down = Queue(up_name), Queue(down_name)
-    up.put(("start", worker.address))
-    # Dask retries a task whose worker died; that attempt was the trial, so the retry does not run
-    if not down.get(timeout=600):
-        return "lost", None
     cache = worker.__dict__.setdefault("_jupyter_automl_spaces", {})
     if token not in cache:
         cache.clear()  # one search's data at a time on a worker
@@ -154,6 +181,11 @@ def _run_on_worker(
         return "timeout", str(exc)
     except MemoryError:
         return "memory", "out of memory"
+
+
+_HANDSHAKE_S = 60.0  # how long a task waits for the runner's go-ahead
+_QUEUED_RESULT_BYTES = 64 << 20  # results up to this size come back through the scheduler's queue
+_ATTEMPTS = 8  # sends of one trial whose data was lost before it started
 
 
 class _NeverStarted(Exception):
@@ -187,14 +219,28 @@ class DaskExecutor(Executor):
         self.n_samples = getattr(dataset, "n_samples", None)
         self.client: Any = None
         self._payload: Any = None
+        self._n_workers = 1
 
     def start(self) -> None:
         from jupyter_automl.executors._base import cores
 
         self.client = _client(self.address, max(1, min(self.n_slots, cores())), self.threads)
         self.client.wait_for_workers(1, timeout=120)  # a local cluster's workers may be restarting
+        self._n_workers = max(1, len(self._live_workers()))
         # data reaches every worker once: tasks get a reference, never the bytes
         self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
+
+    def _scatter(self, left: float) -> Any:
+        """Send the search's data again after the workers holding it died. Killed workers are being
+        restarted by their nannies: wait (briefly) for as many as the search started with, so the
+        data has a copy on each and one more death does not lose it again."""
+        wait = 60.0 if left == float("inf") else max(1.0, min(60.0, left))
+        try:
+            self.client.wait_for_workers(self._n_workers, timeout=min(wait, 15.0))
+        except Exception:  # fewer came back: go on with those there are, and expect no more
+            self.client.wait_for_workers(1, timeout=wait)
+            self._n_workers = max(1, len(self._live_workers()))
+        return self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
 
     def evaluate(
         self, trial: Any, params: dict[str, Any], budget: Any, slot: int = 0
@@ -202,12 +248,15 @@ class DaskExecutor(Executor):
 
         if self.client is None:
             self.start()
-        for attempt in range(3):
+        # A trial whose data went with a dead worker before it ran is not the trial's fault: it is
+        # sent again (with the data) while its budget lasts. Another slot's trials may keep killing
+        # workers, so this is bounded by attempts, not by a count of one.
+        for attempt in range(_ATTEMPTS):
             try:
                 return self._attempt(trial, params, budget, slot, attempt)
-            except _NeverStarted as exc:  # its data went with a dead worker before it ran: again
-                if attempt == 2 or budget.remaining() <= 0:
-                    raise TrialFailed(str(exc)) from None
+            except _NeverStarted as exc:
+                if attempt == _ATTEMPTS - 1 or budget.remaining() <= 0:
+                    raise TrialFailed(f"{exc}; sent {attempt + 1} times") from None
                 self._payload = None  # the client may still call it "finished": send it again
         raise AssertionError("unreachable")
 
@@ -218,10 +267,7 @@ class DaskExecutor(Executor):
 
         payload = self._payload  # one reference: another slot's thread may replace it meanwhile
         if payload is None or payload.status != "finished":  # lost with its workers
-            left = budget.remaining()
-            wait = 60.0 if left == float("inf") else max(1.0, min(60.0, left))
-            self.client.wait_for_workers(1, timeout=wait)  # killed workers may be restarting
-            payload = self._payload = self.client.scatter(self._payload_bytes, broadcast=True, hash=False)
+            payload = self._payload = self._scatter(budget.remaining())
         up_name, down_name = (
             f"ja-{self.token}-{trial.number}-{attempt}-up",
             f"ja-{self.token}-{trial.number}-{attempt}-down",
@@ -244,9 +290,9 @@ class DaskExecutor(Executor):
         )
         limit = None if seconds is None else seconds + 1.0
         end = None if limit is None else time.monotonic() + limit
-        address = lost = None
+        address = lost = outcome = None
         try:
-            while not future.done() or up.qsize():
+            while outcome is None and (not future.done() or up.qsize()):
                 try:
                     message = up.get(timeout=0.02)
                 except Exception:  # no message within the poll interval
@@ -261,14 +307,16 @@ class DaskExecutor(Executor):
                         trial.report(message[1], message[2])
                     elif message[0] == "should_prune":
                         down.put(bool(trial.should_prune()))
+                    elif message[0] == "result":  # the trial's outcome, safe from its worker's fate
+                        outcome = pickle.loads(message[1])
                     continue
                 if budget.stop.is_set():
                     raise TrialStopped("stopped by the user")
                 if end is not None and time.monotonic() >= end:
                     raise TrialFailed(f"trial exceeded {limit:.1f} s")
-            return self._outcome(future, lost or address)
+            return self._outcome(future, lost or address, outcome)
         except BaseException:  # noqa: B036 -- also on KeyboardInterrupt: the task must not run on
-            if not future.done():  # a finished task's worker is healthy: keep it and its trial
+            if outcome is None and not future.done():  # a finished task's worker is healthy: keep it and its trial
                 self._stop_task(future, address)
             raise
         finally:
@@ -283,14 +331,14 @@ class DaskExecutor(Executor):
             except Exception:
                 pass
 
-    def _outcome(self, future: Any, address: str | None) -> Evaluation:
+    def _outcome(self, future: Any, address: str | None, outcome: tuple[str, Any] | None) -> Evaluation:
         import optuna
 
         from jupyter_automl.evaluate import TrialTimeout
 
         where = f"dask worker {address}" if address else "the dask worker"
         try:
-            kind, value = future.result()
+            kind, value = outcome if outcome is not None else future.result()
         except Exception as exc:  # KilledWorker (a crash), lost data, or the task raised
             name = type(exc).__name__
             if name == "KilledWorker":
@@ -313,6 +361,8 @@ class DaskExecutor(Executor):
                     "died; the data is sent again for the next trial)"
                 ) from None
             raise TrialFailed(f"{name}: {exc}") from None
+        if kind == "queued":  # cannot happen: the loop reads the queue until it is empty
+            raise TrialFailed(f"{where} queued this trial's result but it did not arrive")
         if kind == "lost":
             raise TrialFailed(
                 f"{where} died while running this trial (its process was killed or crashed; "

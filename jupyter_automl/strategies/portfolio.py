@@ -57,18 +57,11 @@ def first_candidates(space: Any, *, budget: Any = None,
 
 
 def screening_proxy(space: Any) -> str:
-    """The zero-cost proxy that screens ``space``'s candidates: ``proxy: auto`` is ``synflow``
-    on ``nas-cell`` unless the time budget is short (``config.SHORT_BUDGET_S``; measured in
-    ``benchmarks/nas.py`` and ``benchmarks/nas_shapes.py``), ``none`` elsewhere."""
-    from jupyter_automl.config import SHORT_BUDGET_S
+    """The zero-cost proxy that screens ``space``'s candidates (``config.auto_proxy``)."""
+    from jupyter_automl.config import auto_proxy
 
     config = space.config
-    proxy = str(getattr(config, "proxy", None) or "auto")
-    if proxy != "auto":
-        return proxy
-    budget = getattr(config, "time_budget", None)
-    short = budget is not None and float(budget) < SHORT_BUDGET_S
-    return "synflow" if space.name == "nas-cell" and not short else "none"
+    return auto_proxy(space.name, getattr(config, "proxy", None), getattr(config, "time_budget", None))
 
 
 def proxy_candidates(space: Any) -> int:
