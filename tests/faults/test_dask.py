@@ -182,6 +182,36 @@ def test_a_killed_dask_worker_fails_only_its_own_trial_and_names_the_worker(faul
     assert result.best_model is not None
 
 
+def test_a_worker_killed_right_after_its_trial_keeps_the_trial(tmp_path):
+    """Each worker dies (SIGKILL) the moment a trial's task returns, before Dask has the result:
+    the trial finished, so it is recorded COMPLETE with its score, not failed as 'died' nor run
+    again; the search goes on over the restarted workers."""
+    import jupyter_automl as ja
+
+    inject = Path(__file__).with_name("inject")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(inject), os.environ.get("PYTHONPATH", "")]),
+        JA_FAULT_DASK_AFTER_TRIAL="kill",
+    )
+    with _cluster(tmp_path, env) as address:
+        result = ja.search(
+            data="sklearn:breast_cancer",
+            models=["linear"],
+            n_trials=3,
+            n_jobs=1,
+            storage="memory",
+            display=False,
+            executor="dask",
+            dask_scheduler=address,
+            seed=0,
+        )
+    board = result.leaderboard
+    assert (board["state"] == "COMPLETE").all(), board[["state", "error"]]
+    assert len(board) == 3 and (board["score"] > 0.9).all(), board[["state", "score"]]
+    assert result.best_model is not None
+
+
 def test_a_script_without_a_main_guard_is_told_to_add_one(tmp_path):
     """Dask's local workers re-run the script: without the guard each would start a search of its
     own. The error says what to add, instead of "Nanny failed to start"."""

@@ -20,9 +20,27 @@ Environment:
                   workers' fits do)
   JA_FAULT_PLAN   several at once, e.g. "KNeighborsClassifier=segfault,ExtraTreesClassifier=memory"
                   (each class its own fault; JA_FAULT_MODEL is then ignored)
+  JA_FAULT_DASK_AFTER_TRIAL=kill  a Dask worker SIGKILLs itself the moment a trial's task has
+                  returned, before its result reaches the scheduler (a worker lost right after
+                  a trial, as to the OOM killer or a preempted machine); independent of JA_FAULT
 """
 
 import os
+
+if os.environ.get("JA_FAULT_DASK_AFTER_TRIAL") == "kill":
+    import signal
+
+    import distributed.worker as _dask_worker
+
+    _run_task = _dask_worker._run_task
+
+    def _run_task_then_die(task, data, execution_state, key, *args, **kwargs):
+        message = _run_task(task, data, execution_state, key, *args, **kwargs)
+        if str(key).startswith("ja-trial-"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return message
+
+    _dask_worker._run_task = _run_task_then_die
 
 _FAULT = os.environ.get("JA_FAULT")
 
