@@ -89,15 +89,16 @@ def dask_cluster(tmp_path_factory):
 def faulty_dask_cluster(tmp_path):
     """Two workers whose every LogisticRegression fit SIGKILLs the worker process (its nanny
     restarts it), injected by tests/faults/inject/sitecustomize.py."""
-    inject = Path(__file__).with_name("inject")
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(inject), os.environ.get("PYTHONPATH", "")]),
-        JA_FAULT="kill",
-        JA_FAULT_MODEL="LogisticRegression",
-    )
-    with _cluster(tmp_path, env) as address:
+    with _cluster(tmp_path, _faulty_env(JA_FAULT="kill", JA_FAULT_MODEL="LogisticRegression")) as address:
         yield address
+
+
+def _faulty_env(**faults: str) -> dict[str, str]:
+    """The workers' environment with tests/faults/inject/sitecustomize.py on ``PYTHONPATH`` and
+    the ``faults`` it reads."""
+    inject = Path(__file__).with_name("inject")
+    pythonpath = os.pathsep.join([str(inject), os.environ.get("PYTHONPATH", "")])
+    return dict(os.environ, PYTHONPATH=pythonpath, **faults)
 
 
 def test_a_search_runs_on_a_two_worker_cluster_with_reports_and_worker_names(dask_cluster):
@@ -188,13 +189,7 @@ def test_a_worker_killed_right_after_its_trial_keeps_the_trial(tmp_path):
     again; the search goes on over the restarted workers."""
     import jupyter_automl as ja
 
-    inject = Path(__file__).with_name("inject")
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(inject), os.environ.get("PYTHONPATH", "")]),
-        JA_FAULT_DASK_AFTER_TRIAL="kill",
-    )
-    with _cluster(tmp_path, env) as address:
+    with _cluster(tmp_path, _faulty_env(JA_FAULT_DASK_AFTER_TRIAL="kill")) as address:
         result = ja.search(
             data="sklearn:breast_cancer",
             models=["linear"],
