@@ -439,6 +439,9 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
                      f"{e(plural(len(ensemble.get('members') or {}), 'trial'))} (CV) · best single trial: {single}")
         else:
             head += f"<br>best: {single}"
+        final = final_network_score(payload)
+        if final is not None:  # NAS: the returned network trained on past the trial's few epochs
+            head += f" · final network: held-out <b>{e(format_score(final))}</b>"
     chart = best_so_far_svg(payload.get("history", []), direction=str(s.get("direction")),
                             bounds=_bounds(s.get("metric")))
     parts = [f'<div class="jupyter-automl-result" style="font-family:sans-serif;font-size:13px">'
@@ -459,6 +462,16 @@ def payload_html(payload: dict[str, Any], *, rows: int = 15, diagram_svg: str | 
         parts.append("<details><summary>%%automl</summary><pre>%%automl\n" + e(payload["config_text"]) + "</pre></details>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def final_network_score(payload: dict[str, Any]) -> float | None:
+    """The held-out score of a NAS final network (trained on past its trial), else None: the
+    header names it beside the best trial's validation score, which it may far exceed."""
+    insight = payload.get("insight")
+    holdout = insight.get("holdout") if isinstance(insight, dict) else None
+    if not isinstance(holdout, dict) or holdout.get("model") != "final network":
+        return None
+    return _finite(holdout.get("score"))
 
 
 def plural(n: int, word: str) -> str:
@@ -505,6 +518,9 @@ def payload_text(payload: dict[str, Any], rows: int = 10) -> str:
                          f"best single trial {single}")
         else:
             lines.append(f"best {s.get('metric')} {single}")
+        final = final_network_score(payload)
+        if final is not None:
+            lines[-1] += f"; final network held-out {format_score(final)}"
     from jupyter_automl.insight.svg import insight_text
 
     if insight_text(payload):

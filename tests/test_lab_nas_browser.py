@@ -36,6 +36,7 @@ CELLS = [
     "                  'architectures': int(trained['model'].nunique()),\n"
     "                  'state': automl.payload()['study']['state'], 'best': automl.payload()['best']['model'],\n"
     "                  'held_out': automl.insight['holdout']['scores']['accuracy'],\n"
+    "                  'holdout': automl.insight['holdout'],\n"
     "                  'accuracy': float((automl.predict(coloured(slice(600, 1200))) == digits.target[600:1200]).mean())}))",
 ]
 SEARCH = 2
@@ -56,6 +57,8 @@ def _run_cell(page, k: int, wait: bool = True) -> None:
 
 
 def test_a_default_nas_cell_on_image_arrays_streams_ends_on_time_and_draws_its_best(lab, open_notebook) -> None:
+    from jupyter_automl.insight.svg import holdout_line
+    from jupyter_automl.report import format_score
     from jupyter_automl.spaces.nas.diagram import diagram_layout
     from jupyter_automl.spaces.nas.genotypes import CellGenotype
 
@@ -95,6 +98,13 @@ def test_a_default_nas_cell_on_image_arrays_streams_ends_on_time_and_draws_its_b
     assert abs(facts["held_out"] - facts["accuracy"]) <= 0.1, facts
     assert facts["architectures"] >= 10, facts
     assert facts["state"] == "finished", facts
+    # the header names that network's held-out score beside the best trial's validation score
+    assert facts["holdout"]["model"] == "final network" and facts["holdout"]["cv_kind"] == "validation", facts
+    header = cell.locator(".jp-AutoML-best").inner_text()
+    assert f"final network: held-out {format_score(facts['holdout']['score'])}" in header, header
+    line = holdout_line({"holdout": facts["holdout"]})  # the Python side's model line, said alike in the lab
+    assert "(final network; trial " in line and "'s validation " in line, line
+    assert line in cell.locator(".jp-AutoML-section-model > summary").inner_text()
     # the drawn diagram is the best architecture's: its edges, each with its op, none of `none`
     layout = diagram_layout(CellGenotype.from_string(facts["best"]).diagram())
     expected = sorted(f"{e['source']} → {e['target']}: {e['op']}" for e in layout["edges"])

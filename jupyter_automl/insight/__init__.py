@@ -161,7 +161,15 @@ class _Conclusion:
             "scores": scores,
             "model": "best trial",
             "trial": int(self.best.number),
+            # what the trial's own score is: cross-validated (tables) or on the search's
+            # validation split (NAS: a few epochs, before the final training)
+            "cv_kind": "validation" if str(self.search.config.space).startswith("nas-") else "CV",
         }
+        final = self.search.result.final or {}
+        if final.get("final_training"):
+            # a NAS final training went on from the trial's weights: the held-out score is that
+            # network's, not the trial's few epochs (named so in the header and the model line)
+            record["model"] = "final network"
         if ensemble is not None:
             record.update(
                 model="ensemble",

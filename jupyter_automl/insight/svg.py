@@ -295,12 +295,20 @@ def chart_svg(chart: dict[str, Any]) -> str:
 
 
 def holdout_line(insight: dict[str, Any]) -> str:
-    """``held-out roc_auc 0.991 on 114 rows (CV 0.989)``, or why there is no held-out score."""
+    """``held-out roc_auc 0.991 on 114 rows (CV 0.989)``, or why there is no held-out score.
+
+    A NAS final network (trained on past its trial): ``held-out accuracy 0.9 on 120 rows (final
+    network; trial 7's validation 0.31)``."""
     h = insight.get("holdout")
     if not h:
         skipped = insight.get("holdout_skipped")
         return f"no held-out score ({skipped})" if skipped else ""
-    text = f"held-out {h['metric']} {_fmt(h.get('score'), 4)} on {h['n_rows']} rows (CV {_fmt(h.get('cv_score'), 4)})"
+    kind = h.get("cv_kind") or "CV"  # 1.3: "validation" for NAS (its trials are not cross-validated)
+    if h.get("model") == "final network":  # NAS: trained on past the trial before it was scored
+        text = (f"held-out {h['metric']} {_fmt(h.get('score'), 4)} on {h['n_rows']} rows (final network; "
+                f"trial {h.get('trial')}'s {kind} {_fmt(h.get('cv_score'), 4)})")
+    else:
+        text = f"held-out {h['metric']} {_fmt(h.get('score'), 4)} on {h['n_rows']} rows ({kind} {_fmt(h.get('cv_score'), 4)})"
     if h.get("model") == "ensemble":
         text += (
             f"; ensemble held-out {_fmt(h.get('ensemble_score'), 4)} "

@@ -558,6 +558,17 @@ export function insightChart(chart: Json): SVGSVGElement {
   return xyChart(c);
 }
 
+/**
+ * The held-out score of a NAS final network (trained on past its trial), else null: the
+ * header names it beside the best trial's validation score, as the Python side does.
+ */
+export function finalNetworkScore(insight: Json): number | null {
+  const ho = rec(rec(insight).holdout);
+  return ho.model === 'final network' && typeof ho.score === 'number'
+    ? ho.score
+    : null;
+}
+
 /** `held-out roc_auc 0.991 on 114 rows (CV 0.989)`, as the Python side writes it. */
 export function holdoutLine(insight: Json): string {
   const i = rec(insight);
@@ -568,9 +579,14 @@ export function holdoutLine(insight: Json): string {
       : '';
   }
   const num = (v: Json) => (typeof v === 'number' ? v : null);
+  // 1.3: "validation" for NAS, whose trials are not cross-validated
+  const kind = ho.cv_kind ? text(ho.cv_kind) : 'CV';
+  const own = `${kind} ${fmt(num(ho.cv_score), 4)}`;
   let line =
     `held-out ${text(ho.metric)} ${fmt(num(ho.score), 4)} on ${text(ho.n_rows)} rows ` +
-    `(CV ${fmt(num(ho.cv_score), 4)})`;
+    (ho.model === 'final network'
+      ? `(final network; trial ${text(ho.trial)}'s ${own})`
+      : `(${own})`);
   if (ho.model === 'ensemble') {
     line +=
       `; ensemble held-out ${fmt(num(ho.ensemble_score), 4)} ` +

@@ -20,7 +20,7 @@ import {
   sortRows
 } from './payload';
 import { architectureDiagram, bestSoFarChart } from './svg';
-import { insightSections } from './insight';
+import { finalNetworkScore, insightSections } from './insight';
 import { CELL_MAGIC, RESULT_MIME_TYPE } from './tokens';
 
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -236,6 +236,12 @@ export class ResultView extends Widget {
       name.title = model;
       best.appendChild(name);
       best.appendChild(document.createTextNode(')'));
+      const final = finalNetworkScore(payload.insight);
+      if (final !== null) {
+        // NAS: the returned network trained on past the trial's few epochs
+        best.appendChild(document.createTextNode(' · final network: held-out '));
+        best.appendChild(h('b', '', formatScoreValue(final)));
+      }
       head.appendChild(best);
     }
     return head;

@@ -1,4 +1,9 @@
-import { holdoutLine, legendCorner, ticks } from '../src/insight';
+import {
+  finalNetworkScore,
+  holdoutLine,
+  legendCorner,
+  ticks
+} from '../src/insight';
 
 describe('insight helpers', () => {
   it('puts round ticks inside the range', () => {
@@ -23,6 +28,28 @@ describe('insight helpers', () => {
       holdoutLine({ holdout: null, holdout_skipped: 'only 30 rows' })
     ).toBe('no held-out score (only 30 rows)');
     expect(holdoutLine(null)).toBe('');
+  });
+
+  it('names a NAS final network and its trial\'s validation score', () => {
+    const insight = {
+      holdout: {
+        metric: 'accuracy',
+        score: 0.9,
+        n_rows: 120,
+        cv_score: 0.3125,
+        cv_kind: 'validation',
+        model: 'final network',
+        trial: 7
+      }
+    };
+    expect(holdoutLine(insight)).toBe(
+      "held-out accuracy 0.9 on 120 rows (final network; trial 7's validation 0.3125)"
+    );
+    expect(finalNetworkScore(insight)).toBe(0.9);
+    expect(
+      finalNetworkScore({ holdout: { model: 'best trial', score: 0.9 } })
+    ).toBeNull();
+    expect(finalNetworkScore(null)).toBeNull();
   });
 });
 

@@ -19,6 +19,8 @@ import jupyter_automl as ja
 from jupyter_automl._entry import run_search
 from jupyter_automl._search import Search
 from jupyter_automl.config import SearchConfig
+from jupyter_automl.insight.svg import holdout_line
+from jupyter_automl.report import format_score, payload_html, payload_text
 from jupyter_automl.runner import Observer
 from jupyter_automl.storage import ATTR
 
@@ -73,6 +75,19 @@ def test_a_minute_of_default_search_trains_many_architectures_and_returns_a_mode
     # the user what the returned network does on new images
     held_out = result.insight["holdout"]["scores"]["accuracy"]
     assert abs(held_out - accuracy) <= 0.15, (held_out, accuracy)
+    _names_the_final_network(result)
+
+
+def _names_the_final_network(result: Any) -> None:
+    """The header gives the final network's held-out score beside the best trial's validation
+    score (a few epochs), and the model line names each for what it is."""
+    holdout = result.insight["holdout"]
+    assert holdout["model"] == "final network" and holdout["cv_kind"] == "validation", holdout
+    assert result.holdout_score == holdout["score"] and result.best_score == holdout["cv_score"]
+    payload = result.payload()
+    assert f"; final network held-out {format_score(holdout['score'])}" in payload_text(payload)
+    assert f" · final network: held-out <b>{format_score(holdout['score'])}</b>" in payload_html(payload)
+    assert f"(final network; trial {holdout['trial']}'s validation " in holdout_line(result.insight)
 
 
 def test_a_final_refit_that_cannot_fit_keeps_the_trials_network_with_a_note() -> None:
@@ -99,6 +114,7 @@ def test_nas_mlp_with_a_time_budget_returns_a_model_on_breast_cancer() -> None:
                        storage="memory", display=False)
     assert time.monotonic() - start <= 20 * 1.05 + 1
     assert result.best_model is not None and result.best_score > 0.8
+    _names_the_final_network(result)
 
 
 class _Trigger(Observer):

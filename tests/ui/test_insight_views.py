@@ -47,3 +47,15 @@ def test_show_displays_the_stored_insight_without_a_refit(
     ip.run_line_magic("automl", "show flowers")
     out = capsys.readouterr().out
     assert "held-out accuracy" in out and "on 30 rows (CV " in out
+
+
+def test_the_model_line_reads_as_the_lab_renderer_writes_it() -> None:
+    """``labextension/tests/insight.spec.ts`` expects the same strings for the same records: a NAS
+    final network is named with its trial's validation score; a table's trial keeps its CV score."""
+    from jupyter_automl.insight.svg import holdout_line
+
+    nas = {"metric": "accuracy", "score": 0.9, "n_rows": 120, "cv_score": 0.3125,
+           "cv_kind": "validation", "model": "final network", "trial": 7}
+    assert holdout_line({"holdout": nas}) == "held-out accuracy 0.9 on 120 rows (final network; trial 7's validation 0.3125)"
+    table = {"metric": "roc_auc", "score": 0.97316, "n_rows": 114, "cv_score": 0.99592}
+    assert holdout_line({"holdout": table}) == "held-out roc_auc 0.9732 on 114 rows (CV 0.9959)"

@@ -810,6 +810,8 @@ class TorchSpace(SearchSpace):
             return FinalModel(kept, description)
         try:
             model = self.train_final(dict(best.params), budget)
+            if self.final_training():  # trained on past the trial: the held-out score is this network's
+                description["final_training"] = True
             if split and kept is not None:  # the refit on every row starts from these weights
                 self._states[_params_key(params)] = (float("inf"), model.state_dict())
                 self.trained_on = description["trained_on"] = SEARCHED_ROWS  # until that refit ends
