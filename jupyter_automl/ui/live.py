@@ -127,10 +127,18 @@ def _resources() -> Any:
 
 
 def close_widgets(widget: Any) -> None:
-    """Close ``widget``, its children and its layout and style models (their state is not saved)."""
+    """Close ``widget``, its children and its layout and style models (their state is not saved).
+
+    Their bulky state is emptied first: a client that keeps the last state of every widget it saw,
+    closed or not (nbclient and papermill ignore ``comm_close`` and write it all into the saved
+    notebook's metadata), then keeps a few hundred bytes of each, not the charts' Bokeh documents
+    and the status texts. A view still shown meanwhile would draw an empty box, never an error.
+    """
     seen: set[int] = set()
+    empty_bundle: dict[str, Any] | None = None
 
     def walk(w: Any) -> None:
+        nonlocal empty_bundle
         if not isinstance(w, widgets.Widget) or id(w) in seen:
             return
         seen.add(id(w))
@@ -138,6 +146,17 @@ def close_widgets(widget: Any) -> None:
             value = getattr(w, name, None)
             for item in value if isinstance(value, (list, tuple)) else [value]:
                 walk(item)
+        if w.comm is not None:  # still open: its last state is what such a client keeps
+            if isinstance(w, BokehModel):
+                if empty_bundle is None:
+                    from bokeh.models import Div
+
+                    empty_bundle = BokehModel._model_to_traits(Div())
+                w.render_bundle = empty_bundle
+            elif isinstance(w, widgets.Output):
+                w.outputs = ()
+            elif isinstance(w, (widgets.HTML, widgets.Label)):
+                w.value = ""
         w.close()
 
     walk(widget)

@@ -81,6 +81,18 @@ def assert_finished_in_place(nb: Any, cell: Any, *, form: bool = False) -> None:
         if model["model_name"] == "OutputModel":
             outs = model["state"].get("outputs", [])
             assert not any(WIDGET_VIEW in o.get("data", {}) for o in outs)
+    assert_closed_views_keep_no_bulk(nb)
+
+
+def assert_closed_views_keep_no_bulk(nb: Any) -> None:
+    """nbclient writes the last state of every widget it saw, closed or not: the live views'
+    charts (Bokeh documents, 20-150 KB each) and status texts are emptied before they close."""
+    state = _widget_state(nb)
+    bokeh = [m for m in state.values() if m["model_name"] == "BokehModel"]
+    assert bokeh, "no live view ran"
+    sizes = [len(json.dumps(m["state"])) for m in bokeh]
+    assert max(sizes) < 2500, sizes
+    assert not any('"docs_json"' in json.dumps(m["state"]) and "DataTable" in json.dumps(m["state"]) for m in bokeh)
 
 
 def assert_panel_form(nb: Any, cell: Any, *, card: str = "%%automl\n") -> str:

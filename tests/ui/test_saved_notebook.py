@@ -4,6 +4,7 @@ with no widget repr."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,11 @@ def test_executed_notebook_is_small_with_one_result_per_search(executed) -> None
     size = path.stat().st_size
     print(f"saved notebook: {size / 1024:.0f} KiB")  # 8.1 MB when BokehJS stayed inline
     assert size < 1_000_000
+    from test_notebooks import assert_closed_views_keep_no_bulk
+
+    assert_closed_views_keep_no_bulk(nb)  # nbclient keeps closed widgets' last state: it is small
+    widgets = len(json.dumps(nb.metadata.get("widgets", {})))
+    print(f"closed widgets' state nbclient kept: {widgets / 1024:.1f} KiB")
     for k in SEARCH_CELLS:
         cell = nb.cells[k]
         assert results_in(cell) == 1, f"cell {k}: {results_in(cell)} results"
