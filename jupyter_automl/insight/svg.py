@@ -303,12 +303,11 @@ def holdout_line(insight: dict[str, Any]) -> str:
     if not h:
         skipped = insight.get("holdout_skipped")
         return f"no held-out score ({skipped})" if skipped else ""
-    kind = h.get("cv_kind") or "CV"  # 1.3: "validation" for NAS (its trials are not cross-validated)
+    # 1.3: "validation" for NAS (its trials are not cross-validated)
+    own = f"{h.get('cv_kind') or 'CV'} {_fmt(h.get('cv_score'), 4)}"
     if h.get("model") == "final network":  # NAS: trained on past the trial before it was scored
-        text = (f"held-out {h['metric']} {_fmt(h.get('score'), 4)} on {h['n_rows']} rows (final network; "
-                f"trial {h.get('trial')}'s {kind} {_fmt(h.get('cv_score'), 4)})")
-    else:
-        text = f"held-out {h['metric']} {_fmt(h.get('score'), 4)} on {h['n_rows']} rows ({kind} {_fmt(h.get('cv_score'), 4)})"
+        own = f"final network; trial {h.get('trial')}'s {own}"
+    text = f"held-out {h['metric']} {_fmt(h.get('score'), 4)} on {h['n_rows']} rows ({own})"
     if h.get("model") == "ensemble":
         text += (
             f"; ensemble held-out {_fmt(h.get('ensemble_score'), 4)} "

@@ -580,13 +580,13 @@ export function holdoutLine(insight: Json): string {
   }
   const num = (v: Json) => (typeof v === 'number' ? v : null);
   // 1.3: "validation" for NAS, whose trials are not cross-validated
-  const kind = ho.cv_kind ? text(ho.cv_kind) : 'CV';
-  const own = `${kind} ${fmt(num(ho.cv_score), 4)}`;
+  let own = `${ho.cv_kind ? text(ho.cv_kind) : 'CV'} ${fmt(num(ho.cv_score), 4)}`;
+  if (ho.model === 'final network') {
+    own = `final network; trial ${text(ho.trial)}'s ${own}`;
+  }
   let line =
     `held-out ${text(ho.metric)} ${fmt(num(ho.score), 4)} on ${text(ho.n_rows)} rows ` +
-    (ho.model === 'final network'
-      ? `(final network; trial ${text(ho.trial)}'s ${own})`
-      : `(${own})`);
+    `(${own})`;
   if (ho.model === 'ensemble') {
     line +=
       `; ensemble held-out ${fmt(num(ho.ensemble_score), 4)} ` +

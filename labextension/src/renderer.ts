@@ -239,7 +239,9 @@ export class ResultView extends Widget {
       const final = finalNetworkScore(payload.insight);
       if (final !== null) {
         // NAS: the returned network trained on past the trial's few epochs
-        best.appendChild(document.createTextNode(' · final network: held-out '));
+        best.appendChild(
+          document.createTextNode(' · final network: held-out ')
+        );
         best.appendChild(h('b', '', formatScoreValue(final)));
       }
       head.appendChild(best);

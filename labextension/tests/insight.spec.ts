@@ -30,7 +30,7 @@ describe('insight helpers', () => {
     expect(holdoutLine(null)).toBe('');
   });
 
-  it('names a NAS final network and its trial\'s validation score', () => {
+  it("names a NAS final network and its trial's validation score", () => {
     const insight = {
       holdout: {
         metric: 'accuracy',
